@@ -1,0 +1,88 @@
+// Package embedded runs a Pelican engine inside the calling process and
+// hands out go-redis clients whose connections go straight to it, through
+// in-memory pipes instead of sockets. It is the zero-setup default: code
+// written against a *redis.Client runs unchanged against a real Redis
+// later.
+//
+//	db := embedded.Open(embedded.Config{})
+//	defer db.Close()
+//	rdb := db.NewClient(nil)
+//	rdb.XAdd(ctx, &redis.XAddArgs{Stream: "orders", Values: map[string]any{"id": 1}})
+package embedded
+
+import (
+	"context"
+	"net"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/pelicanhq/pelican/engine"
+	"github.com/pelicanhq/pelican/server"
+)
+
+// Config configures an embedded database. The zero value works.
+type Config struct {
+	// Engine configures the engine. Active expiry is always on.
+	Engine engine.Config
+}
+
+// DB is an engine running in this process.
+type DB struct {
+	eng *engine.Engine
+	srv *server.Server
+}
+
+// Open starts an embedded database.
+func Open(cfg Config) *DB {
+	ecfg := cfg.Engine
+	ecfg.ActiveExpiry = true
+	eng := engine.New(ecfg)
+	return &DB{eng: eng, srv: server.New(eng, server.Config{})}
+}
+
+// Engine returns the engine, for tools that inspect it directly.
+func (db *DB) Engine() *engine.Engine { return db.eng }
+
+// Dial opens a new connection to the engine. Its signature is go-redis's
+// Options.Dialer; network and addr are ignored.
+func (db *DB) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	client, srv := net.Pipe()
+	db.srv.ServeConn(srv)
+	return pipeConn{client}, nil
+}
+
+// pipeConn reports loopback-like addresses, which CLIENT LIST shows.
+type pipeConn struct{ net.Conn }
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "embedded:0" }
+
+func (p pipeConn) LocalAddr() net.Addr  { return pipeAddr{} }
+func (p pipeConn) RemoteAddr() net.Addr { return pipeAddr{} }
+
+// NewClient returns a go-redis client connected to the engine. opts may be
+// nil; its Addr and Dialer are replaced.
+func (db *DB) NewClient(opts *redis.Options) *redis.Client {
+	o := redis.Options{}
+	if opts != nil {
+		o = *opts
+	}
+	o.Addr = "embedded:0"
+	o.Dialer = db.Dial
+	if o.ReadTimeout == 0 {
+		o.ReadTimeout = 3 * time.Second
+	}
+	return redis.NewClient(&o)
+}
+
+// Close disconnects every client and stops the engine's background work.
+func (db *DB) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := db.srv.Shutdown(ctx)
+	db.eng.Close()
+	return err
+}

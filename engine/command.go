@@ -1,0 +1,164 @@
+package engine
+
+import (
+	"strings"
+	"sync"
+)
+
+// cmdFlags are the behaviours of a command the dispatcher acts on.
+type cmdFlags uint32
+
+const (
+	// flagNoAuth commands run before the client has authenticated.
+	flagNoAuth cmdFlags = 1 << iota
+	// flagNoMulti commands are refused inside MULTI.
+	flagNoMulti
+	// flagTxControl commands run at once inside MULTI instead of being
+	// queued (MULTI, EXEC, DISCARD, WATCH, QUIT, RESET).
+	flagTxControl
+	// flagWrite commands change data.
+	flagWrite
+)
+
+// Command is one entry of the command table: a command, or a subcommand of
+// a container command such as XGROUP.
+type Command struct {
+	// Name is the lower-case name ("xadd", or "create" for XGROUP CREATE).
+	Name string
+	// Arity is Redis's arity: the exact number of arguments including the
+	// name when positive, the minimum when negative. A subcommand's arity
+	// counts the container's name too.
+	Arity int
+	// Flags are behaviours the dispatcher enforces.
+	Flags cmdFlags
+	// Run executes the command. It is nil for a container.
+	Run func(c *Client, args [][]byte)
+	// Subcommands of a container command.
+	Subcommands []*Command
+
+	fullName string // "xgroup|create"
+	parent   *Command
+	subs     map[string]*Command
+}
+
+// FullName returns the name Redis uses in errors and statistics:
+// "xgroup|create" for a subcommand.
+func (c *Command) FullName() string { return c.fullName }
+
+// commandTable maps lower-case names to commands. It is built once.
+var (
+	tableOnce    sync.Once
+	commandTable map[string]*Command
+)
+
+// allCommands lists every command family's table.
+func allCommands() []*Command {
+	var cmds []*Command
+	for _, family := range [][]*Command{
+		connectionCommands(),
+		serverCommands(),
+		transactionCommands(),
+		keyCommands(),
+		stringCommands(),
+		hashCommands(),
+		setCommands(),
+		listCommands(),
+		streamCommands(),
+	} {
+		cmds = append(cmds, family...)
+	}
+	return cmds
+}
+
+func buildTable() {
+	commandTable = make(map[string]*Command)
+	for _, c := range allCommands() {
+		c.fullName = c.Name
+		if _, dup := commandTable[c.Name]; dup {
+			panic("engine: command registered twice: " + c.Name)
+		}
+		commandTable[c.Name] = c
+		if len(c.Subcommands) > 0 {
+			c.subs = make(map[string]*Command)
+			for _, s := range c.Subcommands {
+				s.parent = c
+				s.fullName = c.Name + "|" + s.Name
+				c.subs[s.Name] = s
+			}
+		}
+	}
+}
+
+func table() map[string]*Command {
+	tableOnce.Do(buildTable)
+	return commandTable
+}
+
+// lowerName returns the lower-case form of a command name, without
+// allocating for names that are already lower case.
+func lowerName(b []byte) string {
+	for _, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			return strings.ToLower(string(b))
+		}
+	}
+	return string(b)
+}
+
+// lookupCommand finds the command for an argument vector, descending into
+// a container's subcommands when there is a second argument, as Redis's
+// lookupCommandLogic does. It returns nil for an unknown command or
+// subcommand.
+func (e *Engine) lookupCommand(args [][]byte) *Command {
+	t := table()
+	var base *Command
+	if isLower(args[0]) {
+		base = t[string(args[0])]
+	} else {
+		base = t[lowerName(args[0])]
+	}
+	if base == nil {
+		return nil
+	}
+	if len(args) == 1 || base.subs == nil {
+		return base
+	}
+	return base.subs[lowerName(args[1])]
+}
+
+// lookupContainer returns the command named by name if it has
+// subcommands.
+func (e *Engine) lookupContainer(name []byte) *Command {
+	c := table()[lowerName(name)]
+	if c != nil && c.subs != nil {
+		return c
+	}
+	return nil
+}
+
+func isLower(b []byte) bool {
+	for _, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// equalFold reports whether an argument equals a keyword, ignoring ASCII
+// case. kw must be upper case.
+func equalFold(arg []byte, kw string) bool {
+	if len(arg) != len(kw) {
+		return false
+	}
+	for i := 0; i < len(arg); i++ {
+		c := arg[i]
+		if c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c != kw[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,194 @@
+// Package engine is Pelican's embedded database: sixteen keyspaces holding
+// streams and the few other Redis types the processing patterns need, a
+// table of commands with Redis's exact replies and errors, transactions,
+// and clients blocked on stream reads.
+//
+// The engine executes commands given as argument vectors and writes RESP
+// replies into each client's buffer; it knows nothing of sockets (package
+// server does). One mutex serialises every command, as Redis's single
+// thread does, so each command, and each MULTI/EXEC block, is atomic.
+//
+// Lock order: Engine.mu is the only engine lock. Code that expects it held
+// ends in Locked. Nothing does network or disk I/O while holding it.
+package engine
+
+import (
+	"sync"
+	"time"
+
+	"github.com/pelicanhq/pelican/stream"
+)
+
+// NumDatabases is the number of logical databases (SELECT 0-15).
+const NumDatabases = 16
+
+// Clock returns the current time. Tests substitute one they control.
+type Clock func() time.Time
+
+// Config holds the engine's settings. The zero value works.
+type Config struct {
+	// RequirePass, if set, is the password clients must AUTH with.
+	RequirePass string
+	// Clock returns the current time. If nil, time.Now is used.
+	Clock Clock
+	// ActiveExpiry enables the background sweep that deletes expired keys
+	// nobody reads. If false, keys still expire lazily on access.
+	ActiveExpiry bool
+	// Version is the Redis version the engine reports (INFO, HELLO).
+	// If empty, "8.10.0" is used.
+	Version string
+	// Port is reported in INFO; zero for an engine without a listener.
+	Port int
+}
+
+// Engine is an in-memory, Redis-compatible database.
+type Engine struct {
+	mu sync.Mutex // guards everything below, and every Client's state
+
+	cfg     Config
+	clock   Clock
+	version string
+	dbs     [NumDatabases]*keyspace
+	started time.Time
+	runID   string
+
+	settings settings
+
+	clients    map[int64]*Client
+	nextID     int64
+	readyKeys  []readyKey
+	readySet   map[readyKey]bool
+	numBlocked int
+
+	stats stats
+
+	stopExpiry chan struct{}
+	expiryDone chan struct{}
+	closed     bool
+}
+
+// settings are the values CONFIG GET and CONFIG SET work on.
+type settings struct {
+	limits          stream.Limits
+	protoMaxBulkLen int64
+	requirePass     string
+}
+
+// New returns an engine with empty keyspaces. Call Close to stop its
+// background work.
+func New(cfg Config) *Engine {
+	e := &Engine{
+		cfg:      cfg,
+		clock:    cfg.Clock,
+		version:  cfg.Version,
+		clients:  make(map[int64]*Client),
+		readySet: make(map[readyKey]bool),
+	}
+	if e.clock == nil {
+		e.clock = time.Now
+	}
+	if e.version == "" {
+		e.version = "8.10.0"
+	}
+	for i := range e.dbs {
+		e.dbs[i] = newKeyspace(i)
+	}
+	e.settings = settings{
+		limits:          stream.DefaultLimits,
+		protoMaxBulkLen: 512 * 1024 * 1024,
+		requirePass:     cfg.RequirePass,
+	}
+	e.started = e.clock()
+	e.runID = newRunID()
+	e.stats.init()
+	if cfg.ActiveExpiry {
+		e.stopExpiry = make(chan struct{})
+		e.expiryDone = make(chan struct{})
+		go e.expiryLoop()
+	}
+	return e
+}
+
+// Close stops the engine's background work. Clients keep working.
+func (e *Engine) Close() {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return
+	}
+	e.closed = true
+	e.mu.Unlock()
+	if e.stopExpiry != nil {
+		close(e.stopExpiry)
+		<-e.expiryDone
+	}
+}
+
+// Lock acquires the engine lock; the server holds it while it executes a
+// batch of pipelined commands with Client.ExecLocked.
+func (e *Engine) Lock() { e.mu.Lock() }
+
+// Unlock releases the engine lock.
+func (e *Engine) Unlock() { e.mu.Unlock() }
+
+// nowMs returns the current Unix time in milliseconds.
+func (e *Engine) nowMs() int64 { return e.clock().UnixMilli() }
+
+// ProtoMaxBulkLen returns the current proto-max-bulk-len.
+func (e *Engine) ProtoMaxBulkLen() int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.settings.protoMaxBulkLen
+}
+
+// AuthRequired reports whether clients must authenticate.
+func (e *Engine) AuthRequired() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.settings.requirePass != ""
+}
+
+// expiryLoop runs the active expiry cycle ten times a second, as Redis's
+// serverCron does by default (hz 10).
+func (e *Engine) expiryLoop() {
+	defer close(e.expiryDone)
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stopExpiry:
+			return
+		case <-t.C:
+			e.mu.Lock()
+			e.activeExpireCycleLocked()
+			e.mu.Unlock()
+		}
+	}
+}
+
+// activeExpireCycleLocked samples keys with a TTL in each database and
+// deletes the expired ones, repeating while more than a quarter of a
+// sample was expired, within a small time budget.
+func (e *Engine) activeExpireCycleLocked() {
+	const sample = 20
+	deadline := time.Now().Add(2 * time.Millisecond)
+	now := e.nowMs()
+	for _, db := range e.dbs {
+		for len(db.expires) > 0 {
+			checked, expired := 0, 0
+			for k, at := range db.expires {
+				if checked == sample {
+					break
+				}
+				checked++
+				if at <= now {
+					e.expireKeyLocked(db, k)
+					expired++
+				}
+			}
+			if expired*4 <= checked || time.Now().After(deadline) {
+				break
+			}
+		}
+	}
+}

@@ -1,0 +1,65 @@
+package engine
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+)
+
+// cmdStat is one row of INFO commandstats.
+type cmdStat struct {
+	calls, usec, rejected, failed int64
+}
+
+// stats are the counters INFO reports. CONFIG RESETSTAT zeroes them.
+type stats struct {
+	connectionsReceived int64
+	commandsProcessed   int64
+	expiredKeys         int64
+	keyspaceHits        int64
+	keyspaceMisses      int64
+	totalErrorReplies   int64
+	errors              map[string]int64
+	cmds                map[*Command]*cmdStat
+}
+
+func (s *stats) init() {
+	*s = stats{errors: make(map[string]int64), cmds: make(map[*Command]*cmdStat)}
+}
+
+// cmd returns the statistics row of a command.
+func (s *stats) cmd(c *Command) *cmdStat {
+	st := s.cmds[c]
+	if st == nil {
+		st = &cmdStat{}
+		s.cmds[c] = st
+	}
+	return st
+}
+
+// maxErrorCodes bounds the distinct error codes tracked, as Redis does.
+const maxErrorCodes = 128
+
+// countError counts an error reply under its code: the text up to the
+// first space within 32 bytes, or "ERR".
+func (s *stats) countError(msg string) {
+	s.totalErrorReplies++
+	code := "ERR"
+	head := msg
+	if len(head) > 32 {
+		head = head[:32]
+	}
+	if i := strings.IndexByte(head, ' '); i > 0 {
+		code = msg[:i]
+	}
+	if _, ok := s.errors[code]; !ok && len(s.errors) >= maxErrorCodes {
+		return
+	}
+	s.errors[code]++
+}
+
+func newRunID() string {
+	var b [20]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

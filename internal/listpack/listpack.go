@@ -1,0 +1,505 @@
+// Package listpack implements the listpack: a compact, serialised list of
+// strings and integers in one byte slice, the encoding Redis uses for the
+// nodes of a stream.
+//
+// Pelican stores stream entries in exactly this encoding so that node sizes,
+// and therefore the points where a stream starts a new node, match Redis
+// byte for byte; that is what makes approximate (~) trimming and XINFO's
+// radix-tree-keys agree with Redis.
+//
+// Layout:
+//
+//	+-------------+-------------+---------+-----+---------+------+
+//	| total-bytes | num-elements| element | ... | element | 0xFF |
+//	|  uint32 LE  |  uint16 LE  |         |     |         |      |
+//	+-------------+-------------+---------+-----+---------+------+
+//
+// Each element is its encoding and data followed by "backlen", the size of
+// encoding plus data written so that it can be read from right to left:
+//
+//	+----------+------+---------+
+//	| encoding | data | backlen |
+//	+----------+------+---------+
+//
+// Encodings (first byte):
+//
+//	0xxxxxxx                    7-bit unsigned integer 0..127
+//	10xxxxxx                    string of up to 63 bytes
+//	110xxxxx yyyyyyyy           13-bit signed integer
+//	1110xxxx yyyyyyyy           string of up to 4095 bytes
+//	11110000 <4 bytes LE len>   string of up to 2^32-1 bytes
+//	11110001 <2 bytes>          16-bit signed integer
+//	11110010 <3 bytes>          24-bit signed integer
+//	11110011 <4 bytes>          32-bit signed integer
+//	11110100 <8 bytes>          64-bit signed integer
+//	11111111                    end of listpack
+//
+// A string that is the canonical decimal form of a 64-bit integer is stored
+// as that integer.
+//
+// Positions are byte offsets into the slice. Functions that change the
+// listpack return the (possibly reallocated) slice.
+package listpack
+
+import (
+	"encoding/binary"
+	"strconv"
+)
+
+const (
+	headerSize = 6
+	eof        = 0xFF
+	// numUnknown is stored in the header when there are 65535 elements or
+	// more.
+	numUnknown = 0xFFFF
+)
+
+// New returns an empty listpack with room for capHint bytes.
+func New(capHint int) []byte {
+	if capHint < headerSize+1 {
+		capHint = headerSize + 1
+	}
+	lp := make([]byte, headerSize+1, capHint)
+	lp[headerSize] = eof
+	setTotal(lp)
+	return lp
+}
+
+func setTotal(lp []byte) { binary.LittleEndian.PutUint32(lp[0:4], uint32(len(lp))) }
+
+// Len returns the number of elements.
+func Len(lp []byte) int {
+	n := int(binary.LittleEndian.Uint16(lp[4:6]))
+	if n != numUnknown {
+		return n
+	}
+	n = 0
+	for p := First(lp); p >= 0; p = Next(lp, p) {
+		n++
+	}
+	return n
+}
+
+func addNum(lp []byte, delta int) {
+	n := int(binary.LittleEndian.Uint16(lp[4:6]))
+	if n == numUnknown {
+		return
+	}
+	n += delta
+	if n >= numUnknown {
+		n = numUnknown
+	}
+	binary.LittleEndian.PutUint16(lp[4:6], uint16(n))
+}
+
+// StringToInt reports whether s is the canonical decimal form of an int64
+// (no '+', no leading zeros, no spaces) and returns its value. Such strings
+// are stored as integers.
+func StringToInt(s []byte) (int64, bool) {
+	if len(s) == 0 || len(s) >= 21 {
+		return 0, false
+	}
+	if len(s) == 1 && s[0] == '0' {
+		return 0, true
+	}
+	i, neg := 0, false
+	if s[0] == '-' {
+		neg, i = true, 1
+		if len(s) == 1 {
+			return 0, false
+		}
+	}
+	if s[i] < '1' || s[i] > '9' {
+		return 0, false
+	}
+	var v uint64
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if v > (1<<64-1)/10 {
+			return 0, false
+		}
+		v *= 10
+		if v > 1<<64-1-uint64(c-'0') {
+			return 0, false
+		}
+		v += uint64(c - '0')
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return -int64(v), true
+	}
+	if v > 1<<63-1 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// intEncoding appends the encoding of v to dst.
+func intEncoding(dst []byte, v int64) []byte {
+	switch {
+	case v >= 0 && v <= 127:
+		return append(dst, byte(v))
+	case v >= -4096 && v <= 4095:
+		u := uint64(v)
+		if v < 0 {
+			u = uint64(1<<13 + v)
+		}
+		return append(dst, byte(u>>8)|0xC0, byte(u))
+	case v >= -32768 && v <= 32767:
+		u := uint16(v)
+		return append(dst, 0xF1, byte(u), byte(u>>8))
+	case v >= -8388608 && v <= 8388607:
+		u := uint32(v)
+		return append(dst, 0xF2, byte(u), byte(u>>8), byte(u>>16))
+	case v >= -2147483648 && v <= 2147483647:
+		u := uint32(v)
+		return append(dst, 0xF3, byte(u), byte(u>>8), byte(u>>16), byte(u>>24))
+	default:
+		u := uint64(v)
+		return append(dst, 0xF4, byte(u), byte(u>>8), byte(u>>16), byte(u>>24),
+			byte(u>>32), byte(u>>40), byte(u>>48), byte(u>>56))
+	}
+}
+
+// IntEncodedSize returns the size of v's encoding, without backlen.
+func IntEncodedSize(v int64) int {
+	switch {
+	case v >= 0 && v <= 127:
+		return 1
+	case v >= -4096 && v <= 4095:
+		return 2
+	case v >= -32768 && v <= 32767:
+		return 3
+	case v >= -8388608 && v <= 8388607:
+		return 4
+	case v >= -2147483648 && v <= 2147483647:
+		return 5
+	default:
+		return 9
+	}
+}
+
+// backlenSize returns how many bytes the backlen of an element of encoded
+// size l takes.
+func backlenSize(l int) int {
+	switch {
+	case l <= 127:
+		return 1
+	case l < 16383:
+		return 2
+	case l < 2097151:
+		return 3
+	case l < 268435455:
+		return 4
+	default:
+		return 5
+	}
+}
+
+func appendBacklen(dst []byte, l int) []byte {
+	switch backlenSize(l) {
+	case 1:
+		return append(dst, byte(l))
+	case 2:
+		return append(dst, byte(l>>7), byte(l&127)|128)
+	case 3:
+		return append(dst, byte(l>>14), byte((l>>7)&127)|128, byte(l&127)|128)
+	case 4:
+		return append(dst, byte(l>>21), byte((l>>14)&127)|128, byte((l>>7)&127)|128, byte(l&127)|128)
+	default:
+		return append(dst, byte(l>>28), byte((l>>21)&127)|128, byte((l>>14)&127)|128,
+			byte((l>>7)&127)|128, byte(l&127)|128)
+	}
+}
+
+// ElementSize returns the bytes an element holding s would take, backlen
+// included.
+func ElementSize(s []byte) int {
+	var l int
+	if v, ok := StringToInt(s); ok {
+		l = IntEncodedSize(v)
+	} else {
+		l = stringEncodedSize(len(s))
+	}
+	return l + backlenSize(l)
+}
+
+func stringEncodedSize(n int) int {
+	switch {
+	case n < 64:
+		return 1 + n
+	case n < 4096:
+		return 2 + n
+	default:
+		return 5 + n
+	}
+}
+
+// appendElement writes an encoded element (without backlen) in place of the
+// terminator and re-terminates the listpack.
+func appendElement(lp []byte, enc func([]byte) []byte) []byte {
+	lp = lp[:len(lp)-1] // drop EOF
+	start := len(lp)
+	lp = enc(lp)
+	lp = appendBacklen(lp, len(lp)-start)
+	lp = append(lp, eof)
+	setTotal(lp)
+	addNum(lp, 1)
+	return lp
+}
+
+// AppendInt appends the integer v.
+func AppendInt(lp []byte, v int64) []byte {
+	return appendElement(lp, func(b []byte) []byte { return intEncoding(b, v) })
+}
+
+// Append appends the string s, stored as an integer when it is the
+// canonical form of one.
+func Append(lp []byte, s []byte) []byte {
+	if v, ok := StringToInt(s); ok {
+		return AppendInt(lp, v)
+	}
+	return appendElement(lp, func(b []byte) []byte { return appendString(b, s) })
+}
+
+func appendString(b []byte, s []byte) []byte {
+	n := len(s)
+	switch {
+	case n < 64:
+		b = append(b, byte(n)|0x80)
+	case n < 4096:
+		b = append(b, byte(n>>8)|0xE0, byte(n))
+	default:
+		b = append(b, 0xF0, byte(n), byte(n>>8), byte(n>>16), byte(n>>24))
+	}
+	return append(b, s...)
+}
+
+// encodedSize returns the size of the encoding and data of the element at
+// p, without backlen.
+func encodedSize(lp []byte, p int) int {
+	c := lp[p]
+	switch {
+	case c&0x80 == 0:
+		return 1
+	case c&0xC0 == 0x80:
+		return 1 + int(c&0x3F)
+	case c&0xE0 == 0xC0:
+		return 2
+	case c&0xF0 == 0xE0:
+		return 2 + (int(c&0x0F)<<8 | int(lp[p+1]))
+	}
+	switch c {
+	case 0xF0:
+		return 5 + int(binary.LittleEndian.Uint32(lp[p+1:p+5]))
+	case 0xF1:
+		return 3
+	case 0xF2:
+		return 4
+	case 0xF3:
+		return 5
+	case 0xF4:
+		return 9
+	}
+	panic("listpack: bad encoding byte " + strconv.Itoa(int(c)))
+}
+
+// First returns the position of the first element, or -1 if there is none.
+func First(lp []byte) int {
+	if lp[headerSize] == eof {
+		return -1
+	}
+	return headerSize
+}
+
+// Next returns the position of the element after p, or -1 at the end.
+func Next(lp []byte, p int) int {
+	l := encodedSize(lp, p)
+	p += l + backlenSize(l)
+	if lp[p] == eof {
+		return -1
+	}
+	return p
+}
+
+// Last returns the position of the last element, or -1 if there is none.
+func Last(lp []byte) int {
+	return Prev(lp, len(lp)-1)
+}
+
+// Prev returns the position of the element before p (p may be the position
+// of the terminator), or -1 if p is the first.
+func Prev(lp []byte, p int) int {
+	if p <= headerSize {
+		return -1
+	}
+	// Decode the backlen that ends at p-1, reading right to left.
+	q := p - 1
+	var l, shift int
+	for {
+		l |= int(lp[q]&127) << shift
+		if lp[q]&128 == 0 {
+			break
+		}
+		shift += 7
+		q--
+	}
+	return p - l - backlenSize(l)
+}
+
+// Get returns the element at p: either its string bytes (aliasing lp) or
+// its integer value with isInt set.
+func Get(lp []byte, p int) (s []byte, v int64, isInt bool) {
+	c := lp[p]
+	switch {
+	case c&0x80 == 0:
+		return nil, int64(c), true
+	case c&0xC0 == 0x80:
+		n := int(c & 0x3F)
+		return lp[p+1 : p+1+n], 0, false
+	case c&0xE0 == 0xC0:
+		u := uint64(c&0x1F)<<8 | uint64(lp[p+1])
+		if u >= 1<<12 {
+			return nil, int64(u) - 1<<13, true
+		}
+		return nil, int64(u), true
+	case c&0xF0 == 0xE0:
+		n := int(c&0x0F)<<8 | int(lp[p+1])
+		return lp[p+2 : p+2+n], 0, false
+	}
+	switch c {
+	case 0xF0:
+		n := int(binary.LittleEndian.Uint32(lp[p+1 : p+5]))
+		return lp[p+5 : p+5+n], 0, false
+	case 0xF1:
+		return nil, int64(int16(binary.LittleEndian.Uint16(lp[p+1:]))), true
+	case 0xF2:
+		u := uint32(lp[p+1]) | uint32(lp[p+2])<<8 | uint32(lp[p+3])<<16
+		return nil, int64(int32(u<<8) >> 8), true
+	case 0xF3:
+		return nil, int64(int32(binary.LittleEndian.Uint32(lp[p+1:]))), true
+	case 0xF4:
+		return nil, int64(binary.LittleEndian.Uint64(lp[p+1:])), true
+	}
+	panic("listpack: bad encoding byte " + strconv.Itoa(int(c)))
+}
+
+// GetInt returns the element at p as an integer. Elements written with
+// AppendInt, and strings that are canonical integers, are integers.
+func GetInt(lp []byte, p int) int64 {
+	s, v, isInt := Get(lp, p)
+	if isInt {
+		return v
+	}
+	v, _ = StringToInt(s)
+	return v
+}
+
+// AppendValue appends the element at p to dst as a string: integers in
+// decimal.
+func AppendValue(dst []byte, lp []byte, p int) []byte {
+	s, v, isInt := Get(lp, p)
+	if isInt {
+		return strconv.AppendInt(dst, v, 10)
+	}
+	return append(dst, s...)
+}
+
+// Equal reports whether the element at p equals the string s.
+func Equal(lp []byte, p int, s []byte) bool {
+	es, v, isInt := Get(lp, p)
+	if !isInt {
+		return string(es) == string(s)
+	}
+	w, ok := StringToInt(s)
+	return ok && w == v
+}
+
+// ReplaceInt replaces the element at p with the integer v, moving what
+// follows when the new encoding has another size. It returns the listpack
+// and the position after the replaced element.
+func ReplaceInt(lp []byte, p int, v int64) ([]byte, int) {
+	oldEnc := encodedSize(lp, p)
+	oldLen := oldEnc + backlenSize(oldEnc)
+	var tmp [16]byte
+	el := intEncoding(tmp[:0], v)
+	el = appendBacklen(el, len(el))
+	diff := len(el) - oldLen
+	switch {
+	case diff > 0:
+		lp = append(lp, make([]byte, diff)...)
+		copy(lp[p+len(el):], lp[p+oldLen:len(lp)-diff])
+	case diff < 0:
+		copy(lp[p+len(el):], lp[p+oldLen:])
+		lp = lp[:len(lp)+diff]
+	}
+	copy(lp[p:], el)
+	setTotal(lp)
+	return lp, p + len(el)
+}
+
+// ShrinkToFit returns lp in a slice whose capacity equals its length.
+func ShrinkToFit(lp []byte) []byte {
+	if cap(lp) == len(lp) {
+		return lp
+	}
+	out := make([]byte, len(lp))
+	copy(out, lp)
+	return out
+}
+
+// Validate checks that lp is a well-formed listpack: header, elements that
+// stay inside the slice, backlens that agree, and the terminator. It is
+// used on data loaded from outside and by fuzz tests.
+func Validate(lp []byte) bool {
+	if len(lp) < headerSize+1 || int(binary.LittleEndian.Uint32(lp[0:4])) != len(lp) || lp[len(lp)-1] != eof {
+		return false
+	}
+	p := headerSize
+	n := 0
+	for lp[p] != eof {
+		if !validElement(lp, p) {
+			return false
+		}
+		l := encodedSize(lp, p)
+		q := p + l + backlenSize(l)
+		if q >= len(lp) || Prev(lp, q) != p {
+			return false
+		}
+		p = q
+		n++
+	}
+	if p != len(lp)-1 {
+		return false
+	}
+	hdr := int(binary.LittleEndian.Uint16(lp[4:6]))
+	return hdr == numUnknown || hdr == n
+}
+
+func validElement(lp []byte, p int) bool {
+	c := lp[p]
+	need := 1
+	switch {
+	case c&0x80 == 0:
+	case c&0xC0 == 0x80:
+		need = 1 + int(c&0x3F)
+	case c&0xE0 == 0xC0, c&0xF0 == 0xE0:
+		need = 2
+	case c == 0xF0:
+		need = 5
+	case c >= 0xF1 && c <= 0xF4:
+		need = [...]int{3, 4, 5, 9}[c-0xF1]
+	default:
+		return false
+	}
+	if p+need > len(lp) {
+		return false
+	}
+	l := encodedSize(lp, p)
+	return p+l+backlenSize(l) < len(lp)
+}
