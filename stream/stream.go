@@ -201,8 +201,8 @@ func (s *Stream) Append(id ID, fv [][]byte, lim Limits) error {
 		p := listpack.First(lp)
 		count := listpack.GetInt(lp, p)
 		lp, _ = listpack.ReplaceInt(lp, p, count+1)
-		p = listpack.Next(lp, p)  // deleted
-		p = listpack.Next(lp, p)  // num-fields
+		p = listpack.Next(lp, p) // deleted
+		p = listpack.Next(lp, p) // num-fields
 		if listpack.GetInt(lp, p) == int64(numFields) {
 			same := true
 			for i := 0; i < numFields; i++ {

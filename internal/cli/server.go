@@ -80,4 +80,3 @@ func listenCause(err error) error {
 	}
 	return err
 }
-
