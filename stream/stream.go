@@ -19,8 +19,14 @@ const (
 	// ListpackMaxSize bounds one node, and the total size of the fields
 	// and values of one entry (STREAM_LISTPACK_MAX_SIZE).
 	ListpackMaxSize = 1 << 30
-	// nodePrealloc is the capacity a new node starts with.
-	nodePrealloc = 4096
+	// nodeSlack is the room a new node gets beyond NodeMaxBytes, so that
+	// the entry that fills it rarely makes it grow. A full node is copied
+	// to an exact-size buffer (see Append), and because the two sizes fall
+	// in different allocator size classes, the buffers of growing tail
+	// nodes never fragment the memory of sealed ones.
+	nodeSlack = 1024
+	// nodeMaxPrealloc caps the first allocation of a node.
+	nodeMaxPrealloc = 64 * 1024
 )
 
 // Errors returned by Stream methods. The engine maps them to Redis's reply
@@ -181,9 +187,9 @@ func (s *Stream) Append(id ID, fv [][]byte, lim Limits) error {
 
 	flags := int64(flagNone)
 	if tail == nil {
-		prealloc := nodePrealloc
-		if lim.NodeMaxBytes > 0 && lim.NodeMaxBytes < prealloc {
-			prealloc = lim.NodeMaxBytes
+		prealloc := nodeMaxPrealloc
+		if lim.NodeMaxBytes > 0 && lim.NodeMaxBytes+nodeSlack < prealloc {
+			prealloc = lim.NodeMaxBytes + nodeSlack
 		}
 		lp := listpack.New(prealloc)
 		lp = listpack.AppendInt(lp, 1) // count: the entry being added
