@@ -22,6 +22,10 @@ type blockState struct {
 	unblockOnNoKey bool
 	// pending is true while the client waits.
 	pending bool
+	// recheckAt, when not zero, is the Unix ms at which the command is run
+	// again even if no key was signalled: XREADGROUP with CLAIM waits for
+	// pending entries to become idle enough, as well as for new ones.
+	recheckAt int64
 }
 
 // readyKey is a key that got new data, or was deleted, while clients
@@ -200,10 +204,25 @@ func (c *Client) PollBlockLocked() (blocked bool, deadline time.Time) {
 	if b == nil || !b.pending {
 		return false, time.Time{}
 	}
-	if !b.deadline.IsZero() && !c.e.clock().Before(b.deadline) {
+	now := c.e.clock()
+	if b.recheckAt != 0 && now.UnixMilli() >= b.recheckAt {
+		b.recheckAt = 0
+		c.e.serveBlockedLocked(c)
+		if len(c.e.readyKeys) > 0 {
+			c.e.handleClientsBlockedOnKeysLocked()
+		}
+		return c.PollBlockLocked()
+	}
+	if !b.deadline.IsZero() && !now.Before(b.deadline) {
 		c.e.unblockLocked(c)
 		c.main.NullArray()
 		return false, time.Time{}
 	}
-	return true, b.deadline
+	wake := b.deadline
+	if b.recheckAt != 0 {
+		if at := time.UnixMilli(b.recheckAt); wake.IsZero() || at.Before(wake) {
+			wake = at
+		}
+	}
+	return true, wake
 }

@@ -22,6 +22,10 @@ func streamCommands() []*Command {
 		{Name: "xclaim", Arity: -6, Flags: flagWrite, Run: xclaimCommand},
 		{Name: "xautoclaim", Arity: -6, Flags: flagWrite, Run: xautoclaimCommand},
 		{Name: "xsetid", Arity: -3, Flags: flagWrite, Run: xsetidCommand},
+		{Name: "xackdel", Arity: -6, Flags: flagWrite, Run: xackdelCommand},
+		{Name: "xdelex", Arity: -5, Flags: flagWrite, Run: xdelexCommand},
+		{Name: "xnack", Arity: -7, Flags: flagWrite, Run: xnackCommand},
+		{Name: "xcfgset", Arity: -2, Flags: flagWrite, Run: xcfgsetCommand},
 		{Name: "xgroup", Arity: -2, Subcommands: xgroupSubcommands()},
 		{Name: "xinfo", Arity: -2, Subcommands: xinfoSubcommands()},
 	}

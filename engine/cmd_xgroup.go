@@ -302,8 +302,12 @@ func xpendingCommand(c *Client, args [][]byte) {
 			}
 			w.Array(4)
 			writeID(w, p.ID)
-			w.BulkString(p.Consumer.Name)
-			w.Int(max(now-p.DeliveryTime, 0))
+			w.BulkString(ownerName(p))
+			if p.Nacked() {
+				w.Int(-1) // given back with XNACK: no delivery to measure from
+			} else {
+				w.Int(max(now-p.DeliveryTime, 0))
+			}
 			w.Int(int64(p.DeliveryCount))
 			n++
 			count--
@@ -428,7 +432,7 @@ func xclaimCommand(c *Client, args [][]byte) {
 		case retryCount >= 0:
 			cnt = uint64(retryCount)
 		case !justID:
-			cnt++
+			cnt = stream.IncrCount(cnt)
 		}
 		g.Assign(p, consumer, deliveryTime, cnt, now)
 		writeClaimed(w, s, id, justID)
@@ -514,7 +518,7 @@ func xautoclaimCommand(c *Client, args [][]byte) {
 		} else if minIdle == 0 || now-p.DeliveryTime >= minIdle {
 			cnt := p.DeliveryCount
 			if !justID {
-				cnt++
+				cnt = stream.IncrCount(cnt)
 			}
 			g.Assign(p, consumer, now, cnt, now)
 			writeClaimed(&body, s, id, justID)

@@ -145,7 +145,7 @@ func (c *Client) writeStreamInfo(s *stream.Stream, opts [][]byte, upper string, 
 		full = true
 	}
 	w := c.out
-	idmpFields := idmpInfoFields(s)
+	idmpFields := idmpInfoFields(s, c.now)
 	n := 10
 	if full {
 		n = 9
@@ -188,7 +188,7 @@ func (c *Client) writeStreamInfo(s *stream.Stream, opts [][]byte, upper string, 
 	gs := s.Groups()
 	w.Array(len(gs))
 	for _, g := range gs {
-		w.Map(7)
+		w.Map(8)
 		w.BulkString("name")
 		w.BulkString(g.Name)
 		w.BulkString("last-delivered-id")
@@ -199,6 +199,10 @@ func (c *Client) writeStreamInfo(s *stream.Stream, opts [][]byte, upper string, 
 		writeLag(w, s, g)
 		w.BulkString("pel-count")
 		w.Int(int64(g.PendingLen()))
+		// Since Redis 8.8: entries given back with XNACK and not claimed
+		// since.
+		w.BulkString("nacked-count")
+		w.Int(int64(g.NackedLen()))
 		w.BulkString("pending")
 		d := w.Defer(resp.KindArray)
 		k := int64(0)
@@ -208,7 +212,7 @@ func (c *Client) writeStreamInfo(s *stream.Stream, opts [][]byte, upper string, 
 			}
 			w.Array(4)
 			writeID(w, p.ID)
-			w.BulkString(p.Consumer.Name)
+			w.BulkString(ownerName(p))
 			w.Int(p.DeliveryTime)
 			w.Int(int64(p.DeliveryCount))
 			k++
@@ -245,4 +249,13 @@ func (c *Client) writeStreamInfo(s *stream.Stream, opts [][]byte, upper string, 
 			w.SetLen(d, int(k))
 		}
 	}
+}
+
+// ownerName is the consumer that holds a pending entry, or "" for an
+// entry given back to the group with XNACK.
+func ownerName(p *stream.Pending) string {
+	if p.Consumer == nil {
+		return ""
+	}
+	return p.Consumer.Name
 }

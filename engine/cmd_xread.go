@@ -7,20 +7,33 @@ import (
 	"github.com/pelicanhq/pelican/stream"
 )
 
-// XREAD and XREADGROUP, including blocking.
+// XREAD and XREADGROUP, including blocking, XREADGROUP's CLAIM (Redis 8.4)
+// and the MAXCOUNT and MAXSIZE caps (Redis 8.10).
 
 // xreadArgs are the parsed options of XREAD and XREADGROUP.
 type xreadArgs struct {
 	group      bool
 	timeout    int64 // -1: no BLOCK
-	count      int64
+	count      int64 // per stream; 0: no limit
+	maxCount   int64 // over all streams; 0: no limit
+	maxSize    int64 // soft cap on reply bytes; 0: no limit
 	noack      bool
-	claim      int64 // min idle time of XREADGROUP CLAIM; -1 when absent
+	claim      int64 // min idle time of CLAIM; -1 when absent
 	groupName  []byte
 	consumer   []byte
 	streamsArg int
 	numStreams int
 }
+
+// Errors of the options added after Redis 7.
+const (
+	errClaimNotInt      = "ERR min-idle-time is not an integer or out of range"
+	errClaimNegative    = "ERR min-idle-time must be a positive integer"
+	errClaimOnlyGroup   = "ERR The CLAIM option is only supported by XREADGROUP. You called XREAD instead."
+	errMaxCountPositive = "ERR MAXCOUNT must be a positive integer"
+	errMaxCountBelow    = "ERR MAXCOUNT must be greater than or equal to COUNT"
+	errMaxSizePositive  = "ERR MAXSIZE must be a positive integer"
+)
 
 // parseXreadArgs parses the options before STREAMS.
 func (c *Client) parseXreadArgs(args [][]byte, group bool) (xreadArgs, bool) {
@@ -29,6 +42,7 @@ func (c *Client) parseXreadArgs(args [][]byte, group bool) (xreadArgs, bool) {
 	if group {
 		name = "xreadgroup"
 	}
+	countGiven := false
 	for i := 1; i < len(args); i++ {
 		more := len(args) - i - 1
 		o := args[i]
@@ -47,6 +61,29 @@ func (c *Client) parseXreadArgs(args [][]byte, group bool) (xreadArgs, bool) {
 				return a, false
 			}
 			a.count = max(v, 0)
+			countGiven = true
+		case equalFold(o, "MAXCOUNT") && more > 0:
+			i++
+			v, ok := c.intArg(args[i], errMaxCountPositive)
+			if !ok {
+				return a, false
+			}
+			if v <= 0 {
+				c.errorReply(errMaxCountPositive)
+				return a, false
+			}
+			a.maxCount = v
+		case equalFold(o, "MAXSIZE") && more > 0:
+			i++
+			v, ok := c.intArg(args[i], errMaxSizePositive)
+			if !ok {
+				return a, false
+			}
+			if v <= 0 {
+				c.errorReply(errMaxSizePositive)
+				return a, false
+			}
+			a.maxSize = v
 		case equalFold(o, "STREAMS") && more > 0:
 			a.streamsArg = i + 1
 			n := len(args) - a.streamsArg
@@ -59,7 +96,7 @@ func (c *Client) parseXreadArgs(args [][]byte, group bool) (xreadArgs, bool) {
 				return a, false
 			}
 			a.numStreams = n / 2
-			return a, c.finishXreadArgs(&a)
+			i = len(args)
 		case equalFold(o, "GROUP") && more >= 2:
 			if !group {
 				c.errorReply("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.")
@@ -73,14 +110,18 @@ func (c *Client) parseXreadArgs(args [][]byte, group bool) (xreadArgs, bool) {
 				return a, false
 			}
 			a.noack = true
-		case equalFold(o, "CLAIM") && more > 0 && group:
+		case equalFold(o, "CLAIM") && more > 0:
+			if !group {
+				c.errorReply(errClaimOnlyGroup)
+				return a, false
+			}
 			i++
-			v, ok := c.intArg(args[i], "ERR min-idle-time is not an integer or out of range")
+			v, ok := c.intArg(args[i], errClaimNotInt)
 			if !ok {
 				return a, false
 			}
 			if v < 0 {
-				c.errorReply("ERR min-idle-time must be a positive integer")
+				c.errorReply(errClaimNegative)
 				return a, false
 			}
 			a.claim = v
@@ -89,23 +130,47 @@ func (c *Client) parseXreadArgs(args [][]byte, group bool) (xreadArgs, bool) {
 			return a, false
 		}
 	}
-	return a, c.finishXreadArgs(&a)
-}
-
-func (c *Client) finishXreadArgs(a *xreadArgs) bool {
 	if a.streamsArg == 0 {
 		c.errorReply(errSyntax)
-		return false
+		return a, false
 	}
 	if a.group && a.groupName == nil {
 		c.errorReply("ERR Missing GROUP option for XREADGROUP")
+		return a, false
+	}
+	if a.maxCount > 0 && countGiven && a.count > a.maxCount {
+		c.errorReply(errMaxCountBelow)
+		return a, false
+	}
+	return a, true
+}
+
+// newEntriesID stands for XREADGROUP's ">" once parsed.
+var newEntriesID = stream.MaxID
+
+// readBudget enforces MAXCOUNT and MAXSIZE over a whole reply.
+type readBudget struct {
+	w        *resp.Writer
+	start    int   // length of the output when the reply began
+	entries  int64 // entries written so far
+	maxCount int64
+	maxSize  int64
+}
+
+// more reports whether another entry may be written. The first entry is
+// always allowed, whatever its size.
+func (b *readBudget) more() bool {
+	if b.entries == 0 {
+		return true
+	}
+	if b.maxCount > 0 && b.entries >= b.maxCount {
+		return false
+	}
+	if b.maxSize > 0 && int64(len(b.w.Buf)-b.start) >= b.maxSize {
 		return false
 	}
 	return true
 }
-
-// Special IDs of XREAD and XREADGROUP, decoded.
-var newEntriesID = stream.MaxID // ">" of XREADGROUP
 
 func xreadCommand(c *Client, args [][]byte) {
 	group := len(args[0]) == len("xreadgroup")
@@ -115,74 +180,13 @@ func xreadCommand(c *Client, args [][]byte) {
 	}
 	keys := args[a.streamsArg : a.streamsArg+a.numStreams]
 	idArgs := args[a.streamsArg+a.numStreams:]
-	ids := make([]stream.ID, a.numStreams)
-	var groups []*stream.Group
-	if group {
-		groups = make([]*stream.Group, a.numStreams)
-	}
-	for i, key := range keys {
-		s, ok := c.streamLookup(key)
-		if !ok {
-			return
-		}
-		if group {
-			var g *stream.Group
-			if s != nil {
-				g = s.Group(a.groupName)
-			}
-			if g == nil {
-				c.errorReply("NOGROUP No such key '" + cstr(key) + "' or consumer group '" + cstr(a.groupName) + "' in XREADGROUP with GROUP option")
-				return
-			}
-			groups[i] = g
-		}
-		idArg := idArgs[i]
-		switch {
-		case len(idArg) == 1 && idArg[0] == '$':
-			if group {
-				c.errorReply("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.")
-				return
-			}
-			if s != nil {
-				ids[i] = s.LastID()
-			}
-		case len(idArg) == 1 && idArg[0] == '+':
-			if group {
-				c.errorReply("ERR The + ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The + ID would just return an empty result set.")
-				return
-			}
-			if s != nil {
-				id, ok := s.LastID().Decr()
-				if !ok {
-					c.errorReply("ERR the stream last element ID is 0-0")
-					return
-				}
-				ids[i] = id
-			}
-		case len(idArg) == 1 && idArg[0] == '>':
-			if !group {
-				c.errorReply("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.")
-				return
-			}
-			ids[i] = newEntriesID
-		default:
-			id, ok := c.streamIDArg(idArg, 0, stream.Strict)
-			if !ok {
-				return
-			}
-			ids[i] = id
-		}
-	}
-	if group && a.claim >= 0 {
-		for _, id := range ids {
-			if id != newEntriesID {
-				c.errorReply(errClaimNeedsNew)
-				return
-			}
-		}
+	ids, groups, ok := c.resolveXreadIDs(keys, idArgs, &a)
+	if !ok {
+		return
 	}
 
 	w := c.out
+	budget := readBudget{w: w, start: len(w.Buf), maxCount: a.maxCount, maxSize: a.maxSize}
 	d := w.Defer(resp.KindArray) // [key, entries] pairs in RESP2
 	if w.RESP3() {
 		d = w.Defer(resp.KindMap) // key => entries in RESP3
@@ -198,24 +202,27 @@ func xreadCommand(c *Client, args [][]byte) {
 		serve, history := false, false
 		var consumer *stream.Consumer
 		var g *stream.Group
+		claiming := false
 		if group {
 			g = groups[i]
 			if gt != newEntriesID {
 				serve, history = true, true
-			} else if s.Len() > 0 && g.LastID.Less(s.LastValidID()) {
-				serve = true
+			} else {
+				claiming = a.claim >= 0
+				if s.Len() > 0 && g.LastID.Less(s.LastValidID()) {
+					serve = true
+				}
+				if claiming && !serve && claimableFrom(s, g, a.claim, c.now) {
+					serve = true
+				}
 				gt = g.LastID
 			}
 			consumer, _ = g.LookupOrCreateConsumer(a.consumer, c.now)
 			consumer.SeenTime = c.now
-			if a.claim >= 0 && !serve && hasIdleEntries(g, a.claim, c.now) {
-				serve = true
-				gt = g.LastID
-			}
 		} else if s.Len() > 0 && gt.Less(s.LastValidID()) {
 			serve = true
 		}
-		if !serve {
+		if !serve || !budget.more() {
 			continue
 		}
 		served++
@@ -226,18 +233,18 @@ func xreadCommand(c *Client, args [][]byte) {
 		start, _ := gt.Incr()
 		switch {
 		case history:
-			c.writeConsumerHistory(s, g, consumer, start, a.count)
+			c.writeConsumerHistory(s, g, consumer, start, a.count, &budget)
 		case group:
-			c.deliverNew(s, g, consumer, start, &a)
+			c.deliverNew(s, g, consumer, start, &a, claiming, &budget)
 		default:
-			writeRange(w, s, start, stream.MaxID, a.count, false)
+			ed := w.Defer(resp.KindArray)
+			w.SetLen(ed, writeEntries(w, s, start, a.count, &budget))
 		}
 	}
 	if served > 0 {
 		w.SetLen(d, served)
 		return
 	}
-	// Nothing to serve: the deferred header was never used.
 	if a.timeout != -1 {
 		if c.denyBlocking {
 			w.NullArray()
@@ -250,38 +257,121 @@ func xreadCommand(c *Client, args [][]byte) {
 				blockArgs[a.streamsArg+a.numStreams+i] = ids[i].Append(nil)
 			}
 		}
+		var recheck int64
+		if group && a.claim >= 0 {
+			recheck = nextClaimable(groups, a.claim, c.now)
+		}
 		cmd := c.e.lookupCommand(args)
 		c.e.blockLocked(c, cmd, blockArgs, keys, time.Duration(a.timeout)*time.Millisecond, group)
+		c.block.recheckAt = recheck
 		return
 	}
 	w.NullArray()
 }
 
-// deliverNew serves entries after start to a consumer, creating PEL
-// entries (unless NOACK) and advancing the group, as XREADGROUP with ">"
-// does. With CLAIM, idle pending entries come first.
-func (c *Client) deliverNew(s *stream.Stream, g *stream.Group, consumer *stream.Consumer, start stream.ID, a *xreadArgs) {
+// resolveXreadIDs checks the keys and groups and turns the ID arguments
+// into IDs: "$" and "+" of XREAD, ">" of XREADGROUP, or explicit IDs.
+func (c *Client) resolveXreadIDs(keys, idArgs [][]byte, a *xreadArgs) ([]stream.ID, []*stream.Group, bool) {
+	ids := make([]stream.ID, a.numStreams)
+	var groups []*stream.Group
+	if a.group {
+		groups = make([]*stream.Group, a.numStreams)
+	}
+	for i, key := range keys {
+		s, ok := c.streamLookup(key)
+		if !ok {
+			return nil, nil, false
+		}
+		if a.group {
+			var g *stream.Group
+			if s != nil {
+				g = s.Group(a.groupName)
+			}
+			if g == nil {
+				c.errorReply("NOGROUP No such key '" + cstr(key) + "' or consumer group '" + cstr(a.groupName) + "' in XREADGROUP with GROUP option")
+				return nil, nil, false
+			}
+			groups[i] = g
+		}
+		idArg := idArgs[i]
+		switch {
+		case len(idArg) == 1 && idArg[0] == '$':
+			if a.group {
+				c.errorReply("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.")
+				return nil, nil, false
+			}
+			if s != nil {
+				ids[i] = s.LastID()
+			}
+		case len(idArg) == 1 && idArg[0] == '+':
+			if a.group {
+				c.errorReply("ERR The + ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The + ID would just return an empty result set.")
+				return nil, nil, false
+			}
+			if s != nil {
+				id, ok := s.LastID().Decr()
+				if !ok {
+					c.errorReply("ERR the stream last element ID is 0-0")
+					return nil, nil, false
+				}
+				ids[i] = id
+			}
+		case len(idArg) == 1 && idArg[0] == '>':
+			if !a.group {
+				c.errorReply("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.")
+				return nil, nil, false
+			}
+			ids[i] = newEntriesID
+		default:
+			id, ok := c.streamIDArg(idArg, 0, stream.Strict)
+			if !ok {
+				return nil, nil, false
+			}
+			ids[i] = id
+		}
+	}
+	return ids, groups, true
+}
+
+// writeEntries writes the entries after start, within count and the
+// budget, without an array header, and returns how many it wrote.
+func writeEntries(w *resp.Writer, s *stream.Stream, start stream.ID, count int64, b *readBudget) int {
+	var it stream.Iterator
+	it.Reset(s, start, stream.MaxID, false)
+	n := 0
+	for (count == 0 || int64(n) < count) && b.more() && it.Next() {
+		writeEntry(w, it.ID(), it.Fields())
+		n++
+		b.entries++
+	}
+	return n
+}
+
+// deliverNew serves a consumer as XREADGROUP with ">" does: with CLAIM,
+// idle pending entries first, then entries after start, creating PEL
+// entries (unless NOACK) and advancing the group.
+func (c *Client) deliverNew(s *stream.Stream, g *stream.Group, consumer *stream.Consumer, start stream.ID, a *xreadArgs, claiming bool, b *readBudget) {
 	w := c.out
 	d := w.Defer(resp.KindArray)
 	n := 0
-	if a.claim >= 0 {
-		n = c.claimIdle(s, g, consumer, a)
+	if claiming {
+		n = c.claimIdle(s, g, consumer, a, b)
 	}
 	var it stream.Iterator
 	it.Reset(s, start, stream.MaxID, false)
-	for (a.count == 0 || int64(n) < a.count) && it.Next() {
+	for (a.count == 0 || int64(n) < a.count) && b.more() && it.Next() {
 		id := it.ID()
 		g.Advance(s, id)
-		fv := it.Fields()
-		if a.claim >= 0 {
-			writeClaimedEntry(w, id, fv, 0, 0)
+		if claiming {
+			writeClaimedEntry(w, id, it.Fields(), 0, 0)
 		} else {
-			writeEntry(w, id, fv)
+			writeEntry(w, id, it.Fields())
 		}
 		if !a.noack {
 			g.Deliver(id, consumer, c.now)
 		}
 		n++
+		b.entries++
 	}
 	w.SetLen(d, n)
 }
@@ -289,14 +379,14 @@ func (c *Client) deliverNew(s *stream.Stream, g *stream.Group, consumer *stream.
 // writeConsumerHistory serves a consumer's own pending entries from start,
 // counting a new delivery for each; entries deleted from the stream are
 // reported with a null body.
-func (c *Client) writeConsumerHistory(s *stream.Stream, g *stream.Group, consumer *stream.Consumer, start stream.ID, count int64) {
+func (c *Client) writeConsumerHistory(s *stream.Stream, g *stream.Group, consumer *stream.Consumer, start stream.ID, count int64, b *readBudget) {
 	w := c.out
 	d := w.Defer(resp.KindArray)
 	n := 0
 	var it stream.Iterator
 	var redelivered []*stream.Pending
 	consumer.AscendPending(start, func(p *stream.Pending) bool {
-		if count > 0 && int64(n) >= count {
+		if (count > 0 && int64(n) >= count) || !b.more() {
 			return false
 		}
 		it.Reset(s, p.ID, p.ID, false)
@@ -309,6 +399,7 @@ func (c *Client) writeConsumerHistory(s *stream.Stream, g *stream.Group, consume
 			w.NullArray()
 		}
 		n++
+		b.entries++
 		return true
 	})
 	for _, p := range redelivered {

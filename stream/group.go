@@ -18,10 +18,18 @@ type Pending struct {
 	DeliveryTime int64
 	// DeliveryCount is how many times the message was delivered.
 	DeliveryCount uint64
-	// Consumer owns the entry. It is nil only transiently, for an entry
-	// created by XCLAIM FORCE before it is assigned.
+	// Consumer owns the entry. It is nil for an entry given back to the
+	// group with XNACK, and transiently for one created by XCLAIM FORCE.
 	Consumer *Consumer
+
+	// nackSeq orders entries given back with XNACK (first given back,
+	// first claimed); zero for an entry that is not in the NACK zone.
+	nackSeq uint64
 }
+
+// Nacked reports whether the entry was given back to the group with XNACK
+// and has not been claimed since.
+func (p *Pending) Nacked() bool { return p.nackSeq != 0 }
 
 func pendingLess(a, b *Pending) bool { return a.ID.Less(b.ID) }
 
@@ -60,7 +68,60 @@ type Group struct {
 	EntriesRead int64
 	pel         *btree.BTreeG[*Pending]
 	consumers   map[string]*Consumer
+
+	// byTime orders the PEL for claiming: entries given back with XNACK
+	// first, in the order they were given back, then the rest by last
+	// delivery time, oldest first. It is built the first time a claim by
+	// idle time needs it and kept up to date from then on, so groups that
+	// never claim that way pay nothing for it.
+	byTime   *btree.BTreeG[*Pending]
+	nackSeq  uint64 // last NACK sequence number handed out
+	numNacks int    // entries currently in the NACK zone
 }
+
+// claimOrderLess orders pending entries for claiming (see Group.byTime).
+func claimOrderLess(a, b *Pending) bool {
+	an, bn := a.nackSeq != 0, b.nackSeq != 0
+	switch {
+	case an && bn:
+		return a.nackSeq < b.nackSeq
+	case an != bn:
+		return an
+	case a.DeliveryTime != b.DeliveryTime:
+		return a.DeliveryTime < b.DeliveryTime
+	}
+	return a.ID.Less(b.ID)
+}
+
+// detach removes p from the claim order before one of its ordering fields
+// changes; attach puts it back.
+func (g *Group) detach(p *Pending) {
+	if g.byTime != nil {
+		g.byTime.Delete(p)
+	}
+}
+
+func (g *Group) attach(p *Pending) {
+	if g.byTime != nil {
+		g.byTime.ReplaceOrInsert(p)
+	}
+}
+
+// AscendClaimOrder calls fn for pending entries in claim order (see
+// Group.byTime) until fn returns false. fn must not change the PEL.
+func (g *Group) AscendClaimOrder(fn func(*Pending) bool) {
+	if g.byTime == nil {
+		g.byTime = btree.NewG(btreeDegree, claimOrderLess)
+		g.pel.Ascend(func(p *Pending) bool {
+			g.byTime.ReplaceOrInsert(p)
+			return true
+		})
+	}
+	g.byTime.Ascend(fn)
+}
+
+// NackedLen returns how many entries are in the NACK zone.
+func (g *Group) NackedLen() int { return g.numNacks }
 
 // Groups returns the stream's groups sorted by name.
 func (s *Stream) Groups() []*Group { return s.groups }
@@ -145,6 +206,7 @@ func (g *Group) DeleteConsumer(c *Consumer) int {
 	n := c.pel.Len()
 	c.pel.Ascend(func(p *Pending) bool {
 		g.pel.Delete(p)
+		g.detach(p)
 		return true
 	})
 	delete(g.consumers, c.Name)
@@ -185,23 +247,53 @@ func (g *Group) Deliver(id ID, c *Consumer, now int64) *Pending {
 	if p == nil {
 		p = &Pending{ID: id}
 		g.pel.ReplaceOrInsert(p)
-	} else if p.Consumer != nil {
-		p.Consumer.pel.Delete(p)
+	} else {
+		g.detach(p)
+		if p.Consumer != nil {
+			p.Consumer.pel.Delete(p)
+		}
+		g.leaveNackZone(p)
 	}
 	p.Consumer = c
 	p.DeliveryTime = now
 	p.DeliveryCount = 1
 	c.pel.ReplaceOrInsert(p)
+	g.attach(p)
 	c.ActiveTime = now
 	return p
+}
+
+func (g *Group) leaveNackZone(p *Pending) {
+	if p.nackSeq != 0 {
+		p.nackSeq = 0
+		g.numNacks--
+	}
 }
 
 // Redeliver records that a pending entry was served again from its
 // owner's history (XREADGROUP with an explicit ID).
 func (g *Group) Redeliver(p *Pending, now int64) {
+	g.detach(p)
 	p.DeliveryTime = now
-	p.DeliveryCount++
+	p.DeliveryCount = incrCount(p.DeliveryCount)
+	g.attach(p)
 }
+
+// maxDeliveryCount is the largest delivery count a client can be told
+// (Redis replies it as a signed 64-bit integer).
+const maxDeliveryCount = 1<<63 - 1
+
+// incrCount adds one delivery, saturating at maxDeliveryCount (which
+// XNACK FATAL sets).
+func incrCount(n uint64) uint64 {
+	if n >= maxDeliveryCount {
+		return maxDeliveryCount
+	}
+	return n + 1
+}
+
+// IncrCount returns n plus one delivery, saturating like the engine does.
+func IncrCount(n uint64) uint64 { return incrCount(n) }
 
 // Ack removes id from the PEL and reports whether it was pending.
 func (g *Group) Ack(id ID) bool {
@@ -209,6 +301,8 @@ func (g *Group) Ack(id ID) bool {
 	if !ok {
 		return false
 	}
+	g.detach(p)
+	g.leaveNackZone(p)
 	if p.Consumer != nil {
 		p.Consumer.pel.Delete(p)
 	}
@@ -220,6 +314,7 @@ func (g *Group) Ack(id ID) bool {
 func (g *Group) CreatePending(id ID) *Pending {
 	p := &Pending{ID: id}
 	g.pel.ReplaceOrInsert(p)
+	g.attach(p)
 	return p
 }
 
@@ -227,6 +322,7 @@ func (g *Group) CreatePending(id ID) *Pending {
 // from its previous owner, and marks c active at now. It is the state
 // change of XCLAIM, XAUTOCLAIM and the claiming part of XREADGROUP CLAIM.
 func (g *Group) Assign(p *Pending, c *Consumer, deliveryTime int64, count uint64, now int64) {
+	g.detach(p)
 	if p.Consumer != c {
 		if p.Consumer != nil {
 			p.Consumer.pel.Delete(p)
@@ -234,8 +330,10 @@ func (g *Group) Assign(p *Pending, c *Consumer, deliveryTime int64, count uint64
 		p.Consumer = c
 		c.pel.ReplaceOrInsert(p)
 	}
+	g.leaveNackZone(p)
 	p.DeliveryTime = deliveryTime
 	p.DeliveryCount = count
+	g.attach(p)
 	c.ActiveTime = now
 }
 

@@ -84,11 +84,15 @@ type Stream struct {
 	maxDeletedID ID
 	entriesAdded uint64
 	groups       []*Group // sorted by name
-	idmp         *idmpState
+
+	idmpDuration, idmpMaxSize int64
+	idmp                      *idmpState // nil until a producer uses IDMP
 }
 
 // New returns an empty stream.
-func New() *Stream { return &Stream{} }
+func New() *Stream {
+	return &Stream{idmpDuration: IdmpDefaultDuration, idmpMaxSize: IdmpDefaultMaxSize}
+}
 
 // Len returns the number of entries.
 func (s *Stream) Len() uint64 { return s.length }
