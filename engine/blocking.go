@@ -226,3 +226,10 @@ func (c *Client) PollBlockLocked() (blocked bool, deadline time.Time) {
 	}
 	return true, wake
 }
+
+// BlockedClients returns how many clients wait in a blocking command.
+func (e *Engine) BlockedClients() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.numBlocked
+}
