@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs Pelican's test suite: unit, conformance (against a real
+# redis-server), client and fuzz tests, under the race detector.
+#
+#   ./test.sh          the suite CI runs
+#   ./test.sh --long   also the long crash, soak and fuzz modes
+#
+# On a machine that lacks them it first installs what the tests need:
+# Debian's redis-server, redis-tools and python3-redis, and ioredis from
+# npm. The conformance tests fail, never skip, when Redis is missing.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+long=0
+for arg in "$@"; do
+	case "$arg" in
+	--long) long=1 ;;
+	*) echo "usage: $0 [--long]" >&2; exit 2 ;;
+	esac
+done
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+need_apt=()
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || need_apt+=(redis-tools)
+/usr/bin/python3 -c 'import redis' >/dev/null 2>&1 || need_apt+=(python3-redis)
+if [ ${#need_apt[@]} -gt 0 ]; then
+	echo "test.sh: installing ${need_apt[*]}"
+	as_root apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+if [ -f internal/clienttest/node/package.json ] && [ ! -d internal/clienttest/node/node_modules ]; then
+	echo "test.sh: installing ioredis from npm"
+	(cd internal/clienttest/node && npm ci --silent --no-audit --no-fund)
+fi
+
+export PELICAN_REDIS_SERVER="$(command -v redis-server)"
+export PELICAN_REQUIRE_CLIENTS=1
+if [ "$long" -eq 1 ]; then
+	export PELICAN_LONG=1
+fi
+
+echo "test.sh: go vet"
+go vet ./...
+echo "test.sh: go test -race"
+go test -race -count=1 -timeout 20m ./...
+
+fuzztime=10s
+[ "$long" -eq 1 ] && fuzztime=5m
+while read -r pkg target; do
+	echo "test.sh: fuzz $target ($fuzztime)"
+	go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/dev/null
+done <<FUZZ
+./internal/resp FuzzReader
+./internal/listpack FuzzValidate
+FUZZ
+echo "test.sh: all tests passed"
