@@ -64,6 +64,7 @@ func allCommands() []*Command {
 		setCommands(),
 		listCommands(),
 		streamCommands(),
+		memoryCommands(),
 	} {
 		cmds = append(cmds, family...)
 	}
