@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"math/rand/v2"
 	"strconv"
 	"strings"
 )
@@ -9,6 +10,7 @@ import (
 func diffCases() []diffCase {
 	var cases []diffCase
 	cases = append(cases, keyDiffCases()...)
+	cases = append(cases, globDiffCase(), expiredDiffCase(), watchDiffCase())
 	cases = append(cases, stringDiffCases()...)
 	cases = append(cases, hashDiffCases()...)
 	cases = append(cases, setDiffCases()...)
@@ -104,6 +106,10 @@ func keyDiffCases() []diffCase {
 			s("SET a 1"), s("SELECT 2"), s("SET z 1"), s("FLUSHALL"), s("DBSIZE"), s("SELECT 0"), s("DBSIZE"),
 			s("FLUSHALL ASYNC"), s("FLUSHALL SYNC"), s("FLUSHALL x"), s("FLUSHALL x y"), s("DBSIZE x"),
 		}},
+		{"empty key name", []diffStep{
+			{args: []string{"SET", "", "v"}}, s("SET a v"), sorted("KEYS *"), sorted("KEYS **"), sorted("KEYS ?*"),
+			scan("MATCH *"), scan("MATCH **"), {args: []string{"GET", ""}}, {args: []string{"RENAME", "", "b"}}, s("GET b"),
+		}},
 		{"touch and randomkey", []diffStep{
 			s("RANDOMKEY"), s("SET only 1"), s("RANDOMKEY"), s("TOUCH only only missing"), s("RANDOMKEY x"),
 		}},
@@ -163,6 +169,8 @@ func stringDiffCases() []diffCase {
 			s("INCRBYFLOAT f 10.5"), s("INCRBYFLOAT f 0.1"), s("INCRBYFLOAT f -5.6"), s("INCRBYFLOAT f 5.0e3"),
 			s("INCRBYFLOAT f 2.0e2"), s("INCRBYFLOAT f -5200"), s("GET f"), s("INCRBYFLOAT g 3.14159265358979323846"),
 			s("INCRBYFLOAT h 1.1"), s("INCRBYFLOAT h 2.2"), s("INCRBYFLOAT i 1e300"), s("INCRBYFLOAT i 1e300"),
+			s("INCRBYFLOAT huge 1e4932"), s("INCRBYFLOAT huge 1e4932"), s("INCRBYFLOAT huge -1e4932"), s("INCRBYFLOAT tiny 1e-4940"),
+			s("INCRBYFLOAT small 1e-17"), s("INCRBYFLOAT small 1e-18"), s("INCRBYFLOAT neg -1e-18"),
 			s("INCRBYFLOAT j 0x10"), s("INCRBYFLOAT j 0x1.8p1"), s("INCRBYFLOAT j .5"), s("INCRBYFLOAT j 5."),
 			s("INCRBYFLOAT j -0"), s("INCRBYFLOAT z -0.0"), s("INCRBYFLOAT z 1e-20"),
 			s("INCRBYFLOAT f inf"), s("INCRBYFLOAT f -infinity"), s("INCRBYFLOAT f nan"), s("INCRBYFLOAT f 1e5000"),
@@ -290,4 +298,70 @@ func listDiffCases() []diffCase {
 			s("LINDEX l 1500"), s("LPOP l 600"), s("RPOP l 600"), s("LLEN l"), s("LRANGE l 0 -1"),
 		}},
 	}
+}
+
+// globDiffCase matches random patterns against random keys, both drawn
+// from an alphabet of glob metacharacters, plain bytes and bytes above
+// 0x7f (which C compares as negative chars in ranges).
+func globDiffCase() diffCase {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const alphabet = "ab-^]\\[*?z\x80\xff"
+	word := func(maxLen int) string {
+		n := rng.IntN(maxLen) + 1
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		return string(b)
+	}
+	mset := diffStep{args: []string{"MSET"}}
+	for range 100 {
+		mset.args = append(mset.args, word(4), "v")
+	}
+	steps := []diffStep{mset}
+	for range 600 {
+		steps = append(steps, diffStep{args: []string{"KEYS", word(5)}, mode: sortElems})
+	}
+	return diffCase{"random globs", steps}
+}
+
+// expiredDiffCase checks that keys past their expiry time are invisible
+// to every command before any background expiry could remove them.
+func expiredDiffCase() diffCase {
+	return diffCase{"expired keys", []diffStep{
+		s("SET gone v PXAT 1"), s("SET live v"), s("KEYS *"), scan(""), s("EXISTS gone"), s("TYPE gone"),
+		s("TTL gone"), s("GET gone"), s("SET gone v PXAT 1"), s("RENAME gone x"), s("SET gone 5 PXAT 1"), s("INCR gone"),
+		s("SET gone v PXAT 1"), s("APPEND gone x"), s("SET gone v PXAT 1"), s("LPUSH gone x"), s("LRANGE gone 0 -1"),
+		s("SET gone v PXAT 1"), s("SET gone w NX"), s("GET gone"), s("SET gone v PXAT 1"), s("SET gone w XX"),
+		s("SET gone v PXAT 1"), s("MSETNX gone 1"), s("SET gone v PXAT 1"), s("DEL gone"), s("SET gone v PXAT 1"),
+		s("EXPIRE gone 100"), s("SET gone v PXAT 1"), s("PERSIST gone"), s("SET gone v PXAT 1"), s("RENAME live gone"),
+		s("TTL gone"), s("GET gone"), s("SET gone v PXAT 1"), s("SCAN 0 TYPE none"),
+	}}
+}
+
+// watchDiffCase checks which writes by another client make a WATCHed
+// transaction fail.
+func watchDiffCase() diffCase {
+	var steps []diffStep
+	for _, w := range []struct{ setup, cmd string }{
+		{"", "SET k v"}, {"SET k v", "SET k w NX"}, {"", "SET k w XX"}, {"SET k 1", "MSETNX k 2"},
+		{"SET k 1", "INCRBY k 0"}, {"SET k v", "APPEND k \"\""}, {"SET k v", "GETEX k"}, {"SET k v", "GETEX k PERSIST"},
+		{"SET k v EX 100", "GETEX k PERSIST"}, {"", "DEL k"}, {"SET k v", "EXPIRE k 10 XX"}, {"SET k v", "EXPIRE k -1"},
+		{"SET k v", "PERSIST k"}, {"SET k v", "RENAME k k"}, {"SET k v", "RENAME k other"}, {"SET src v", "RENAME src k"},
+		{"", "FLUSHALL"}, {"SET k v", "FLUSHDB"}, {"", "LPUSHX k a"}, {"RPUSH k a", "RPOP k 0"}, {"", "LPOP k"},
+		{"RPUSH k a", "LPOP k 5"}, {"HSET k f v", "HSETNX k f w"}, {"HSET k f v", "HDEL k g"}, {"HSET k f v", "HSET k f v"},
+		{"SADD k m", "SADD k m"}, {"SADD k m", "SREM k x"}, {"SADD k m", "SREM k m"}, {"SET other v", "SET other w"},
+	} {
+		steps = append(steps, s("FLUSHALL"))
+		if w.setup != "" {
+			steps = append(steps, s(w.setup))
+		}
+		cmd := s(w.cmd)
+		if strings.Contains(w.cmd, `""`) {
+			cmd.args = append(strings.Fields(strings.ReplaceAll(w.cmd, `""`, "")), "")
+		}
+		cmd.other = true
+		steps = append(steps, s("WATCH k"), cmd, s("MULTI"), s("PING"), s("EXEC"))
+	}
+	return diffCase{"watch", steps}
 }

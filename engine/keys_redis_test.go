@@ -38,6 +38,9 @@ const (
 type diffStep struct {
 	args []string
 	mode sortMode
+	// other runs the command on a second connection, such as a write
+	// that a WATCH on the first must notice.
+	other bool
 }
 
 // diffCase is a sequence of commands run on a fresh database.
@@ -76,17 +79,26 @@ func TestKeysAgainstRedis(t *testing.T) {
 			eng := engine.New(engine.Config{})
 			t.Cleanup(eng.Close)
 			srv := server.New(eng, server.Config{})
-			pel := dialRESP(t, func() (net.Conn, error) {
+			pelDial := func() (net.Conn, error) {
 				client, side := net.Pipe()
 				srv.ServeConn(side)
 				return client, nil
-			})
+			}
+			pel := dialRESP(t, pelDial)
+			var red2, pel2 *respConn
 
 			for i, st := range tc.steps {
 				var got, want string
 				if st.mode == scanAll {
 					got = scanToEnd(t, pel, st.args)
 					want = scanToEnd(t, red, st.args)
+				} else if st.other {
+					if red2 == nil {
+						red2 = dialRESP(t, func() (net.Conn, error) { return net.Dial("tcp", addr) })
+						pel2 = dialRESP(t, pelDial)
+					}
+					got = normalise(t, pel2.do(t, st.args...), st.mode)
+					want = normalise(t, red2.do(t, st.args...), st.mode)
 				} else {
 					got = normalise(t, pel.do(t, st.args...), st.mode)
 					want = normalise(t, red.do(t, st.args...), st.mode)
