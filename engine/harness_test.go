@@ -117,7 +117,9 @@ func bulkR(s string) string { return "$" + strconv.Itoa(len(s)) + "\r\n" + s + "
 
 func errR(msg string) string { return "-" + msg + "\r\n" }
 
-func arityR(name string) string { return errR("ERR wrong number of arguments for '" + name + "' command") }
+func arityR(name string) string {
+	return errR("ERR wrong number of arguments for '" + name + "' command")
+}
 
 // arrR is an array of elements that are already replies.
 func arrR(elems ...string) string {
