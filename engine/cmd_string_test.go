@@ -177,3 +177,22 @@ func TestStringValuesAreCopied(t *testing.T) {
 		t.Errorf("GET k after reusing the argument buffer = %q, want %q", got, bulkR("value"))
 	}
 }
+
+func TestAppendRespectsProtoMaxBulkLen(t *testing.T) {
+	te := newTestEngine(t)
+	te.e.settings.protoMaxBulkLen = 6
+	tests := []struct {
+		cmd  string
+		want string
+	}{
+		{"APPEND k abc", intR(3)},
+		{"APPEND k def", intR(6)},
+		{"APPEND k g", errR("ERR string exceeds maximum allowed size (proto-max-bulk-len)")},
+		{"GET k", bulkR("abcdef")},
+	}
+	for _, tt := range tests {
+		if got := te.do(tt.cmd); got != tt.want {
+			t.Errorf("%s = %q, want %q", tt.cmd, got, tt.want)
+		}
+	}
+}
