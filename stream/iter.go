@@ -145,13 +145,12 @@ func (it *Iterator) stepInNode() (ok, more bool) {
 			}
 		}
 		flagsPos := p
-		flags := listpack.GetInt(lp, p)
-		p = listpack.Next(lp, p)
+		flags, p := listpack.IntNext(lp, p)
 		id := it.master
-		id.Ms += uint64(listpack.GetInt(lp, p))
-		p = listpack.Next(lp, p)
-		id.Seq += uint64(listpack.GetInt(lp, p))
-		p = listpack.Next(lp, p)
+		msd, p := listpack.IntNext(lp, p)
+		seqd, p := listpack.IntNext(lp, p)
+		id.Ms += uint64(msd)
+		id.Seq += uint64(seqd)
 		fieldPos := p
 		var numFields int64
 		if flags&flagSameFields != 0 {
