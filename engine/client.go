@@ -170,7 +170,6 @@ func (c *Client) ExecLocked(args [][]byte) {
 		return
 	}
 	e := c.e
-	c.lastInteraction = e.clock()
 	cmd := e.lookupCommand(args)
 	if cmd == nil {
 		if parent := e.lookupContainer(args[0]); parent != nil && len(args) > 1 {
@@ -207,8 +206,14 @@ func (c *Client) ExecLocked(args [][]byte) {
 // call runs a command, keeping its statistics.
 func (c *Client) call(cmd *Command, args [][]byte) {
 	e := c.e
-	start := time.Now()
-	c.now = e.nowMs()
+	var start time.Time
+	if e.realClock {
+		start = time.Now()
+	} else {
+		start = e.clock()
+	}
+	c.now = start.UnixMilli()
+	c.lastInteraction = start
 	errsBefore := e.stats.totalErrorReplies
 	cmd.Run(c, args)
 	st := e.stats.cmd(cmd)
@@ -217,7 +222,9 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 		return
 	}
 	st.calls++
-	st.usec += time.Since(start).Microseconds()
+	if e.realClock {
+		st.usec += time.Since(start).Microseconds()
+	}
 	if e.stats.totalErrorReplies != errsBefore {
 		st.failed++
 	}

@@ -45,8 +45,9 @@ type Config struct {
 type Engine struct {
 	mu sync.Mutex // guards everything below, and every Client's state
 
-	cfg     Config
-	clock   Clock
+	cfg       Config
+	clock     Clock
+	realClock bool // clock is time.Now: command durations can be measured
 	version string
 	dbs     [NumDatabases]*keyspace
 	started time.Time
@@ -86,6 +87,7 @@ func New(cfg Config) *Engine {
 	}
 	if e.clock == nil {
 		e.clock = time.Now
+		e.realClock = true
 	}
 	if e.version == "" {
 		e.version = "8.10.0"

@@ -167,7 +167,7 @@ func (it *Iterator) stepInNode() (ok, more bool) {
 				skip = 2*numFields + 1
 			}
 			for i := int64(0); i < skip; i++ {
-				q = listpack.Next(lp, q)
+				q = listpack.Skip(lp, q)
 			}
 			it.pos = q // lp-count of this entry
 		} else {

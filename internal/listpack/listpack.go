@@ -331,6 +331,23 @@ func Next(lp []byte, p int) int {
 	return p
 }
 
+// Skip returns the position just after the element at p, which is the
+// next element or the terminator. It is small enough to inline for the
+// one-byte encodings that dominate stream entries.
+func Skip(lp []byte, p int) int {
+	if c := lp[p]; c < 0x80 {
+		return p + 2
+	} else if c < 0xC0 {
+		return p + 2 + int(c&0x3F)
+	}
+	return skipSlow(lp, p)
+}
+
+func skipSlow(lp []byte, p int) int {
+	l := encodedSize(lp, p)
+	return p + l + backlenSize(l)
+}
+
 // IntNext returns the integer at p (see GetInt) and the position of the
 // element after it, or -1 at the end. It is the fast path for walking the
 // integer fields of stream entries.
