@@ -36,6 +36,8 @@ type Iterator struct {
 
 	fv      [][]byte
 	scratch []byte
+
+	tombstones bool // also yield entries flagged deleted (for Validate)
 }
 
 // Reset starts an iteration over s from start to end inclusive; reverse
@@ -174,7 +176,7 @@ func (it *Iterator) stepInNode() (ok, more bool) {
 			it.pos = listpack.Prev(lp, flagsPos) // lp-count of the previous entry, or the master terminator
 		}
 
-		if flags&flagDeleted != 0 {
+		if flags&flagDeleted != 0 && !it.tombstones {
 			continue
 		}
 		if !it.rev {
@@ -243,4 +245,12 @@ func (it *Iterator) Fields() [][]byte {
 		}
 	}
 	return it.fv
+}
+
+// stepInNodeAll steps through the current node yielding every entry,
+// deleted ones included, regardless of the range.
+func (it *Iterator) stepInNodeAll() (ok, more bool) {
+	it.tombstones = true
+	it.start, it.end = MinID, MaxID
+	return it.stepInNode()
 }
