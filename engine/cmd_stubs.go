@@ -1,6 +1,5 @@
 package engine
 
-func serverCommands() []*Command { return nil }
 func keyCommands() []*Command    { return nil }
 func stringCommands() []*Command { return nil }
 func hashCommands() []*Command   { return nil }
