@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pelicanhq/pelican/internal/glob"
 	"github.com/pelicanhq/pelican/internal/resp"
 )
 
@@ -386,6 +387,42 @@ func TestServerRepliesMatchRedis(t *testing.T) {
 		}
 		if diff := cmp.Diff(wantR, gotR); diff != "" {
 			t.Errorf("%q (RESP%s) differs (-redis +pelican):\n%s", tt.args, want, diff)
+		}
+	}
+}
+
+// TestGlobMatchesRedis compares glob matching with the reference server's
+// KEYS, which uses the same matcher.
+func TestGlobMatchesRedis(t *testing.T) {
+	rc := startRedis(t)
+	keys := []string{"", "a", "b", "ab", "ba", "abc", "aXc", "a*c", "a?c", "a[c", "a]c", "a\\c",
+		"hello", "hallo", "hxllo", "Hello", "h-llo", "^", "[", "]", "-", "foo:bar", "foo:baz:1",
+		"aaaaaaaab", "aaaa"}
+	patterns := []string{"?", "??", "a*", "*c", "a?c", "a[Xb]c", "a[^X]c", "a[a-c]c", "a[c-a]c",
+		"a\\*c", "a\\?c", "a[\\[]c", "a[\\]]c", "a\\\\c", "h[ae]llo", "h[^e]llo", "h[a-]llo",
+		"h[-a]llo", "[", "[a", "a[", "[^]", "[]]", "*:*", "foo:*:?", "**a", "a**", "*a*a*a*b",
+		"*a*a*a*a*a*a*a*a*a*a*c", "\\", "[\\", "*[", "a[b", "[!a]", "H*"}
+	rc.do(t, "SELECT", "9")
+	rc.do(t, "FLUSHDB")
+	for _, k := range keys {
+		rc.do(t, "SET", k, "1")
+	}
+	for _, p := range patterns {
+		r := rc.do(t, "KEYS", p)
+		var want []string
+		for _, e := range r.Elems {
+			want = append(want, e.Str)
+		}
+		var got []string
+		for _, k := range keys {
+			if glob.MatchString(p, k, false) {
+				got = append(got, k)
+			}
+		}
+		sort.Strings(want)
+		sort.Strings(got)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("pattern %q (-redis +glob):\n%s", p, diff)
 		}
 	}
 }
