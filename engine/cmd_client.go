@@ -77,8 +77,9 @@ func clientOnOff(c *Client, arg []byte, flag *bool) {
 	c.out.Simple("OK")
 }
 
-// clientType is one of Redis's client classes, as CLIENT LIST TYPE and
-// CLIENT KILL TYPE name them. Every Pelican client is a normal one.
+// clientTypeKnown checks a client class name of CLIENT LIST TYPE and
+// CLIENT KILL TYPE (normal, master, replica or slave, pubsub) and reports
+// whether it is "normal", the class of every Pelican client.
 func clientTypeKnown(name []byte) (normal, ok bool) {
 	switch {
 	case equalFold(name, "NORMAL"):
