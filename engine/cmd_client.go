@@ -181,10 +181,9 @@ func (c *Client) appendInfo(b []byte, nowMs int64) []byte {
 	num("qbuf-free", 0)
 	num("argv-mem", 0)
 	num("multi-mem", multiMem)
-	rbs := int64(cap(c.main.Buf))
-	if rbs < 1024 {
-		rbs = 1024
-	}
+	// The reply buffer belongs to the client's own goroutine, which
+	// resets it outside the engine lock: report Redis's initial size.
+	const rbs = 1024
 	num("rbs", rbs)
 	num("rbp", 0)
 	num("obl", 0)
