@@ -1,0 +1,76 @@
+package conformance
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pelicanhq/pelican/engine"
+	"github.com/pelicanhq/pelican/internal/redistest"
+)
+
+// scriptFiles returns the scripts in testdata.
+func scriptFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", "*.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no scripts in testdata")
+	}
+	return files
+}
+
+func loadScript(t *testing.T, file string) *Script {
+	t.Helper()
+	text, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ParseScript(file, string(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+var logVersion sync.Once
+
+// startTargets starts a private redis-server and an in-process Pelican.
+func startTargets(t *testing.T) (redis, pelican Target) {
+	t.Helper()
+	r := redistest.StartRedis(t)
+	logVersion.Do(func() { t.Logf("reference: redis-server %s (%s)", r.Version, r.Addr) })
+	p := redistest.StartPelican(t, engine.Config{})
+	return Target{Name: "redis", Addr: r.Addr, BlockedClients: r.BlockedClients},
+		Target{Name: "pelican", Addr: p.Addr, BlockedClients: p.BlockedClients}
+}
+
+// missingCommand reports whether Pelican lacks a command (or subcommand),
+// probing it with no further arguments.
+func missingCommand(t *testing.T, addr string, words []string) bool {
+	t.Helper()
+	c := redistest.Dial(t, addr)
+	rep := c.MustDo(t, words...)
+	return rep.IsError() && (strings.HasPrefix(rep.Str, "ERR unknown command") || strings.HasPrefix(rep.Str, "ERR unknown subcommand"))
+}
+
+// TestScripts runs every script against redis-server and Pelican.
+func TestScripts(t *testing.T) {
+	for _, file := range scriptFiles(t) {
+		s := loadScript(t, file)
+		t.Run(s.Name, func(t *testing.T) {
+			t.Parallel()
+			redis, pelican := startTargets(t)
+			for _, req := range s.Requires {
+				if missingCommand(t, pelican.Addr, req) {
+					t.Skipf("Pelican does not implement %s yet; %s runs once it does", strings.Join(req, " "), file)
+				}
+			}
+			Run(t, file, s, redis, pelican)
+		})
+	}
+}

@@ -1,0 +1,97 @@
+package conformance
+
+// Difference is a reviewed, deliberate difference between the reference
+// redis-server the suite runs (7.0) and Pelican, which replies as Redis
+// 8.x does: a behaviour Redis changed after 7.0.
+type Difference struct {
+	// ID is what script directives (!differs ID) cite.
+	ID string
+	// Since is the Redis version that changed the behaviour.
+	Since string
+	// Description says in one line what changed.
+	Description string
+	// Source is where the change is documented: release notes, a
+	// redis.io command page, or the pull request.
+	Source string
+}
+
+// Differences is the reviewed list of known differences. Every entry must
+// be exercised by some script, and scripts may declare no others.
+var Differences = []Difference{
+	{
+		ID:          "xinfo-consumers-inactive",
+		Since:       "7.2",
+		Description: "XINFO CONSUMERS adds `inactive` (ms since the last successful read or claim, -1 if none) after `idle`, which now counts from the last attempt",
+		Source:      "https://github.com/redis/redis/pull/11099",
+	},
+	{
+		ID:          "xinfo-full-active-time",
+		Since:       "7.2",
+		Description: "XINFO STREAM FULL adds `active-time` to each consumer, and `seen-time` counts from the last read or claim attempt",
+		Source:      "https://github.com/redis/redis/pull/11099",
+	},
+	{
+		ID:          "xreadgroup-creates-consumer",
+		Since:       "7.2",
+		Description: "XREADGROUP creates its consumer even when it reads nothing (7.0 created it only when serving entries)",
+		Source:      "https://github.com/redis/redis/pull/11099",
+	},
+	{
+		ID:          "xclaim-creates-consumer",
+		Since:       "7.2",
+		Description: "XCLAIM and XAUTOCLAIM create their consumer even when they claim nothing (7.0 created it only when claiming)",
+		Source:      "https://github.com/redis/redis/pull/11099",
+	},
+	{
+		ID:          "xread-unbalanced-error",
+		Since:       "7.2, 8.0",
+		Description: "XREAD's unbalanced STREAMS error names the command as 'xread' (7.2) and lists '+' among the special IDs (8.0)",
+		Source:      "https://github.com/redis/redis/pull/13474",
+	},
+	{
+		ID:          "xreadgroup-unbalanced-error",
+		Since:       "7.2",
+		Description: "XREADGROUP's unbalanced STREAMS error names 'xreadgroup' and suggests '>' instead of '$'",
+		Source:      "https://github.com/redis/redis/pull/11799",
+	},
+	{
+		ID:          "xread-plus-id",
+		Since:       "7.4",
+		Description: "XREAD accepts '+' (the last entry of the stream); XREADGROUP refuses it with its own error (7.0: invalid stream ID)",
+		Source:      "https://redis.io/docs/latest/commands/xread/",
+	},
+	{
+		ID:          "xsetid-max-deleted-check",
+		Since:       "7.2",
+		Description: "XSETID refuses an ID smaller than the stream's max_deleted_entry_id",
+		Source:      "https://github.com/redis/redis/pull/11444",
+	},
+	{
+		ID:          "blocked-xreadgroup-reprocess",
+		Since:       "7.2",
+		Description: "A blocked XREADGROUP is re-executed when its key is signalled: a destroyed group gets the command's usual NOGROUP error (7.0: a special NOGROUP text)",
+		Source:      "https://github.com/redis/redis/pull/11012",
+	},
+	{
+		ID:          "lag-tombstones",
+		Since:       "8.0",
+		Description: "Consumer group lag and entries-read account for deletions after the group's last ID and no longer trust a counter made stale by a tombstone",
+		Source:      "https://github.com/redis/redis/pull/13338",
+	},
+	{
+		ID:          "lag-trimmed",
+		Since:       "8.0",
+		Description: "Consumer group lag is 0 for an emptied stream, and the stream's length when both the group's last ID and the last tombstone precede the first entry (after XTRIM)",
+		Source:      "https://github.com/redis/redis/pull/13473",
+	},
+}
+
+// DifferenceByID returns the known difference with the given ID.
+func DifferenceByID(id string) (Difference, bool) {
+	for _, d := range Differences {
+		if d.ID == id {
+			return d, true
+		}
+	}
+	return Difference{}, false
+}
