@@ -43,6 +43,12 @@ var Differences = []Difference{
 		Source:      "https://github.com/redis/redis/pull/11099",
 	},
 	{
+		ID:          "xadd-seq-overflow-error",
+		Since:       "7.2",
+		Description: "XADD <ms>-* whose sequence would overflow replies that the ID is equal or smaller than the top item (7.0: elements too large)",
+		Source:      "https://github.com/redis/redis/pull/11424",
+	},
+	{
 		ID:          "xread-unbalanced-error",
 		Since:       "7.2, 8.0",
 		Description: "XREAD's unbalanced STREAMS error names the command as 'xread' (7.2) and lists '+' among the special IDs (8.0)",
