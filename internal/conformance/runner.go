@@ -38,7 +38,7 @@
 //	                           "redis => reply" and "pelican => reply" must follow
 //	!repeat N CMD ...          run CMD N times for i = 1..N; in its arguments
 //	                           {i}, {i%7}, {i*3+1} (operators applied left to
-//	                           right) and {pad x i%50} (x repeated) are expanded
+//	                           right) and {pad:x:i%50} (x repeated) are expanded
 //	!requires CMD [SUB]        before any step: Pelican must know this command
 //	                           (and subcommand), or the script is skipped with a
 //	                           message until it does
@@ -50,6 +50,7 @@ package conformance
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -72,6 +73,12 @@ type Target struct {
 
 // blockTimeout bounds the wait for a !block command to block.
 const blockTimeout = 5 * time.Second
+
+// VerboseEnv names the environment variable that, set to 1, makes the
+// runner log every command with both replies.
+const VerboseEnv = "PELICAN_CONFORMANCE_VERBOSE"
+
+var verbose = os.Getenv(VerboseEnv) == "1"
 
 // maxMismatches stops a script that has gone wrong for good.
 const maxMismatches = 20
@@ -227,6 +234,9 @@ func (r *runner) compare(st Step, args []string, redis, pelican redistest.Reply)
 	r.t.Helper()
 	rs, ps := redis.String(), pelican.String()
 	cmdline := quoteArgs(args)
+	if verbose {
+		r.t.Logf("%s: %s\n  redis:   %s\n  pelican: %s", r.where(st), cmdline, rs, ps)
+	}
 	if st.Difference != "" {
 		if rs != st.WantRedis {
 			r.errorf(st, "%s (known difference %s): Redis replied\n%s\nwhere the script expects\n%s", cmdline, st.Difference, rs, st.WantRedis)

@@ -294,7 +294,7 @@ func (p *parser) finish() error {
 
 // expandTemplate replaces each {expr} in s for iteration i. expr is
 // "i" optionally followed by operators and integers evaluated left to
-// right ("i%7*3"), or "pad C expr": the character C repeated expr times.
+// right ("i%7*3"), or "pad:C:expr": the character C repeated expr times.
 func expandTemplate(s string, i int) (string, error) {
 	var b strings.Builder
 	for {
@@ -310,10 +310,10 @@ func expandTemplate(s string, i int) (string, error) {
 		b.WriteString(s[:open])
 		expr := s[open+1 : open+end]
 		s = s[open+end+1:]
-		if rest, ok := strings.CutPrefix(expr, "pad "); ok {
-			ch, e, ok := strings.Cut(rest, " ")
+		if rest, ok := strings.CutPrefix(expr, "pad:"); ok {
+			ch, e, ok := strings.Cut(rest, ":")
 			if !ok || len(ch) != 1 {
-				return "", fmt.Errorf("{pad C expr} needs one character and an expression, got {%s}", expr)
+				return "", fmt.Errorf("{pad:C:expr} needs one character and an expression, got {%s}", expr)
 			}
 			n, err := evalExpr(e, i)
 			if err != nil {
@@ -330,24 +330,36 @@ func expandTemplate(s string, i int) (string, error) {
 	}
 }
 
-// evalExpr evaluates "i", then pairs of an operator (+ - * / %) and an
-// integer, left to right.
+// evalExpr evaluates operands (i or an integer) joined by operators
+// (+ - * / %), left to right, without precedence.
 func evalExpr(expr string, i int) (int, error) {
 	e := strings.ReplaceAll(expr, " ", "")
-	if !strings.HasPrefix(e, "i") {
-		return 0, fmt.Errorf("template expression {%s} must start with i", expr)
-	}
-	v := i
-	e = e[1:]
-	for e != "" {
-		op := e[0]
-		j := 1
+	operand := func() (int, error) {
+		if strings.HasPrefix(e, "i") {
+			e = e[1:]
+			return i, nil
+		}
+		j := 0
 		for j < len(e) && e[j] >= '0' && e[j] <= '9' {
 			j++
 		}
-		n, err := strconv.Atoi(e[1:j])
+		n, err := strconv.Atoi(e[:j])
 		if err != nil {
-			return 0, fmt.Errorf("template expression {%s}: %w", expr, err)
+			return 0, fmt.Errorf("template expression {%s}: operand must be i or an integer", expr)
+		}
+		e = e[j:]
+		return n, nil
+	}
+	v, err := operand()
+	if err != nil {
+		return 0, err
+	}
+	for e != "" {
+		op := e[0]
+		e = e[1:]
+		n, err := operand()
+		if err != nil {
+			return 0, err
 		}
 		switch op {
 		case '+':
@@ -368,7 +380,6 @@ func evalExpr(expr string, i int) (int, error) {
 		default:
 			return 0, fmt.Errorf("template expression {%s}: unknown operator %q", expr, op)
 		}
-		e = e[j:]
 	}
 	return v, nil
 }
