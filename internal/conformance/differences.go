@@ -67,6 +67,12 @@ var Differences = []Difference{
 		Source:      "https://redis.io/docs/latest/commands/xread/",
 	},
 	{
+		ID:          "block-timeout-overflow",
+		Since:       "7.2",
+		Description: "A BLOCK timeout that would overflow when added to the current time is refused with \"timeout is out of range\"",
+		Source:      "https://github.com/redis/redis/pull/11338",
+	},
+	{
 		ID:          "xsetid-max-deleted-check",
 		Since:       "7.2",
 		Description: "XSETID refuses an ID smaller than the stream's max_deleted_entry_id",
