@@ -19,6 +19,12 @@ type Difference struct {
 // be exercised by some script, and scripts may declare no others.
 var Differences = []Difference{
 	{
+		ID:          "help-footer",
+		Since:       "7.2",
+		Description: "HELP replies end with \"Print this help.\" (7.0: \"Prints this help.\")",
+		Source:      "https://github.com/redis/redis/pull/10965",
+	},
+	{
 		ID:          "xinfo-consumers-inactive",
 		Since:       "7.2",
 		Description: "XINFO CONSUMERS adds `inactive` (ms since the last successful read or claim, -1 if none) after `idle`, which now counts from the last attempt",

@@ -51,6 +51,9 @@ type Step struct {
 	Want string
 	// WantRedis and WantPelican are the replies of a Difference step.
 	WantRedis, WantPelican string
+	// WantLine, WantRedisLine and WantPelicanLine are the lines the
+	// expected replies were read from.
+	WantLine, WantRedisLine, WantPelicanLine int
 }
 
 // Script is a parsed conformance script.
@@ -164,22 +167,23 @@ func (p *parser) expect(who, reply string) error {
 		return fmt.Errorf("a command sent with !block has no reply yet: give it after !recv")
 	}
 	var slot *string
+	var line *int
 	switch {
 	case who == "" && st.Difference != "":
 		return fmt.Errorf("a !differs step takes \"redis => ...\" and \"pelican => ...\", not \"=> ...\"")
 	case who == "":
-		slot = &st.Want
+		slot, line = &st.Want, &st.WantLine
 	case st.Difference == "":
 		return fmt.Errorf("%q => is only for steps declared with !differs", who)
 	case who == "redis":
-		slot = &st.WantRedis
+		slot, line = &st.WantRedis, &st.WantRedisLine
 	default:
-		slot = &st.WantPelican
+		slot, line = &st.WantPelican, &st.WantPelicanLine
 	}
 	if *slot != "" {
 		return fmt.Errorf("second expected reply for the same step")
 	}
-	*slot = reply
+	*slot, *line = reply, p.line
 	return nil
 }
 
