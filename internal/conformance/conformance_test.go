@@ -45,7 +45,7 @@ func startTargets(t *testing.T) (redis, pelican Target) {
 	r := redistest.StartRedis(t)
 	logVersion.Do(func() { t.Logf("reference: redis-server %s (%s)", r.Version, r.Addr) })
 	p := redistest.StartPelican(t, engine.Config{})
-	return Target{Name: "redis", Addr: r.Addr, BlockedClients: r.BlockedClients},
+	return Target{Name: "redis", Addr: r.Addr, BlockedClients: r.BlockedClients, Version: r.Version},
 		Target{Name: "pelican", Addr: p.Addr, BlockedClients: p.BlockedClients}
 }
 

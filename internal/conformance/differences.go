@@ -1,5 +1,10 @@
 package conformance
 
+import (
+	"strconv"
+	"strings"
+)
+
 // Difference is a reviewed, deliberate difference between the reference
 // redis-server the suite runs (7.0) and Pelican, which replies as Redis
 // 8.x does: a behaviour Redis changed after 7.0.
@@ -102,6 +107,35 @@ var Differences = []Difference{
 		Description: "Consumer group lag is 0 for an emptied stream, and the stream's length when both the group's last ID and the last tombstone precede the first entry (after XTRIM)",
 		Source:      "https://github.com/redis/redis/pull/13473",
 	},
+}
+
+// LatestSince returns the newest version Since names ("8.0" for
+// "7.2, 8.0").
+func (d Difference) LatestSince() string {
+	v := d.Since
+	if i := strings.LastIndex(v, ","); i >= 0 {
+		v = v[i+1:]
+	}
+	return strings.TrimSpace(v)
+}
+
+// versionAtLeast reports whether version v (such as "7.0.15") is at least
+// min (such as "7.2"). Unparsable parts count as zero.
+func versionAtLeast(v, min string) bool {
+	a, b := strings.Split(v, "."), strings.Split(min, ".")
+	for i := 0; i < len(a) || i < len(b); i++ {
+		var x, y int
+		if i < len(a) {
+			x, _ = strconv.Atoi(a[i])
+		}
+		if i < len(b) {
+			y, _ = strconv.Atoi(b[i])
+		}
+		if x != y {
+			return x > y
+		}
+	}
+	return true
 }
 
 // DifferenceByID returns the known difference with the given ID.
