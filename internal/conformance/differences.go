@@ -90,9 +90,9 @@ var Differences = []Difference{
 		Source:      "https://github.com/redis/redis/pull/11444",
 	},
 	{
-		ID:          "blocked-xreadgroup-reprocess",
+		ID:          "blocked-reprocess",
 		Since:       "7.2",
-		Description: "A blocked XREADGROUP is re-executed when its key is signalled: a destroyed group gets the command's usual NOGROUP error (7.0: a special NOGROUP text)",
+		Description: "A blocked XREAD or XREADGROUP is re-executed when its key is signalled: it keeps waiting if it finds nothing (7.0 could serve an empty list), and a destroyed group gets the command's usual NOGROUP error (7.0: a text of its own)",
 		Source:      "https://github.com/redis/redis/pull/11012",
 	},
 	{
