@@ -39,12 +39,15 @@ func loadScript(t *testing.T, file string) *Script {
 
 var logVersion sync.Once
 
+// engineConfig is the configuration of the Pelican under test.
+func engineConfig() engine.Config { return engine.Config{} }
+
 // startTargets starts a private redis-server and an in-process Pelican.
 func startTargets(t *testing.T) (redis, pelican Target) {
 	t.Helper()
 	r := redistest.StartRedis(t)
 	logVersion.Do(func() { t.Logf("reference: redis-server %s (%s)", r.Version, r.Addr) })
-	p := redistest.StartPelican(t, engine.Config{})
+	p := redistest.StartPelican(t, engineConfig())
 	return Target{Name: "redis", Addr: r.Addr, BlockedClients: r.BlockedClients, Version: r.Version},
 		Target{Name: "pelican", Addr: p.Addr, BlockedClients: p.BlockedClients}
 }
