@@ -27,8 +27,8 @@ type keyModel struct {
 	exists  bool
 	lastMs  uint64
 	lastSeq uint64
-	ids       []string // explicit IDs added, deleted ones included
-	groups    map[string]map[string]bool
+	ids     []string // explicit IDs added, deleted ones included
+	groups  map[string]map[string]bool
 }
 
 // NewRandomGen returns a generator for keys named prefix+"s0" and so on.
