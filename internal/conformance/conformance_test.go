@@ -42,14 +42,25 @@ var logVersion sync.Once
 // engineConfig is the configuration of the Pelican under test.
 func engineConfig() engine.Config { return engine.Config{} }
 
-// startTargets starts a private redis-server and an in-process Pelican.
+// CandidateEnv names the environment variable that, set to the path of
+// a redis-server binary, runs that server in Pelican's place: a way to
+// check the scripts' expected Pelican replies against a newer Redis.
+const CandidateEnv = "PELICAN_CONFORMANCE_CANDIDATE"
+
+// startTargets starts a private redis-server and an in-process Pelican
+// (or the candidate redis-server that CandidateEnv names).
 func startTargets(t *testing.T) (redis, pelican Target) {
 	t.Helper()
 	r := redistest.StartRedis(t)
+	redis = Target{Name: "redis", Addr: r.Addr, BlockedClients: r.BlockedClients, Version: r.Version}
+	if bin := os.Getenv(CandidateEnv); bin != "" {
+		c := redistest.StartRedisBinary(t, bin)
+		logVersion.Do(func() { t.Logf("reference: redis-server %s; in Pelican's place: %s %s", r.Version, bin, c.Version) })
+		return redis, Target{Name: "pelican", Addr: c.Addr, BlockedClients: c.BlockedClients, Version: c.Version}
+	}
 	logVersion.Do(func() { t.Logf("reference: redis-server %s (%s)", r.Version, r.Addr) })
 	p := redistest.StartPelican(t, engineConfig())
-	return Target{Name: "redis", Addr: r.Addr, BlockedClients: r.BlockedClients, Version: r.Version},
-		Target{Name: "pelican", Addr: p.Addr, BlockedClients: p.BlockedClients}
+	return redis, Target{Name: "pelican", Addr: p.Addr, BlockedClients: p.BlockedClients}
 }
 
 // missingCommand reports whether Pelican lacks a command (or subcommand),

@@ -92,7 +92,7 @@ var Differences = []Difference{
 	{
 		ID:          "blocked-reprocess",
 		Since:       "7.2",
-		Description: "A blocked XREAD or XREADGROUP is re-executed when its key is signalled: it keeps waiting if it finds nothing (7.0 could serve an empty list), and a destroyed group gets the command's usual NOGROUP error (7.0: a text of its own)",
+		Description: "A blocked XREAD or XREADGROUP is re-executed when its key is signalled: it keeps waiting if it finds nothing (7.0 could serve an empty list), and a deleted key or destroyed group gets the command's usual error (7.0: texts of its own)",
 		Source:      "https://github.com/redis/redis/pull/11012",
 	},
 	{

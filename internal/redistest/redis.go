@@ -101,6 +101,13 @@ func StartRedis(t testing.TB) *Redis {
 	if err != nil {
 		t.Fatalf("redistest: %v", err)
 	}
+	return StartRedisBinary(t, bin)
+}
+
+// StartRedisBinary is StartRedis with the path of the redis-server binary
+// given.
+func StartRedisBinary(t testing.TB, bin string) *Redis {
+	t.Helper()
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
 		r, err := startRedis(t, bin)
