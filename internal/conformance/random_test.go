@@ -77,7 +77,7 @@ func TestRandomStreamCommands(t *testing.T) {
 			gen.Observe(args, rr)
 			rs := MaskKnownDifferences(redis.Version, args, rn.Normalize(args, rr))
 			ps := MaskKnownDifferences(redis.Version, args, pn.Normalize(args, pr))
-			history = append(history, quoteArgs(args)+"\n#  -> "+rs.String())
+			history = append(history, quoteArgs(args)+"\n#  -> "+abbreviate(rs.String(), 300))
 			if rs.String() != ps.String() {
 				transcript := saveTranscript(t, seed, round, history)
 				from := max(0, len(history)-historyShown)
@@ -102,4 +102,12 @@ func saveTranscript(t *testing.T, seed uint64, round int, history []string) stri
 		return "(not saved: " + err.Error() + ")"
 	}
 	return name
+}
+
+// abbreviate shortens s to about n bytes for messages.
+func abbreviate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + fmt.Sprintf("...(%d bytes)", len(s))
 }
