@@ -186,6 +186,9 @@ func startRedis(t testing.TB, bin string) (*Redis, error) {
 		return nil, fmt.Errorf("INFO server: %w", err)
 	}
 	r.Version, _ = InfoField(info.Str, "redis_version")
+	if r.Version == "" {
+		return nil, fmt.Errorf("INFO server has no redis_version: %s", info)
+	}
 	return r, nil
 }
 
