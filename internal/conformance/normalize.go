@@ -29,8 +29,8 @@ func NewNormalizer() *Normalizer { return &Normalizer{auto: make(map[string]stri
 //     XINFO CONSUMERS (inactive stays -1 for a consumer never active);
 //   - delivery, seen and active times in XINFO STREAM FULL (active-time
 //     stays -1);
-//   - HELLO's version and client id, CLIENT ID, and the figures of CLIENT
-//     LIST and CLIENT INFO.
+//   - HELLO's version and client id, CLIENT ID, the figures of CLIENT
+//     LIST and CLIENT INFO, and INFO's run_id.
 func (n *Normalizer) Normalize(args []string, r redistest.Reply) redistest.Reply {
 	if len(args) == 0 {
 		return r
@@ -70,6 +70,10 @@ func (n *Normalizer) Normalize(args []string, r redistest.Reply) redistest.Reply
 		if r.Kind == redistest.KindBulk || r.Kind == redistest.KindVerbatim {
 			r.Str = clientFigures.ReplaceAllString(r.Str, "$1=<n>")
 		}
+	case name == "INFO":
+		if r.Kind == redistest.KindBulk || r.Kind == redistest.KindVerbatim {
+			r.Str = runID.ReplaceAllString(r.Str, "${1}<run_id>")
+		}
 	}
 	return r
 }
@@ -77,6 +81,9 @@ func (n *Normalizer) Normalize(args []string, r redistest.Reply) redistest.Reply
 // clientFigures matches the CLIENT LIST fields whose values depend on the
 // process, the connection or the clock.
 var clientFigures = regexp.MustCompile(`\b(id|addr|laddr|fd|age|idle|qbuf|qbuf-free|argv-mem|multi-mem|rbs|rbp|obl|oll|omem|tot-mem|net-i|net-o|tot-net-in|tot-net-out|tot-cmds|io-thread)=\S*`)
+
+// runID matches INFO's run_id line.
+var runID = regexp.MustCompile(`(?m)^(run_id:)[0-9a-f]+`)
 
 // normalizeFull replaces the times in an XINFO STREAM FULL reply.
 func normalizeFull(r *redistest.Reply) {

@@ -42,6 +42,8 @@ func TestNormalize(t *testing.T) {
 		{"HELLO", []string{"HELLO", "3"},
 			"%3|$6|server|$5|redis|$7|version|$5|7.0.1|$2|id|:9|", `%3{$"server" $"redis" $"version" $<version> $"id" :<id>}`},
 		{"CLIENT ID", []string{"client", "id"}, ":42|", ":<id>"},
+		{"INFO run_id", []string{"INFO", "server"},
+			"$37|# Server|run_id:0123abcd|tcp_port:1|", `$"# Server\r\nrun_id:<run_id>\r\ntcp_port:1"`},
 		{"CLIENT INFO", []string{"CLIENT", "INFO"},
 			"$44|id=3 addr=127.0.0.1:5 fd=8 name=x age=2 db=0|", `$"id=<n> addr=<n> fd=<n> name=x age=<n> db=0"`},
 	}
