@@ -49,17 +49,27 @@ const CandidateEnv = "PELICAN_CONFORMANCE_CANDIDATE"
 
 // startTargets starts a private redis-server and an in-process Pelican
 // (or the candidate redis-server that CandidateEnv names).
-func startTargets(t *testing.T) (redis, pelican Target) {
+func startTargets(t *testing.T, s *Script) (redis, pelican Target) {
 	t.Helper()
-	r := redistest.StartRedis(t)
+	bin, err := redistest.RedisServerPath()
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	var options []string
+	if s.RequirePass != "" {
+		options = append(options, "--requirepass", s.RequirePass)
+	}
+	r := redistest.StartRedisBinary(t, bin, options...)
 	redis = Target{Name: "redis", Addr: r.Addr, BlockedClients: r.BlockedClients, Version: r.Version}
-	if bin := os.Getenv(CandidateEnv); bin != "" {
-		c := redistest.StartRedisBinary(t, bin)
-		logVersion.Do(func() { t.Logf("reference: redis-server %s; in Pelican's place: %s %s", r.Version, bin, c.Version) })
+	if cand := os.Getenv(CandidateEnv); cand != "" {
+		c := redistest.StartRedisBinary(t, cand, options...)
+		logVersion.Do(func() { t.Logf("reference: redis-server %s; in Pelican's place: %s %s", r.Version, cand, c.Version) })
 		return redis, Target{Name: "pelican", Addr: c.Addr, BlockedClients: c.BlockedClients, Version: c.Version}
 	}
 	logVersion.Do(func() { t.Logf("reference: redis-server %s (%s)", r.Version, r.Addr) })
-	p := redistest.StartPelican(t, engineConfig())
+	cfg := engineConfig()
+	cfg.RequirePass = s.RequirePass
+	p := redistest.StartPelican(t, cfg)
 	return redis, Target{Name: "pelican", Addr: p.Addr, BlockedClients: p.BlockedClients}
 }
 
@@ -78,7 +88,7 @@ func TestScripts(t *testing.T) {
 		s := loadScript(t, file)
 		t.Run(s.Name, func(t *testing.T) {
 			t.Parallel()
-			redis, pelican := startTargets(t)
+			redis, pelican := startTargets(t, s)
 			for _, req := range s.Requires {
 				if missingCommand(t, pelican.Addr, req) {
 					t.Skipf("Pelican does not implement %s yet; %s runs once it does", strings.Join(req, " "), file)

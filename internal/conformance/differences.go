@@ -24,6 +24,12 @@ type Difference struct {
 // be exercised by some script, and scripts may declare no others.
 var Differences = []Difference{
 	{
+		ID:          "hello-noauth-text",
+		Since:       "7.2",
+		Description: "HELLO before authentication suggests \"HELLO <proto> AUTH <user> <pass>\" (7.0: \"HELLO AUTH <user> <pass>\")",
+		Source:      "https://github.com/redis/redis/pull/11809",
+	},
+	{
 		ID:          "help-footer",
 		Since:       "7.2",
 		Description: "HELP replies end with \"Print this help.\" (7.0: \"Prints this help.\")",

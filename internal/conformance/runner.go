@@ -45,6 +45,8 @@
 //	!requires CMD [SUB]        before any step: Pelican must know this command
 //	                           (and subcommand), or the script is skipped with a
 //	                           message until it does
+//	!requirepass PW            before any step: start both servers with this
+//	                           password
 //
 // Expected replies are written in canonical form (redistest.Reply.String),
 // with placeholders where normalisation put them: $<auto-1> for the first

@@ -63,6 +63,9 @@ type Script struct {
 	// Requires lists commands (with a subcommand where one is given) that
 	// Pelican must know for the script to run.
 	Requires [][]string
+	// RequirePass, when set, is the password both servers are started
+	// with (redis-server --requirepass, engine.Config.RequirePass).
+	RequirePass string
 	Steps    []Step
 }
 
@@ -191,7 +194,7 @@ func (p *parser) directive(line string) error {
 	fields := strings.Fields(line)
 	name, args := fields[0], fields[1:]
 	switch name {
-	case "!requires", "!resp", "!conn", "!repeat":
+	case "!requires", "!requirepass", "!resp", "!conn", "!repeat":
 		if p.pendingModifier() {
 			return fmt.Errorf("%s between a modifier and its command", name)
 		}
@@ -205,6 +208,11 @@ func (p *parser) directive(line string) error {
 			return fmt.Errorf("!requires needs a command name")
 		}
 		p.script.Requires = append(p.script.Requires, args)
+	case "!requirepass":
+		if len(p.script.Steps) > 0 || len(args) != 1 {
+			return fmt.Errorf("!requirepass takes a password and must come before the first step")
+		}
+		p.script.RequirePass = args[0]
 	case "!resp":
 		if len(args) != 1 || (args[0] != "2" && args[0] != "3") {
 			return fmt.Errorf("!resp takes 2 or 3")

@@ -38,6 +38,9 @@ type Redis struct {
 	PID int
 	// Version is redis_version from INFO server, such as "7.0.15".
 	Version string
+	// Password is the requirepass option given, if any; the Redis's own
+	// connections (PING, INFO) authenticate with it.
+	Password string
 
 	log *lockedBuffer
 }
@@ -47,7 +50,7 @@ func (r *Redis) Output() string { return r.log.String() }
 
 // BlockedClients returns blocked_clients from INFO clients.
 func (r *Redis) BlockedClients() (int, error) {
-	c, err := DialAddr(r.Addr)
+	c, err := r.dial()
 	if err != nil {
 		return 0, err
 	}
@@ -61,6 +64,23 @@ func (r *Redis) BlockedClients() (int, error) {
 		return 0, fmt.Errorf("redistest: INFO clients has no blocked_clients: %s", rep)
 	}
 	return strconv.Atoi(v)
+}
+
+// dial connects to the server, authenticating when it has a password.
+func (r *Redis) dial() (*Conn, error) {
+	c, err := DialAddr(r.Addr)
+	if err != nil || r.Password == "" {
+		return c, err
+	}
+	rep, err := c.Do("AUTH", r.Password)
+	if err == nil && rep.IsError() {
+		err = fmt.Errorf("AUTH: %s", rep)
+	}
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
 // InfoField returns the value of field in an INFO reply's text.
@@ -105,12 +125,13 @@ func StartRedis(t testing.TB) *Redis {
 }
 
 // StartRedisBinary is StartRedis with the path of the redis-server binary
-// given.
-func StartRedisBinary(t testing.TB, bin string) *Redis {
+// given, and extra command-line options (such as "--requirepass", "pw")
+// after the fixed ones.
+func StartRedisBinary(t testing.TB, bin string, options ...string) *Redis {
 	t.Helper()
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
-		r, err := startRedis(t, bin)
+		r, err := startRedis(t, bin, options)
 		if err == nil {
 			return r
 		}
@@ -127,20 +148,21 @@ func StartRedisBinary(t testing.TB, bin string) *Redis {
 // free and redis-server binding it; starting again on another port helps.
 var errPortTaken = errors.New("port already in use")
 
-func startRedis(t testing.TB, bin string) (*Redis, error) {
+func startRedis(t testing.TB, bin string, options []string) (*Redis, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	log := &lockedBuffer{}
-	cmd := exec.Command(bin,
+	args := append([]string{
 		"--port", strconv.Itoa(port),
 		"--bind", "127.0.0.1",
 		"--save", "",
 		"--appendonly", "no",
 		"--protected-mode", "no",
-	)
+	}, options...)
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = t.TempDir()
 	cmd.Stdout = log
 	cmd.Stderr = log
@@ -154,6 +176,11 @@ func startRedis(t testing.TB, bin string) (*Redis, error) {
 		close(exited)
 	}()
 	r := &Redis{Addr: addr, PID: cmd.Process.Pid, log: log}
+	for i := 0; i+1 < len(options); i++ {
+		if options[i] == "--requirepass" {
+			r.Password = options[i+1]
+		}
+	}
 	stop := func() {
 		select {
 		case <-exited:
@@ -176,7 +203,7 @@ func startRedis(t testing.TB, bin string) (*Redis, error) {
 		return nil, fmt.Errorf("%w; server output:\n%s", err, log.String())
 	}
 	t.Cleanup(stop)
-	c, err := DialAddr(addr)
+	c, err := r.dial()
 	if err != nil {
 		return nil, err
 	}
@@ -207,8 +234,8 @@ func waitForPing(addr string, exited <-chan struct{}) error {
 		if err == nil {
 			rep, err := c.Do("PING")
 			c.Close()
-			if err == nil && rep.Kind == KindSimple && rep.Str == "PONG" {
-				return nil
+			if err == nil && (rep.Kind == KindSimple && rep.Str == "PONG" || strings.HasPrefix(rep.Str, "NOAUTH")) {
+				return nil // up, and perhaps asking for a password
 			}
 			if err == nil {
 				err = fmt.Errorf("PING answered %s", rep)
