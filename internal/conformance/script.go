@@ -66,7 +66,7 @@ type Script struct {
 	// RequirePass, when set, is the password both servers are started
 	// with (redis-server --requirepass, engine.Config.RequirePass).
 	RequirePass string
-	Steps    []Step
+	Steps       []Step
 }
 
 // ParseScript parses a script. name is used in error messages and as the
