@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pelicanhq/pelican/engine"
+	"github.com/pelicanhq/pelican/internal/pelicantest"
 	"github.com/pelicanhq/pelican/internal/redistest"
 )
 
@@ -69,7 +70,7 @@ func startTargets(t *testing.T, s *Script) (redis, pelican Target) {
 	logVersion.Do(func() { t.Logf("reference: redis-server %s (%s)", r.Version, r.Addr) })
 	cfg := engineConfig()
 	cfg.RequirePass = s.RequirePass
-	p := redistest.StartPelican(t, cfg)
+	p := pelicantest.StartPelican(t, cfg)
 	return redis, Target{Name: "pelican", Addr: p.Addr, BlockedClients: p.BlockedClients}
 }
 

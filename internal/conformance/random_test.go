@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pelicanhq/pelican/internal/pelicantest"
 	"github.com/pelicanhq/pelican/internal/redistest"
 )
 
@@ -53,7 +54,7 @@ func TestRandomStreamCommands(t *testing.T) {
 
 	redis := redistest.StartRedis(t)
 	t.Logf("reference: redis-server %s", redis.Version)
-	pelican := redistest.StartPelican(t, engineConfig())
+	pelican := pelicantest.StartPelican(t, engineConfig())
 	rc := redistest.Dial(t, redis.Addr)
 	pc := redistest.Dial(t, pelican.Addr)
 	rn, pn := NewNormalizer(), NewNormalizer()

@@ -1,4 +1,6 @@
-package redistest
+// Package pelicantest serves a Pelican engine on a free loopback port for
+// tests, so that they can talk to it over real TCP, as clients do.
+package pelicantest
 
 import (
 	"context"
@@ -7,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/pelicanhq/pelican/engine"
 	"github.com/pelicanhq/pelican/server"
@@ -31,7 +34,7 @@ func StartPelican(t testing.TB, cfg engine.Config) *Pelican {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("redistest: listening for Pelican: %v", err)
+		t.Fatalf("pelicantest: listening for Pelican: %v", err)
 	}
 	if cfg.Port == 0 {
 		cfg.Port = l.Addr().(*net.TCPAddr).Port
@@ -41,13 +44,13 @@ func StartPelican(t testing.TB, cfg engine.Config) *Pelican {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("redistest: shutting Pelican down: %v", err)
+			t.Errorf("pelicantest: shutting Pelican down: %v", err)
 		}
 		if err := <-served; err != nil && !errors.Is(err, server.ErrServerClosed) {
-			t.Errorf("redistest: Pelican's Serve: %v", err)
+			t.Errorf("pelicantest: Pelican's Serve: %v", err)
 		}
 		eng.Close()
 	})
