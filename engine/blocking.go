@@ -71,13 +71,19 @@ func (e *Engine) blockLocked(c *Client, cmd *Command, args [][]byte, keys [][]by
 	e.numBlocked++
 }
 
-// unblockLocked removes c from the wait lists of its keys.
+// unblockLocked removes c from the wait lists of its keys and ends its
+// block.
 func (e *Engine) unblockLocked(c *Client) {
-	b := c.block
-	if b == nil || !b.pending {
-		c.block = nil
-		return
+	if b := c.block; b != nil && b.pending {
+		e.leaveWaitListsLocked(c)
 	}
+	c.block = nil
+}
+
+// leaveWaitListsLocked takes a waiting client off the lists of its keys,
+// keeping its block state.
+func (e *Engine) leaveWaitListsLocked(c *Client) {
+	b := c.block
 	for _, k := range b.keys {
 		list := b.db.blocking[k]
 		for i, x := range list {
@@ -94,7 +100,6 @@ func (e *Engine) unblockLocked(c *Client) {
 	}
 	b.pending = false
 	e.numBlocked--
-	c.block = nil
 }
 
 // signalKeyAsReadyLocked queues key for serving the clients blocked on it.
@@ -156,22 +161,7 @@ func (e *Engine) serveBlockedLocked(c *Client) {
 	cmd, args := b.cmd, b.args
 	// Leave the wait lists, but keep the state so that the deadline
 	// survives if the command blocks again.
-	for _, k := range b.keys {
-		list := b.db.blocking[k]
-		for i, x := range list {
-			if x == c {
-				list = append(list[:i], list[i+1:]...)
-				break
-			}
-		}
-		if len(list) == 0 {
-			delete(b.db.blocking, k)
-		} else {
-			b.db.blocking[k] = list
-		}
-	}
-	b.pending = false
-	e.numBlocked--
+	e.leaveWaitListsLocked(c)
 
 	prevOut := c.out
 	c.served.Proto = c.main.Proto

@@ -31,10 +31,19 @@ func streamCommands() []*Command {
 	}
 }
 
-// streamLookupLocked returns the stream at key: nil with ok when there is
-// no key, and replies WRONGTYPE (ok false) when the key holds another type.
+// streamLookup returns the stream at key for a read, counting a keyspace
+// hit or miss: nil with ok when there is no key, and a WRONGTYPE reply (ok
+// false) when the key holds another type.
 func (c *Client) streamLookup(key []byte) (s *stream.Stream, ok bool) {
-	o := c.e.lookupReadLocked(c.db, key)
+	return c.asStream(c.e.lookupReadLocked(c.db, key))
+}
+
+// streamLookupWrite is streamLookup for a write: no hit statistics.
+func (c *Client) streamLookupWrite(key []byte) (s *stream.Stream, ok bool) {
+	return c.asStream(c.e.lookupLocked(c.db, key))
+}
+
+func (c *Client) asStream(o *object) (*stream.Stream, bool) {
 	if o == nil {
 		return nil, true
 	}
@@ -45,17 +54,22 @@ func (c *Client) streamLookup(key []byte) (s *stream.Stream, ok bool) {
 	return o.stream, true
 }
 
-// streamLookupWrite is streamLookup without keyspace hit statistics.
-func (c *Client) streamLookupWrite(key []byte) (s *stream.Stream, ok bool) {
-	o := c.e.lookupLocked(c.db, key)
-	if o == nil {
-		return nil, true
+// groupLookup returns the stream at key and its group, or replies the
+// NOGROUP error XPENDING, XCLAIM, XAUTOCLAIM and XNACK share (or WRONGTYPE).
+func (c *Client) groupLookup(key, group []byte) (*stream.Stream, *stream.Group, bool) {
+	s, ok := c.streamLookup(key)
+	if !ok {
+		return nil, nil, false
 	}
-	if o.kind != kindStream {
-		c.errorReply(errWrongType)
-		return nil, false
+	var g *stream.Group
+	if s != nil {
+		g = s.Group(group)
 	}
-	return o.stream, true
+	if g == nil {
+		c.errorReply("NOGROUP No such key '" + cstr(key) + "' or consumer group '" + cstr(group) + "'")
+		return nil, nil, false
+	}
+	return s, g, true
 }
 
 // writeID writes an ID as a bulk string.

@@ -178,16 +178,8 @@ func xnackCommand(c *Client, args [][]byte) {
 	if !ok {
 		return
 	}
-	s, ok := c.streamLookupWrite(args[1])
+	s, g, ok := c.groupLookup(args[1], args[2])
 	if !ok {
-		return
-	}
-	var g *stream.Group
-	if s != nil {
-		g = s.Group(args[2])
-	}
-	if g == nil {
-		c.errorReply("NOGROUP No such key '" + cstr(args[1]) + "' or consumer group '" + cstr(args[2]) + "'")
 		return
 	}
 	n := 0

@@ -241,16 +241,8 @@ func xpendingCommand(c *Client, args [][]byte) {
 			consumerName = args[si+3]
 		}
 	}
-	s, ok := c.streamLookup(args[1])
+	_, g, ok := c.groupLookup(args[1], args[2])
 	if !ok {
-		return
-	}
-	var g *stream.Group
-	if s != nil {
-		g = s.Group(args[2])
-	}
-	if g == nil {
-		c.errorReply("NOGROUP No such key '" + cstr(args[1]) + "' or consumer group '" + cstr(args[2]) + "'")
 		return
 	}
 	w := c.out
@@ -327,16 +319,8 @@ func writeClaimed(w *resp.Writer, s *stream.Stream, id stream.ID, justID bool) {
 }
 
 func xclaimCommand(c *Client, args [][]byte) {
-	s, ok := c.streamLookup(args[1])
+	s, g, ok := c.groupLookup(args[1], args[2])
 	if !ok {
-		return
-	}
-	var g *stream.Group
-	if s != nil {
-		g = s.Group(args[2])
-	}
-	if g == nil {
-		c.errorReply("NOGROUP No such key '" + cstr(args[1]) + "' or consumer group '" + cstr(args[2]) + "'")
 		return
 	}
 	minIdle, ok := c.intArg(args[4], "ERR Invalid min-idle-time argument for XCLAIM")
@@ -477,16 +461,8 @@ func xautoclaimCommand(c *Client, args [][]byte) {
 			return
 		}
 	}
-	s, ok := c.streamLookup(args[1])
+	s, g, ok := c.groupLookup(args[1], args[2])
 	if !ok {
-		return
-	}
-	var g *stream.Group
-	if s != nil {
-		g = s.Group(args[2])
-	}
-	if g == nil {
-		c.errorReply("NOGROUP No such key '" + cstr(args[1]) + "' or consumer group '" + cstr(args[2]) + "'")
 		return
 	}
 	now := c.now

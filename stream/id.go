@@ -14,6 +14,8 @@ package stream
 
 import (
 	"strconv"
+
+	"github.com/pelicanhq/pelican/internal/intconv"
 )
 
 // ID is a stream entry ID: milliseconds and a sequence number. IDs order
@@ -153,7 +155,7 @@ func ParseID(b []byte, missingSeq uint64, mode ParseMode, allowSeqStar bool) (Pa
 // C's strtoull (leading white space, a sign, leading zeros), rejecting
 // overflow and trailing garbage.
 func ParseUint(b []byte) (uint64, bool) {
-	if v, ok := parseCanonical(b); ok {
+	if v, ok := intconv.ParseInt(b); ok {
 		if v < 0 {
 			return 0, false
 		}
@@ -185,49 +187,4 @@ func ParseUint(b []byte) (uint64, bool) {
 		v = -v
 	}
 	return v, true
-}
-
-// parseCanonical is Redis's string2ll.
-func parseCanonical(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) >= 21 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	i, neg := 0, false
-	if b[0] == '-' {
-		neg, i = true, 1
-		if len(b) == 1 {
-			return 0, false
-		}
-	}
-	if b[i] < '1' || b[i] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for ; i < len(b); i++ {
-		c := b[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > (1<<64-1)/10 {
-			return 0, false
-		}
-		v *= 10
-		if v > 1<<64-1-uint64(c-'0') {
-			return 0, false
-		}
-		v += uint64(c - '0')
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
 }

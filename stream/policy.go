@@ -106,27 +106,7 @@ func (s *Stream) trimWithPolicy(args TrimArgs) int64 {
 		}
 		return n
 	}
-	var doomed []ID
-	length := s.length
-	var it Iterator
-	it.Reset(s, MinID, MaxID, false)
-	for it.Next() {
-		id := it.ID()
-		if args.Strategy == TrimMaxLen && length <= uint64(args.MaxLen) {
-			break
-		}
-		if args.Strategy == TrimMinID && !id.Less(args.MinID) {
-			break
-		}
-		if args.Approx && args.Limit > 0 && int64(len(doomed)) >= args.Limit {
-			break
-		}
-		if s.Referenced(id) {
-			continue
-		}
-		doomed = append(doomed, id)
-		length--
-	}
+	doomed := s.headEntries(args, func(id ID) bool { return !s.Referenced(id) })
 	for _, id := range doomed {
 		s.removeEntry(id)
 	}
@@ -141,9 +121,18 @@ func (s *Stream) trimWithPolicy(args TrimArgs) int64 {
 }
 
 // trimCandidates lists the IDs a KeepRef trim with the same arguments
-// would remove, at most the whole head of the stream: enough to clean
+// could remove, at most the whole head of the stream: enough to clean
 // their references afterwards.
 func (s *Stream) trimCandidates(args TrimArgs) []ID {
+	args.Approx, args.Limit = false, 0
+	return s.headEntries(args, nil)
+}
+
+// headEntries walks entries from the head of the stream and lists those
+// eligible (all when eligible is nil) until the trim condition of args
+// would hold once they are gone, or an approximate trim's limit is
+// reached.
+func (s *Stream) headEntries(args TrimArgs, eligible func(ID) bool) []ID {
 	var ids []ID
 	length := s.length
 	var it Iterator
@@ -155,6 +144,12 @@ func (s *Stream) trimCandidates(args TrimArgs) []ID {
 		}
 		if args.Strategy == TrimMinID && !id.Less(args.MinID) {
 			break
+		}
+		if args.Approx && args.Limit > 0 && int64(len(ids)) >= args.Limit {
+			break
+		}
+		if eligible != nil && !eligible(id) {
+			continue
 		}
 		ids = append(ids, id)
 		length--

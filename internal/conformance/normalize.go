@@ -29,6 +29,7 @@ func NewNormalizer() *Normalizer { return &Normalizer{auto: make(map[string]stri
 //     XINFO CONSUMERS (inactive stays -1 for a consumer never active);
 //   - delivery, seen and active times in XINFO STREAM FULL (active-time
 //     stays -1);
+//   - idle times in the entries of an XREADGROUP ... CLAIM reply;
 //   - HELLO's version and client id, CLIENT ID, the figures of CLIENT
 //     LIST and CLIENT INFO, and INFO's run_id.
 func (n *Normalizer) Normalize(args []string, r redistest.Reply) redistest.Reply {
@@ -61,6 +62,9 @@ func (n *Normalizer) Normalize(args []string, r redistest.Reply) redistest.Reply
 		}
 	case name == "XINFO" && sub == "STREAM" && hasWord(args[2:], "FULL"):
 		normalizeFull(&r)
+	case name == "XREADGROUP" && hasWord(args, "CLAIM"):
+		// Entries of a CLAIM reply carry the ms since their last delivery.
+		normalizeClaimReply(&r)
 	case name == "HELLO":
 		fieldPlaceholder(&r, "version", "version", false)
 		fieldPlaceholder(&r, "id", "id", false)
@@ -204,4 +208,26 @@ func xaddIDArg(args []string) string {
 		}
 	}
 	return ""
+}
+
+// normalizeClaimReply replaces the idle time (third element) of every
+// four-element entry in an XREADGROUP ... CLAIM reply: an array of
+// [key, entries] pairs in RESP2, a map in RESP3.
+func normalizeClaimReply(r *redistest.Reply) {
+	for i := range r.Elems {
+		entries := &r.Elems[i]
+		if r.Kind == redistest.KindArray {
+			if len(entries.Elems) != 2 {
+				continue
+			}
+			entries = &entries.Elems[1]
+		} else if i%2 == 0 {
+			continue // a map key
+		}
+		for j := range entries.Elems {
+			if len(entries.Elems[j].Elems) == 4 {
+				setPlaceholder(&entries.Elems[j], 2, "idle")
+			}
+		}
+	}
 }

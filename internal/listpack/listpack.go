@@ -44,6 +44,8 @@ package listpack
 import (
 	"encoding/binary"
 	"strconv"
+
+	"github.com/pelicanhq/pelican/internal/intconv"
 )
 
 const (
@@ -95,49 +97,7 @@ func addNum(lp []byte, delta int) {
 // StringToInt reports whether s is the canonical decimal form of an int64
 // (no '+', no leading zeros, no spaces) and returns its value. Such strings
 // are stored as integers.
-func StringToInt(s []byte) (int64, bool) {
-	if len(s) == 0 || len(s) >= 21 {
-		return 0, false
-	}
-	if len(s) == 1 && s[0] == '0' {
-		return 0, true
-	}
-	i, neg := 0, false
-	if s[0] == '-' {
-		neg, i = true, 1
-		if len(s) == 1 {
-			return 0, false
-		}
-	}
-	if s[i] < '1' || s[i] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for ; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > (1<<64-1)/10 {
-			return 0, false
-		}
-		v *= 10
-		if v > 1<<64-1-uint64(c-'0') {
-			return 0, false
-		}
-		v += uint64(c - '0')
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
-}
+func StringToInt(s []byte) (int64, bool) { return intconv.ParseInt(s) }
 
 // intEncoding appends the encoding of v to dst.
 func intEncoding(dst []byte, v int64) []byte {

@@ -17,6 +17,8 @@ import (
 	"errors"
 	"io"
 	"strconv"
+
+	"github.com/pelicanhq/pelican/internal/intconv"
 )
 
 // Limits that mirror Redis's compile-time constants.
@@ -415,53 +417,8 @@ func indexByte(b []byte, c byte) int {
 }
 
 // ParseInt parses a signed 64-bit decimal integer with Redis's strictness
-// (string2ll): no sign other than a leading '-', no leading zeros, no
-// spaces, at most 20 characters.
-func ParseInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) >= 21 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := false
-	i := 0
-	if b[0] == '-' {
-		neg = true
-		i++
-		if i == len(b) {
-			return 0, false
-		}
-	}
-	if b[i] < '1' || b[i] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for ; i < len(b); i++ {
-		c := b[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > (1<<64-1)/10 {
-			return 0, false
-		}
-		v *= 10
-		if v > (1<<64-1)-uint64(c-'0') {
-			return 0, false
-		}
-		v += uint64(c - '0')
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
-}
+// (see intconv.ParseInt).
+func ParseInt(b []byte) (int64, bool) { return intconv.ParseInt(b) }
 
 // AppendInt appends the decimal form of n.
 func AppendInt(b []byte, n int64) []byte { return strconv.AppendInt(b, n, 10) }
