@@ -56,5 +56,6 @@ while read -r pkg target; do
 done <<FUZZ
 ./internal/resp FuzzReader
 ./internal/listpack FuzzValidate
+./engine FuzzExec
 FUZZ
 echo "test.sh: all tests passed"

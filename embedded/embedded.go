@@ -13,6 +13,8 @@ package embedded
 import (
 	"context"
 	"net"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -29,8 +31,9 @@ type Config struct {
 
 // DB is an engine running in this process.
 type DB struct {
-	eng *engine.Engine
-	srv *server.Server
+	eng   *engine.Engine
+	srv   *server.Server
+	conns atomic.Int64 // numbers the connections, for CLIENT LIST
 }
 
 // Open starts an embedded database.
@@ -48,20 +51,25 @@ func (db *DB) Engine() *engine.Engine { return db.eng }
 // Options.Dialer; network and addr are ignored.
 func (db *DB) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	client, srv := net.Pipe()
-	db.srv.ServeConn(srv)
-	return pipeConn{client}, nil
+	peer := pipeAddr("embedded:" + strconv.FormatInt(db.conns.Add(1), 10))
+	db.srv.ServeConn(pipeConn{Conn: srv, local: "embedded:0", remote: peer})
+	return pipeConn{Conn: client, local: peer, remote: "embedded:0"}, nil
 }
 
-// pipeConn reports loopback-like addresses, which CLIENT LIST shows.
-type pipeConn struct{ net.Conn }
+// pipeConn gives each end of an in-memory pipe an address, so that CLIENT
+// LIST tells embedded connections apart and CLIENT KILL ADDR can pick one.
+type pipeConn struct {
+	net.Conn
+	local, remote pipeAddr
+}
 
-type pipeAddr struct{}
+type pipeAddr string
 
-func (pipeAddr) Network() string { return "pipe" }
-func (pipeAddr) String() string  { return "embedded:0" }
+func (pipeAddr) Network() string  { return "pipe" }
+func (a pipeAddr) String() string { return string(a) }
 
-func (p pipeConn) LocalAddr() net.Addr  { return pipeAddr{} }
-func (p pipeConn) RemoteAddr() net.Addr { return pipeAddr{} }
+func (p pipeConn) LocalAddr() net.Addr  { return p.local }
+func (p pipeConn) RemoteAddr() net.Addr { return p.remote }
 
 // NewClient returns a go-redis client connected to the engine. opts may be
 // nil; its Addr and Dialer are replaced.

@@ -61,8 +61,9 @@ func (c *Client) intervalIDArg(b []byte, missingSeq uint64) (id stream.ID, exclu
 	return id, false, ok
 }
 
-// timeoutMsArg parses a BLOCK timeout in milliseconds. It returns -1 for
-// no timeout given is not handled here; 0 means forever.
+// timeoutMsArg parses a BLOCK timeout in milliseconds, with Redis's errors
+// for non-integers, negative values and values that would overflow when
+// added to the current time. Zero means forever.
 func (c *Client) timeoutMsArg(b []byte) (int64, bool) {
 	v, ok := c.intArg(b, errTimeoutInvalid)
 	if !ok {

@@ -29,6 +29,9 @@ type Client struct {
 	lastCmd               string
 	closed                bool
 	closeAfterReply       bool
+	noEvict, noTouch      bool  // CLIENT NO-EVICT, CLIENT NO-TOUCH
+	commands              int64 // commands executed, for CLIENT LIST's tot-cmds
+	errorReplies          int64 // error replies sent
 
 	// Transaction state.
 	inMulti   bool
@@ -102,9 +105,15 @@ func (c *Client) ID() int64 { return c.id }
 
 // Close unregisters the client, unblocking and unwatching it.
 func (c *Client) Close() {
+	c.e.mu.Lock()
+	defer c.e.mu.Unlock()
+	c.closeLocked()
+}
+
+// closeLocked unregisters the client. The transport's connection is not
+// closed (CLIENT KILL calls the kill hook for that).
+func (c *Client) closeLocked() {
 	e := c.e
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	if c.closed {
 		return
 	}
@@ -146,6 +155,7 @@ func (c *Client) ProtocolErrorLocked(msg string) {
 // statistics.
 func (c *Client) errorReply(msg string) {
 	c.out.Error(msg)
+	c.errorReplies++
 	c.e.stats.countError(msg)
 }
 
@@ -170,7 +180,6 @@ func (c *Client) ExecLocked(args [][]byte) {
 		return
 	}
 	e := c.e
-	c.lastInteraction = e.clock()
 	cmd := e.lookupCommand(args)
 	if cmd == nil {
 		if parent := e.lookupContainer(args[0]); parent != nil && len(args) > 1 {
@@ -207,9 +216,15 @@ func (c *Client) ExecLocked(args [][]byte) {
 // call runs a command, keeping its statistics.
 func (c *Client) call(cmd *Command, args [][]byte) {
 	e := c.e
-	start := time.Now()
-	c.now = e.nowMs()
-	errsBefore := e.stats.totalErrorReplies
+	var start time.Time
+	if e.realClock {
+		start = time.Now()
+	} else {
+		start = e.clock()
+	}
+	c.now = start.UnixMilli()
+	c.lastInteraction = start
+	errsBefore := c.errorReplies
 	cmd.Run(c, args)
 	st := e.stats.cmd(cmd)
 	if c.block != nil && c.block.pending {
@@ -217,8 +232,11 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 		return
 	}
 	st.calls++
-	st.usec += time.Since(start).Microseconds()
-	if e.stats.totalErrorReplies != errsBefore {
+	c.commands++
+	if e.realClock {
+		st.usec += time.Since(start).Microseconds()
+	}
+	if c.errorReplies != errsBefore {
 		st.failed++
 	}
 	e.stats.commandsProcessed++

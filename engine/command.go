@@ -37,6 +37,7 @@ type Command struct {
 	Subcommands []*Command
 
 	fullName string // "xgroup|create"
+	index    int    // position in the table, for per-engine statistics
 	parent   *Command
 	subs     map[string]*Command
 }
@@ -64,6 +65,7 @@ func allCommands() []*Command {
 		setCommands(),
 		listCommands(),
 		streamCommands(),
+		memoryCommands(),
 	} {
 		cmds = append(cmds, family...)
 	}
@@ -72,8 +74,11 @@ func allCommands() []*Command {
 
 func buildTable() {
 	commandTable = make(map[string]*Command)
+	index := 0
 	for _, c := range allCommands() {
 		c.fullName = c.Name
+		c.index = index
+		index++
 		if _, dup := commandTable[c.Name]; dup {
 			panic("engine: command registered twice: " + c.Name)
 		}
@@ -83,6 +88,8 @@ func buildTable() {
 			for _, s := range c.Subcommands {
 				s.parent = c
 				s.fullName = c.Name + "|" + s.Name
+				s.index = index
+				index++
 				c.subs[s.Name] = s
 			}
 		}

@@ -45,8 +45,9 @@ type Config struct {
 type Engine struct {
 	mu sync.Mutex // guards everything below, and every Client's state
 
-	cfg     Config
-	clock   Clock
+	cfg       Config
+	clock     Clock
+	realClock bool // clock is time.Now: command durations can be measured
 	version string
 	dbs     [NumDatabases]*keyspace
 	started time.Time
@@ -60,7 +61,8 @@ type Engine struct {
 	readySet   map[readyKey]bool
 	numBlocked int
 
-	stats stats
+	stats      stats
+	peakMemory uint64 // the largest heap INFO has seen
 
 	stopExpiry chan struct{}
 	expiryDone chan struct{}
@@ -72,6 +74,8 @@ type settings struct {
 	limits          stream.Limits
 	protoMaxBulkLen int64
 	requirePass     string
+	// hz is the configured frequency of the active expiry cycle.
+	hz int64
 }
 
 // New returns an engine with empty keyspaces. Call Close to stop its
@@ -86,6 +90,7 @@ func New(cfg Config) *Engine {
 	}
 	if e.clock == nil {
 		e.clock = time.Now
+		e.realClock = true
 	}
 	if e.version == "" {
 		e.version = "8.10.0"
@@ -97,6 +102,7 @@ func New(cfg Config) *Engine {
 		limits:          stream.DefaultLimits,
 		protoMaxBulkLen: 512 * 1024 * 1024,
 		requirePass:     cfg.RequirePass,
+		hz:              10,
 	}
 	e.started = e.clock()
 	e.runID = newRunID()
@@ -148,11 +154,20 @@ func (e *Engine) AuthRequired() bool {
 	return e.settings.requirePass != ""
 }
 
-// expiryLoop runs the active expiry cycle ten times a second, as Redis's
-// serverCron does by default (hz 10).
+// effectiveHz is the frequency the background work runs at: the hz
+// setting, kept between 1 and 500 as Redis does.
+func (e *Engine) effectiveHz() int {
+	return int(min(max(e.settings.hz, 1), 500))
+}
+
+// expiryLoop runs the active expiry cycle hz times a second (ten by
+// default), as Redis's serverCron does.
 func (e *Engine) expiryLoop() {
 	defer close(e.expiryDone)
-	t := time.NewTicker(100 * time.Millisecond)
+	e.mu.Lock()
+	hz := e.effectiveHz()
+	e.mu.Unlock()
+	t := time.NewTicker(time.Second / time.Duration(hz))
 	defer t.Stop()
 	for {
 		select {
@@ -161,7 +176,12 @@ func (e *Engine) expiryLoop() {
 		case <-t.C:
 			e.mu.Lock()
 			e.activeExpireCycleLocked()
+			now := e.effectiveHz()
 			e.mu.Unlock()
+			if now != hz {
+				hz = now
+				t.Reset(time.Second / time.Duration(hz))
+			}
 		}
 	}
 }

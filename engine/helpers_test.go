@@ -3,23 +3,7 @@ package engine
 import (
 	"strings"
 	"testing"
-	"time"
 )
-
-// fakeClock is a clock tests move by hand.
-type fakeClock struct{ now time.Time }
-
-func (f *fakeClock) Now() time.Time          { return f.now }
-func (f *fakeClock) Advance(d time.Duration) { f.now = f.now.Add(d) }
-
-// testEngine returns an engine on a fake clock and a client of it.
-func testEngine(t *testing.T) (*Engine, *Client, *fakeClock) {
-	t.Helper()
-	clk := &fakeClock{now: time.UnixMilli(1_700_000_000_000)}
-	e := New(Config{Clock: clk.Now})
-	t.Cleanup(e.Close)
-	return e, e.NewClient(ClientInfo{}), clk
-}
 
 // do runs one command given as space-separated words and returns its raw
 // RESP reply; doArgs takes the words one by one.

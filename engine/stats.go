@@ -21,6 +21,7 @@ type stats struct {
 	totalErrorReplies   int64
 	errors              map[string]int64
 	cmds                map[*Command]*cmdStat
+	byIndex             []*cmdStat // the same rows as cmds, by Command.index
 }
 
 func (s *stats) init() {
@@ -29,11 +30,17 @@ func (s *stats) init() {
 
 // cmd returns the statistics row of a command.
 func (s *stats) cmd(c *Command) *cmdStat {
-	st := s.cmds[c]
-	if st == nil {
-		st = &cmdStat{}
-		s.cmds[c] = st
+	if c.index < len(s.byIndex) {
+		if st := s.byIndex[c.index]; st != nil {
+			return st
+		}
 	}
+	st := &cmdStat{}
+	s.cmds[c] = st
+	if c.index >= len(s.byIndex) {
+		s.byIndex = append(s.byIndex, make([]*cmdStat, c.index+1-len(s.byIndex))...)
+	}
+	s.byIndex[c.index] = st
 	return st
 }
 

@@ -12,7 +12,7 @@ import (
 
 // https://redis.io/docs/latest/commands/xackdel/
 func TestXAckDel(t *testing.T) {
-	_, c, _ := testEngine(t)
+	c := newTestEngine(t).c
 	expectReplies(t, c, [][2]string{
 		{"XADD s 1-0 f v", `"1-0"`},
 		{"XADD s 2-0 f v", `"2-0"`},
@@ -39,7 +39,7 @@ func TestXAckDel(t *testing.T) {
 
 // https://redis.io/docs/latest/commands/xackdel/ (DELREF and KEEPREF)
 func TestXAckDelRefs(t *testing.T) {
-	_, c, _ := testEngine(t)
+	c := newTestEngine(t).c
 	expectReplies(t, c, [][2]string{
 		{"XADD s 1-0 f v", `"1-0"`},
 		{"XADD s 2-0 f v", `"2-0"`},
@@ -60,7 +60,7 @@ func TestXAckDelRefs(t *testing.T) {
 
 // https://redis.io/docs/latest/commands/xdelex/
 func TestXDelEx(t *testing.T) {
-	_, c, _ := testEngine(t)
+	c := newTestEngine(t).c
 	expectReplies(t, c, [][2]string{
 		{"XADD s 1-0 f v", `"1-0"`},
 		{"XADD s 2-0 f v", `"2-0"`},
@@ -86,7 +86,7 @@ func TestXDelEx(t *testing.T) {
 // https://redis.io/docs/latest/commands/xtrim/ (ACKED, and the 8.6 fix
 // for approximate trimming with ACKED and DELREF)
 func TestTrimPolicies(t *testing.T) {
-	_, c, _ := testEngine(t)
+	c := newTestEngine(t).c
 	// The scenario of Redis's "XTRIM with approx and ACKED" test: nodes
 	// of two entries [1,2] [3,4] [5]; all read; 1, 2 and 4 acknowledged.
 	expectReplies(t, c, [][2]string{
@@ -120,7 +120,8 @@ func TestTrimPolicies(t *testing.T) {
 
 // https://redis.io/docs/latest/commands/xnack/
 func TestXNack(t *testing.T) {
-	_, c, clk := testEngine(t)
+	te := newTestEngine(t)
+	c := te.c
 	expectReplies(t, c, [][2]string{
 		{"XADD s 1-0 f v", `"1-0"`},
 		{"XADD s 2-0 f v", `"2-0"`},
@@ -144,7 +145,7 @@ func TestXNack(t *testing.T) {
 		{"XNACK s g FAIL IDS 1 1-0 BOGUS", "-ERR Unrecognized XNACK option 'BOGUS'"},
 		{"XNACK s nog FAIL IDS 1 1-0", "-NOGROUP No such key 's' or consumer group 'nog'"},
 	})
-	clk.Advance(time.Second)
+	te.now = te.now.Add(time.Second)
 	// Given-back entries are claimed first, in the order they were given
 	// back, whatever the minimum idle time.
 	expectReplies(t, c, [][2]string{
@@ -155,19 +156,20 @@ func TestXNack(t *testing.T) {
 
 // https://redis.io/docs/latest/commands/xreadgroup/ (CLAIM, Redis 8.4)
 func TestXReadGroupClaim(t *testing.T) {
-	_, c, clk := testEngine(t)
+	te := newTestEngine(t)
+	c := te.c
 	expectReplies(t, c, [][2]string{
 		{"XADD s 1-0 f v", `"1-0"`},
 		{"XGROUP CREATE s g 0", "+OK"},
 		{"XREADGROUP GROUP g a STREAMS s >", `[["s" [["1-0" ["f" "v"]]]]]`},
 		{"XADD s 2-0 f v", `"2-0"`},
 	})
-	clk.Advance(100 * time.Millisecond)
+	te.now = te.now.Add(100 * time.Millisecond)
 	expectReplies(t, c, [][2]string{
 		// Not idle long enough: only the new entry, with 0 and 0.
 		{"XREADGROUP GROUP g b CLAIM 500 STREAMS s >", `[["s" [["2-0" ["f" "v"] :0 :0]]]]`},
 	})
-	clk.Advance(time.Second)
+	te.now = te.now.Add(time.Second)
 	expectReplies(t, c, [][2]string{
 		{"XADD s 3-0 f v", `"3-0"`},
 		// Both pending entries are idle: the oldest delivery first, then
@@ -186,7 +188,7 @@ func TestXReadGroupClaim(t *testing.T) {
 // https://redis.io/docs/latest/commands/xread/ (MAXCOUNT and MAXSIZE,
 // Redis 8.10)
 func TestReadCaps(t *testing.T) {
-	_, c, _ := testEngine(t)
+	c := newTestEngine(t).c
 	for _, s := range []string{"a", "b", "c"} {
 		for i := 1; i <= 3; i++ {
 			do(c, "XADD "+s+" "+string(rune('0'+i))+"-0 f v")
@@ -206,9 +208,10 @@ func TestReadCaps(t *testing.T) {
 // https://redis.io/docs/latest/commands/xadd/ (IDMP and IDMPAUTO) and
 // https://redis.io/docs/latest/commands/xcfgset/
 func TestIdempotentAdd(t *testing.T) {
-	_, c, clk := testEngine(t)
+	te := newTestEngine(t)
+	c := te.c
 	first := do(c, "XADD s IDMP p1 req-1 * f v")
-	clk.Advance(time.Millisecond)
+	te.now = te.now.Add(time.Millisecond)
 	if again := do(c, "XADD s IDMP p1 req-1 * f other"); again != first {
 		t.Fatalf("retried XADD returned %q, want the original %q", again, first)
 	}
@@ -216,7 +219,7 @@ func TestIdempotentAdd(t *testing.T) {
 		t.Fatalf("another producer's XADD was deduplicated")
 	}
 	auto := do(c, "XADD s IDMPAUTO p1 * a 1 b 2")
-	clk.Advance(time.Millisecond)
+	te.now = te.now.Add(time.Millisecond)
 	if again := do(c, "XADD s IDMPAUTO p1 * b 2 a 1"); again != auto {
 		t.Fatalf("IDMPAUTO with the same pairs in another order added a new entry")
 	}
@@ -247,7 +250,7 @@ func TestIdempotentAdd(t *testing.T) {
 		}
 	}
 	// Remembered IDs expire after IDMP-DURATION.
-	clk.Advance(101 * time.Second)
+	te.now = te.now.Add(101 * time.Second)
 	if info := compact(do(c, "XINFO STREAM s")); !strings.Contains(info, `"pids-tracked" :0`) {
 		t.Errorf("IDs did not expire: %s", info)
 	}

@@ -31,11 +31,9 @@ type Pending struct {
 // and has not been claimed since.
 func (p *Pending) Nacked() bool { return p.nackSeq != 0 }
 
-func pendingLess(a, b *Pending) bool { return a.ID.Less(b.ID) }
-
 const btreeDegree = 16
 
-func newPEL() *btree.BTreeG[*Pending] { return btree.NewG(btreeDegree, pendingLess) }
+func newPEL() *pelIndex { return &pelIndex{} }
 
 // Consumer is a named member of a group.
 type Consumer struct {
@@ -46,7 +44,7 @@ type Consumer struct {
 	// ActiveTime is the last time it was delivered or claimed something,
 	// -1 if never.
 	ActiveTime int64
-	pel        *btree.BTreeG[*Pending]
+	pel        *pelIndex
 }
 
 // PendingLen returns how many entries the consumer holds.
@@ -55,7 +53,7 @@ func (c *Consumer) PendingLen() int { return c.pel.Len() }
 // AscendPending calls fn for the consumer's pending entries with IDs >=
 // from, in ID order, until fn returns false.
 func (c *Consumer) AscendPending(from ID, fn func(*Pending) bool) {
-	c.pel.AscendGreaterOrEqual(&Pending{ID: from}, fn)
+	c.pel.AscendFrom(from, fn)
 }
 
 // Group is a consumer group.
@@ -66,7 +64,7 @@ type Group struct {
 	// EntriesRead is the logical read counter of LastID, or
 	// InvalidEntriesRead.
 	EntriesRead int64
-	pel         *btree.BTreeG[*Pending]
+	pel         *pelIndex
 	consumers   map[string]*Consumer
 
 	// byTime orders the PEL for claiming: entries given back with XNACK
@@ -205,7 +203,7 @@ func (g *Group) Consumers() []*Consumer {
 func (g *Group) DeleteConsumer(c *Consumer) int {
 	n := c.pel.Len()
 	c.pel.Ascend(func(p *Pending) bool {
-		g.pel.Delete(p)
+		g.pel.Delete(p.ID)
 		g.detach(p)
 		return true
 	})
@@ -218,24 +216,21 @@ func (g *Group) PendingLen() int { return g.pel.Len() }
 
 // Pending returns the PEL entry for id, or nil.
 func (g *Group) Pending(id ID) *Pending {
-	p, _ := g.pel.Get(&Pending{ID: id})
-	return p
+	return g.pel.Get(id)
 }
 
 // PendingBounds returns the smallest and largest pending IDs.
 func (g *Group) PendingBounds() (first, last ID, ok bool) {
-	lo, ok1 := g.pel.Min()
-	hi, ok2 := g.pel.Max()
-	if !ok1 || !ok2 {
+	if g.pel.Len() == 0 {
 		return ID{}, ID{}, false
 	}
-	return lo.ID, hi.ID, true
+	return g.pel.Min().ID, g.pel.Max().ID, true
 }
 
 // AscendPending calls fn for PEL entries with IDs >= from, in ID order,
 // until fn returns false. fn must not change the PEL.
 func (g *Group) AscendPending(from ID, fn func(*Pending) bool) {
-	g.pel.AscendGreaterOrEqual(&Pending{ID: from}, fn)
+	g.pel.AscendFrom(from, fn)
 }
 
 // Deliver records that id was delivered to c at now, as XREADGROUP does for
@@ -246,18 +241,18 @@ func (g *Group) Deliver(id ID, c *Consumer, now int64) *Pending {
 	p := g.Pending(id)
 	if p == nil {
 		p = &Pending{ID: id}
-		g.pel.ReplaceOrInsert(p)
+		g.pel.Insert(p)
 	} else {
 		g.detach(p)
 		if p.Consumer != nil {
-			p.Consumer.pel.Delete(p)
+			p.Consumer.pel.Delete(p.ID)
 		}
 		g.leaveNackZone(p)
 	}
 	p.Consumer = c
 	p.DeliveryTime = now
 	p.DeliveryCount = 1
-	c.pel.ReplaceOrInsert(p)
+	c.pel.Insert(p)
 	g.attach(p)
 	c.ActiveTime = now
 	return p
@@ -297,14 +292,14 @@ func IncrCount(n uint64) uint64 { return incrCount(n) }
 
 // Ack removes id from the PEL and reports whether it was pending.
 func (g *Group) Ack(id ID) bool {
-	p, ok := g.pel.Delete(&Pending{ID: id})
-	if !ok {
+	p := g.pel.Delete(id)
+	if p == nil {
 		return false
 	}
 	g.detach(p)
 	g.leaveNackZone(p)
 	if p.Consumer != nil {
-		p.Consumer.pel.Delete(p)
+		p.Consumer.pel.Delete(p.ID)
 	}
 	return true
 }
@@ -313,7 +308,7 @@ func (g *Group) Ack(id ID) bool {
 // before assigning it. The caller must Assign it.
 func (g *Group) CreatePending(id ID) *Pending {
 	p := &Pending{ID: id}
-	g.pel.ReplaceOrInsert(p)
+	g.pel.Insert(p)
 	g.attach(p)
 	return p
 }
@@ -325,10 +320,10 @@ func (g *Group) Assign(p *Pending, c *Consumer, deliveryTime int64, count uint64
 	g.detach(p)
 	if p.Consumer != c {
 		if p.Consumer != nil {
-			p.Consumer.pel.Delete(p)
+			p.Consumer.pel.Delete(p.ID)
 		}
 		p.Consumer = c
-		c.pel.ReplaceOrInsert(p)
+		c.pel.Insert(p)
 	}
 	g.leaveNackZone(p)
 	p.DeliveryTime = deliveryTime

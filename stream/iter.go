@@ -36,6 +36,8 @@ type Iterator struct {
 
 	fv      [][]byte
 	scratch []byte
+
+	tombstones bool // also yield entries flagged deleted (for Validate)
 }
 
 // Reset starts an iteration over s from start to end inclusive; reverse
@@ -145,13 +147,12 @@ func (it *Iterator) stepInNode() (ok, more bool) {
 			}
 		}
 		flagsPos := p
-		flags := listpack.GetInt(lp, p)
-		p = listpack.Next(lp, p)
+		flags, p := listpack.IntNext(lp, p)
 		id := it.master
-		id.Ms += uint64(listpack.GetInt(lp, p))
-		p = listpack.Next(lp, p)
-		id.Seq += uint64(listpack.GetInt(lp, p))
-		p = listpack.Next(lp, p)
+		msd, p := listpack.IntNext(lp, p)
+		seqd, p := listpack.IntNext(lp, p)
+		id.Ms += uint64(msd)
+		id.Seq += uint64(seqd)
 		fieldPos := p
 		var numFields int64
 		if flags&flagSameFields != 0 {
@@ -168,14 +169,14 @@ func (it *Iterator) stepInNode() (ok, more bool) {
 				skip = 2*numFields + 1
 			}
 			for i := int64(0); i < skip; i++ {
-				q = listpack.Next(lp, q)
+				q = listpack.Skip(lp, q)
 			}
 			it.pos = q // lp-count of this entry
 		} else {
 			it.pos = listpack.Prev(lp, flagsPos) // lp-count of the previous entry, or the master terminator
 		}
 
-		if flags&flagDeleted != 0 {
+		if flags&flagDeleted != 0 && !it.tombstones {
 			continue
 		}
 		if !it.rev {
@@ -244,4 +245,12 @@ func (it *Iterator) Fields() [][]byte {
 		}
 	}
 	return it.fv
+}
+
+// stepInNodeAll steps through the current node yielding every entry,
+// deleted ones included, regardless of the range.
+func (it *Iterator) stepInNodeAll() (ok, more bool) {
+	it.tombstones = true
+	it.start, it.end = MinID, MaxID
+	return it.stepInNode()
 }

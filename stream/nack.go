@@ -30,14 +30,14 @@ func (g *Group) Nack(s *Stream, id ID, mode NackMode, retryCount int64, force bo
 			return false
 		}
 		p = &Pending{ID: id}
-		g.pel.ReplaceOrInsert(p)
+		g.pel.Insert(p)
 		if mode == NackFatal {
 			p.DeliveryCount = maxDeliveryCount
 		}
 	} else {
 		g.detach(p)
 		if p.Consumer != nil {
-			p.Consumer.pel.Delete(p)
+			p.Consumer.pel.Delete(p.ID)
 			p.Consumer = nil
 		}
 		switch mode {

@@ -164,10 +164,8 @@ func TestRandomAgainstModel(t *testing.T) {
 			if s.FirstID() != wantFirst {
 				t.Fatalf("seed %d: FirstID = %v, want %v", sd, s.FirstID(), wantFirst)
 			}
-			for _, n := range s.nodes {
-				if count, _, _, _ := nodeHeader(n.lp); count < 1 {
-					t.Fatalf("seed %d: node %v has no live entry", sd, n.master)
-				}
+			if err := s.Validate(); err != nil {
+				t.Fatalf("seed %d step %d: %v", sd, step, err)
 			}
 		}
 	}

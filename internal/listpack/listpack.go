@@ -281,17 +281,17 @@ func appendString(b []byte, s []byte) []byte {
 }
 
 // encodedSize returns the size of the encoding and data of the element at
-// p, without backlen.
+// p, without backlen. The common one-byte encodings are tested first.
 func encodedSize(lp []byte, p int) int {
 	c := lp[p]
 	switch {
-	case c&0x80 == 0:
+	case c < 0x80: // 7-bit unsigned integer
 		return 1
-	case c&0xC0 == 0x80:
+	case c < 0xC0: // 6-bit string length
 		return 1 + int(c&0x3F)
-	case c&0xE0 == 0xC0:
+	case c < 0xE0: // 13-bit integer
 		return 2
-	case c&0xF0 == 0xE0:
+	case c < 0xF0: // 12-bit string length
 		return 2 + (int(c&0x0F)<<8 | int(lp[p+1]))
 	}
 	switch c {
@@ -320,11 +320,58 @@ func First(lp []byte) int {
 // Next returns the position of the element after p, or -1 at the end.
 func Next(lp []byte, p int) int {
 	l := encodedSize(lp, p)
-	p += l + backlenSize(l)
+	if l <= 127 {
+		p += l + 1
+	} else {
+		p += l + backlenSize(l)
+	}
 	if lp[p] == eof {
 		return -1
 	}
 	return p
+}
+
+// Skip returns the position just after the element at p, which is the
+// next element or the terminator. It is small enough to inline for the
+// one-byte encodings that dominate stream entries.
+func Skip(lp []byte, p int) int {
+	if c := lp[p]; c < 0x80 {
+		return p + 2
+	} else if c < 0xC0 {
+		return p + 2 + int(c&0x3F)
+	}
+	return skipSlow(lp, p)
+}
+
+func skipSlow(lp []byte, p int) int {
+	l := encodedSize(lp, p)
+	return p + l + backlenSize(l)
+}
+
+// IntNext returns the integer at p (see GetInt) and the position of the
+// element after it, or -1 at the end. It is the fast path for walking the
+// integer fields of stream entries.
+func IntNext(lp []byte, p int) (int64, int) {
+	c := lp[p]
+	var v int64
+	var next int
+	switch {
+	case c < 0x80:
+		v, next = int64(c), p+2
+	case c >= 0xC0 && c < 0xE0:
+		u := uint64(c&0x1F)<<8 | uint64(lp[p+1])
+		v = int64(u)
+		if u >= 1<<12 {
+			v -= 1 << 13
+		}
+		next = p + 3
+	default:
+		return GetInt(lp, p), Next(lp, p)
+	}
+	if lp[next] == eof {
+		return v, -1
+	}
+	return v, next
 }
 
 // Last returns the position of the last element, or -1 if there is none.
@@ -357,18 +404,18 @@ func Prev(lp []byte, p int) int {
 func Get(lp []byte, p int) (s []byte, v int64, isInt bool) {
 	c := lp[p]
 	switch {
-	case c&0x80 == 0:
+	case c < 0x80:
 		return nil, int64(c), true
-	case c&0xC0 == 0x80:
+	case c < 0xC0:
 		n := int(c & 0x3F)
 		return lp[p+1 : p+1+n], 0, false
-	case c&0xE0 == 0xC0:
+	case c < 0xE0:
 		u := uint64(c&0x1F)<<8 | uint64(lp[p+1])
 		if u >= 1<<12 {
 			return nil, int64(u) - 1<<13, true
 		}
 		return nil, int64(u), true
-	case c&0xF0 == 0xE0:
+	case c < 0xF0:
 		n := int(c&0x0F)<<8 | int(lp[p+1])
 		return lp[p+2 : p+2+n], 0, false
 	}

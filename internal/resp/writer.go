@@ -27,6 +27,10 @@ func (w *Writer) RESP3() bool { return w.Proto == 3 }
 func (w *Writer) Reset() { w.Buf = w.Buf[:0] }
 
 func (w *Writer) header(kind byte, n int64) {
+	if n >= 0 && n < 10 {
+		w.Buf = append(w.Buf, kind, byte('0'+n), '\r', '\n')
+		return
+	}
 	w.Buf = append(w.Buf, kind)
 	w.Buf = strconv.AppendInt(w.Buf, n, 10)
 	w.Buf = append(w.Buf, '\r', '\n')

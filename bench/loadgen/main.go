@@ -1,0 +1,175 @@
+// Command loadgen prepares data for and runs the parts of Pelican's
+// benchmarks that redis-benchmark cannot express. It talks to any
+// Redis-compatible server, so the same run measures Pelican and Redis.
+//
+//	loadgen preload -addr 127.0.0.1:6379 -stream s -n 1000000 -size 100 [-group g -deliver]
+//	loadgen readack -addr 127.0.0.1:6379 -stream s -group g -clients 50 -n 1000000
+//	loadgen rss -pid 1234
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: loadgen preload|readack|rss [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "preload":
+		err = preload(os.Args[2:])
+	case "readack":
+		err = readAck(os.Args[2:])
+	case "rss":
+		err = rss(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown subcommand %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+// preload adds n entries with IDs 1-0 .. n-0 and one field of size bytes,
+// in pipelines of 1000; optionally creates a group and delivers every
+// entry to one consumer so that the PEL holds them all.
+func preload(args []string) error {
+	fs := flag.NewFlagSet("preload", flag.ExitOnError)
+	addr := fs.String("addr", "127.0.0.1:6379", "server address")
+	key := fs.String("stream", "s", "stream key")
+	n := fs.Int("n", 100000, "entries")
+	size := fs.Int("size", 10, "value size in bytes")
+	group := fs.String("group", "", "consumer group to create at 0 (none if empty)")
+	deliver := fs.Bool("deliver", false, "read every entry into the group's PEL")
+	fs.Parse(args)
+
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: *addr, Protocol: 2})
+	defer rdb.Close()
+	rng := rand.New(rand.NewSource(1))
+	val := make([]byte, *size)
+	const batch = 1000
+	for start := 1; start <= *n; start += batch {
+		p := rdb.Pipeline()
+		for i := start; i < start+batch && i <= *n; i++ {
+			for j := range val {
+				val[j] = byte('a' + rng.Intn(26))
+			}
+			p.XAdd(ctx, &redis.XAddArgs{Stream: *key, ID: strconv.Itoa(i) + "-0", Values: []any{"payload", string(val)}})
+		}
+		if _, err := p.Exec(ctx); err != nil {
+			return fmt.Errorf("preload at %d: %w", start, err)
+		}
+	}
+	if *group == "" {
+		return nil
+	}
+	if err := rdb.XGroupCreate(ctx, *key, *group, "0").Err(); err != nil {
+		return fmt.Errorf("creating the group: %w", err)
+	}
+	if !*deliver {
+		return nil
+	}
+	for {
+		res, err := rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: *group, Consumer: "loader", Streams: []string{*key, ">"}, Count: 10000}).Result()
+		if err == redis.Nil || (err == nil && len(res[0].Messages) == 0) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("delivering: %w", err)
+		}
+	}
+}
+
+// readAck runs clients that each loop XREADGROUP COUNT 10 then XACK of
+// what they got, until n entries are consumed, and prints entries per
+// second.
+func readAck(args []string) error {
+	fs := flag.NewFlagSet("readack", flag.ExitOnError)
+	addr := fs.String("addr", "127.0.0.1:6379", "server address")
+	key := fs.String("stream", "s", "stream key")
+	group := fs.String("group", "g", "consumer group")
+	clients := fs.Int("clients", 50, "concurrent consumers")
+	n := fs.Int64("n", 1000000, "entries to consume")
+	fs.Parse(args)
+
+	ctx := context.Background()
+	var done atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, *clients)
+	start := time.Now()
+	for c := 0; c < *clients; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			rdb := redis.NewClient(&redis.Options{Addr: *addr, Protocol: 2, PoolSize: 1})
+			defer rdb.Close()
+			consumer := "c" + strconv.Itoa(c)
+			ids := make([]string, 0, 10)
+			for done.Load() < *n {
+				res, err := rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: *group, Consumer: consumer, Streams: []string{*key, ">"}, Count: 10, Block: 100 * time.Millisecond}).Result()
+				if err == redis.Nil {
+					continue
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				ids = ids[:0]
+				for _, m := range res[0].Messages {
+					ids = append(ids, m.ID)
+				}
+				if err := rdb.XAck(ctx, *key, *group, ids...).Err(); err != nil {
+					errs <- err
+					return
+				}
+				done.Add(int64(len(ids)))
+			}
+		}(c)
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	el := time.Since(start)
+	fmt.Printf("%.0f\n", float64(done.Load())/el.Seconds())
+	return nil
+}
+
+// rss prints the resident set size of a process in bytes.
+func rss(args []string) error {
+	fs := flag.NewFlagSet("rss", flag.ExitOnError)
+	pid := fs.Int("pid", 0, "process ID")
+	fs.Parse(args)
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(*pid) + "/status")
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			f := strings.Fields(line)
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				return err
+			}
+			fmt.Println(kb * 1024)
+			return nil
+		}
+	}
+	return fmt.Errorf("no VmRSS for pid %d", *pid)
+}

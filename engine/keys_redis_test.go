@@ -1,0 +1,329 @@
+package engine_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pelicanhq/pelican/engine"
+	"github.com/pelicanhq/pelican/server"
+)
+
+// The differential test runs the same commands on redis-server (the
+// binary named by PELICAN_REDIS_SERVER, Redis 7) and on Pelican, both over
+// raw RESP connections, and compares the reply bytes. Replies whose order
+// Redis leaves unspecified are sorted on both sides first.
+
+// sortMode says how a reply is normalised before comparing.
+type sortMode int
+
+const (
+	exact     sortMode = iota
+	sortElems          // sort the elements of the top-level aggregate
+	sortPairs          // sort the key-value pairs of a map (or flat RESP2 pairs)
+	scanAll            // the step is a SCAN: iterate to the end, compare the sorted union
+)
+
+// diffStep is one command and how to compare its replies.
+type diffStep struct {
+	args []string
+	mode sortMode
+	// other runs the command on a second connection, such as a write
+	// that a WATCH on the first must notice.
+	other bool
+}
+
+// diffCase is a sequence of commands run on a fresh database.
+type diffCase struct {
+	name  string
+	steps []diffStep
+}
+
+// s splits a command line on spaces; use a diffStep literal for arguments
+// with spaces or binary data.
+func s(line string) diffStep { return diffStep{args: strings.Fields(line)} }
+
+// sorted is s for a reply compared with its elements sorted.
+func sorted(line string) diffStep { return diffStep{args: strings.Fields(line), mode: sortElems} }
+
+// sortedPairs is s for a map reply compared with its pairs sorted.
+func sortedPairs(line string) diffStep {
+	return diffStep{args: strings.Fields(line), mode: sortPairs}
+}
+
+// scan is s for a SCAN (cursor omitted) iterated to completion.
+func scan(opts string) diffStep { return diffStep{args: strings.Fields(opts), mode: scanAll} }
+
+func TestKeysAgainstRedis(t *testing.T) {
+	path := os.Getenv("PELICAN_REDIS_SERVER")
+	if path == "" {
+		t.Skip("PELICAN_REDIS_SERVER is not set")
+	}
+	addr := startRedis(t, path)
+	for _, tc := range diffCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			red := dialRESP(t, func() (net.Conn, error) { return net.Dial("tcp", addr) })
+			red.do(t, "FLUSHALL")
+			red.do(t, "SELECT", "0")
+
+			eng := engine.New(engine.Config{})
+			t.Cleanup(eng.Close)
+			srv := server.New(eng, server.Config{})
+			pelDial := func() (net.Conn, error) {
+				client, side := net.Pipe()
+				srv.ServeConn(side)
+				return client, nil
+			}
+			pel := dialRESP(t, pelDial)
+			var red2, pel2 *respConn
+
+			for i, st := range tc.steps {
+				var got, want string
+				if st.mode == scanAll {
+					got = scanToEnd(t, pel, st.args)
+					want = scanToEnd(t, red, st.args)
+				} else if st.other {
+					if red2 == nil {
+						red2 = dialRESP(t, func() (net.Conn, error) { return net.Dial("tcp", addr) })
+						pel2 = dialRESP(t, pelDial)
+					}
+					got = normalise(t, pel2.do(t, st.args...), st.mode)
+					want = normalise(t, red2.do(t, st.args...), st.mode)
+				} else {
+					got = normalise(t, pel.do(t, st.args...), st.mode)
+					want = normalise(t, red.do(t, st.args...), st.mode)
+				}
+				if len(st.args) > 0 && st.args[0] == "HELLO" {
+					continue // server name, version and client ID differ
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("step %d %q: reply differs from Redis (-redis +pelican):\n%s", i, st.args, diff)
+				}
+			}
+		})
+	}
+}
+
+// startRedis starts redis-server on a free loopback port without
+// persistence and returns its address; it is stopped when the test ends.
+func startRedis(t *testing.T, path string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("finding a free port: %v", err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cmd := exec.Command(path, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", path, err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		conn, err := net.Dial("tcp", addr)
+		if err == nil {
+			conn.Close()
+			return addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redis-server did not accept connections on %s: %v\n%s", addr, err, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// respConn is a raw RESP connection.
+type respConn struct {
+	conn net.Conn
+	r    *bufio.Reader
+}
+
+func dialRESP(t *testing.T, dial func() (net.Conn, error)) *respConn {
+	t.Helper()
+	conn, err := dial()
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &respConn{conn: conn, r: bufio.NewReader(conn)}
+}
+
+// do sends a command and returns its raw reply.
+func (rc *respConn) do(t *testing.T, args ...string) []byte {
+	t.Helper()
+	var req bytes.Buffer
+	fmt.Fprintf(&req, "*%d\r\n", len(args))
+	for _, a := range args {
+		fmt.Fprintf(&req, "$%d\r\n%s\r\n", len(a), a)
+	}
+	_ = rc.conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := rc.conn.Write(req.Bytes()); err != nil {
+		t.Fatalf("sending %q: %v", args, err)
+	}
+	n, err := readReply(rc.r)
+	if err != nil {
+		t.Fatalf("reading the reply to %q: %v", args, err)
+	}
+	return n.raw()
+}
+
+// reply is a parsed RESP reply: its header line (or whole simple reply)
+// and, for aggregates, its elements.
+type reply struct {
+	head  []byte
+	body  []byte // bulk payload with its CRLF
+	elems []*reply
+}
+
+func (r *reply) raw() []byte {
+	out := append(append([]byte(nil), r.head...), r.body...)
+	for _, e := range r.elems {
+		out = append(out, e.raw()...)
+	}
+	return out
+}
+
+func readReply(r *bufio.Reader) (*reply, error) {
+	line, err := r.ReadBytes('\n')
+	if err != nil {
+		return nil, err
+	}
+	if len(line) < 3 || line[len(line)-2] != '\r' {
+		return nil, fmt.Errorf("malformed reply line %q", line)
+	}
+	n := &reply{head: line}
+	num := func() (int, error) { return strconv.Atoi(string(line[1 : len(line)-2])) }
+	switch line[0] {
+	case '+', '-', ':', '_', '#', ',', '(':
+		return n, nil
+	case '$', '=', '!':
+		size, err := num()
+		if err != nil {
+			return nil, err
+		}
+		if size < 0 {
+			return n, nil
+		}
+		n.body = make([]byte, size+2)
+		if _, err := ioReadFull(r, n.body); err != nil {
+			return nil, err
+		}
+		return n, nil
+	case '*', '~', '>', '%', '|':
+		size, err := num()
+		if err != nil {
+			return nil, err
+		}
+		if line[0] == '%' || line[0] == '|' {
+			size *= 2
+		}
+		for range max(size, 0) {
+			e, err := readReply(r)
+			if err != nil {
+				return nil, err
+			}
+			n.elems = append(n.elems, e)
+		}
+		return n, nil
+	}
+	return nil, fmt.Errorf("unknown reply type %q", line)
+}
+
+func ioReadFull(r *bufio.Reader, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := r.Read(b[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// normalise renders a reply for comparison, sorting it as mode says.
+func normalise(t *testing.T, raw []byte, mode sortMode) string {
+	t.Helper()
+	n, err := readReply(bufio.NewReader(bytes.NewReader(raw)))
+	if err != nil {
+		t.Fatalf("re-reading reply %q: %v", raw, err)
+	}
+	switch mode {
+	case sortElems:
+		slices.SortFunc(n.elems, func(a, b *reply) int { return bytes.Compare(a.raw(), b.raw()) })
+	case sortPairs:
+		type pair struct{ k, v *reply }
+		var ps []pair
+		for i := 0; i+1 < len(n.elems); i += 2 {
+			ps = append(ps, pair{n.elems[i], n.elems[i+1]})
+		}
+		slices.SortFunc(ps, func(a, b pair) int { return bytes.Compare(a.k.raw(), b.k.raw()) })
+		n.elems = n.elems[:0]
+		for _, p := range ps {
+			n.elems = append(n.elems, p.k, p.v)
+		}
+	}
+	return string(n.raw())
+}
+
+// scanToEnd runs SCAN with the given options from cursor 0 until the
+// cursor is 0 again, and renders the sorted, deduplicated keys as an
+// array; an error reply is returned as is.
+func scanToEnd(t *testing.T, rc *respConn, opts []string) string {
+	t.Helper()
+	cursor := "0"
+	seen := map[string]bool{}
+	for calls := 0; ; calls++ {
+		if calls > 10000 {
+			t.Fatalf("SCAN %q did not finish", opts)
+		}
+		raw := rc.do(t, append([]string{"SCAN", cursor}, opts...)...)
+		n, err := readReply(bufio.NewReader(bytes.NewReader(raw)))
+		if err != nil {
+			t.Fatalf("re-reading reply %q: %v", raw, err)
+		}
+		if n.head[0] == '-' {
+			return string(raw)
+		}
+		if len(n.elems) != 2 {
+			t.Fatalf("SCAN reply %q is not a pair", raw)
+		}
+		for _, k := range n.elems[1].elems {
+			seen[string(k.body)] = true
+		}
+		cursor = strings.TrimSuffix(string(n.elems[0].body), "\r\n")
+		if cursor == "0" {
+			break
+		}
+	}
+	keys := make([]string, 0, len(seen))
+	for k := range seen {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	fmt.Fprintf(&b, "*%d\r\n", len(keys))
+	for _, k := range keys {
+		k = strings.TrimSuffix(k, "\r\n")
+		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(k), k)
+	}
+	return b.String()
+}
