@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"strings"
 	"time"
 
 	"github.com/pelicanhq/pelican/internal/resp"
@@ -162,10 +163,17 @@ func (c *Client) errorReply(msg string) {
 // reject refuses a command before it runs; inside MULTI this also makes the
 // EXEC fail.
 func (c *Client) reject(cmd *Command, msg string) {
-	c.errorReply(msg)
 	if cmd != nil {
 		c.e.stats.cmd(cmd).rejected++
 	}
+	if cmd != nil && cmd.parent == nil && cmd.Name == "exec" {
+		// A refused EXEC ends the transaction, as Redis's execCommandAbort
+		// does, even outside MULTI.
+		c.discardTransactionLocked()
+		c.errorReply("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR "))
+		return
+	}
+	c.errorReply(msg)
 	if c.inMulti {
 		c.dirtyExec = true
 	}

@@ -32,9 +32,8 @@ func pingCommand(c *Client, args [][]byte) {
 func echoCommand(c *Client, args [][]byte) { c.out.Bulk(args[1]) }
 
 func selectCommand(c *Client, args [][]byte) {
-	id, ok := resp.ParseInt(args[1])
-	if !ok || id < -1<<31 || id > 1<<31-1 {
-		c.errorReply(errNotInteger)
+	id, ok := c.rangeArg(args[1], -1<<31, 1<<31-1, "")
+	if !ok {
 		return
 	}
 	if id < 0 || id >= NumDatabases {

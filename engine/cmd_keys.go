@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+
+	"github.com/pelicanhq/pelican/internal/glob"
 )
 
 // Keyspace commands: DEL, UNLINK, EXISTS, TOUCH, TYPE, KEYS, SCAN,
@@ -109,7 +111,7 @@ func keysCommand(c *Client, args [][]byte) {
 	all := len(pat) == 1 && pat[0] == '*'
 	var keys []string
 	c.db.order.Ascend(func(k scanKey) bool {
-		if (all || globMatch(pat, []byte(k.key))) && !c.e.isExpiredLocked(c.db, k.key) {
+		if (all || glob.Match(pat, []byte(k.key), false)) && !c.e.isExpiredLocked(c.db, k.key) {
 			keys = append(keys, k.key)
 		}
 		return true
@@ -240,7 +242,7 @@ func scanCommand(c *Client, args [][]byte) {
 
 	keys := batch[:0]
 	for _, k := range batch {
-		if usePat && !globMatch(pat, []byte(k)) {
+		if usePat && !glob.Match(pat, []byte(k), false) {
 			continue
 		}
 		if useType {

@@ -3,24 +3,22 @@ package engine
 import (
 	"bufio"
 	"net"
-	"os"
-	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pelicanhq/pelican/internal/glob"
+	"github.com/pelicanhq/pelican/internal/redistest"
 	"github.com/pelicanhq/pelican/internal/resp"
 )
 
-// Differential tests against a real Redis 7.0 server. They run when
-// PELICAN_REDIS_SERVER names a redis-server binary, which the test starts
-// on a free loopback port without persistence and stops afterwards.
+// Differential tests against a real Redis 7.0 server, which
+// internal/redistest starts on a free loopback port without persistence
+// and stops afterwards.
 
 // redisConn is a RESP connection to the reference server.
 type redisConn struct {
@@ -28,44 +26,17 @@ type redisConn struct {
 	br   *bufio.Reader
 }
 
-// startRedis starts the reference server and connects to it.
+// startRedis starts the reference server and connects to it. Without
+// redis-server the test fails with install instructions.
 func startRedis(t *testing.T) *redisConn {
 	t.Helper()
-	path := os.Getenv("PELICAN_REDIS_SERVER")
-	if path == "" {
-		t.Skip("PELICAN_REDIS_SERVER is not set")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	r := redistest.StartRedis(t)
+	conn, err := net.Dial("tcp", r.Addr)
 	if err != nil {
-		t.Fatalf("finding a free port: %v", err)
+		t.Fatalf("connecting to redis-server: %v", err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-
-	cmd := exec.Command(path, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", t.TempDir())
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", path, err)
-	}
-	pid := cmd.Process.Pid
-	t.Cleanup(func() {
-		_ = syscall.Kill(pid, syscall.SIGTERM)
-		_ = cmd.Wait()
-	})
-
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		conn, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err == nil {
-			rc := &redisConn{conn: conn, br: bufio.NewReader(conn)}
-			t.Cleanup(func() { conn.Close() })
-			return rc
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not accept connections on port %d: %v", port, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	t.Cleanup(func() { conn.Close() })
+	return &redisConn{conn: conn, br: bufio.NewReader(conn)}
 }
 
 // do sends one command and reads its reply.

@@ -48,10 +48,10 @@ type Engine struct {
 	cfg       Config
 	clock     Clock
 	realClock bool // clock is time.Now: command durations can be measured
-	version string
-	dbs     [NumDatabases]*keyspace
-	started time.Time
-	runID   string
+	version   string
+	dbs       [NumDatabases]*keyspace
+	started   time.Time
+	runID     string
 
 	settings settings
 

@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pelicanhq/pelican/engine"
+	"github.com/pelicanhq/pelican/internal/redistest"
 	"github.com/pelicanhq/pelican/server"
 )
 
@@ -65,11 +64,7 @@ func sortedPairs(line string) diffStep {
 func scan(opts string) diffStep { return diffStep{args: strings.Fields(opts), mode: scanAll} }
 
 func TestKeysAgainstRedis(t *testing.T) {
-	path := os.Getenv("PELICAN_REDIS_SERVER")
-	if path == "" {
-		t.Skip("PELICAN_REDIS_SERVER is not set")
-	}
-	addr := startRedis(t, path)
+	addr := redistest.StartRedis(t).Addr
 	for _, tc := range diffCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			red := dialRESP(t, func() (net.Conn, error) { return net.Dial("tcp", addr) })
@@ -111,42 +106,6 @@ func TestKeysAgainstRedis(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// startRedis starts redis-server on a free loopback port without
-// persistence and returns its address; it is stopped when the test ends.
-func startRedis(t *testing.T, path string) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("finding a free port: %v", err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(path, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", t.TempDir())
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", path, err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		conn, err := net.Dial("tcp", addr)
-		if err == nil {
-			conn.Close()
-			return addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not accept connections on %s: %v\n%s", addr, err, logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

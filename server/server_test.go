@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"errors"
 	"net"
 	"strings"
 	"sync"
@@ -12,32 +11,14 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican/engine"
-	"github.com/pelicanhq/pelican/server"
+	"github.com/pelicanhq/pelican/internal/pelicantest"
 )
 
 // startServer serves a new engine on a free loopback port.
 func startServer(t *testing.T, cfg engine.Config) (addr string, eng *engine.Engine) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng = engine.New(cfg)
-	srv := server.New(eng, server.Config{})
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(l) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		if err := <-done; !errors.Is(err, server.ErrServerClosed) {
-			t.Errorf("Serve returned %v", err)
-		}
-		eng.Close()
-	})
-	return l.Addr().String(), eng
+	p := pelicantest.StartPelican(t, cfg)
+	return p.Addr, p.Engine
 }
 
 func newClient(t *testing.T, addr string) *redis.Client {

@@ -41,4 +41,3 @@ func BenchmarkAppend(b *testing.B) {
 		}
 	}
 }
-

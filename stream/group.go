@@ -304,10 +304,11 @@ func (g *Group) Ack(id ID) bool {
 	return true
 }
 
-// CreatePending adds an unowned PEL entry for id, as XCLAIM FORCE does
-// before assigning it. The caller must Assign it.
+// CreatePending adds an unowned PEL entry for id, counted as delivered
+// once, as XCLAIM FORCE does before assigning it. The caller must Assign
+// it.
 func (g *Group) CreatePending(id ID) *Pending {
-	p := &Pending{ID: id}
+	p := &Pending{ID: id, DeliveryCount: 1}
 	g.pel.Insert(p)
 	g.attach(p)
 	return p

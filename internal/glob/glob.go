@@ -1,45 +1,40 @@
 // Package glob matches strings against Redis's glob-style patterns, the
 // syntax of KEYS, SCAN MATCH, CONFIG GET and COMMAND LIST FILTERBY
-// PATTERN.
+// PATTERN, with Redis's exact semantics (stringmatchlen):
 //
-// A pattern is made of:
+//   - '*' matches any run of bytes, '?' any one byte;
+//   - '[...]' matches one byte from a set, '[^...]' one byte not in it;
+//     inside a set, 'a-z' is a range (its ends in either order, compared
+//     as signed bytes as C's char is), '\x' is a literal x, and a set left
+//     open at the end of the pattern is closed there;
+//   - '\x' outside a set matches x literally;
+//   - a pattern byte beyond the end of the pattern reads as NUL, as the
+//     terminator of a C string would.
 //
-//   - any run of bytes, including an empty one
-//     ?       any one byte
-//     [abc]   one byte of the set; [^abc] one byte not in it; a-z is a range
-//     (reversed ranges such as z-a work too)
-//     \x      the byte x itself, also inside a set
-//
-// An unterminated set ("[ab") ends with the pattern. Matching works on
-// bytes; case folding, when asked for, is ASCII only.
+// Matching is bounded: once the rest of a pattern after a '*' fails at
+// every position of the string, no earlier '*' is retried with a longer
+// match (that could not succeed either), and recursion deeper than
+// maxDepth stars fails the match, so hostile patterns stay cheap. Case
+// folding, when asked for, is ASCII only.
 package glob
 
-// maxDepth bounds the recursion a pattern with many stars can cause;
-// deeper patterns do not match, as in Redis.
+// maxDepth bounds the recursion a pattern with many stars can cause.
 const maxDepth = 1000
 
 // Match reports whether s matches pattern. If nocase is set, ASCII letters
 // match regardless of case.
 //
-// Like Redis, a pattern never matches more than its stars allow on an
-// empty string: "*" does not match "" (KEYS and SCAN treat a lone "*" as
-// "everything" before matching, so callers wanting that should too).
+// Like Redis, "*" does not match the empty string: KEYS and SCAN treat a
+// lone "*" as "everything" before matching, and callers wanting that
+// should too.
 func Match(pattern, s []byte, nocase bool) bool {
-	m := matcher{nocase: nocase}
-	return m.match(pattern, s, 0)
+	m := matcher{pat: pattern, nocase: nocase}
+	return m.match(0, s, 0)
 }
 
 // MatchString is Match for strings.
 func MatchString(pattern, s string, nocase bool) bool {
 	return Match([]byte(pattern), []byte(s), nocase)
-}
-
-type matcher struct {
-	nocase bool
-	// giveUp is set once the rest of a pattern after a star was found to
-	// match nowhere in the remaining string: no earlier star can then
-	// produce a match by consuming more, so the search stops.
-	giveUp bool
 }
 
 func lower(b byte) byte {
@@ -56,94 +51,121 @@ func (m *matcher) eq(a, b byte) bool {
 	return a == b
 }
 
-func (m *matcher) match(p, s []byte, depth int) bool {
-	if depth > maxDepth {
+type matcher struct {
+	pat    []byte
+	nocase bool
+	// giveUp is set once the pattern after some '*' failed everywhere:
+	// every enclosing '*' then fails at once.
+	giveUp bool
+}
+
+// at returns the pattern byte at i, or NUL past the end.
+func (m *matcher) at(i int) byte {
+	if i < len(m.pat) {
+		return m.pat[i]
+	}
+	return 0
+}
+
+// match matches the pattern from position p against s.
+func (m *matcher) match(p int, s []byte, nesting int) bool {
+	if nesting > maxDepth {
 		return false
 	}
-	for len(p) > 0 && len(s) > 0 {
-		switch p[0] {
+	for p < len(m.pat) && len(s) > 0 {
+		switch m.pat[p] {
 		case '*':
-			for len(p) > 1 && p[1] == '*' {
-				p = p[1:]
+			for p < len(m.pat) && m.at(p+1) == '*' {
+				p++
 			}
-			if len(p) == 1 {
+			if p == len(m.pat)-1 {
 				return true
 			}
-			for ; len(s) > 0; s = s[1:] {
-				if m.match(p[1:], s, depth+1) {
+			for len(s) > 0 {
+				if m.match(p+1, s, nesting+1) {
 					return true
 				}
 				if m.giveUp {
 					return false
 				}
+				s = s[1:]
 			}
 			m.giveUp = true
 			return false
 		case '?':
-			p, s = p[1:], s[1:]
+			s = s[1:]
 		case '[':
 			var ok bool
-			p, ok = m.set(p[1:], s[0])
+			p, ok = m.matchSet(p+1, s[0])
 			if !ok {
 				return false
 			}
 			s = s[1:]
 		case '\\':
-			if len(p) >= 2 {
-				p = p[1:]
+			if len(m.pat)-p >= 2 {
+				p++
 			}
-			fallthrough
-		default:
-			if !m.eq(p[0], s[0]) {
+			if !m.eq(m.pat[p], s[0]) {
 				return false
 			}
-			p, s = p[1:], s[1:]
-		}
-		if len(s) == 0 {
-			for len(p) > 0 && p[0] == '*' {
-				p = p[1:]
+			s = s[1:]
+		default:
+			if !m.eq(m.pat[p], s[0]) {
+				return false
 			}
+			s = s[1:]
+		}
+		p++
+		if len(s) == 0 {
+			for m.at(p) == '*' {
+				p++
+			}
+			break
 		}
 	}
-	return len(p) == 0 && len(s) == 0
+	return p >= len(m.pat) && len(s) == 0
 }
 
-// set matches c against the set that starts at p (just after '['), and
-// returns the pattern after the set's closing ']'.
-func (m *matcher) set(p []byte, c byte) (rest []byte, ok bool) {
-	negate := len(p) > 0 && p[0] == '^'
+// matchSet matches byte c against the set whose body starts at p (just
+// after '['). It returns the position of the set's closing ']' (or of its
+// last byte when the set is left open) and whether c matched.
+func (m *matcher) matchSet(p int, c byte) (int, bool) {
+	negate := m.at(p) == '^'
 	if negate {
-		p = p[1:]
+		p++
 	}
-	found := false
-	for len(p) > 0 && p[0] != ']' {
+	matched := false
+	for {
+		rest := len(m.pat) - p
 		switch {
-		case p[0] == '\\' && len(p) >= 2:
-			if p[1] == c {
-				found = true
+		case m.at(p) == '\\' && rest >= 2:
+			p++
+			if m.eq(m.pat[p], c) {
+				matched = true
 			}
-			p = p[2:]
-		case len(p) >= 3 && p[1] == '-':
-			lo, hi, x := p[0], p[2], c
-			if lo > hi {
-				lo, hi = hi, lo
-			}
+		case m.at(p) == ']':
+			return p, matched != negate
+		case rest <= 0:
+			return p - 1, matched != negate
+		case rest >= 3 && m.pat[p+1] == '-':
+			lo, hi, v := m.pat[p], m.pat[p+2], c
 			if m.nocase {
-				lo, hi, x = lower(lo), lower(hi), lower(x)
+				lo, hi, v = lower(lo), lower(hi), lower(v)
 			}
-			if x >= lo && x <= hi {
-				found = true
+			// Redis compares the ends as C chars: signed bytes.
+			l, h, x := int8(lo), int8(hi), int8(v)
+			if l > h {
+				l, h = h, l
 			}
-			p = p[3:]
+			if x >= l && x <= h {
+				matched = true
+			}
+			p += 2
 		default:
-			if m.eq(p[0], c) {
-				found = true
+			if m.eq(m.pat[p], c) {
+				matched = true
 			}
-			p = p[1:]
 		}
+		p++
 	}
-	if len(p) > 0 {
-		p = p[1:] // the closing ']'
-	}
-	return p, found != negate
 }

@@ -7,8 +7,8 @@ import (
 
 func TestWriterShapes(t *testing.T) {
 	tests := []struct {
-		name       string
-		write      func(w *Writer)
+		name         string
+		write        func(w *Writer)
 		resp2, resp3 string
 	}{
 		{"map", func(w *Writer) { w.Map(1); w.BulkString("k"); w.Int(1) }, "*2\r\n$1\r\nk\r\n:1\r\n", "%1\r\n$1\r\nk\r\n:1\r\n"},

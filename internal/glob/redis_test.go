@@ -1,11 +1,11 @@
-package engine
+package glob
 
 import (
 	"strings"
 	"testing"
 )
 
-func TestGlobMatch(t *testing.T) {
+func TestMatchLikeRedis(t *testing.T) {
 	tests := []struct {
 		pattern, s string
 		want       bool
@@ -52,8 +52,8 @@ func TestGlobMatch(t *testing.T) {
 		{"?", "\x00", true},
 	}
 	for _, tt := range tests {
-		if got := globMatch([]byte(tt.pattern), []byte(tt.s)); got != tt.want {
-			t.Errorf("globMatch(%q, %q) = %v, want %v", tt.pattern, tt.s, got, tt.want)
+		if got := Match([]byte(tt.pattern), []byte(tt.s), false); got != tt.want {
+			t.Errorf("Match(%q, %q) = %v, want %v", tt.pattern, tt.s, got, tt.want)
 		}
 	}
 }
@@ -61,18 +61,18 @@ func TestGlobMatch(t *testing.T) {
 // TestGlobMatchIsBounded checks that a pattern with many stars against a
 // long non-matching string finishes (the give-up rule), and that very deep
 // star nesting fails instead of recursing without bound.
-func TestGlobMatchIsBounded(t *testing.T) {
+func TestMatchIsBounded(t *testing.T) {
 	pattern := strings.Repeat("a*", 30) + "b"
 	s := strings.Repeat("a", 5000)
-	if globMatch([]byte(pattern), []byte(s)) {
+	if Match([]byte(pattern), []byte(s), false) {
 		t.Errorf("%q matched a string of a's", pattern)
 	}
 	deep := strings.Repeat("*a", 1100)
-	if globMatch([]byte(deep), []byte(strings.Repeat("a", 1100))) {
+	if Match([]byte(deep), []byte(strings.Repeat("a", 1100)), false) {
 		t.Error("a pattern nesting 1100 stars matched; want the nesting limit to fail it")
 	}
 	shallow := strings.Repeat("*a", 900)
-	if !globMatch([]byte(shallow), []byte(strings.Repeat("a", 900))) {
+	if !Match([]byte(shallow), []byte(strings.Repeat("a", 900)), false) {
 		t.Error("a pattern nesting 900 stars did not match")
 	}
 }
