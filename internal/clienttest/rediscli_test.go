@@ -39,7 +39,7 @@ var cliModes = []cliMode{
 func TestRedisCLI(t *testing.T) {
 	t.Parallel()
 	cli := lookTool(t, "redis-cli", "apt-get install -y redis-tools")
-	if redisServerPath() == "" {
+	if !redisAvailable() {
 		missingTool(t, "redis-server (redis-cli's output is compared with it)", "apt-get install -y redis-server")
 	}
 	scripts, err := filepath.Glob(filepath.Join("rediscli", "*.redis"))
