@@ -6,8 +6,9 @@
 #   ./test.sh --long   also the long crash, soak and fuzz modes
 #
 # On a machine that lacks them it first installs what the tests need:
-# Debian's redis-server, redis-tools and python3-redis, and ioredis from
-# npm. The conformance tests fail, never skip, when Redis is missing.
+# Debian's redis-server, redis-tools and python3-redis (and Node.js if
+# absent), and ioredis from npm. The conformance and client tests fail,
+# never skip, when what they need is missing.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -27,6 +28,8 @@ need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need_apt+=(redis-tools)
 /usr/bin/python3 -c 'import redis' >/dev/null 2>&1 || need_apt+=(python3-redis)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
 	echo "test.sh: installing ${need_apt[*]}"
 	as_root apt-get update -qq

@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican/engine"
+	"github.com/pelicanhq/pelican/internal/memconn"
 	"github.com/pelicanhq/pelican/server"
 )
 
@@ -49,27 +50,17 @@ func (db *DB) Engine() *engine.Engine { return db.eng }
 
 // Dial opens a new connection to the engine. Its signature is go-redis's
 // Options.Dialer; network and addr are ignored.
+//
+// Each connection is an in-memory pipe whose writes never wait, so a
+// client may send a whole pipeline before reading. Its ends have
+// addresses of their own ("embedded:N"), so CLIENT LIST tells embedded
+// connections apart and CLIENT KILL ADDR can pick one.
 func (db *DB) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	client, srv := net.Pipe()
-	peer := pipeAddr("embedded:" + strconv.FormatInt(db.conns.Add(1), 10))
-	db.srv.ServeConn(pipeConn{Conn: srv, local: "embedded:0", remote: peer})
-	return pipeConn{Conn: client, local: peer, remote: "embedded:0"}, nil
+	peer := memconn.Addr("embedded:" + strconv.FormatInt(db.conns.Add(1), 10))
+	client, srv := memconn.Pipe(peer, "embedded:0")
+	db.srv.ServeConn(srv)
+	return client, nil
 }
-
-// pipeConn gives each end of an in-memory pipe an address, so that CLIENT
-// LIST tells embedded connections apart and CLIENT KILL ADDR can pick one.
-type pipeConn struct {
-	net.Conn
-	local, remote pipeAddr
-}
-
-type pipeAddr string
-
-func (pipeAddr) Network() string  { return "pipe" }
-func (a pipeAddr) String() string { return string(a) }
-
-func (p pipeConn) LocalAddr() net.Addr  { return p.local }
-func (p pipeConn) RemoteAddr() net.Addr { return p.remote }
 
 // NewClient returns a go-redis client connected to the engine. opts may be
 // nil; its Addr and Dialer are replaced.

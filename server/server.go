@@ -4,7 +4,9 @@
 //
 // Each connection has one goroutine. It reads whatever the client has sent,
 // executes every complete command in the buffer under one acquisition of
-// the engine lock, and writes all the replies with one write. A client
+// the engine lock, and writes all the replies with one write. Replies that
+// the client is not ready to take are queued behind a flusher goroutine
+// (see replyWriter), so reading never waits for the client to read. A client
 // blocked in XREAD or XREADGROUP keeps reading (so a disconnect is noticed
 // and pipelined commands are buffered); the engine interrupts that read
 // through the connection's read deadline when the command is served, and
@@ -167,6 +169,7 @@ func (s *Server) handle(conn net.Conn) {
 	})
 	defer c.Close()
 	r := resp.NewReader(conn)
+	w := newReplyWriter(conn)
 	var deadline time.Time // the read deadline currently set
 	interrupted := false   // a read ended on its deadline
 	for {
@@ -187,12 +190,13 @@ func (s *Server) handle(conn net.Conn) {
 		eng.Unlock()
 
 		if out := c.Output(); len(out) > 0 {
-			if _, err := conn.Write(out); err != nil {
+			if err := w.write(out); err != nil {
 				return
 			}
 			c.ResetOutput()
 		}
 		if c.CloseAfterReply() {
+			_ = w.drain()
 			return
 		}
 		_, err := r.Fill()

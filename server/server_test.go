@@ -242,3 +242,27 @@ func TestRequirePass(t *testing.T) {
 		good.Close()
 	}
 }
+
+// TestHugePipelineDoesNotDeadlock sends a pipeline far larger than the
+// socket buffers before reading any reply, as go-redis does: the server
+// must keep reading while its replies wait for the client.
+func TestHugePipelineDoesNotDeadlock(t *testing.T) {
+	addr, _ := startServer(t, engine.Config{})
+	c := newClient(t, addr)
+	ctx := context.Background()
+	payload := strings.Repeat("x", 1000)
+	cmds, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i := 0; i < 20000; i++ {
+			p.Echo(ctx, payload)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("pipeline: %v", err)
+	}
+	for i, cmd := range cmds {
+		if got := cmd.(*redis.StringCmd).Val(); got != payload {
+			t.Fatalf("reply %d has %d bytes, want %d", i, len(got), len(payload))
+		}
+	}
+}

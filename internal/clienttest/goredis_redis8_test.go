@@ -30,8 +30,8 @@ func TestGoRedis8(t *testing.T) {
 	runGoRedisScenarios(t, startPelican(t), goRedis8Scenarios)
 }
 
-// TestGoRedisEmbedded runs a subset of the scenarios through clients of
-// the embedded package, whose connections are in-memory pipes.
+// TestGoRedisEmbedded runs every scenario through clients of the embedded
+// package, whose connections are in-memory pipes.
 func TestGoRedisEmbedded(t *testing.T) {
 	t.Parallel()
 	db := embedded.Open(embedded.Config{})
@@ -42,14 +42,7 @@ func TestGoRedisEmbedded(t *testing.T) {
 	})
 	tg := target{name: "pelican", embedded: db,
 		blocked: func() (int, error) { return db.Engine().BlockedClients(), nil }}
-	var subset []goRedisScenario
-	for _, sc := range append(goRedisScenarios, goRedis8Scenarios...) {
-		switch sc.name {
-		case "XRead", "ConsumerGroups", "Claiming", "Transactions", "XNack", "IdempotentProduction":
-			subset = append(subset, sc)
-		}
-	}
-	runGoRedisScenarios(t, tg, subset)
+	runGoRedisScenarios(t, tg, append(goRedisScenarios, goRedis8Scenarios...))
 }
 
 // ints converts a SliceCmd's reply of integers.
