@@ -87,7 +87,7 @@ run_server() { # run_server <kind> <pair>
 	local full
 	full=$(lg rss -pid "$pid")
 	record "$kind" "$pair" rss-1M-entries "$full"
-	record "$kind" "$pair" rss-per-entry "$(( (full - base) / 1000000 ))"
+	record "$kind" "$pair" rss-per-entry "$(awk -v f="$full" -v b="$base" 'BEGIN { printf "%.1f", (f - b) / 1000000 }')"
 	stop
 }
 
