@@ -115,4 +115,3 @@ func waitPong(t *testing.T, addr string) {
 	}
 	t.Fatalf("no PONG from %s", addr)
 }
-
