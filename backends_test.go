@@ -1,0 +1,145 @@
+package pelican_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/redistest"
+)
+
+// The whole suite runs on every backend: the embedded engine with every
+// newer command, the embedded engine forced onto the Redis 7 fallbacks,
+// and a real redis-server 7 started by the test.
+
+type backend struct {
+	name string
+	open func(t *testing.T) *pelican.Client
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+var backends = []backend{
+	{"embedded", func(t *testing.T) *pelican.Client {
+		c, err := pelican.NewEmbedded(pelican.Options{Logger: quietLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}},
+	{"embedded-fallbacks", func(t *testing.T) *pelican.Client {
+		c, err := pelican.NewEmbedded(pelican.Options{Logger: quietLogger(), ForceFallbacks: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}},
+	{"redis7", func(t *testing.T) *pelican.Client {
+		r := redistest.StartRedis(t)
+		c := pelican.New(redis.NewClient(&redis.Options{Addr: r.Addr}), pelican.Options{Logger: quietLogger()})
+		t.Cleanup(func() { c.Close() })
+		return c
+	}},
+}
+
+// eachBackend runs f on every backend, in parallel subtests.
+func eachBackend(t *testing.T, f func(t *testing.T, c *pelican.Client)) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			f(t, b.open(t))
+		})
+	}
+}
+
+// fastConfig is a worker configuration with short intervals, so tests
+// see retries and claims within a second.
+func fastConfig(stream string, h pelican.Handler) pelican.WorkerConfig {
+	return pelican.WorkerConfig{
+		Stream:            stream,
+		Group:             "g",
+		Consumer:          "w1",
+		Handler:           h,
+		Block:             50 * time.Millisecond,
+		Backoff:           pelican.Delays{50 * time.Millisecond},
+		RetryInterval:     20 * time.Millisecond,
+		ClaimMinIdle:      400 * time.Millisecond,
+		ClaimInterval:     50 * time.Millisecond,
+		HeartbeatInterval: 50 * time.Millisecond,
+		ShutdownGrace:     2 * time.Second,
+	}
+}
+
+// runWorker starts a worker and returns it with a function that stops it
+// and waits for Run to return.
+func runWorker(t *testing.T, c *pelican.Client, cfg pelican.WorkerConfig) (*pelican.Worker, func()) {
+	t.Helper()
+	w, err := c.NewWorker(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Error("the worker did not stop")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return w, stop
+}
+
+// eventually polls cond until it holds, failing after 10 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// pendingCount returns the size of a group's PEL.
+func pendingCount(t *testing.T, rdb redis.UniversalClient, stream, group string) int64 {
+	t.Helper()
+	p, err := rdb.XPending(context.Background(), stream, group).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Count
+}
+
+// publishN publishes n messages with field n = 0..n-1.
+func publishN(t *testing.T, c *pelican.Client, stream string, n int) []string {
+	t.Helper()
+	batch := make([]map[string]string, n)
+	for i := range batch {
+		batch[i] = map[string]string{"n": fmt.Sprint(i)}
+	}
+	ids, err := c.PublishBatch(context.Background(), stream, batch, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}

@@ -1,0 +1,198 @@
+package pelican
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/pelicanhq/pelican/embedded"
+	"github.com/pelicanhq/pelican/engine"
+)
+
+// Options configure a Client. The zero value works.
+type Options struct {
+	// ForceFallbacks makes the client use only Redis 7 commands, as if
+	// the server lacked XREADGROUP CLAIM, XNACK and XADD IDMP. Tests use it
+	// to exercise the fallbacks on a server that has everything.
+	ForceFallbacks bool
+	// ProducerID identifies this producer for deduplicated publishing. It
+	// must stay the same across restarts of the same producer and differ
+	// between producers. If empty, the host name is used.
+	ProducerID string
+	// IdempotencyTTL is how long a publish with an idempotency key is
+	// remembered. If zero, 24h is used. Servers with XADD IDMP cap it at
+	// 24h (IDMP-DURATION's maximum).
+	IdempotencyTTL time.Duration
+	// Logger receives what the client and its workers log. If nil,
+	// slog.Default() is used.
+	Logger *slog.Logger
+	// Clock tells the time to retry and claim decisions. If nil, the real
+	// clock is used; tests pass a clock they advance.
+	Clock Clock
+}
+
+// Client publishes messages and runs workers over one go-redis client.
+// It is safe for concurrent use.
+type Client struct {
+	rdb   redis.UniversalClient
+	opts  Options
+	log   *slog.Logger
+	clock Clock
+
+	capsOnce sync.Once
+	caps     Capabilities
+	capsErr  error
+
+	// idmpConfigured remembers the streams whose IDMP-DURATION this client
+	// has set (stream + "\x00" + seconds).
+	idmpConfigured sync.Map
+
+	closeFn func() error
+}
+
+// New returns a client over rdb: a single Redis, Sentinel or Cluster
+// client, or one from the embedded engine. The server's capabilities are
+// detected on first use.
+func New(rdb redis.UniversalClient, opts Options) *Client {
+	c := &Client{rdb: rdb, opts: opts, log: opts.Logger, clock: opts.Clock}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	if c.clock == nil {
+		c.clock = realClock{}
+	}
+	if c.opts.ProducerID == "" {
+		host, err := os.Hostname()
+		if err != nil || host == "" {
+			host = "pelican"
+		}
+		c.opts.ProducerID = host
+	}
+	if c.opts.IdempotencyTTL <= 0 {
+		c.opts.IdempotencyTTL = 24 * time.Hour
+	}
+	return c
+}
+
+// NewEmbedded returns a client of a new engine running in this process:
+// no server to start, nothing to configure. Close stops the engine, whose
+// data is kept in memory.
+func NewEmbedded(opts Options) (*Client, error) {
+	ecfg := engine.Config{}
+	if opts.Clock != nil {
+		ecfg.Clock = opts.Clock.Now
+	}
+	db := embedded.Open(embedded.Config{Engine: ecfg})
+	c := New(db.NewClient(nil), opts)
+	c.closeFn = db.Close
+	return c, nil
+}
+
+// Redis returns the go-redis client the client works through.
+func (c *Client) Redis() redis.UniversalClient { return c.rdb }
+
+// Close closes the go-redis client, and the engine of an embedded client.
+func (c *Client) Close() error {
+	err := c.rdb.Close()
+	if c.closeFn != nil {
+		if cerr := c.closeFn(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// Capabilities are the newer stream commands a server offers. Pelican
+// uses each where present and a Redis 7 fallback otherwise.
+type Capabilities struct {
+	// ClaimRead: XREADGROUP ... CLAIM (Redis 8.4).
+	ClaimRead bool
+	// Nack: XNACK (Redis 8.8).
+	Nack bool
+	// Idempotent: XADD IDMP (Redis 8.6).
+	Idempotent bool
+	// AckDel: XACKDEL and XDELEX (Redis 8.2).
+	AckDel bool
+	// RefPolicies: KEEPREF/DELREF/ACKED on XADD and XTRIM (Redis 8.2).
+	RefPolicies bool
+}
+
+// Capabilities asks the server, once, which newer commands it offers,
+// using COMMAND INFO and COMMAND DOCS rather than its version number.
+// With Options.ForceFallbacks it reports none.
+func (c *Client) Capabilities(ctx context.Context) (Capabilities, error) {
+	c.capsOnce.Do(func() {
+		if c.opts.ForceFallbacks {
+			return
+		}
+		c.caps, c.capsErr = detectCapabilities(ctx, c.rdb)
+	})
+	return c.caps, c.capsErr
+}
+
+func detectCapabilities(ctx context.Context, rdb redis.UniversalClient) (Capabilities, error) {
+	var caps Capabilities
+	info, err := rdb.Do(ctx, "COMMAND", "INFO", "xnack", "xackdel").Slice()
+	if err != nil {
+		return caps, fmt.Errorf("pelican: asking the server for COMMAND INFO: %w", err)
+	}
+	caps.Nack = len(info) > 0 && info[0] != nil
+	caps.AckDel = len(info) > 1 && info[1] != nil
+	for _, cmd := range []string{"xreadgroup", "xadd", "xtrim"} {
+		docs, err := rdb.Do(ctx, "COMMAND", "DOCS", cmd).Result()
+		if err != nil {
+			// Servers before Redis 7 have no COMMAND DOCS: they have none
+			// of the newer options either.
+			return caps, nil
+		}
+		tokens := map[string]bool{}
+		collectTokens(docs, tokens)
+		switch cmd {
+		case "xreadgroup":
+			caps.ClaimRead = tokens["CLAIM"]
+		case "xadd":
+			caps.Idempotent = tokens["IDMP"]
+		case "xtrim":
+			caps.RefPolicies = tokens["ACKED"]
+		}
+	}
+	return caps, nil
+}
+
+// collectTokens gathers the values of every "token" field in a COMMAND
+// DOCS reply, whichever protocol version shaped it.
+func collectTokens(v any, into map[string]bool) {
+	switch v := v.(type) {
+	case map[any]any:
+		for k, val := range v {
+			if ks, ok := k.(string); ok && ks == "token" {
+				if s, ok := val.(string); ok {
+					into[strings.ToUpper(s)] = true
+				}
+			}
+			collectTokens(val, into)
+		}
+	case map[string]any:
+		for k, val := range v {
+			if s, ok := val.(string); ok && k == "token" {
+				into[strings.ToUpper(s)] = true
+			}
+			collectTokens(val, into)
+		}
+	case []any:
+		for i := 0; i < len(v); i++ {
+			if s, ok := v[i].(string); ok && s == "token" && i+1 < len(v) {
+				if t, ok := v[i+1].(string); ok {
+					into[strings.ToUpper(t)] = true
+				}
+			}
+			collectTokens(v[i], into)
+		}
+	}
+}

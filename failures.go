@@ -1,0 +1,106 @@
+package pelican
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// The failure taxonomy. What a handler returns decides what happens to the
+// message (docs/failures.md has the full rules):
+//
+//   - nil: processed; the message is acknowledged.
+//   - an error wrapping ErrPermanent: it can never succeed; it goes to the
+//     dead-letter stream at once.
+//   - an error wrapping ErrUnavailable: something the handler depends on is
+//     down; the message goes back to the group at once without spending
+//     an attempt.
+//   - any other error (or a panic, or running past the handler timeout):
+//     the attempt is spent; the message is delivered again after the
+//     backoff, or after the delay of RetryAfter, and goes to the
+//     dead-letter stream once MaxDeliveries attempts have failed.
+var (
+	// ErrPermanent marks a failure no retry can fix.
+	ErrPermanent = errors.New("pelican: permanent failure")
+	// ErrUnavailable marks a failure of a dependency, not of the message.
+	ErrUnavailable = errors.New("pelican: dependency unavailable")
+)
+
+// Permanent wraps err as a permanent failure.
+func Permanent(err error) error { return fmt.Errorf("%w: %w", ErrPermanent, err) }
+
+// Unavailable wraps err as a failure of a dependency.
+func Unavailable(err error) error { return fmt.Errorf("%w: %w", ErrUnavailable, err) }
+
+// RetryAfter wraps err as a failure to retry after d instead of after the
+// backoff. The delay is capped at the worker's ClaimMinIdle: a message
+// idle that long may be claimed by any worker.
+func RetryAfter(d time.Duration, err error) error { return &retryAfterError{d: d, err: err} }
+
+type retryAfterError struct {
+	d   time.Duration
+	err error
+}
+
+func (e *retryAfterError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("retry after %v", e.d)
+	}
+	return fmt.Sprintf("retry after %v: %v", e.d, e.err)
+}
+
+func (e *retryAfterError) Unwrap() error { return e.err }
+
+// Failure classes, recorded with each failure and in dead-letter metadata.
+const (
+	ClassHandler       = "handler"        // the handler returned an error
+	ClassPanic         = "panic"          // the handler panicked
+	ClassTimeout       = "timeout"        // the handler ran past its time limit
+	ClassPermanent     = "permanent"      // the handler returned ErrPermanent
+	ClassUnavailable   = "unavailable"    // the handler returned ErrUnavailable
+	ClassMaxDeliveries = "max-deliveries" // delivered more than MaxDeliveries times without success
+	ClassShutdown      = "shutdown"       // the worker shut down before the handler finished
+)
+
+// panicError is what a recovered handler panic becomes.
+type panicError struct{ v any }
+
+func (e panicError) Error() string { return fmt.Sprintf("handler panic: %v", e.v) }
+
+// outcome is what a handler's result means for its message.
+type outcome int
+
+const (
+	outcomeAck      outcome = iota // processed
+	outcomeRetry                   // attempt spent: retry after a delay, or dead-letter
+	outcomeDead                    // dead-letter now
+	outcomeGiveBack                // back to the group, attempt not spent
+)
+
+// classify maps a handler's error, and the error of the context it ran
+// under, to an outcome, a failure class, and for retries the delay the
+// handler asked for (zero: use the backoff).
+func classify(err, ctxErr error) (outcome, string, time.Duration) {
+	if err == nil {
+		return outcomeAck, "", 0
+	}
+	var pe panicError
+	var ra *retryAfterError
+	switch {
+	case errors.Is(err, ErrPermanent):
+		return outcomeDead, ClassPermanent, 0
+	case errors.Is(err, ErrUnavailable):
+		return outcomeGiveBack, ClassUnavailable, 0
+	case errors.As(err, &pe):
+		return outcomeRetry, ClassPanic, 0
+	case errors.As(err, &ra):
+		return outcomeRetry, ClassHandler, ra.d
+	case ctxErr == context.DeadlineExceeded:
+		return outcomeRetry, ClassTimeout, 0
+	case ctxErr == context.Canceled:
+		// The worker is shutting down: not the message's fault.
+		return outcomeGiveBack, ClassShutdown, 0
+	}
+	return outcomeRetry, ClassHandler, 0
+}

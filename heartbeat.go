@@ -1,0 +1,177 @@
+package pelican
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Heartbeats. Every HeartbeatInterval a worker resets the idle time of
+// the messages its handlers are still working on (XCLAIM to itself with
+// JUSTID, which keeps their delivery count, like JetStream's in-progress
+// acknowledgement), so that no other worker claims them as abandoned, and
+// records that it is alive in the group's workers hash.
+
+// heartbeatLoop beats every HeartbeatInterval until ctx ends.
+func (w *Worker) heartbeatLoop(ctx, work context.Context) {
+	w.heartbeat(ctx)
+	t := time.NewTicker(w.cfg.HeartbeatInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			w.heartbeat(ctx)
+		}
+	}
+}
+
+func (w *Worker) heartbeat(ctx context.Context) {
+	w.mu.Lock()
+	ids := make([]string, 0, len(w.inFlight))
+	for id := range w.inFlight {
+		ids = append(ids, id)
+	}
+	w.mu.Unlock()
+	_, err := w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if len(ids) > 0 {
+			p.XClaimJustID(ctx, &redis.XClaimArgs{
+				Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: 0, Messages: ids,
+			})
+		}
+		p.HSet(ctx, w.keys.workers(), w.cfg.Consumer, w.c.clock.Now().UnixMilli())
+		return nil
+	})
+	if err != nil && ctx.Err() == nil {
+		w.log.Warn("pelican: heartbeat failed", "err", err)
+	}
+}
+
+// WorkerInfo describes a consumer of a group.
+type WorkerInfo struct {
+	// Name is the consumer's name.
+	Name string
+	// Pending counts the messages it holds.
+	Pending int64
+	// Idle is the time since it last read or claimed.
+	Idle time.Duration
+	// LastHeartbeat is when it last reported alive (zero if never: a
+	// consumer that is not a Pelican worker).
+	LastHeartbeat time.Time
+}
+
+// Workers lists the consumers of a group with their liveness.
+func (c *Client) Workers(ctx context.Context, stream, group string) ([]WorkerInfo, error) {
+	consumers, err := c.rdb.XInfoConsumers(ctx, stream, group).Result()
+	if err != nil {
+		return nil, err
+	}
+	beats, err := c.rdb.HGetAll(ctx, groupKeys{stream: stream, group: group}.workers()).Result()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]WorkerInfo, len(consumers))
+	for i, cs := range consumers {
+		out[i] = WorkerInfo{Name: cs.Name, Pending: cs.Pending, Idle: cs.Idle}
+		if ms, err := strconv.ParseInt(beats[cs.Name], 10, 64); err == nil {
+			out[i].LastHeartbeat = time.UnixMilli(ms)
+		}
+	}
+	return out, nil
+}
+
+// Dead consumers. A consumer that has neither read nor sent a heartbeat
+// for DeadConsumerAfter is gone. The janitor hands its pending messages to
+// this worker first (XCLAIM with JUSTID: they keep their delivery counts,
+// and this worker's retry loop takes them from there), and only when it
+// holds nothing deletes it from the group, since XGROUP DELCONSUMER drops
+// whatever a consumer still holds.
+
+// janitorLoop cleans up dead consumers until ctx ends.
+func (w *Worker) janitorLoop(ctx, work context.Context) {
+	t := time.NewTicker(max(w.cfg.ClaimInterval, w.cfg.DeadConsumerAfter/4))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := w.removeDeadConsumers(ctx); err != nil && ctx.Err() == nil {
+				w.log.Warn("pelican: cleaning up dead consumers failed", "err", err)
+			}
+		}
+	}
+}
+
+func (w *Worker) removeDeadConsumers(ctx context.Context) error {
+	infos, err := w.c.Workers(ctx, w.cfg.Stream, w.cfg.Group)
+	if err != nil {
+		return err
+	}
+	now := w.c.clock.Now()
+	for _, info := range infos {
+		if info.Name == w.cfg.Consumer {
+			continue
+		}
+		lastSeen := now.Add(-info.Idle)
+		if info.LastHeartbeat.After(lastSeen) {
+			lastSeen = info.LastHeartbeat
+		}
+		if now.Sub(lastSeen) < w.cfg.DeadConsumerAfter {
+			continue
+		}
+		if err := w.adoptPending(ctx, info.Name); err != nil {
+			return err
+		}
+		n, err := w.c.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
+			Stream: w.cfg.Stream, Group: w.cfg.Group, Start: "-", End: "+", Count: 1, Consumer: info.Name,
+		}).Result()
+		if err != nil {
+			return err
+		}
+		if len(n) > 0 {
+			continue // still holds messages: next time
+		}
+		dropped, err := w.c.rdb.XGroupDelConsumer(ctx, w.cfg.Stream, w.cfg.Group, info.Name).Result()
+		if err != nil {
+			return err
+		}
+		w.c.rdb.HDel(ctx, w.keys.workers(), info.Name)
+		if dropped > 0 {
+			w.log.Error("pelican: a dead consumer received messages while being deleted; they are no longer pending", "dead_consumer", info.Name, "count", dropped)
+		} else {
+			w.log.Info("pelican: removed a dead consumer", "dead_consumer", info.Name, "silent_for", now.Sub(lastSeen))
+		}
+	}
+	return nil
+}
+
+// adoptPending moves the pending messages of a dead consumer to this
+// worker without counting a delivery.
+func (w *Worker) adoptPending(ctx context.Context, dead string) error {
+	for {
+		pend, err := w.c.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
+			Stream: w.cfg.Stream, Group: w.cfg.Group, Start: "-", End: "+", Count: maxScan, Consumer: dead,
+		}).Result()
+		if err != nil || len(pend) == 0 {
+			return err
+		}
+		ids := make([]string, len(pend))
+		for i, p := range pend {
+			ids[i] = p.ID
+		}
+		adopted, err := w.c.rdb.XClaimJustID(ctx, &redis.XClaimArgs{
+			Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: 0, Messages: ids,
+		}).Result()
+		if err != nil {
+			return err
+		}
+		w.log.Info("pelican: adopted the pending messages of a dead consumer", "dead_consumer", dead, "count", len(adopted))
+		if len(adopted) < len(ids) {
+			return nil // some were gone; the rest is handled next time
+		}
+	}
+}

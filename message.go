@@ -1,0 +1,103 @@
+package pelican
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Message is one stream entry delivered to a handler.
+type Message struct {
+	// ID is the entry's stream ID.
+	ID string
+	// Stream and Group are where it was delivered from.
+	Stream, Group string
+	// Values are the entry's fields.
+	Values map[string]string
+	// Deliveries counts the deliveries of this message, this one included:
+	// 1 the first time.
+	Deliveries int64
+	// MaxDeliveries is the worker's limit: after that many failed
+	// deliveries the message goes to the dead-letter stream.
+	MaxDeliveries int
+
+	tx      redis.Pipeliner // exactly-once mode: where the handler queues its writes
+	failure *failureRecord  // earlier failures, when known
+}
+
+// IdempotencyKey identifies this message in this group, the same on every
+// redelivery: a handler with side effects outside Redis can use it to make
+// them happen once.
+func (m *Message) IdempotencyKey() string { return m.Stream + "/" + m.Group + "/" + m.ID }
+
+// Tx returns the transaction an exactly-once handler queues its Redis
+// writes on. They are applied, with the record that the message was
+// processed and its acknowledgement, in one MULTI/EXEC when the handler
+// returns nil, and discarded otherwise. It is nil in at-least-once mode.
+func (m *Message) Tx() redis.Pipeliner { return m.tx }
+
+// Decode decodes the message's payload, as published with PublishValue,
+// into v.
+func (m *Message) Decode(v any) error { return JSONCodec{}.Decode(m.Values, v) }
+
+// Handler processes messages. Handle's error decides what happens to the
+// message (see ErrPermanent, ErrUnavailable, RetryAfter); its context ends
+// at the worker's handler time limit or shutdown.
+type Handler interface {
+	Handle(ctx context.Context, m *Message) error
+}
+
+// HandlerFunc adapts a function to the Handler interface.
+type HandlerFunc func(ctx context.Context, m *Message) error
+
+// Handle calls f(ctx, m).
+func (f HandlerFunc) Handle(ctx context.Context, m *Message) error { return f(ctx, m) }
+
+// Codec turns typed payloads into stream fields and back.
+type Codec interface {
+	Encode(v any) (map[string]string, error)
+	Decode(values map[string]string, v any) error
+}
+
+// PayloadField is the field JSONCodec keeps the payload in.
+const PayloadField = "payload"
+
+// JSONCodec stores a payload as JSON in the field "payload".
+type JSONCodec struct{}
+
+// Encode marshals v to JSON.
+func (JSONCodec) Encode(v any) (map[string]string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("pelican: encoding the payload: %w", err)
+	}
+	return map[string]string{PayloadField: string(b)}, nil
+}
+
+// Decode unmarshals the payload field into v.
+func (JSONCodec) Decode(values map[string]string, v any) error {
+	s, ok := values[PayloadField]
+	if !ok {
+		return fmt.Errorf("pelican: the message has no %q field", PayloadField)
+	}
+	if err := json.Unmarshal([]byte(s), v); err != nil {
+		return fmt.Errorf("pelican: decoding the payload: %w", err)
+	}
+	return nil
+}
+
+// toStrings converts go-redis's stream values.
+func toStrings(v map[string]any) map[string]string {
+	out := make(map[string]string, len(v))
+	for k, x := range v {
+		switch x := x.(type) {
+		case string:
+			out[k] = x
+		default:
+			out[k] = fmt.Sprint(x)
+		}
+	}
+	return out
+}

@@ -1,0 +1,308 @@
+package pelican
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// handleBatch handles msgs in order and returns acks with the IDs to
+// acknowledge appended. Messages left when work ends are given back.
+func (w *Worker) handleBatch(work context.Context, msgs []*Message, acks []string) []string {
+	if len(msgs) == 0 {
+		return acks
+	}
+	w.loadFailures(work, msgs)
+	w.track(msgs)
+	defer w.untrack(msgs)
+	for i, m := range msgs {
+		if work.Err() != nil {
+			w.giveBack(context.WithoutCancel(work), msgs[i:])
+			break
+		}
+		if w.handle(work, m) {
+			acks = append(acks, m.ID)
+		}
+	}
+	return acks
+}
+
+// track and untrack maintain the set of messages being handled, which
+// heartbeats keep alive and retries leave alone.
+func (w *Worker) track(msgs []*Message) {
+	now := w.c.clock.Now()
+	w.mu.Lock()
+	for _, m := range msgs {
+		w.inFlight[m.ID] = now
+	}
+	w.mu.Unlock()
+}
+
+func (w *Worker) untrack(msgs []*Message) {
+	w.mu.Lock()
+	for _, m := range msgs {
+		delete(w.inFlight, m.ID)
+	}
+	w.mu.Unlock()
+}
+
+func (w *Worker) isInFlight(id string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, ok := w.inFlight[id]
+	return ok
+}
+
+// loadFailures fetches the failure records of redelivered messages, in
+// one round trip.
+func (w *Worker) loadFailures(ctx context.Context, msgs []*Message) {
+	var ids []string
+	for _, m := range msgs {
+		if m.Deliveries > 1 && m.failure == nil {
+			ids = append(ids, m.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	recs, err := w.c.rdb.HMGet(ctx, w.keys.failures(), ids...).Result()
+	if err != nil {
+		w.log.Warn("pelican: reading failure records failed", "err", err)
+		return
+	}
+	byID := make(map[string]*failureRecord, len(ids))
+	for i, v := range recs {
+		if s, ok := v.(string); ok {
+			if r, ok := decodeFailure(s); ok {
+				byID[ids[i]] = r
+			}
+		}
+	}
+	for _, m := range msgs {
+		if r := byID[m.ID]; r != nil {
+			m.failure = r
+		}
+	}
+}
+
+// handle processes one message and reports whether it should be
+// acknowledged with the batch; the other outcomes take care of the
+// message themselves. The handler runs under work; what follows it (the
+// acknowledgement, a failure record, a dead-letter move, giving the
+// message back) must happen even when work has just ended, so it runs
+// under a context shutdown does not cancel.
+func (w *Worker) handle(work context.Context, m *Message) bool {
+	ctx := context.WithoutCancel(work)
+	if m.Values == nil {
+		// The entry was deleted (or trimmed) while pending: nothing to
+		// process or to dead-letter.
+		w.stats.lostToTrim.Add(1)
+		w.log.Warn("pelican: pending message lost to trim", "id", m.ID, "deliveries", m.Deliveries)
+		return true
+	}
+	if m.Deliveries > int64(w.cfg.MaxDeliveries) {
+		// Checked before the handler runs, so that a message that crashes
+		// its worker cannot crash-loop it: every restart counts.
+		class, cause := ClassMaxDeliveries, errors.New("delivered more times than MaxDeliveries without success")
+		if m.failure != nil {
+			cause = errors.New(m.failure.Err)
+		}
+		w.deadLetter(ctx, m, class, cause)
+		return false
+	}
+	if w.cfg.ExactlyOnce {
+		return w.handleExactlyOnce(work, m)
+	}
+	err, hctxErr := w.call(work, m)
+	return w.settle(ctx, m, err, hctxErr)
+}
+
+// call runs the handler with its time limit, turning a panic into an
+// error. It also returns the error of the handler's context, which tells a
+// timeout apart.
+func (w *Worker) call(ctx context.Context, m *Message) (err, ctxErr error) {
+	hctx, cancel := context.WithTimeout(ctx, w.cfg.HandlerTimeout)
+	defer cancel()
+	defer func() {
+		if v := recover(); v != nil {
+			err = panicError{v}
+		}
+		ctxErr = hctx.Err()
+	}()
+	return w.cfg.Handler.Handle(hctx, m), nil
+}
+
+// settle applies the outcome of a handler's result, and reports whether
+// the message should be acknowledged with the batch.
+func (w *Worker) settle(ctx context.Context, m *Message, err, hctxErr error) bool {
+	out, class, delay := classify(err, hctxErr)
+	switch out {
+	case outcomeAck:
+		w.stats.processed.Add(1)
+		if m.failure != nil {
+			w.c.rdb.HDel(ctx, w.keys.failures(), m.ID)
+		}
+		return true
+	case outcomeDead:
+		w.stats.failed.Add(1)
+		w.logFailure(m, class, err, 0)
+		w.deadLetter(ctx, m, class, err)
+	case outcomeGiveBack:
+		w.logFailure(m, class, err, 0)
+		w.giveBack(ctx, []*Message{m})
+	default:
+		w.stats.failed.Add(1)
+		if m.Deliveries >= int64(w.cfg.MaxDeliveries) {
+			w.logFailure(m, class, err, 0)
+			w.deadLetter(ctx, m, class, err)
+			return false
+		}
+		w.recordFailure(ctx, m, class, err, delay)
+	}
+	return false
+}
+
+func (w *Worker) logFailure(m *Message, class string, err error, retryIn time.Duration) {
+	attrs := []any{"id", m.ID, "deliveries", m.Deliveries, "max_deliveries", w.cfg.MaxDeliveries, "class", class, "err", err}
+	if retryIn > 0 {
+		attrs = append(attrs, "retry_in", retryIn)
+	}
+	w.log.Warn("pelican: message failed", attrs...)
+}
+
+// handleExactlyOnce runs the handler under WATCH of the message's marker.
+// Its queued writes, the marker and the acknowledgement are applied in
+// one MULTI/EXEC; a message whose marker exists is acknowledged without
+// running the handler; if another worker commits the same message first,
+// EXEC fails and this worker's writes are dropped.
+func (w *Worker) handleExactlyOnce(work context.Context, m *Message) bool {
+	ctx := context.WithoutCancel(work)
+	marker := w.keys.doneMarker(m.ID)
+	var herr, hctxErr error
+	duplicate := false
+	txErr := w.c.rdb.Watch(ctx, func(tx *redis.Tx) error {
+		n, err := tx.Exists(ctx, marker).Result()
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			duplicate = true
+			return nil
+		}
+		pipe := tx.TxPipeline()
+		m.tx = pipe
+		herr, hctxErr = w.call(work, m)
+		m.tx = nil
+		if herr != nil {
+			pipe.Discard()
+			return nil
+		}
+		pipe.Set(ctx, marker, "1", w.cfg.MarkerTTL)
+		pipe.XAck(ctx, w.cfg.Stream, w.cfg.Group, m.ID)
+		if m.failure != nil {
+			pipe.HDel(ctx, w.keys.failures(), m.ID)
+		}
+		_, err = pipe.Exec(ctx)
+		return err
+	}, marker)
+	switch {
+	case errors.Is(txErr, redis.TxFailedErr):
+		// Another worker committed this message first: its effects stand.
+		duplicate = true
+	case txErr != nil:
+		w.log.Warn("pelican: exactly-once commit failed", "id", m.ID, "err", txErr)
+		w.giveBack(ctx, []*Message{m})
+		return false
+	}
+	if duplicate {
+		w.stats.duplicates.Add(1)
+		return true
+	}
+	if herr != nil {
+		return w.settle(ctx, m, herr, hctxErr)
+	}
+	w.stats.processed.Add(1)
+	return false // acknowledged in the transaction
+}
+
+// recordFailure keeps the message pending and writes when it is due
+// again, and why it failed, to the group's failures hash.
+func (w *Worker) recordFailure(ctx context.Context, m *Message, class string, cause error, delay time.Duration) {
+	if delay <= 0 {
+		delay = w.cfg.Backoff.Delay(int(m.Deliveries))
+	}
+	delay = min(delay, w.cfg.ClaimMinIdle)
+	now := w.c.clock.Now()
+	rec := failureRecord{First: now, Last: now, RetryAt: now.Add(delay), Class: class, Err: errText(cause)}
+	if m.failure != nil {
+		rec.First = m.failure.First
+	}
+	m.failure = &rec
+	w.logFailure(m, class, cause, delay)
+	if err := w.c.rdb.HSet(ctx, w.keys.failures(), m.ID, rec.encode()).Err(); err != nil {
+		w.log.Warn("pelican: recording a failure failed; the message will be retried by the backoff alone", "id", m.ID, "err", err)
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// giveBack returns messages to the group without spending an attempt, so
+// that any worker can take them at once: XNACK SILENT where the server
+// has it; otherwise XCLAIM setting the delivery count back by one and the
+// delivery time far in the past, which makes them claimable at once.
+func (w *Worker) giveBack(ctx context.Context, msgs []*Message) {
+	if len(msgs) == 0 {
+		return
+	}
+	ids := make([]string, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.ID
+	}
+	var err error
+	if w.caps.Nack {
+		err = w.c.rdb.XNack(ctx, &redis.XNackArgs{Stream: w.cfg.Stream, Group: w.cfg.Group, Mode: "SILENT", IDs: ids}).Err()
+	} else {
+		byCount := map[int64][]any{}
+		for _, m := range msgs {
+			byCount[m.Deliveries] = append(byCount[m.Deliveries], m.ID)
+		}
+		_, err = w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for n, group := range byCount {
+				args := []any{"XCLAIM", w.cfg.Stream, w.cfg.Group, w.cfg.Consumer, 0}
+				args = append(args, group...)
+				args = append(args, "TIME", 1, "RETRYCOUNT", max(n-1, 0), "JUSTID")
+				p.Do(ctx, args...)
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		w.log.Warn("pelican: giving messages back failed; they stay pending until claimed", "count", len(ids), "err", err)
+		return
+	}
+	w.stats.givenBack.Add(int64(len(msgs)))
+}
+
+// deliveriesOf returns the delivery counts of a consumer's pending
+// entries between two IDs, as XPENDING reports them.
+func (w *Worker) deliveriesOf(ctx context.Context, consumer, first, last string, n int) (map[string]int64, error) {
+	pend, err := w.c.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
+		Stream: w.cfg.Stream, Group: w.cfg.Group, Start: first, End: last, Count: int64(n), Consumer: consumer,
+	}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("pelican: reading delivery counts: %w", err)
+	}
+	counts := make(map[string]int64, len(pend))
+	for _, p := range pend {
+		counts[p.ID] = p.RetryCount
+	}
+	return counts, nil
+}

@@ -1,0 +1,259 @@
+package pelican
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// PublishOptions control how a message is added. The zero value adds it
+// with an auto-generated ID and no trimming.
+type PublishOptions struct {
+	// MaxLen, when positive, trims the stream to this many entries after
+	// adding.
+	MaxLen int64
+	// MinID, when set, trims the entries with smaller IDs.
+	MinID string
+	// Approx trims approximately ("~"): only whole nodes of entries go, so
+	// a few more entries than asked for may stay, for a much lower cost.
+	Approx bool
+	// IdempotencyKey makes the publish idempotent: publishing again with
+	// the same key, within the client's IdempotencyTTL, adds nothing and
+	// returns the ID of the message the first publish added. The key is
+	// scoped to the client's ProducerID.
+	IdempotencyKey string
+}
+
+// ErrReservedField means a message has a field named with ReservedPrefix.
+var ErrReservedField = errors.New("pelican: field name uses the reserved prefix " + ReservedPrefix)
+
+// ErrNoFields means a message has no fields.
+var ErrNoFields = errors.New("pelican: a message needs at least one field")
+
+func checkValues(values map[string]string) error {
+	if len(values) == 0 {
+		return ErrNoFields
+	}
+	for k := range values {
+		if strings.HasPrefix(k, ReservedPrefix) {
+			return fmt.Errorf("%w: %q", ErrReservedField, k)
+		}
+	}
+	return nil
+}
+
+func (o *PublishOptions) xaddArgs(stream string, values map[string]string) *redis.XAddArgs {
+	a := &redis.XAddArgs{Stream: stream, Values: flatten(values)}
+	if o != nil {
+		a.MaxLen, a.MinID, a.Approx = o.MaxLen, o.MinID, o.Approx
+	}
+	return a
+}
+
+// flatten turns values into XADD's field-value list, in a fixed order.
+func flatten(values map[string]string) []any {
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]any, 0, 2*len(values))
+	for _, k := range keys {
+		out = append(out, k, values[k])
+	}
+	return out
+}
+
+// Publish adds a message to a stream and returns its ID.
+func (c *Client) Publish(ctx context.Context, stream string, values map[string]string, opts *PublishOptions) (string, error) {
+	if err := checkValues(values); err != nil {
+		return "", err
+	}
+	if opts != nil && opts.IdempotencyKey != "" {
+		return c.publishOnce(ctx, stream, values, opts)
+	}
+	id, err := c.rdb.XAdd(ctx, opts.xaddArgs(stream, values)).Result()
+	if err != nil {
+		return "", fmt.Errorf("pelican: publishing to %s: %w", stream, err)
+	}
+	return id, nil
+}
+
+// PublishValue encodes v as JSON in the field "payload" and publishes it;
+// handlers read it back with Message.Decode.
+func (c *Client) PublishValue(ctx context.Context, stream string, v any, opts *PublishOptions) (string, error) {
+	values, err := JSONCodec{}.Encode(v)
+	if err != nil {
+		return "", err
+	}
+	return c.Publish(ctx, stream, values, opts)
+}
+
+// PublishBatch adds several messages in one round trip and returns their
+// IDs in order. The options' trimming applies to each addition; an
+// idempotency key is not allowed (publish those one by one).
+func (c *Client) PublishBatch(ctx context.Context, stream string, batch []map[string]string, opts *PublishOptions) ([]string, error) {
+	if opts != nil && opts.IdempotencyKey != "" {
+		return nil, errors.New("pelican: PublishBatch takes no idempotency key")
+	}
+	for _, v := range batch {
+		if err := checkValues(v); err != nil {
+			return nil, err
+		}
+	}
+	cmds, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, v := range batch {
+			p.XAdd(ctx, opts.xaddArgs(stream, v))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pelican: publishing a batch to %s: %w", stream, err)
+	}
+	ids := make([]string, len(cmds))
+	for i, cmd := range cmds {
+		ids[i] = cmd.(*redis.StringCmd).Val()
+	}
+	return ids, nil
+}
+
+// publishOnce is Publish with an idempotency key: XADD IDMP where the
+// server has it, and otherwise a marker written in the same MULTI/EXEC as
+// the entry.
+func (c *Client) publishOnce(ctx context.Context, stream string, values map[string]string, opts *PublishOptions) (string, error) {
+	caps, err := c.Capabilities(ctx)
+	if err != nil {
+		return "", err
+	}
+	if caps.Idempotent {
+		if err := c.configureIdempotency(ctx, stream); err != nil {
+			return "", err
+		}
+		a := opts.xaddArgs(stream, values)
+		a.ProducerID, a.IdempotentID = c.opts.ProducerID, opts.IdempotencyKey
+		id, err := c.rdb.XAdd(ctx, a).Result()
+		if err != nil {
+			return "", fmt.Errorf("pelican: publishing to %s: %w", stream, err)
+		}
+		return id, nil
+	}
+	return c.publishWithMarker(ctx, stream, values, opts)
+}
+
+// configureIdempotency sets the stream's IDMP-DURATION to the client's
+// IdempotencyTTL before the first deduplicated publish. XCFGSET forgets
+// the remembered keys only when the value changes, so producers that agree
+// on the TTL can all set it. It needs the stream to exist, so it creates
+// an empty one if needed.
+func (c *Client) configureIdempotency(ctx context.Context, stream string) error {
+	secs := int64(c.opts.IdempotencyTTL / time.Second)
+	secs = min(max(secs, 1), 86400)
+	key := stream + "\x00" + strconv.FormatInt(secs, 10)
+	if _, done := c.idmpConfigured.Load(key); done {
+		return nil
+	}
+	err := c.rdb.Do(ctx, "XCFGSET", stream, "IDMP-DURATION", secs).Err()
+	if err != nil && strings.Contains(err.Error(), "no such key") {
+		// An empty stream: add and delete a first entry at 0-1, which any
+		// later ID follows.
+		_, err = c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.XAdd(ctx, &redis.XAddArgs{Stream: stream, ID: "0-1", Values: []any{"pelican:init", "1"}})
+			p.XDel(ctx, stream, "0-1")
+			return nil
+		})
+		if err != nil && !strings.Contains(err.Error(), "equal or smaller") {
+			return fmt.Errorf("pelican: creating %s: %w", stream, err)
+		}
+		err = c.rdb.Do(ctx, "XCFGSET", stream, "IDMP-DURATION", secs).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("pelican: configuring deduplication of %s: %w", stream, err)
+	}
+	c.idmpConfigured.Store(key, true)
+	return nil
+}
+
+// publishWithMarker deduplicates on servers without XADD IDMP. Under WATCH
+// of the marker and the stream, it returns the ID a marker records, or
+// picks the next ID itself (so the marker can name it) and adds the entry
+// and the marker in one MULTI/EXEC; a concurrent change to either key makes
+// it start again.
+func (c *Client) publishWithMarker(ctx context.Context, stream string, values map[string]string, opts *PublishOptions) (string, error) {
+	marker := idempotencyMarker(stream, c.opts.ProducerID+":"+opts.IdempotencyKey)
+	var id string
+	for attempt := 0; attempt < 100; attempt++ {
+		err := c.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			prev, err := tx.Get(ctx, marker).Result()
+			if err == nil {
+				id = prev
+				return nil
+			}
+			if err != redis.Nil {
+				return err
+			}
+			next, err := c.nextID(ctx, tx, stream)
+			if err != nil {
+				return err
+			}
+			a := opts.xaddArgs(stream, values)
+			a.ID = next
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.XAdd(ctx, a)
+				p.Set(ctx, marker, next, c.opts.IdempotencyTTL)
+				return nil
+			})
+			if err == nil {
+				id = next
+			}
+			return err
+		}, marker, stream)
+		if errors.Is(err, redis.TxFailedErr) {
+			continue // the stream or the marker changed meanwhile
+		}
+		if err != nil {
+			return "", fmt.Errorf("pelican: publishing to %s: %w", stream, err)
+		}
+		return id, nil
+	}
+	return "", fmt.Errorf("pelican: publishing to %s: too much contention on the stream", stream)
+}
+
+// nextID returns the ID "*" would give the next entry of stream now:
+// after its last generated ID, at the current time when that is later.
+func (c *Client) nextID(ctx context.Context, tx *redis.Tx, stream string) (string, error) {
+	var lastMs, lastSeq uint64
+	info, err := tx.XInfoStream(ctx, stream).Result()
+	switch {
+	case err == nil:
+		ms, seq, ok := splitID(info.LastGeneratedID)
+		if !ok {
+			return "", fmt.Errorf("pelican: unexpected last ID %q", info.LastGeneratedID)
+		}
+		lastMs, lastSeq = ms, seq
+	case strings.Contains(err.Error(), "no such key"):
+	default:
+		return "", err
+	}
+	now := uint64(c.clock.Now().UnixMilli())
+	if now > lastMs {
+		return strconv.FormatUint(now, 10) + "-0", nil
+	}
+	return strconv.FormatUint(lastMs, 10) + "-" + strconv.FormatUint(lastSeq+1, 10), nil
+}
+
+// splitID parses "<ms>-<seq>".
+func splitID(id string) (ms, seq uint64, ok bool) {
+	a, b, found := strings.Cut(id, "-")
+	if !found {
+		return 0, 0, false
+	}
+	ms, err1 := strconv.ParseUint(a, 10, 64)
+	seq, err2 := strconv.ParseUint(b, 10, 64)
+	return ms, seq, err1 == nil && err2 == nil
+}

@@ -1,0 +1,162 @@
+package pelican
+
+import (
+	"context"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Retries. A failed message stays in the worker's PEL, with a failure
+// record saying when it is due again (see recordFailure). The retry loop
+// looks through the worker's own pending messages, claims those that are
+// due (XCLAIM counts the new delivery) and handles them. Nothing is kept
+// in memory: a restarted worker replays its pending messages at once (the
+// restart counts as a delivery), and a message whose worker is gone is
+// claimed by another once idle for ClaimMinIdle.
+
+// retryLoop runs retryDue every RetryInterval until ctx ends.
+func (w *Worker) retryLoop(ctx, work context.Context) {
+	t := time.NewTicker(w.cfg.RetryInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := w.retryDue(ctx, work); err != nil && ctx.Err() == nil {
+				w.log.Warn("pelican: looking for messages to retry failed", "err", err)
+			}
+		}
+	}
+}
+
+// maxScan bounds how many pending entries one retry scan looks at.
+const maxScan = 1000
+
+// retryDue handles the worker's failed messages whose retry is due.
+func (w *Worker) retryDue(ctx, work context.Context) error {
+	pend, err := w.c.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
+		Stream: w.cfg.Stream, Group: w.cfg.Group, Start: "-", End: "+", Count: maxScan, Consumer: w.cfg.Consumer,
+	}).Result()
+	if err != nil || len(pend) == 0 {
+		return err
+	}
+	var cand []redis.XPendingExt
+	for _, p := range pend {
+		if !w.isInFlight(p.ID) {
+			cand = append(cand, p)
+		}
+	}
+	if len(cand) == 0 {
+		return nil
+	}
+	ids := make([]string, len(cand))
+	for i, p := range cand {
+		ids[i] = p.ID
+	}
+	recs, err := w.c.rdb.HMGet(ctx, w.keys.failures(), ids...).Result()
+	if err != nil {
+		return err
+	}
+	now := w.c.clock.Now()
+	var due []string
+	deliveries := map[string]int64{}
+	records := map[string]*failureRecord{}
+	minIdle := time.Duration(-1)
+	for i, p := range cand {
+		var rec *failureRecord
+		if s, ok := recs[i].(string); ok {
+			rec, _ = decodeFailure(s)
+		}
+		if !isDue(rec, p, now, w.cfg.Backoff) {
+			continue
+		}
+		due = append(due, p.ID)
+		deliveries[p.ID] = p.RetryCount
+		records[p.ID] = rec
+		if minIdle < 0 || p.Idle < minIdle {
+			minIdle = p.Idle
+		}
+	}
+	if len(due) == 0 {
+		return nil
+	}
+	// Claim with the smallest idle time seen, so that an entry another
+	// worker took meanwhile (resetting its idle time) is left alone.
+	claimed, err := w.c.rdb.XClaim(ctx, &redis.XClaimArgs{
+		Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: minIdle, Messages: due,
+	}).Result()
+	if err != nil {
+		return err
+	}
+	msgs := make([]*Message, 0, len(claimed))
+	for _, xm := range claimed {
+		m := w.message(xm)
+		m.Deliveries = deliveries[xm.ID] + 1
+		m.failure = records[xm.ID]
+		msgs = append(msgs, m)
+	}
+	if acks := w.handleBatch(work, msgs, nil); len(acks) > 0 {
+		w.ack(work, acks)
+	}
+	return nil
+}
+
+// isDue says whether a pending, failed message should be retried now: its
+// record's retry time has come; or, with no record (the failure was not
+// recorded, or the message was given back), it has been idle for as long
+// as the backoff asks after its deliveries so far.
+func isDue(rec *failureRecord, p redis.XPendingExt, now time.Time, b Backoff) bool {
+	if rec != nil {
+		return !now.Before(rec.RetryAt)
+	}
+	return p.Idle >= b.Delay(int(p.RetryCount))
+}
+
+// replayOwn handles, before anything else, the messages left pending to
+// this consumer by an earlier run: it reads its own history from ID 0, as
+// the classic pattern does. The read counts as a delivery, and the count
+// is checked before the handler runs, so a message that crashed the
+// worker cannot crash it forever.
+func (w *Worker) replayOwn(ctx, work context.Context) error {
+	start := "0"
+	for ctx.Err() == nil {
+		res, err := w.c.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
+			Group: w.cfg.Group, Consumer: w.cfg.Consumer, Streams: []string{w.cfg.Stream, start},
+			Count: int64(w.cfg.BatchSize), Block: -1,
+		}).Result()
+		if err == redis.Nil {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if len(res) == 0 || len(res[0].Messages) == 0 {
+			return nil
+		}
+		xms := res[0].Messages
+		counts, err := w.deliveriesOf(ctx, w.cfg.Consumer, xms[0].ID, xms[len(xms)-1].ID, len(xms))
+		if err != nil {
+			return err
+		}
+		msgs := make([]*Message, 0, len(xms))
+		for _, xm := range xms {
+			n, pending := counts[xm.ID]
+			if !pending {
+				continue
+			}
+			m := w.message(xm)
+			if xm.Values == nil {
+				m.Values = nil
+			}
+			m.Deliveries = n
+			msgs = append(msgs, m)
+		}
+		if acks := w.handleBatch(work, msgs, nil); len(acks) > 0 {
+			w.ack(work, acks)
+		}
+		start = xms[len(xms)-1].ID
+	}
+	return nil
+}

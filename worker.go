@@ -1,0 +1,377 @@
+package pelican
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// WorkerConfig configures a Worker. Stream, Group and Handler are
+// required; every other field has a default.
+type WorkerConfig struct {
+	// Stream is the stream to consume.
+	Stream string
+	// Group is the consumer group, created (with the stream, if missing)
+	// when the worker starts.
+	Group string
+	// Consumer is this worker's name in the group. It must be stable
+	// across restarts, so that a restarted worker finds its own pending
+	// messages, and unique among the group's live workers. If empty, the
+	// host name is used.
+	Consumer string
+	// Handler processes the messages.
+	Handler Handler
+
+	// Concurrency is how many messages are processed at once: the number
+	// of read loops, each handling its batch in order. If zero, 1.
+	Concurrency int
+	// BatchSize is how many messages one read asks for. If zero, 64.
+	BatchSize int
+	// Block is how long a read waits for new messages. If zero, 1s. It
+	// also bounds how long shutdown waits for a read to return.
+	Block time.Duration
+	// HandlerTimeout bounds one handler call. If zero, 30s.
+	HandlerTimeout time.Duration
+
+	// MaxDeliveries is how many deliveries may fail before the message is
+	// dead-lettered. If zero, 3.
+	MaxDeliveries int
+	// Backoff spaces the retries of a failed message. If nil,
+	// ExponentialBackoff{Base: time.Second, Max: time.Minute, Jitter: 0.2}.
+	// Delays are capped at ClaimMinIdle.
+	Backoff Backoff
+	// RetryInterval is how often the worker looks for failed messages due
+	// for a retry. If zero, 1s (or less, to match a shorter backoff).
+	RetryInterval time.Duration
+
+	// ClaimMinIdle is how long a message must stay pending without
+	// progress before any worker may claim it: its worker is presumed
+	// dead. If zero, 5m.
+	ClaimMinIdle time.Duration
+	// ClaimInterval is how often the worker looks for such messages on
+	// servers without XREADGROUP CLAIM (with it, every read claims them).
+	// If zero, ClaimMinIdle/4.
+	ClaimInterval time.Duration
+	// HeartbeatInterval is how often the worker tells the group that its
+	// slow handlers are still at work (resetting their messages' idle
+	// time) and that it is alive. If zero, ClaimMinIdle/4.
+	HeartbeatInterval time.Duration
+	// DeadConsumerAfter is how long a consumer may go without heartbeat or
+	// read before the worker hands its pending messages to itself and
+	// deletes it from the group. If zero, 10×ClaimMinIdle; negative
+	// disables the cleanup.
+	DeadConsumerAfter time.Duration
+
+	// DeadLetterStream receives failed messages. If empty, Stream+":dlq".
+	DeadLetterStream string
+	// OnDeadLetter, if set, is called after a message was moved to the
+	// dead-letter stream.
+	OnDeadLetter func(ctx context.Context, d DeadLetter)
+
+	// ExactlyOnce runs the handler in exactly-once mode: its Redis writes,
+	// queued on Message.Tx, are applied with a marker and the
+	// acknowledgement in one transaction; a redelivered message whose
+	// marker exists is acknowledged without running the handler again.
+	ExactlyOnce bool
+	// MarkerTTL is how long exactly-once markers live. If zero, 24h.
+	MarkerTTL time.Duration
+
+	// ShutdownGrace is how long in-flight handlers may finish after Run's
+	// context ends. If zero, 10s. What is not done by then is given back.
+	ShutdownGrace time.Duration
+	// StartID is where a new group starts reading: "0" (the default, the
+	// whole stream) or "$" (only new messages).
+	StartID string
+}
+
+func (cfg *WorkerConfig) setDefaults() error {
+	if cfg.Stream == "" || cfg.Group == "" {
+		return errors.New("pelican: WorkerConfig needs a Stream and a Group")
+	}
+	if cfg.Handler == nil {
+		return errors.New("pelican: WorkerConfig needs a Handler")
+	}
+	if cfg.Consumer == "" {
+		host, err := os.Hostname()
+		if err != nil || host == "" {
+			return errors.New("pelican: no Consumer name given and no host name to use")
+		}
+		cfg.Consumer = host
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 1
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 64
+	}
+	def(&cfg.Block, time.Second)
+	def(&cfg.HandlerTimeout, 30*time.Second)
+	if cfg.MaxDeliveries <= 0 {
+		cfg.MaxDeliveries = 3
+	}
+	if cfg.Backoff == nil {
+		cfg.Backoff = ExponentialBackoff{Base: time.Second, Max: time.Minute, Jitter: 0.2}
+	}
+	def(&cfg.ClaimMinIdle, 5*time.Minute)
+	def(&cfg.ClaimInterval, cfg.ClaimMinIdle/4)
+	def(&cfg.HeartbeatInterval, cfg.ClaimMinIdle/4)
+	if cfg.DeadConsumerAfter == 0 {
+		cfg.DeadConsumerAfter = 10 * cfg.ClaimMinIdle
+	}
+	def(&cfg.RetryInterval, min(time.Second, max(cfg.Backoff.Delay(1)/2, 10*time.Millisecond)))
+	if cfg.DeadLetterStream == "" {
+		cfg.DeadLetterStream = cfg.Stream + ":dlq"
+	}
+	def(&cfg.MarkerTTL, 24*time.Hour)
+	def(&cfg.ShutdownGrace, 10*time.Second)
+	if cfg.StartID == "" {
+		cfg.StartID = "0"
+	}
+	if cfg.HeartbeatInterval >= cfg.ClaimMinIdle {
+		return fmt.Errorf("pelican: HeartbeatInterval (%v) must be shorter than ClaimMinIdle (%v), or slow handlers lose their messages", cfg.HeartbeatInterval, cfg.ClaimMinIdle)
+	}
+	return nil
+}
+
+// Worker consumes a stream in a consumer group. Create one with
+// Client.NewWorker and start it with Run.
+type Worker struct {
+	c    *Client
+	cfg  WorkerConfig
+	keys groupKeys
+	log  *slog.Logger
+	caps Capabilities
+
+	mu       sync.Mutex
+	inFlight map[string]time.Time // messages being handled, and since when
+
+	stats workerStats
+}
+
+type workerStats struct {
+	processed, failed, deadLettered, givenBack, lostToTrim, duplicates atomic.Int64
+}
+
+// WorkerStats are a worker's counters since it was created.
+type WorkerStats struct {
+	// Processed messages were handled successfully and acknowledged.
+	Processed int64
+	// Failed counts failed deliveries (an attempt spent).
+	Failed int64
+	// DeadLettered messages were moved to the dead-letter stream by this
+	// worker.
+	DeadLettered int64
+	// GivenBack messages went back to the group without spending an
+	// attempt (ErrUnavailable, shutdown).
+	GivenBack int64
+	// LostToTrim counts pending messages whose entries had been deleted
+	// or trimmed from the stream before they could be processed.
+	LostToTrim int64
+	// Duplicates counts redeliveries an exactly-once worker recognised as
+	// already processed.
+	Duplicates int64
+}
+
+// NewWorker returns a worker with cfg, after checking it.
+func (c *Client) NewWorker(cfg WorkerConfig) (*Worker, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	if err := checkSlots(c.rdb, cfg.Stream, cfg.DeadLetterStream); err != nil {
+		return nil, err
+	}
+	return &Worker{
+		c:        c,
+		cfg:      cfg,
+		keys:     groupKeys{stream: cfg.Stream, group: cfg.Group, dlq: cfg.DeadLetterStream},
+		log:      c.log.With("stream", cfg.Stream, "group", cfg.Group, "consumer", cfg.Consumer),
+		inFlight: make(map[string]time.Time),
+	}, nil
+}
+
+// Stats returns the worker's counters.
+func (w *Worker) Stats() WorkerStats {
+	return WorkerStats{
+		Processed:    w.stats.processed.Load(),
+		Failed:       w.stats.failed.Load(),
+		DeadLettered: w.stats.deadLettered.Load(),
+		GivenBack:    w.stats.givenBack.Load(),
+		LostToTrim:   w.stats.lostToTrim.Load(),
+		Duplicates:   w.stats.duplicates.Load(),
+	}
+}
+
+// Run processes messages until ctx ends, then shuts down gracefully: it
+// stops reading, lets in-flight handlers finish within ShutdownGrace,
+// acknowledges what completed and gives the rest back to the group. It
+// returns nil after a clean shutdown.
+func (w *Worker) Run(ctx context.Context) error {
+	caps, err := w.c.Capabilities(ctx)
+	if err != nil {
+		return err
+	}
+	w.caps = caps
+	if err := w.ensureGroup(ctx); err != nil {
+		return err
+	}
+	// Handlers run under work, which outlives ctx by the grace period.
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	go func() {
+		<-ctx.Done()
+		t := time.NewTimer(w.cfg.ShutdownGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			stopWork()
+		case <-work.Done():
+		}
+	}()
+
+	if err := w.replayOwn(ctx, work); err != nil && ctx.Err() == nil {
+		w.log.Warn("pelican: replaying own pending messages failed", "err", err)
+	}
+
+	var wg sync.WaitGroup
+	for i := 0; i < w.cfg.Concurrency; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.readLoop(ctx, work)
+		}()
+	}
+	background := []func(ctx, work context.Context){w.retryLoop, w.heartbeatLoop}
+	if !w.caps.ClaimRead {
+		background = append(background, w.claimLoop)
+	}
+	if w.cfg.DeadConsumerAfter > 0 {
+		background = append(background, w.janitorLoop)
+	}
+	for _, loop := range background {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			loop(ctx, work)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// ensureGroup creates the group, and the stream if missing.
+func (w *Worker) ensureGroup(ctx context.Context) error {
+	err := w.c.rdb.XGroupCreateMkStream(ctx, w.cfg.Stream, w.cfg.Group, w.cfg.StartID).Err()
+	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		return fmt.Errorf("pelican: creating group %s of %s: %w", w.cfg.Group, w.cfg.Stream, err)
+	}
+	return nil
+}
+
+// readLoop is one lane: read a batch of new (and, where the server can,
+// abandoned) messages, handle them in order, and acknowledge the
+// successes with the next read, in the same round trip.
+func (w *Worker) readLoop(ctx, work context.Context) {
+	var acks []string
+	defer func() {
+		if len(acks) > 0 {
+			w.ack(work, acks)
+		}
+	}()
+	for ctx.Err() == nil {
+		msgs, err := w.readBatch(ctx, acks)
+		if err != nil {
+			// The acknowledgements may not have been applied: keep them
+			// for the next round.
+			if ctx.Err() == nil {
+				w.log.Warn("pelican: reading failed", "err", err)
+				sleep(ctx, time.Second)
+			}
+			continue
+		}
+		acks = w.handleBatch(work, msgs, acks[:0])
+	}
+}
+
+// readBatch acknowledges acks and reads the next batch in one round trip.
+func (w *Worker) readBatch(ctx context.Context, acks []string) ([]*Message, error) {
+	args := &redis.XReadGroupArgs{
+		Group:    w.cfg.Group,
+		Consumer: w.cfg.Consumer,
+		Streams:  []string{w.cfg.Stream, ">"},
+		Count:    int64(w.cfg.BatchSize),
+		Block:    w.cfg.Block,
+	}
+	if w.caps.ClaimRead {
+		args.Claim = w.cfg.ClaimMinIdle
+	}
+	var read *redis.XStreamSliceCmd
+	_, err := w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if len(acks) > 0 {
+			p.XAck(ctx, w.cfg.Stream, w.cfg.Group, acks...)
+		}
+		read = p.XReadGroup(ctx, args)
+		return nil
+	})
+	if err == redis.Nil {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	res := read.Val()
+	if len(res) == 0 {
+		return nil, nil
+	}
+	msgs := make([]*Message, 0, len(res[0].Messages))
+	for _, xm := range res[0].Messages {
+		m := w.message(xm)
+		if w.caps.ClaimRead {
+			// With CLAIM, claimed entries report their earlier deliveries;
+			// new ones report 0.
+			m.Deliveries = xm.DeliveredCount + 1
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, nil
+}
+
+func (w *Worker) message(xm redis.XMessage) *Message {
+	return &Message{
+		ID:            xm.ID,
+		Stream:        w.cfg.Stream,
+		Group:         w.cfg.Group,
+		Values:        toStrings(xm.Values),
+		Deliveries:    1,
+		MaxDeliveries: w.cfg.MaxDeliveries,
+	}
+}
+
+// ack acknowledges ids.
+func (w *Worker) ack(ctx context.Context, ids []string) {
+	if err := w.c.rdb.XAck(ctx, w.cfg.Stream, w.cfg.Group, ids...).Err(); err != nil {
+		w.log.Warn("pelican: acknowledging failed; the messages will be delivered again", "count", len(ids), "err", err)
+	}
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
