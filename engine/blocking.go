@@ -183,8 +183,10 @@ func (c *Client) Blocked() bool { return c.block != nil && c.block.pending }
 // PollBlockLocked is called by the client's transport after its read was
 // interrupted or timed out. It ends a block whose deadline has passed
 // (replying with a null), moves the reply of a served block into the
-// output, and reports whether the client still waits and until when (zero
-// for no deadline).
+// output, and reports whether the client still waits and until when, in
+// real time (zero for no deadline): the transport waits on the network
+// with it, while deadlines are kept on the engine's clock, which tests may
+// set apart from real time.
 func (c *Client) PollBlockLocked() (blocked bool, deadline time.Time) {
 	if len(c.served.Buf) > 0 {
 		c.main.Buf = append(c.main.Buf, c.served.Buf...)
@@ -214,7 +216,10 @@ func (c *Client) PollBlockLocked() (blocked bool, deadline time.Time) {
 			wake = at
 		}
 	}
-	return true, wake
+	if wake.IsZero() {
+		return true, wake
+	}
+	return true, time.Now().Add(wake.Sub(now))
 }
 
 // BlockedClients returns how many clients wait in a blocking command.
