@@ -93,7 +93,7 @@ func run(ctx context.Context, addr string) error {
 			return nil
 		}),
 		ClaimMinIdle: claimMinIdle,
-		Block:        100 * time.Millisecond,
+		Block:        100 * time.Millisecond, // how long a read waits; it bounds shutdown too
 	})
 	if err != nil {
 		return err

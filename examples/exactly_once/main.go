@@ -74,9 +74,9 @@ func run(ctx context.Context, addr string) error {
 			}
 			return nil
 		}),
-		Backoff:       pelican.Delays{100 * time.Millisecond},
-		Block:         100 * time.Millisecond,
-		ShutdownGrace: time.Second,
+		// Short delays so that the example ends quickly.
+		Backoff: pelican.Delays{100 * time.Millisecond},
+		Block:   100 * time.Millisecond, // how long a read waits; it bounds shutdown too
 	})
 	if err != nil {
 		return err

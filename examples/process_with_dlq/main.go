@@ -77,7 +77,7 @@ func run(ctx context.Context, addr string) error {
 		// Short delays so that the example ends quickly; real ones are
 		// seconds to minutes.
 		Backoff: pelican.Delays{100 * time.Millisecond, 200 * time.Millisecond},
-		Block:   100 * time.Millisecond,
+		Block:   100 * time.Millisecond, // how long a read waits; it bounds shutdown too
 		OnDeadLetter: func(ctx context.Context, d pelican.DeadLetter) {
 			fmt.Printf("order %s: moved to %s at delivery %d (class %s)\n", d.Values["order"], stream+":dlq", d.Deliveries, d.Class)
 			if deadLetters.Add(1) == 2 {
