@@ -60,13 +60,15 @@ func run(ctx context.Context, addr string) error {
 			return err
 		}
 	}
+	// Redis counts idle time in whole milliseconds from the delivery, which
+	// happens just after this.
+	crashedAt := time.Now().Truncate(time.Millisecond)
 	read, err := rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
 		Group: group, Consumer: "renderer-1", Streams: []string{stream, ">"}, Count: 10, Block: -1,
 	}).Result()
 	if err != nil {
 		return err
 	}
-	crashedAt := time.Now()
 	fmt.Printf("renderer-1 read %d jobs and crashed\n", len(read[0].Messages))
 	if err := printPending(ctx, rdb); err != nil {
 		return err
