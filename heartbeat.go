@@ -30,13 +30,11 @@ func (w *Worker) heartbeatLoop(ctx, work context.Context) {
 }
 
 func (w *Worker) heartbeat(ctx context.Context) {
-	w.mu.Lock()
-	ids := make([]string, 0, len(w.inFlight))
-	for id := range w.inFlight {
-		ids = append(ids, id)
+	ids, err := w.ownInFlight(ctx)
+	if err != nil && ctx.Err() == nil {
+		w.log.Warn("pelican: heartbeat failed", "err", err)
 	}
-	w.mu.Unlock()
-	_, err := w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err = w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		if len(ids) > 0 {
 			p.XClaimJustID(ctx, &redis.XClaimArgs{
 				Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: 0, Messages: ids,
@@ -48,6 +46,55 @@ func (w *Worker) heartbeat(ctx context.Context) {
 	if err != nil && ctx.Err() == nil {
 		w.log.Warn("pelican: heartbeat failed", "err", err)
 	}
+}
+
+// ownInFlight returns the messages being handled that are still pending
+// to this worker. A message another worker claimed meanwhile (after a
+// stall longer than ClaimMinIdle) is left to it: claiming it back would
+// only make both process it.
+func (w *Worker) ownInFlight(ctx context.Context) ([]string, error) {
+	w.mu.Lock()
+	if len(w.inFlight) == 0 {
+		w.mu.Unlock()
+		return nil, nil
+	}
+	var lo, hi string
+	inFlight := make(map[string]bool, len(w.inFlight))
+	for id := range w.inFlight {
+		inFlight[id] = true
+		if lo == "" || lessID(id, lo) {
+			lo = id
+		}
+		if hi == "" || lessID(hi, id) {
+			hi = id
+		}
+	}
+	w.mu.Unlock()
+	var ids []string
+	for start := lo; ; {
+		pend, err := w.c.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
+			Stream: w.cfg.Stream, Group: w.cfg.Group, Start: start, End: hi, Count: maxScan, Consumer: w.cfg.Consumer,
+		}).Result()
+		if err != nil {
+			return ids, err
+		}
+		for _, p := range pend {
+			if inFlight[p.ID] {
+				ids = append(ids, p.ID)
+			}
+		}
+		if len(pend) < maxScan {
+			return ids, nil
+		}
+		start = "(" + pend[len(pend)-1].ID
+	}
+}
+
+// lessID orders two stream IDs.
+func lessID(a, b string) bool {
+	am, as, _ := splitID(a)
+	bm, bs, _ := splitID(b)
+	return am < bm || (am == bm && as < bs)
 }
 
 // WorkerInfo describes a consumer of a group.

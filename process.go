@@ -245,6 +245,7 @@ func (w *Worker) recordFailure(ctx context.Context, m *Message, class string, ca
 	if err := w.c.rdb.HSet(ctx, w.keys.failures(), m.ID, rec.encode()).Err(); err != nil {
 		w.log.Warn("pelican: recording a failure failed; the message will be retried by the backoff alone", "id", m.ID, "err", err)
 	}
+	w.scheduleRetry(rec.RetryAt)
 }
 
 func errText(err error) string {

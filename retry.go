@@ -15,20 +15,60 @@ import (
 // restart counts as a delivery), and a message whose worker is gone is
 // claimed by another once idle for ClaimMinIdle.
 
-// retryLoop runs retryDue every RetryInterval until ctx ends.
+// retryLoop runs retryDue every RetryInterval until ctx ends, and also
+// when a retry this worker scheduled falls due sooner.
 func (w *Worker) retryLoop(ctx, work context.Context) {
-	t := time.NewTicker(w.cfg.RetryInterval)
+	t := time.NewTimer(w.cfg.RetryInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-w.retryKick:
+			// A retry was scheduled: maybe sooner than the next scan.
 		case <-t.C:
 			if err := w.retryDue(ctx, work); err != nil && ctx.Err() == nil {
 				w.log.Warn("pelican: looking for messages to retry failed", "err", err)
 			}
 		}
+		t.Stop()
+		t.Reset(w.untilNextScan())
 	}
+}
+
+// scheduleRetry notes when a message this worker failed is due, so that
+// the retry loop wakes then even if RetryInterval is longer.
+func (w *Worker) scheduleRetry(at time.Time) {
+	w.mu.Lock()
+	sooner := w.nextRetry.IsZero() || at.Before(w.nextRetry)
+	if sooner {
+		w.nextRetry = at
+	}
+	w.mu.Unlock()
+	if sooner {
+		select {
+		case w.retryKick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// untilNextScan returns how long the retry loop waits: RetryInterval, or
+// less when a scheduled retry is due sooner.
+func (w *Worker) untilNextScan() time.Duration {
+	wait := w.cfg.RetryInterval
+	now := w.c.clock.Now()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.nextRetry.IsZero() {
+		return wait
+	}
+	if !w.nextRetry.After(now) {
+		// Due now: scan at once, and forget it (the scan handles it).
+		w.nextRetry = time.Time{}
+		return 0
+	}
+	return min(wait, w.nextRetry.Sub(now))
 }
 
 // maxScan bounds how many pending entries one retry scan looks at.

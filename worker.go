@@ -155,8 +155,10 @@ type Worker struct {
 	log  *slog.Logger
 	caps Capabilities
 
-	mu       sync.Mutex
-	inFlight map[string]time.Time // messages being handled, and since when
+	mu        sync.Mutex
+	inFlight  map[string]time.Time // messages being handled, and since when
+	nextRetry time.Time            // the earliest retry this worker scheduled, if any
+	retryKick chan struct{}        // wakes the retry loop when nextRetry moves earlier
 
 	stats workerStats
 }
@@ -194,11 +196,12 @@ func (c *Client) NewWorker(cfg WorkerConfig) (*Worker, error) {
 		return nil, err
 	}
 	return &Worker{
-		c:        c,
-		cfg:      cfg,
-		keys:     groupKeys{stream: cfg.Stream, group: cfg.Group, dlq: cfg.DeadLetterStream},
-		log:      c.log.With("stream", cfg.Stream, "group", cfg.Group, "consumer", cfg.Consumer),
-		inFlight: make(map[string]time.Time),
+		c:         c,
+		cfg:       cfg,
+		keys:      groupKeys{stream: cfg.Stream, group: cfg.Group, dlq: cfg.DeadLetterStream},
+		log:       c.log.With("stream", cfg.Stream, "group", cfg.Group, "consumer", cfg.Consumer),
+		inFlight:  make(map[string]time.Time),
+		retryKick: make(chan struct{}, 1),
 	}, nil
 }
 

@@ -279,8 +279,8 @@ func TestGracefulShutdownGivesUnfinishedMessagesBack(t *testing.T) {
 		}))
 		cfg.ShutdownGrace = 100 * time.Millisecond
 		cfg.BatchSize = 5
+		publishN(t, c, "s", 5) // before the worker starts: one read takes all five
 		w, stop := runWorker(t, c, cfg)
-		publishN(t, c, "s", 5)
 		<-started
 		stop()
 		s := w.Stats()
@@ -316,10 +316,13 @@ func TestHeartbeatsKeepSlowMessages(t *testing.T) {
 		var calls atomic.Int64
 		h := pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
 			calls.Add(1)
-			time.Sleep(1200 * time.Millisecond) // the slow work itself
+			time.Sleep(1500 * time.Millisecond) // the slow work itself
 			return nil
 		})
 		cfg := fastConfig("s", h)
+		// Heartbeats every 50ms keep a message whose handler takes three
+		// times ClaimMinIdle; the margin absorbs scheduling stalls.
+		cfg.ClaimMinIdle = 500 * time.Millisecond
 		w1, stop1 := runWorker(t, c, cfg)
 		cfg.Consumer = "w2"
 		w2, stop2 := runWorker(t, c, cfg)
