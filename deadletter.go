@@ -104,6 +104,7 @@ func (w *Worker) deadLetter(ctx context.Context, m *Message, class string, cause
 				return tx.XAck(ctx, w.cfg.Stream, w.cfg.Group, m.ID).Err()
 			}
 			var add *redis.StringCmd
+			crashPoint("before-dead-letter")
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				add = p.XAdd(ctx, &redis.XAddArgs{Stream: w.cfg.DeadLetterStream, Values: fields})
 				p.XAck(ctx, w.cfg.Stream, w.cfg.Group, m.ID)
@@ -113,6 +114,7 @@ func (w *Worker) deadLetter(ctx context.Context, m *Message, class string, cause
 			})
 			if err == nil {
 				d.ID, moved = add.Val(), true
+				crashPoint("after-dead-letter")
 			}
 			return err
 		}, marker)

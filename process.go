@@ -141,6 +141,7 @@ func (w *Worker) settle(ctx context.Context, m *Message, err, hctxErr error) boo
 	out, class, delay := classify(err, hctxErr)
 	switch out {
 	case outcomeAck:
+		crashPoint("handled")
 		w.stats.processed.Add(1)
 		if m.failure != nil {
 			w.c.rdb.HDel(ctx, w.keys.failures(), m.ID)
@@ -205,7 +206,11 @@ func (w *Worker) handleExactlyOnce(work context.Context, m *Message) bool {
 		if m.failure != nil {
 			pipe.HDel(ctx, w.keys.failures(), m.ID)
 		}
+		crashPoint("before-commit")
 		_, err = pipe.Exec(ctx)
+		if err == nil {
+			crashPoint("after-commit")
+		}
 		return err
 	}, marker)
 	switch {
@@ -242,9 +247,11 @@ func (w *Worker) recordFailure(ctx context.Context, m *Message, class string, ca
 	}
 	m.failure = &rec
 	w.logFailure(m, class, cause, delay)
+	crashPoint("before-record")
 	if err := w.c.rdb.HSet(ctx, w.keys.failures(), m.ID, rec.encode()).Err(); err != nil {
 		w.log.Warn("pelican: recording a failure failed; the message will be retried by the backoff alone", "id", m.ID, "err", err)
 	}
+	crashPoint("after-record")
 	w.scheduleRetry(rec.RetryAt)
 }
 
@@ -268,6 +275,7 @@ func (w *Worker) giveBack(ctx context.Context, msgs []*Message) {
 		ids[i] = m.ID
 	}
 	var err error
+	crashPoint("before-give-back")
 	if w.caps.Nack {
 		err = w.c.rdb.XNack(ctx, &redis.XNackArgs{Stream: w.cfg.Stream, Group: w.cfg.Group, Mode: "SILENT", IDs: ids}).Err()
 	} else {

@@ -321,6 +321,9 @@ func (w *Worker) readBatch(ctx context.Context, acks []string) ([]*Message, erro
 		args.Claim = w.cfg.ClaimMinIdle
 	}
 	var read *redis.XStreamSliceCmd
+	if len(acks) > 0 {
+		crashPoint("before-ack")
+	}
 	_, err := w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		if len(acks) > 0 {
 			p.XAck(ctx, w.cfg.Stream, w.cfg.Group, acks...)
