@@ -82,14 +82,18 @@ func New(rdb redis.UniversalClient, opts Options) *Client {
 
 // NewEmbedded returns a client of a new engine running in this process:
 // no server to start, nothing to configure. Close stops the engine, whose
-// data is kept in memory.
+// data is kept in memory. To reach the same engine through more than one
+// client (say, to simulate a worker that dies), open it with
+// embedded.Open and call New with its NewClient for each.
 func NewEmbedded(opts Options) (*Client, error) {
 	ecfg := engine.Config{}
 	if opts.Clock != nil {
 		ecfg.Clock = opts.Clock.Now
 	}
 	db := embedded.Open(embedded.Config{Engine: ecfg})
-	c := New(db.NewClient(nil), opts)
+	// In-memory connections are cheap: allow plenty, so that workers with
+	// a high Concurrency never wait for one.
+	c := New(db.NewClient(&redis.Options{PoolSize: 256}), opts)
 	c.closeFn = db.Close
 	return c, nil
 }

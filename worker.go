@@ -31,7 +31,10 @@ type WorkerConfig struct {
 	Handler Handler
 
 	// Concurrency is how many messages are processed at once: the number
-	// of read loops, each handling its batch in order. If zero, 1.
+	// of read loops, each handling its batch in order. If zero, 1. Each
+	// loop holds a connection while its read blocks, and the worker's
+	// background loops use up to four more: give the go-redis client a
+	// PoolSize of at least Concurrency + 4.
 	Concurrency int
 	// BatchSize is how many messages one read asks for. If zero, 64.
 	BatchSize int
