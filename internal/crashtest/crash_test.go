@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -42,7 +43,7 @@ type runConfig struct {
 }
 
 func configFromEnv(t *testing.T) runConfig {
-	cfg := runConfig{messages: 10_000, workers: 4, deadline: 30 * time.Second, seed: rand.Uint64()}
+	cfg := runConfig{messages: 10_000, workers: 4, deadline: 25 * time.Second, seed: rand.Uint64()}
 	if os.Getenv(longEnv) == "1" {
 		cfg.messages, cfg.deadline = 100_000, 5*time.Minute
 	}
@@ -122,6 +123,9 @@ func newRun(t *testing.T, cfg runConfig, addr string, exactlyOnce bool) *run {
 	logDir := t.TempDir()
 	if d := os.Getenv(logDirEnv); d != "" {
 		logDir = filepath.Join(d, strings.ReplaceAll(t.Name(), "/", "_"))
+		if err := os.RemoveAll(logDir); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.MkdirAll(logDir, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -187,23 +191,30 @@ func (r *run) logf(format string, args ...any) {
 // down (at once if zero), under the same consumer name (replaying its own
 // pending messages) or a new one (leaving them to be claimed by others).
 func (r *run) killSlot(slot int, down time.Duration, rename bool) {
+	r.kill(slot, rename, down)
+	if down == 0 {
+		r.startSlot(slot)
+	}
+}
+
+// kill kills slot's worker, choosing its next consumer name and when it
+// restarts (at once if down is zero, which the caller does itself).
+func (r *run) kill(slot int, rename bool, down time.Duration) {
 	w := r.workers[slot]
 	w.kill()
+	r.checkOutput(w)
 	r.workers[slot] = nil
 	r.kills++
-	old := w.name
 	if rename {
 		r.gens[slot]++
 		r.newName++
 	} else {
 		r.sameName++
 	}
-	r.logf("kill %s (pid %d), restart as %s after %v", old, w.cmd.Process.Pid, r.consumerName(slot), down)
-	if down == 0 {
-		r.startSlot(slot)
-		return
+	r.logf("kill %s (pid %d), restart as %s after %v", w.name, w.cmd.Process.Pid, r.consumerName(slot), down)
+	if down > 0 {
+		r.downUntil[slot] = time.Now().Add(down)
 	}
-	r.downUntil[slot] = time.Now().Add(down)
 }
 
 // liveSlots returns the slots with a running worker.
@@ -232,10 +243,14 @@ func (r *run) chaos(step int) {
 	case step == 1:
 		r.killSlot(pick, 0, true)
 	case step == 2 || r.rng.IntN(100) < 10:
+		// Every worker at once, as a lost host or a bad deploy would.
 		r.massKills++
 		r.logf("mass kill")
 		for _, slot := range live {
-			r.killSlot(slot, 0, r.rng.IntN(100) < 30)
+			r.kill(slot, r.rng.IntN(100) < 30, 0)
+		}
+		for _, slot := range live {
+			r.startSlot(slot)
 		}
 	case r.rng.IntN(100) < 20:
 		// Down for a while: others must claim what it held, unless it
@@ -243,6 +258,15 @@ func (r *run) chaos(step int) {
 		r.killSlot(pick, 300*time.Millisecond+r.duration(1200*time.Millisecond), r.rng.IntN(100) < 50)
 	default:
 		r.killSlot(pick, 0, r.rng.IntN(100) < 30)
+	}
+}
+
+// checkOutput fails the test if a worker's output shows a data race
+// (under the race detector) or a panic.
+func (r *run) checkOutput(w *worker) {
+	out := w.out.String()
+	if strings.Contains(out, "WARNING: DATA RACE") || strings.Contains(out, "panic:") {
+		r.t.Errorf("worker %s (pid %d) reported:\n%s", w.name, w.cmd.Process.Pid, out)
 	}
 }
 
@@ -261,8 +285,8 @@ func (r *run) checkWorkers() {
 	}
 }
 
-// publish publishes the messages in batches.
-func (r *run) publish(ctx context.Context) error {
+// publish publishes the messages in batches and returns their IDs.
+func (r *run) publish(ctx context.Context) ([]string, error) {
 	c := pelican.New(r.rdb, pelican.Options{})
 	ids := make([]string, 0, r.cfg.messages)
 	const batchSize = 500
@@ -274,32 +298,43 @@ func (r *run) publish(ctx context.Context) error {
 		}
 		got, err := c.PublishBatch(ctx, r.keys.Stream, batch, nil)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ids = append(ids, got...)
 	}
-	r.ids = ids
-	for n, id := range ids {
-		r.byID[id] = n
-	}
-	return nil
+	return ids, nil
+}
+
+// published is the outcome of publish.
+type published struct {
+	ids []string
+	err error
 }
 
 // execute starts the workers, publishes the messages and kills workers
 // until every message is accounted for, then stops the workers with
-// SIGTERM.
+// SIGTERM. It fails the test if that takes longer than the deadline.
 func (r *run) execute() {
 	t := r.t
 	r.began = time.Now()
+	defer func() {
+		if os.Getenv(logDirEnv) != "" {
+			// Kept with the workers' logs, to read them side by side.
+			_ = os.WriteFile(filepath.Join(r.spec.logDir, "schedule.txt"), []byte(strings.Join(r.schedule, "\n")+"\n"), 0o644)
+		}
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.deadline)
 	defer cancel()
 	for slot := range r.workers {
 		r.startSlot(slot)
 	}
-	published := make(chan error, 1)
-	go func() { published <- r.publish(ctx) }()
-	done := false
-	for step := 0; ; {
+	pub := make(chan published, 1)
+	go func() {
+		ids, err := r.publish(ctx)
+		pub <- published{ids, err}
+	}()
+	lastLook := running
+	for step := 0; ; step++ {
 		sleep(ctx, 50*time.Millisecond+r.duration(200*time.Millisecond))
 		if ctx.Err() != nil {
 			t.Errorf("seed %d: not every message was accounted for within %v", r.cfg.seed, r.cfg.deadline)
@@ -307,45 +342,60 @@ func (r *run) execute() {
 			return
 		}
 		r.checkWorkers()
-		if published != nil {
+		if r.ids == nil {
 			select {
-			case err := <-published:
-				if err != nil {
-					t.Fatalf("publishing: %v", err)
+			case p := <-pub:
+				if p.err != nil {
+					t.Fatalf("publishing: %v", p.err)
 				}
-				published = nil
+				r.ids = p.ids
+				for n, id := range p.ids {
+					r.byID[id] = n
+				}
 			default:
 			}
 		}
-		if published == nil && step >= 3 {
-			ok, err := r.accounted(ctx)
+		// The first steps are the fixed kills (see chaos).
+		if r.ids != nil && step >= 3 {
+			p, err := r.look(ctx)
 			if err != nil && ctx.Err() == nil {
 				t.Fatalf("checking progress: %v", err)
 			}
-			if ok {
-				done = true
+			if p == finished {
 				break
 			}
+			if p == stuck && lastLook == stuck {
+				t.Errorf("seed %d: messages lost: nothing is pending and every entry was delivered, yet some are neither processed nor dead-lettered", r.cfg.seed)
+				r.diagnose()
+				return
+			}
+			lastLook = p
 		}
 		r.chaos(step)
-		step++
 	}
 	r.elapsed = time.Since(r.began)
-	if os.Getenv(logDirEnv) != "" {
-		// Kept with the workers' logs, to read them side by side.
-		_ = os.WriteFile(filepath.Join(r.spec.logDir, "schedule.txt"), []byte(strings.Join(r.schedule, "\n")+"\n"), 0o644)
-	}
-	if !done {
-		return
-	}
+	r.stopAll()
+}
+
+// stopAll stops the workers gracefully with SIGTERM and checks that they
+// exit cleanly within 10s.
+func (r *run) stopAll() {
+	var live []*worker
 	for _, w := range r.workers {
-		if w == nil {
-			continue
+		if w != nil {
+			w.signal(syscall.SIGTERM)
+			live = append(live, w)
 		}
-		if !w.terminate(10 * time.Second) {
-			t.Errorf("worker %s did not stop within 10s of SIGTERM", w.name)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, w := range live {
+		stopped := w.wait(time.Until(deadline))
+		r.checkOutput(w)
+		if !stopped {
+			r.t.Errorf("worker %s did not stop within 10s of SIGTERM", w.name)
+			w.kill()
 		} else if w.err != nil {
-			t.Errorf("worker %s: %v; output:\n%s", w.name, w.err, w.out)
+			r.t.Errorf("worker %s: %v; output:\n%s", w.name, w.err, w.out)
 		}
 	}
 }

@@ -35,11 +35,20 @@ func binaries(t *testing.T) string {
 		if buildErr != nil {
 			return
 		}
-		cmd := exec.Command("go", "build", "-o", binDir+string(filepath.Separator),
-			"github.com/pelicanhq/pelican/cmd/pelican",
-			"github.com/pelicanhq/pelican/internal/crashtest/cmd/crashworker")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
+		// Under the race detector the workers are built with it, so
+		// that it watches the library under kills too.
+		builds := [][]string{
+			{"build", "-o", binDir + string(filepath.Separator), "github.com/pelicanhq/pelican/cmd/pelican"},
+			{"build", "-o", binDir + string(filepath.Separator), "github.com/pelicanhq/pelican/internal/crashtest/cmd/crashworker"},
+		}
+		if raceEnabled {
+			builds[1] = append([]string{"build", "-race"}, builds[1][1:]...)
+		}
+		for _, args := range builds {
+			if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
+				return
+			}
 		}
 	})
 	if buildErr != nil {
@@ -116,20 +125,32 @@ func (p *process) kill() {
 	<-p.exited
 }
 
-// terminate sends SIGTERM and waits up to grace for the process to exit,
-// then kills it. It reports whether the process exited by itself.
-func (p *process) terminate(grace time.Duration) bool {
-	if p.hasExited() {
-		return true
+// signal sends sig to the process's PID, unless it has exited.
+func (p *process) signal(sig syscall.Signal) {
+	if !p.hasExited() {
+		_ = syscall.Kill(p.cmd.Process.Pid, sig)
 	}
-	_ = syscall.Kill(p.cmd.Process.Pid, syscall.SIGTERM)
+}
+
+// wait waits up to d for the process to exit and reports whether it did.
+func (p *process) wait(d time.Duration) bool {
 	select {
 	case <-p.exited:
 		return true
-	case <-time.After(grace):
-		p.kill()
+	case <-time.After(d):
 		return false
 	}
+}
+
+// terminate sends SIGTERM and waits up to grace for the process to exit,
+// then kills it. It reports whether the process exited by itself.
+func (p *process) terminate(grace time.Duration) bool {
+	p.signal(syscall.SIGTERM)
+	if p.wait(grace) {
+		return true
+	}
+	p.kill()
+	return false
 }
 
 // startPelicanServer runs `pelican server` on a port the kernel picks on
@@ -211,6 +232,9 @@ func startWorker(t *testing.T, spec workerSpec, slot int, name string) (*worker,
 	out := &lockedBuffer{}
 	cmd := exec.Command(filepath.Join(binaries(t), "crashworker"), args...)
 	cmd.Stdout, cmd.Stderr = out, out
+	// A worker built with the race detector would otherwise sleep a
+	// second before exiting.
+	cmd.Env = append(os.Environ(), "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	p, err := start(cmd, out)
 	if err != nil {
 		return nil, fmt.Errorf("starting worker %s: %w", name, err)

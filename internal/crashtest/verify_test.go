@@ -100,37 +100,57 @@ func (r *run) readCounts(ctx context.Context, key string) (map[int]int64, error)
 // dead-lettered.
 func (st *state) settled(n int) bool { return st.effects[n] > 0 || len(st.dead[n]) > 0 }
 
-// accounted reports whether every message is accounted for and nothing is
-// pending. It reads the whole state only when cheap counts say it may be
-// so.
-func (r *run) accounted(ctx context.Context) (bool, error) {
+// progress is what a look at the server says about a run.
+type progress int
+
+const (
+	// running: messages are pending or not yet delivered.
+	running progress = iota
+	// finished: every message is settled and nothing is pending.
+	finished
+	// stuck: nothing is pending and every entry was delivered, yet some
+	// messages are not settled; no worker will ever see them again, so
+	// they are lost (if a second look agrees: the reads are not atomic).
+	stuck
+)
+
+// look tells how far the run is. It reads the whole state only when
+// nothing is pending and every entry was delivered.
+func (r *run) look(ctx context.Context) (progress, error) {
 	var pend *redis.XPendingCmd
-	var effects, dead *redis.IntCmd
+	var groups *redis.XInfoGroupsCmd
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		pend = p.XPending(ctx, r.keys.Stream, r.group)
-		effects = p.HLen(ctx, r.keys.Effects())
-		dead = p.XLen(ctx, r.keys.DeadLetters())
+		groups = p.XInfoGroups(ctx, r.keys.Stream)
 		return nil
 	})
 	if err != nil {
-		return false, err
+		return running, err
 	}
-	if pend.Val().Count > 0 || effects.Val()+dead.Val() < int64(r.cfg.messages) {
-		return false, nil
+	if pend.Val().Count > 0 {
+		return running, nil
+	}
+	last := r.ids[len(r.ids)-1]
+	delivered := false
+	for _, g := range groups.Val() {
+		delivered = delivered || g.Name == r.group && g.LastDeliveredID == last
+	}
+	if !delivered {
+		return running, nil
 	}
 	st, err := r.readState(ctx)
 	if err != nil {
-		return false, err
+		return running, err
 	}
 	if st.pending > 0 {
-		return false, nil
+		return running, nil
 	}
 	for n := range r.kinds {
 		if !st.settled(n) {
-			return false, nil
+			return stuck, nil
 		}
 	}
-	return true, nil
+	return finished, nil
 }
 
 // tally is what verify counts and finds.
