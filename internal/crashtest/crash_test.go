@@ -115,6 +115,7 @@ type run struct {
 	began             time.Time
 	elapsed           time.Duration
 	kills, massKills  int
+	terms             int // graceful stops
 	sameName, newName int
 	schedule          []string
 }
@@ -237,12 +238,13 @@ func (r *run) chaos(step int) {
 		return
 	}
 	pick := live[r.rng.IntN(len(live))]
+	action := r.rng.IntN(100)
 	switch {
 	case step == 0:
 		r.killSlot(pick, 0, false)
 	case step == 1:
 		r.killSlot(pick, 0, true)
-	case step == 2 || r.rng.IntN(100) < 10:
+	case step == 2 || action < 10:
 		// Every worker at once, as a lost host or a bad deploy would.
 		r.massKills++
 		r.logf("mass kill")
@@ -252,13 +254,56 @@ func (r *run) chaos(step int) {
 		for _, slot := range live {
 			r.startSlot(slot)
 		}
-	case r.rng.IntN(100) < 20:
+	case action < 25:
 		// Down for a while: others must claim what it held, unless it
 		// comes back under its name first.
 		r.killSlot(pick, 300*time.Millisecond+r.duration(1200*time.Millisecond), r.rng.IntN(100) < 50)
+	case action < 30:
+		// Down for longer than DeadConsumerAfter, then back under its
+		// name: another worker's janitor may have deleted the consumer.
+		r.killSlot(pick, deadConsumerAfter+500*time.Millisecond+r.duration(time.Second), false)
+	case action < 38:
+		// A graceful restart: in-flight messages are finished or given
+		// back.
+		r.terminate(pick, 10*time.Second)
+	case action < 43:
+		// SIGTERM, then SIGKILL before the graceful shutdown is over.
+		r.terminate(pick, r.duration(100*time.Millisecond))
 	default:
 		r.killSlot(pick, 0, r.rng.IntN(100) < 30)
 	}
+}
+
+// deadConsumerAfter is the workers' DeadConsumerAfter.
+var deadConsumerAfter = WorkerConfig("", "", "", nil, false).DeadConsumerAfter
+
+// terminate sends SIGTERM to slot's worker, kills it if it has not exited
+// within patience, and restarts it under the same name. A worker given
+// 10s must have exited cleanly.
+func (r *run) terminate(slot int, patience time.Duration) {
+	w := r.workers[slot]
+	if !w.waitReady(10 * time.Second) {
+		r.t.Fatalf("worker %s (pid %d) did not get ready within 10s; output:\n%s", w.name, w.cmd.Process.Pid, w.out)
+	}
+	w.signal(syscall.SIGTERM)
+	exited := w.wait(patience)
+	if exited {
+		r.terms++
+		r.logf("stop %s (pid %d) with SIGTERM: exited", w.name, w.cmd.Process.Pid)
+		if w.err != nil {
+			r.t.Errorf("worker %s exited with %v after SIGTERM; output:\n%s", w.name, w.err, w.out)
+		}
+	} else {
+		w.kill()
+		r.kills++
+		r.logf("stop %s (pid %d) with SIGTERM, SIGKILL after %v", w.name, w.cmd.Process.Pid, patience)
+		if patience >= 10*time.Second {
+			r.t.Errorf("worker %s did not stop within %v of SIGTERM", w.name, patience)
+		}
+	}
+	r.checkOutput(w)
+	r.sameName++
+	r.startSlot(slot)
 }
 
 // checkOutput fails the test if a worker's output shows a data race
@@ -382,10 +427,14 @@ func (r *run) execute() {
 func (r *run) stopAll() {
 	var live []*worker
 	for _, w := range r.workers {
-		if w != nil {
-			w.signal(syscall.SIGTERM)
-			live = append(live, w)
+		if w == nil {
+			continue
 		}
+		if !w.waitReady(10 * time.Second) {
+			r.t.Errorf("worker %s (pid %d) did not get ready within 10s; output:\n%s", w.name, w.cmd.Process.Pid, w.out)
+		}
+		w.signal(syscall.SIGTERM)
+		live = append(live, w)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for _, w := range live {

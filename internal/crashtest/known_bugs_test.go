@@ -16,10 +16,11 @@ import (
 	"github.com/pelicanhq/pelican"
 )
 
-// KNOWN BUG, found by the crash test; this file demonstrates it and is
-// skipped unless PELICAN_CRASH_KNOWN_BUGS=1.
-//
-// A worker claims a message left by a dead consumer (XAUTOCLAIM on Redis
+// KNOWN BUGS of the processing library, found by the crash test. The
+// tests in this file demonstrate them and are skipped unless
+// PELICAN_CRASH_KNOWN_BUGS=1.
+
+// TestKnownBugRetryRacesClaim: a worker claims a message left by a dead consumer (XAUTOCLAIM on Redis
 // 7, XREADGROUP CLAIM on newer servers) and only marks it in flight one or
 // two round trips later (after deliveriesOf and loadFailures). If its
 // retry loop runs in between, it finds the message pending to this very
@@ -211,5 +212,42 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestKnownBugCapabilitiesErrorIsCached: Client.Capabilities detects the
+// server's commands once, under a sync.Once, and keeps the error of that
+// first attempt for good. A first call that fails for a passing reason (a
+// worker stopped while starting, as in the crash test, or the server not
+// up yet) leaves the client unable to run any worker or deduplicated
+// publish afterwards.
+func TestKnownBugCapabilitiesErrorIsCached(t *testing.T) {
+	if os.Getenv(knownBugsEnv) != "1" {
+		t.Skipf("demonstrates a known bug of the processing library; %s=1 runs it", knownBugsEnv)
+	}
+	c, err := pelican.NewEmbedded(pelican.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.Capabilities(cancelled); err == nil {
+		t.Fatal("Capabilities with a cancelled context succeeded")
+	}
+	if _, err := c.Capabilities(context.Background()); err != nil {
+		t.Errorf("Capabilities after a cancelled first call: %v", err)
+	}
+	w, err := c.NewWorker(pelican.WorkerConfig{
+		Stream: "s", Group: "g", Consumer: "w",
+		Handler: pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error { return nil }),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer stop()
+	if err := w.Run(ctx); err != nil {
+		t.Errorf("Run after a cancelled first Capabilities call: %v", err)
 	}
 }

@@ -219,6 +219,23 @@ type worker struct {
 	name string
 }
 
+// readyLine is what a worker prints once SIGTERM makes it shut down
+// gracefully (the Ready constant of cmd/crashworker).
+const readyLine = "crashworker: ready\n"
+
+// waitReady waits up to d for the worker to print readyLine and reports
+// whether it did.
+func (w *worker) waitReady(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for !strings.Contains(w.out.String(), readyLine) {
+		if w.hasExited() || time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
+}
+
 // startWorker starts a crash worker for consumer name in slot; its log is
 // appended to the slot's log file.
 func startWorker(t *testing.T, spec workerSpec, slot int, name string) (*worker, error) {

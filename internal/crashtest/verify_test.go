@@ -207,10 +207,10 @@ func (r *run) verify() {
 		tl.problems = append(tl.problems, fmt.Sprintf("the schedule did too little: %d kills (%d mass), %d same-name and %d new-name restarts", r.kills, r.massKills, r.sameName, r.newName))
 	}
 	t.Logf("seed %d: %d messages (%d ok, %d flaky, %d unavailable, %d fail, %d permanent) in %v; "+
-		"%d kills (%d mass kills), %d restarts under the same name, %d under a new one; "+
+		"%d kills (%d mass kills), %d graceful stops, %d restarts under the same name, %d under a new one; "+
 		"%d handler calls, %d duplicate side effects, %d dead letters, %d messages meant to succeed dead-lettered after kills",
 		r.cfg.seed, r.cfg.messages, tl.byKind[KindOK], tl.byKind[KindFlaky], tl.byKind[KindUnavailable], tl.byKind[KindFail], tl.byKind[KindPermanent],
-		r.elapsed.Round(time.Millisecond), r.kills, r.massKills, r.sameName, r.newName,
+		r.elapsed.Round(time.Millisecond), r.kills, r.massKills, r.terms, r.sameName, r.newName,
 		tl.calls, tl.duplicates, tl.deadLetters, tl.exhausted)
 	if len(tl.problems) == 0 {
 		return

@@ -31,7 +31,15 @@ func main() {
 	}
 }
 
+// Ready is the line the worker prints once SIGTERM and SIGINT lead to a
+// graceful shutdown rather than to the default exit.
+const Ready = "crashworker: ready"
+
 func run(args []string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	fmt.Println(Ready)
+
 	fs := flag.NewFlagSet("crashworker", flag.ContinueOnError)
 	addr := fs.String("addr", "", "host:port of the server (required)")
 	stream := fs.String("stream", "crash", "stream to consume")
@@ -58,9 +66,6 @@ func run(args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(out, nil)).With("pid", os.Getpid())
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-
 	rdb := redis.NewClient(&redis.Options{Addr: *addr})
 	c := pelican.New(rdb, pelican.Options{Logger: log, ProducerID: *consumer})
 	defer c.Close()
@@ -71,6 +76,12 @@ func run(args []string) error {
 	}
 	log.Info("crashworker: starting", "consumer", *consumer)
 	if err := w.Run(ctx); err != nil {
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			// Stopped before the worker had started: Run reports the
+			// cancelled start-up as an error, but nothing was lost.
+			log.Info("crashworker: stopped while starting", "consumer", *consumer, "err", err)
+			return nil
+		}
 		return fmt.Errorf("running the worker: %w", err)
 	}
 	log.Info("crashworker: stopped", "consumer", *consumer, "stats", fmt.Sprintf("%+v", w.Stats()))
