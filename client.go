@@ -2,6 +2,7 @@ package pelican
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -45,9 +46,9 @@ type Client struct {
 	log   *slog.Logger
 	clock Clock
 
-	capsOnce sync.Once
-	caps     Capabilities
-	capsErr  error
+	capsMu    sync.Mutex
+	caps      Capabilities
+	capsKnown bool
 
 	// idmpConfigured remembers the streams whose IDMP-DURATION this client
 	// has set (stream + "\x00" + seconds).
@@ -127,17 +128,22 @@ type Capabilities struct {
 	RefPolicies bool
 }
 
-// Capabilities asks the server, once, which newer commands it offers,
-// using COMMAND INFO and COMMAND DOCS rather than its version number.
+// Capabilities asks the server which newer commands it offers, using
+// COMMAND INFO and COMMAND DOCS rather than its version number. The
+// answer is kept; a failed attempt is not, so the next call asks again.
 // With Options.ForceFallbacks it reports none.
 func (c *Client) Capabilities(ctx context.Context) (Capabilities, error) {
-	c.capsOnce.Do(func() {
-		if c.opts.ForceFallbacks {
-			return
-		}
-		c.caps, c.capsErr = detectCapabilities(ctx, c.rdb)
-	})
-	return c.caps, c.capsErr
+	c.capsMu.Lock()
+	defer c.capsMu.Unlock()
+	if c.capsKnown || c.opts.ForceFallbacks {
+		return c.caps, nil
+	}
+	caps, err := detectCapabilities(ctx, c.rdb)
+	if err != nil {
+		return Capabilities{}, err
+	}
+	c.caps, c.capsKnown = caps, true
+	return caps, nil
 }
 
 func detectCapabilities(ctx context.Context, rdb redis.UniversalClient) (Capabilities, error) {
@@ -150,10 +156,14 @@ func detectCapabilities(ctx context.Context, rdb redis.UniversalClient) (Capabil
 	caps.AckDel = len(info) > 1 && info[1] != nil
 	for _, cmd := range []string{"xreadgroup", "xadd", "xtrim"} {
 		docs, err := rdb.Do(ctx, "COMMAND", "DOCS", cmd).Result()
-		if err != nil {
+		var serverErr redis.Error
+		if errors.As(err, &serverErr) {
 			// Servers before Redis 7 have no COMMAND DOCS: they have none
 			// of the newer options either.
 			return caps, nil
+		}
+		if err != nil {
+			return caps, fmt.Errorf("pelican: asking the server for COMMAND DOCS: %w", err)
 		}
 		tokens := map[string]bool{}
 		collectTokens(docs, tokens)

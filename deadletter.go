@@ -91,16 +91,24 @@ func (w *Worker) deadLetter(ctx context.Context, m *Message, class string, cause
 		FieldRedrives, d.Redrives,
 		FieldDeadAt, now.UnixMilli(),
 	)
+	// The dead-letter marker makes the move happen once; in exactly-once
+	// mode the done marker is watched too, so that a message another
+	// worker processed meanwhile is not also dead-lettered.
 	marker := w.keys.deadMarker(m.ID)
+	watched := []string{marker}
+	if w.cfg.ExactlyOnce {
+		watched = append(watched, w.keys.doneMarker(m.ID))
+	}
 	moved := false
 	for attempt := 0; attempt < 3; attempt++ {
 		err := w.c.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			n, err := tx.Exists(ctx, marker).Result()
+			n, err := tx.Exists(ctx, watched...).Result()
 			if err != nil {
 				return err
 			}
 			if n > 0 {
-				// Another worker moved it: only make sure it is acknowledged.
+				// Another worker moved it (or, in exactly-once mode,
+				// processed it): only make sure it is acknowledged.
 				return tx.XAck(ctx, w.cfg.Stream, w.cfg.Group, m.ID).Err()
 			}
 			var add *redis.StringCmd
@@ -117,7 +125,7 @@ func (w *Worker) deadLetter(ctx context.Context, m *Message, class string, cause
 				crashPoint("after-dead-letter")
 			}
 			return err
-		}, marker)
+		}, watched...)
 		if errors.Is(err, redis.TxFailedErr) {
 			continue // the marker changed: look again
 		}

@@ -207,11 +207,15 @@ func (w *Worker) adoptPending(ctx context.Context, dead string) error {
 			return err
 		}
 		ids := make([]string, len(pend))
+		minIdle := pend[0].Idle
 		for i, p := range pend {
 			ids[i] = p.ID
+			minIdle = min(minIdle, p.Idle)
 		}
+		// With the smallest idle time seen, so that a message another
+		// worker claimed meanwhile (resetting its idle time) stays with it.
 		adopted, err := w.c.rdb.XClaimJustID(ctx, &redis.XClaimArgs{
-			Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: 0, Messages: ids,
+			Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: minIdle, Messages: ids,
 		}).Result()
 		if err != nil {
 			return err

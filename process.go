@@ -12,12 +12,17 @@ import (
 // handleBatch handles msgs in order and returns acks with the IDs to
 // acknowledge appended. Messages left when work ends are given back.
 func (w *Worker) handleBatch(work context.Context, msgs []*Message, acks []string) []string {
+	return w.handleOwned(work, w.own(msgs), acks)
+}
+
+// handleOwned is handleBatch for messages this worker already owns (see
+// own); it releases them when done.
+func (w *Worker) handleOwned(work context.Context, msgs []*Message, acks []string) []string {
 	if len(msgs) == 0 {
 		return acks
 	}
+	defer w.release(msgs)
 	w.loadFailures(work, msgs)
-	w.track(msgs)
-	defer w.untrack(msgs)
 	for i, m := range msgs {
 		if work.Err() != nil {
 			w.giveBack(context.WithoutCancel(work), msgs[i:])
@@ -30,30 +35,35 @@ func (w *Worker) handleBatch(work context.Context, msgs []*Message, acks []strin
 	return acks
 }
 
-// track and untrack maintain the set of messages being handled, which
-// heartbeats keep alive and retries leave alone.
-func (w *Worker) track(msgs []*Message) {
+// own marks msgs as being handled by this worker, and returns those it
+// now owns. A message already being handled is left out: the worker's
+// read loops, retry scan and claim pass each claim messages, and one of
+// them may claim a message another has just claimed but not yet marked.
+// Whoever marks it first handles it, so that a worker never runs two
+// copies of one message. Heartbeats keep owned messages alive and retry
+// scans leave them alone.
+func (w *Worker) own(msgs []*Message) []*Message {
 	now := w.c.clock.Now()
+	owned := make([]*Message, 0, len(msgs))
 	w.mu.Lock()
 	for _, m := range msgs {
+		if _, busy := w.inFlight[m.ID]; busy {
+			continue
+		}
 		w.inFlight[m.ID] = now
+		owned = append(owned, m)
 	}
 	w.mu.Unlock()
+	return owned
 }
 
-func (w *Worker) untrack(msgs []*Message) {
+// release ends the ownership own gave.
+func (w *Worker) release(msgs []*Message) {
 	w.mu.Lock()
 	for _, m := range msgs {
 		delete(w.inFlight, m.ID)
 	}
 	w.mu.Unlock()
-}
-
-func (w *Worker) isInFlight(id string) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	_, ok := w.inFlight[id]
-	return ok
 }
 
 // loadFailures fetches the failure records of redelivered messages, in
@@ -174,18 +184,20 @@ func (w *Worker) logFailure(m *Message, class string, err error, retryIn time.Du
 	w.log.Warn("pelican: message failed", attrs...)
 }
 
-// handleExactlyOnce runs the handler under WATCH of the message's marker.
-// Its queued writes, the marker and the acknowledgement are applied in
-// one MULTI/EXEC; a message whose marker exists is acknowledged without
-// running the handler; if another worker commits the same message first,
-// EXEC fails and this worker's writes are dropped.
+// handleExactlyOnce runs the handler under WATCH of the message's done
+// and dead-letter markers. Its queued writes, the done marker and the
+// acknowledgement are applied in one MULTI/EXEC; a message with either
+// marker (processed, or moved to the dead-letter stream, by any worker) is
+// acknowledged without running the handler; if another worker commits or
+// dead-letters the same message first, EXEC fails and this worker's
+// writes are dropped.
 func (w *Worker) handleExactlyOnce(work context.Context, m *Message) bool {
 	ctx := context.WithoutCancel(work)
-	marker := w.keys.doneMarker(m.ID)
+	marker, dead := w.keys.doneMarker(m.ID), w.keys.deadMarker(m.ID)
 	var herr, hctxErr error
 	duplicate := false
 	txErr := w.c.rdb.Watch(ctx, func(tx *redis.Tx) error {
-		n, err := tx.Exists(ctx, marker).Result()
+		n, err := tx.Exists(ctx, marker, dead).Result()
 		if err != nil {
 			return err
 		}
@@ -212,10 +224,11 @@ func (w *Worker) handleExactlyOnce(work context.Context, m *Message) bool {
 			crashPoint("after-commit")
 		}
 		return err
-	}, marker)
+	}, marker, dead)
 	switch {
 	case errors.Is(txErr, redis.TxFailedErr):
-		// Another worker committed this message first: its effects stand.
+		// Another worker committed or dead-lettered this message first:
+		// its outcome stands.
 		duplicate = true
 	case txErr != nil:
 		w.log.Warn("pelican: exactly-once commit failed", "id", m.ID, "err", txErr)

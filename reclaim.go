@@ -48,29 +48,51 @@ func (w *Worker) claimAbandoned(ctx, work context.Context) error {
 			w.log.Warn("pelican: pending messages lost to trim", "count", len(deleted), "ids", deleted)
 		}
 		if len(msgs) > 0 {
-			counts, err := w.deliveriesOf(ctx, w.cfg.Consumer, msgs[0].ID, msgs[len(msgs)-1].ID, len(msgs)+maxScan)
-			if err != nil {
+			if err := w.handleClaimed(ctx, work, msgs); err != nil {
 				return err
-			}
-			batch := make([]*Message, 0, len(msgs))
-			for _, xm := range msgs {
-				n, pending := counts[xm.ID]
-				if !pending || w.isInFlight(xm.ID) {
-					continue
-				}
-				m := w.message(xm)
-				m.Deliveries = n
-				batch = append(batch, m)
-			}
-			w.log.Info("pelican: claimed abandoned messages", "count", len(batch))
-			if acks := w.handleBatch(work, batch, nil); len(acks) > 0 {
-				w.ack(work, acks)
 			}
 		}
 		if next == "0-0" {
 			return nil
 		}
 		cursor = next
+	}
+	return nil
+}
+
+// handleClaimed handles messages XAUTOCLAIM gave this worker, once it
+// knows their delivery counts.
+func (w *Worker) handleClaimed(ctx, work context.Context, claimed []redis.XMessage) error {
+	batch := make([]*Message, len(claimed))
+	for i, xm := range claimed {
+		batch[i] = w.message(xm)
+	}
+	// Own them before the next round trip, so that the retry scan leaves
+	// them alone.
+	batch = w.own(batch)
+	if len(batch) == 0 {
+		return nil
+	}
+	counts, err := w.deliveriesOf(ctx, w.cfg.Consumer, claimed[0].ID, claimed[len(claimed)-1].ID, len(claimed)+maxScan)
+	if err != nil {
+		w.release(batch)
+		return err
+	}
+	kept := batch[:0]
+	var gone []*Message
+	for _, m := range batch {
+		n, pending := counts[m.ID]
+		if !pending {
+			gone = append(gone, m)
+			continue
+		}
+		m.Deliveries = n
+		kept = append(kept, m)
+	}
+	w.release(gone)
+	w.log.Info("pelican: claimed abandoned messages", "count", len(kept))
+	if acks := w.handleOwned(work, kept, nil); len(acks) > 0 {
+		w.ack(work, acks)
 	}
 	return nil
 }

@@ -83,11 +83,13 @@ func (w *Worker) retryDue(ctx, work context.Context) error {
 		return err
 	}
 	var cand []redis.XPendingExt
+	w.mu.Lock()
 	for _, p := range pend {
-		if !w.isInFlight(p.ID) {
+		if _, busy := w.inFlight[p.ID]; !busy {
 			cand = append(cand, p)
 		}
 	}
+	w.mu.Unlock()
 	if len(cand) == 0 {
 		return nil
 	}

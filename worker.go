@@ -223,14 +223,18 @@ func (w *Worker) Stats() WorkerStats {
 // Run processes messages until ctx ends, then shuts down gracefully: it
 // stops reading, lets in-flight handlers finish within ShutdownGrace,
 // acknowledges what completed and gives the rest back to the group. It
-// returns nil after a clean shutdown.
+// returns nil after a clean shutdown, including one that comes while the
+// worker is starting, and an error if it cannot start.
 func (w *Worker) Run(ctx context.Context) error {
 	caps, err := w.c.Capabilities(ctx)
-	if err != nil {
-		return err
+	if err == nil {
+		w.caps = caps
+		err = w.ensureGroup(ctx)
 	}
-	w.caps = caps
-	if err := w.ensureGroup(ctx); err != nil {
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting: nothing to shut down
+		}
 		return err
 	}
 	// Handlers run under work, which outlives ctx by the grace period.

@@ -28,10 +28,6 @@ const (
 	// logDirEnv keeps the workers' logs in this directory instead of a
 	// temporary one.
 	logDirEnv = "PELICAN_CRASH_LOGS"
-	// knownBugsEnv set to 1 also fails on the library's known bugs: the
-	// tests that demonstrate them run, and the crash test checks what
-	// they break.
-	knownBugsEnv = "PELICAN_CRASH_KNOWN_BUGS"
 )
 
 // runConfig sizes a run.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -16,32 +15,18 @@ import (
 	"github.com/pelicanhq/pelican"
 )
 
-// KNOWN BUGS of the processing library, found by the crash test. The
-// tests in this file demonstrate them and are skipped unless
-// PELICAN_CRASH_KNOWN_BUGS=1.
-
-// TestKnownBugRetryRacesClaim: a worker claims a message left by a dead consumer (XAUTOCLAIM on Redis
-// 7, XREADGROUP CLAIM on newer servers) and only marks it in flight one or
-// two round trips later (after deliveriesOf and loadFailures). If its
-// retry loop runs in between, it finds the message pending to this very
-// worker, not in flight, and due (its failure record's RetryAt has
-// passed), and claims it again with XCLAIM. The worker then handles the
-// same message twice at once, at two delivery counts. What follows:
+// Races the crash test once found, kept as regression tests.
 //
-//   - exactly-once mode: the higher count may be past MaxDeliveries, so
-//     that copy is dead-lettered at once, while the other copy's handler
-//     succeeds and commits: the side effect is applied AND the message is
-//     in the dead-letter stream (neither transaction watches the other's
-//     marker).
-//   - the lower copy's failure is recorded after the higher copy moved
-//     the message to the dead-letter stream: its failure record stays in
-//     the failures hash for good.
-//   - at-least-once mode: the handler runs twice concurrently in one
-//     worker.
+// TestRetryScanLeavesClaimedMessages: a worker claims a message a dead
+// consumer left (XAUTOCLAIM on Redis 7, XREADGROUP CLAIM on newer
+// servers); if its retry scan runs before the claimed message is marked
+// in flight, it finds the message pending to this very worker, failed and
+// due, and claims it again. The worker must still handle it once: one
+// handler call at a time, one outcome (in exactly-once mode, processed or
+// dead-lettered, never both) and no failure record left behind.
 //
 // The tests widen the window with a hook that slows every read of the
-// failures hash by 200 ms; in the crash test it is hit a few times per
-// run of 10k messages on redis-server 7.
+// failures hash by 200 ms.
 
 // slowFailureReads delays the reply of every HMGET of one hash.
 type slowFailureReads struct {
@@ -87,10 +72,7 @@ func (c *concurrency) leave() {
 	c.now--
 }
 
-func TestKnownBugRetryRacesClaim(t *testing.T) {
-	if os.Getenv(knownBugsEnv) != "1" {
-		t.Skipf("demonstrates a known bug of the processing library; %s=1 runs it", knownBugsEnv)
-	}
+func TestRetryScanLeavesClaimedMessages(t *testing.T) {
 	tests := []struct {
 		name string
 		// ghost is the delivery count the dead consumer left.
@@ -215,16 +197,10 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// TestKnownBugCapabilitiesErrorIsCached: Client.Capabilities detects the
-// server's commands once, under a sync.Once, and keeps the error of that
-// first attempt for good. A first call that fails for a passing reason (a
-// worker stopped while starting, as in the crash test, or the server not
-// up yet) leaves the client unable to run any worker or deduplicated
-// publish afterwards.
-func TestKnownBugCapabilitiesErrorIsCached(t *testing.T) {
-	if os.Getenv(knownBugsEnv) != "1" {
-		t.Skipf("demonstrates a known bug of the processing library; %s=1 runs it", knownBugsEnv)
-	}
+// TestCapabilitiesErrorIsNotKept: a first Capabilities call that fails
+// for a passing reason (a worker stopped while starting, or the server not
+// up yet) must not leave the client unable to run workers afterwards.
+func TestCapabilitiesErrorIsNotKept(t *testing.T) {
 	c, err := pelican.NewEmbedded(pelican.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
