@@ -53,6 +53,26 @@ func configFromEnv(t *testing.T) runConfig {
 	return cfg
 }
 
+// backends are the servers the crash tests run on: Pelican's server, which
+// has the newer stream commands, and redis-server 7, where the library
+// uses its fallbacks.
+var backends = []struct {
+	name  string
+	start func(t *testing.T) string // returns the server's address
+}{
+	{"pelican-server", startPelicanServer},
+	{"redis7", func(t *testing.T) string { return redistest.StartRedis(t).Addr }},
+}
+
+// modes are the workers' delivery modes.
+var modes = []struct {
+	name        string
+	exactlyOnce bool
+}{
+	{"at-least-once", false},
+	{"exactly-once", true},
+}
+
 // TestWorkersSurviveRandomKills runs messages through several worker
 // processes while killing them with SIGKILL at random, and checks that
 // every message meant to succeed was processed (exactly once in
@@ -62,20 +82,6 @@ func configFromEnv(t *testing.T) runConfig {
 // commands) and on redis-server 7 (the fallbacks), in both modes.
 func TestWorkersSurviveRandomKills(t *testing.T) {
 	cfg := configFromEnv(t)
-	backends := []struct {
-		name  string
-		start func(t *testing.T) string
-	}{
-		{"pelican-server", startPelicanServer},
-		{"redis7", func(t *testing.T) string { return redistest.StartRedis(t).Addr }},
-	}
-	modes := []struct {
-		name        string
-		exactlyOnce bool
-	}{
-		{"at-least-once", false},
-		{"exactly-once", true},
-	}
 	for _, b := range backends {
 		for _, m := range modes {
 			t.Run(b.name+"/"+m.name, func(t *testing.T) {

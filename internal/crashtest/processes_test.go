@@ -37,12 +37,17 @@ func binaries(t *testing.T) string {
 		}
 		// Under the race detector the workers are built with it, so
 		// that it watches the library under kills too.
+		const worker = "github.com/pelicanhq/pelican/internal/crashtest/cmd/crashworker"
 		builds := [][]string{
 			{"build", "-o", binDir + string(filepath.Separator), "github.com/pelicanhq/pelican/cmd/pelican"},
-			{"build", "-o", binDir + string(filepath.Separator), "github.com/pelicanhq/pelican/internal/crashtest/cmd/crashworker"},
+			{"build", "-o", filepath.Join(binDir, workerBinary), worker},
+			// The library's crash points are compiled in only with this
+			// tag (see crashpoint_crashtest.go).
+			{"build", "-tags", "pelican_crashtest", "-o", filepath.Join(binDir, crashPointWorkerBinary), worker},
 		}
 		if raceEnabled {
 			builds[1] = append([]string{"build", "-race"}, builds[1][1:]...)
+			builds[2] = append([]string{"build", "-race"}, builds[2][1:]...)
 		}
 		for _, args := range builds {
 			if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
@@ -205,11 +210,22 @@ func startPelicanServer(t *testing.T) string {
 	return addr
 }
 
+// The worker binaries: the plain one, and one built with the library's
+// crash points.
+const (
+	workerBinary           = "crashworker"
+	crashPointWorkerBinary = "crashworker-crashpoints"
+)
+
 // workerSpec is what a worker process is started with.
 type workerSpec struct {
 	addr, stream, group string
 	exactlyOnce         bool
 	logDir              string
+	// binary is the worker binary to run; workerBinary if empty.
+	binary string
+	// env is added to the worker's environment.
+	env []string
 }
 
 // worker is one running worker process.
@@ -247,11 +263,16 @@ func startWorker(t *testing.T, spec workerSpec, slot int, name string) (*worker,
 		args = append(args, "-exactly-once")
 	}
 	out := &lockedBuffer{}
-	cmd := exec.Command(filepath.Join(binaries(t), "crashworker"), args...)
+	binary := spec.binary
+	if binary == "" {
+		binary = workerBinary
+	}
+	cmd := exec.Command(filepath.Join(binaries(t), binary), args...)
 	cmd.Stdout, cmd.Stderr = out, out
 	// A worker built with the race detector would otherwise sleep a
 	// second before exiting.
 	cmd.Env = append(os.Environ(), "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	cmd.Env = append(cmd.Env, spec.env...)
 	p, err := start(cmd, out)
 	if err != nil {
 		return nil, fmt.Errorf("starting worker %s: %w", name, err)

@@ -174,10 +174,25 @@ func (tl *tally) problem(r *run, n int, format string, args ...any) {
 // asks for, and logs the run's counts.
 func (r *run) verify() {
 	t := r.t
-	ctx := context.Background()
+	tl := r.check(context.Background())
+	if r.kills < 3 || r.massKills < 1 || r.sameName < 1 || r.newName < 1 {
+		tl.problems = append(tl.problems, fmt.Sprintf("the schedule did too little: %d kills (%d mass), %d same-name and %d new-name restarts", r.kills, r.massKills, r.sameName, r.newName))
+	}
+	t.Logf("seed %d: %d messages (%d ok, %d flaky, %d unavailable, %d fail, %d permanent) in %v; "+
+		"%d kills (%d mass kills), %d graceful stops, %d restarts under the same name, %d under a new one; "+
+		"%d handler calls, %d duplicate side effects, %d dead letters, %d messages meant to succeed dead-lettered after kills",
+		r.cfg.seed, r.cfg.messages, tl.byKind[KindOK], tl.byKind[KindFlaky], tl.byKind[KindUnavailable], tl.byKind[KindFail], tl.byKind[KindPermanent],
+		r.elapsed.Round(time.Millisecond), r.kills, r.massKills, r.terms, r.sameName, r.newName,
+		tl.calls, tl.duplicates, tl.deadLetters, tl.exhausted)
+	r.report(tl)
+}
+
+// check reads the final state of a run and checks it: every message
+// settled as its kind asks, nothing pending, no failure record left.
+func (r *run) check(ctx context.Context) *tally {
 	st, err := r.readState(ctx)
 	if err != nil {
-		t.Fatal(err)
+		r.t.Fatal(err)
 	}
 	tl := &tally{byKind: map[Kind]int{}}
 	for n := range r.kinds {
@@ -192,25 +207,22 @@ func (r *run) verify() {
 	if st.failures != 0 {
 		r.checkFailureRecords(ctx, st, tl)
 	}
-	if r.kills < 3 || r.massKills < 1 || r.sameName < 1 || r.newName < 1 {
-		tl.problems = append(tl.problems, fmt.Sprintf("the schedule did too little: %d kills (%d mass), %d same-name and %d new-name restarts", r.kills, r.massKills, r.sameName, r.newName))
-	}
-	t.Logf("seed %d: %d messages (%d ok, %d flaky, %d unavailable, %d fail, %d permanent) in %v; "+
-		"%d kills (%d mass kills), %d graceful stops, %d restarts under the same name, %d under a new one; "+
-		"%d handler calls, %d duplicate side effects, %d dead letters, %d messages meant to succeed dead-lettered after kills",
-		r.cfg.seed, r.cfg.messages, tl.byKind[KindOK], tl.byKind[KindFlaky], tl.byKind[KindUnavailable], tl.byKind[KindFail], tl.byKind[KindPermanent],
-		r.elapsed.Round(time.Millisecond), r.kills, r.massKills, r.terms, r.sameName, r.newName,
-		tl.calls, tl.duplicates, tl.deadLetters, tl.exhausted)
+	return tl
+}
+
+// report fails the test with tl's problems, if any, and shows the kill
+// schedule and the workers' log lines about the messages concerned.
+func (r *run) report(tl *tally) {
 	if len(tl.problems) == 0 {
 		return
 	}
 	const show = 20
 	for i, p := range tl.problems {
 		if i == show {
-			t.Errorf("... and %d more problems", len(tl.problems)-show)
+			r.t.Errorf("... and %d more problems", len(tl.problems)-show)
 			break
 		}
-		t.Error(p)
+		r.t.Error(p)
 	}
 	r.dumpSchedule()
 	r.grepLogs(tl.suspects)
