@@ -161,8 +161,8 @@ type tally struct {
 	// exhausted counts messages meant to succeed that were dead-lettered
 	// because kills took all their deliveries.
 	exhausted int
-	problems []string
-	suspects []string // IDs whose log lines to show
+	problems  []string
+	suspects  []string // IDs whose log lines to show
 }
 
 func (tl *tally) problem(r *run, n int, format string, args ...any) {
