@@ -46,7 +46,12 @@ if [ "$long" -eq 1 ]; then
 	export PELICAN_LONG=1
 fi
 
-echo "test.sh: go vet"
+echo "test.sh: gofmt, go vet"
+unformatted=$(gofmt -l .)
+if [ -n "$unformatted" ]; then
+	echo "test.sh: not gofmt-ed:" $unformatted >&2
+	exit 1
+fi
 go vet ./...
 echo "test.sh: go test -race"
 go test -race -count=1 -timeout 20m ./...
