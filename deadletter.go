@@ -3,6 +3,8 @@ package pelican
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,97 +52,174 @@ type DeadLetter struct {
 	Values map[string]string
 }
 
-// deadLetter moves m to the dead-letter stream: in one MULTI/EXEC it adds
-// the message with its metadata to the dead-letter stream, acknowledges it
-// in its group, drops its failure record and sets a marker, all under
-// WATCH of the marker, so that a crash leaves the message in exactly one
-// place and two workers racing on it move it once.
-func (w *Worker) deadLetter(ctx context.Context, m *Message, class string, cause error) {
+// deadRequest is a message to move to the dead-letter stream, and why.
+type deadRequest struct {
+	m     *Message
+	class string
+	cause error
+}
+
+// deadLetter moves the messages of reqs to the dead-letter stream. In one
+// MULTI/EXEC it adds each message with its metadata to the dead-letter
+// stream, acknowledges them in their group, drops their failure records
+// and sets a marker per message; all under WATCH of the markers, so that
+// a crash leaves every message in exactly one place and two workers racing
+// on a message move it once. In exactly-once mode the done markers are
+// watched too, so that a message another worker processed meanwhile is
+// not also dead-lettered. Messages whose markers exist are only
+// acknowledged.
+func (w *Worker) deadLetter(ctx context.Context, reqs []deadRequest) {
 	now := w.c.clock.Now()
-	d := DeadLetter{
-		OriginalID: m.ID, Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer,
-		Deliveries: m.Deliveries, FirstFailure: now, LastFailure: now,
-		Error: errText(cause), Class: class, Values: map[string]string{},
+	letters := make([]DeadLetter, len(reqs))
+	fields := make([][]any, len(reqs))
+	ids := make([]string, len(reqs))
+	nowMs := any(now.UnixMilli()) // boxed once for the batch
+	for i, r := range reqs {
+		letters[i], fields[i] = w.deadLetterEntry(r, now, nowMs)
+		ids[i] = r.m.ID
 	}
-	if m.failure != nil {
-		d.FirstFailure = m.failure.First
-		if class == ClassMaxDeliveries {
-			d.LastFailure, d.Class = m.failure.Last, m.failure.Class
-		}
-	}
-	for k, v := range m.Values {
-		if strings.HasPrefix(k, ReservedPrefix) {
-			if k == FieldRedrives {
-				d.Redrives, _ = strconv.ParseInt(v, 10, 64)
-			}
-			continue
-		}
-		d.Values[k] = v
-	}
-	fields := flatten(d.Values)
-	fields = append(fields,
-		FieldOriginalID, d.OriginalID,
-		FieldOriginalStream, d.Stream,
-		FieldGroup, d.Group,
-		FieldConsumer, d.Consumer,
-		FieldDeliveries, d.Deliveries,
-		FieldFirstFailure, d.FirstFailure.UnixMilli(),
-		FieldLastFailure, d.LastFailure.UnixMilli(),
-		FieldError, d.Error,
-		FieldErrorClass, d.Class,
-		FieldRedrives, d.Redrives,
-		FieldDeadAt, now.UnixMilli(),
-	)
-	// The dead-letter marker makes the move happen once; in exactly-once
-	// mode the done marker is watched too, so that a message another
-	// worker processed meanwhile is not also dead-lettered.
-	marker := w.keys.deadMarker(m.ID)
-	watched := []string{marker}
+	// The markers whose existence means a message is settled: per
+	// message, its dead-letter marker, then (exactly-once) its done marker.
+	per := 1
 	if w.cfg.ExactlyOnce {
-		watched = append(watched, w.keys.doneMarker(m.ID))
+		per = 2
 	}
-	moved := false
-	for attempt := 0; attempt < 3; attempt++ {
+	markers := make([]string, 0, per*len(reqs))
+	for _, r := range reqs {
+		markers = append(markers, w.keys.deadMarker(r.m.ID))
+		if w.cfg.ExactlyOnce {
+			markers = append(markers, w.keys.doneMarker(r.m.ID))
+		}
+	}
+	moved := make([]bool, len(reqs))
+	for attempt := 0; ; attempt++ {
 		err := w.c.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			n, err := tx.Exists(ctx, watched...).Result()
+			found, err := tx.MGet(ctx, markers...).Result()
 			if err != nil {
 				return err
 			}
-			if n > 0 {
-				// Another worker moved it (or, in exactly-once mode,
-				// processed it): only make sure it is acknowledged.
-				return tx.XAck(ctx, w.cfg.Stream, w.cfg.Group, m.ID).Err()
-			}
-			var add *redis.StringCmd
+			adds := make([]*redis.StringCmd, len(reqs))
+			var fresh []string
 			crashPoint("before-dead-letter")
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-				add = p.XAdd(ctx, &redis.XAddArgs{Stream: w.cfg.DeadLetterStream, Values: fields})
-				p.XAck(ctx, w.cfg.Stream, w.cfg.Group, m.ID)
-				p.HDel(ctx, w.keys.failures(), m.ID)
-				p.Set(ctx, marker, "1", deadMarkerTTL)
+				for i := range reqs {
+					if slices.ContainsFunc(found[i*per:(i+1)*per], func(v any) bool { return v != nil }) {
+						// Another worker moved it (or, in exactly-once mode,
+						// processed it): only make sure it is acknowledged.
+						continue
+					}
+					fresh = append(fresh, ids[i])
+					adds[i] = p.XAdd(ctx, &redis.XAddArgs{Stream: w.cfg.DeadLetterStream, Values: fields[i]})
+					p.Set(ctx, markers[i*per], "1", deadMarkerTTL)
+				}
+				p.XAck(ctx, w.cfg.Stream, w.cfg.Group, ids...)
+				if len(fresh) > 0 {
+					p.HDel(ctx, w.keys.failures(), fresh...)
+				}
 				return nil
 			})
-			if err == nil {
-				d.ID, moved = add.Val(), true
-				crashPoint("after-dead-letter")
+			if err != nil {
+				return err
 			}
-			return err
-		}, watched...)
-		if errors.Is(err, redis.TxFailedErr) {
-			continue // the marker changed: look again
+			for i, add := range adds {
+				if add != nil {
+					letters[i].ID, moved[i] = add.Val(), true
+				}
+			}
+			crashPoint("after-dead-letter")
+			return nil
+		}, markers...)
+		if err == nil {
+			break
 		}
-		if err != nil {
-			w.log.Error("pelican: moving a message to the dead-letter stream failed; it stays pending", "id", m.ID, "deliveries", m.Deliveries, "err", err)
-			return
+		if errors.Is(err, redis.TxFailedErr) && attempt < 3 {
+			continue // a marker changed: look again
 		}
-		break
-	}
-	if !moved {
+		for _, r := range reqs {
+			w.logFailure(r.m, r.class, r.cause, 0)
+		}
+		w.log.Error("pelican: moving messages to the dead-letter stream failed; they stay pending", "count", len(reqs), "err", err)
 		return
 	}
-	w.stats.deadLettered.Add(1)
-	w.log.Warn("pelican: message moved to the dead-letter stream", "id", m.ID, "deliveries", m.Deliveries, "dlq", w.cfg.DeadLetterStream, "dlq_id", d.ID, "class", d.Class, "err", d.Error)
-	if w.cfg.OnDeadLetter != nil {
-		w.cfg.OnDeadLetter(ctx, d)
+	for i := range letters {
+		if !moved[i] {
+			continue
+		}
+		d := &letters[i]
+		w.stats.deadLettered.Add(1)
+		w.log.LogAttrs(ctx, slog.LevelWarn, "pelican: message failed and moved to the dead-letter stream",
+			slog.String("id", d.OriginalID), slog.Int64("deliveries", d.Deliveries),
+			slog.Int("max_deliveries", w.cfg.MaxDeliveries), slog.String("class", d.Class), slog.String("err", d.Error),
+			slog.String("dlq", w.cfg.DeadLetterStream), slog.String("dlq_id", d.ID))
+		if w.cfg.OnDeadLetter != nil {
+			d.Values = userValues(reqs[i].m.Values)
+			w.cfg.OnDeadLetter(ctx, *d)
+		}
 	}
+}
+
+// deadLetterEntry returns the description of a dead letter (without its
+// Values, which only the OnDeadLetter hook needs) and the fields of its
+// entry in the dead-letter stream: the message's own fields, then the
+// metadata.
+// nowMs is now in Unix ms.
+func (w *Worker) deadLetterEntry(r deadRequest, now time.Time, nowMs any) (DeadLetter, []any) {
+	m := r.m
+	d := DeadLetter{
+		OriginalID: m.ID, Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer,
+		Deliveries: m.Deliveries, FirstFailure: now, LastFailure: now,
+		Error: errText(r.cause), Class: r.class,
+	}
+	if m.failure != nil {
+		d.FirstFailure = m.failure.First
+		if r.class == ClassMaxDeliveries {
+			d.LastFailure, d.Class = m.failure.Last, m.failure.Class
+		}
+	}
+	if v, ok := m.Values[FieldRedrives]; ok {
+		d.Redrives, _ = strconv.ParseInt(v, 10, 64)
+	}
+	keys := make([]string, 0, len(m.Values))
+	for k := range m.Values {
+		if !strings.HasPrefix(k, ReservedPrefix) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	fields := make([]any, 0, 2*len(keys)+22)
+	for _, k := range keys {
+		fields = append(fields, k, m.Values[k])
+	}
+	first, last := nowMs, nowMs
+	if !d.FirstFailure.Equal(now) {
+		first = d.FirstFailure.UnixMilli()
+	}
+	if !d.LastFailure.Equal(now) {
+		last = d.LastFailure.UnixMilli()
+	}
+	fields = append(fields,
+		FieldOriginalID, d.OriginalID,
+		FieldOriginalStream, w.boxed.stream,
+		FieldGroup, w.boxed.group,
+		FieldConsumer, w.boxed.consumer,
+		FieldDeliveries, d.Deliveries,
+		FieldFirstFailure, first,
+		FieldLastFailure, last,
+		FieldError, d.Error,
+		FieldErrorClass, d.Class,
+		FieldRedrives, d.Redrives,
+		FieldDeadAt, nowMs,
+	)
+	return d, fields
+}
+
+// userValues returns values without the fields under ReservedPrefix.
+func userValues(values map[string]string) map[string]string {
+	out := make(map[string]string, len(values))
+	for k, v := range values {
+		if !strings.HasPrefix(k, ReservedPrefix) {
+			out[k] = v
+		}
+	}
+	return out
 }

@@ -23,16 +23,57 @@ func (w *Worker) handleOwned(work context.Context, msgs []*Message, acks []strin
 	}
 	defer w.release(msgs)
 	w.loadFailures(work, msgs)
+	after := context.WithoutCancel(work)
+	out := outcomes{acks: acks}
 	for i, m := range msgs {
 		if work.Err() != nil {
-			w.giveBack(context.WithoutCancel(work), msgs[i:])
+			w.giveBack(after, msgs[i:])
 			break
 		}
-		if w.handle(work, m) {
-			acks = append(acks, m.ID)
+		w.handle(work, after, m, &out)
+	}
+	w.flush(after, &out)
+	return out.acks
+}
+
+// outcomes collects what handling a batch leaves to do, so that it is done
+// in bulk once the batch is handled (see flush): a round trip per batch
+// rather than one per message.
+type outcomes struct {
+	// acks are the IDs to acknowledge; the caller does, with its next read.
+	acks []string
+	// forget lists the failure records to delete: retried messages that
+	// have now succeeded.
+	forget []string
+	// records are the failure records to write, as HSET arguments, and
+	// retryAt the earliest retry they schedule.
+	records []any
+	retryAt time.Time
+	// dead are the messages to move to the dead-letter stream.
+	dead []deadRequest
+}
+
+// flush writes the failure records, deletes those no longer needed and
+// moves the dead letters of a batch. The batch's messages stay owned until
+// it returns, so the retry scan cannot take a failed message before its
+// record is written.
+func (w *Worker) flush(ctx context.Context, out *outcomes) {
+	if len(out.records) > 0 {
+		crashPoint("before-record")
+		if err := w.c.rdb.HSet(ctx, w.keys.failures(), out.records...).Err(); err != nil {
+			w.log.Warn("pelican: recording failures failed; the messages will be retried by the backoff alone", "count", len(out.records)/2, "err", err)
+		}
+		crashPoint("after-record")
+		w.scheduleRetry(out.retryAt)
+	}
+	if len(out.forget) > 0 {
+		if err := w.c.rdb.HDel(ctx, w.keys.failures(), out.forget...).Err(); err != nil {
+			w.log.Warn("pelican: deleting failure records failed", "count", len(out.forget), "err", err)
 		}
 	}
-	return acks
+	if len(out.dead) > 0 {
+		w.deadLetter(ctx, out.dead)
+	}
 }
 
 // own marks msgs as being handled by this worker, and returns those it
@@ -98,20 +139,19 @@ func (w *Worker) loadFailures(ctx context.Context, msgs []*Message) {
 	}
 }
 
-// handle processes one message and reports whether it should be
-// acknowledged with the batch; the other outcomes take care of the
-// message themselves. The handler runs under work; what follows it (the
-// acknowledgement, a failure record, a dead-letter move, giving the
-// message back) must happen even when work has just ended, so it runs
-// under a context shutdown does not cancel.
-func (w *Worker) handle(work context.Context, m *Message) bool {
-	ctx := context.WithoutCancel(work)
+// handle processes one message and adds what remains to do about it to
+// out. The handler runs under work; what follows it (the acknowledgement,
+// a failure record, a dead-letter move, giving the message back) must
+// happen even when work has just ended, so it runs under ctx, work without
+// its cancellation.
+func (w *Worker) handle(work, ctx context.Context, m *Message, out *outcomes) {
 	if m.Values == nil {
 		// The entry was deleted (or trimmed) while pending: nothing to
 		// process or to dead-letter.
 		w.stats.lostToTrim.Add(1)
 		w.log.Warn("pelican: pending message lost to trim", "id", m.ID, "deliveries", m.Deliveries)
-		return true
+		out.acks = append(out.acks, m.ID)
+		return
 	}
 	if m.Deliveries > int64(w.cfg.MaxDeliveries) {
 		// Checked before the handler runs, so that a message that crashes
@@ -120,22 +160,23 @@ func (w *Worker) handle(work context.Context, m *Message) bool {
 		if m.failure != nil {
 			cause = errors.New(m.failure.Err)
 		}
-		w.deadLetter(ctx, m, class, cause)
-		return false
+		out.dead = append(out.dead, deadRequest{m, class, cause})
+		return
 	}
 	if w.cfg.ExactlyOnce {
-		return w.handleExactlyOnce(work, m)
+		w.handleExactlyOnce(work, ctx, m, out)
+		return
 	}
 	err, hctxErr := w.call(work, m)
-	return w.settle(ctx, m, err, hctxErr)
+	w.settle(ctx, m, err, hctxErr, out)
 }
 
 // call runs the handler with its time limit, turning a panic into an
 // error. It also returns the error of the handler's context, which tells a
 // timeout apart.
 func (w *Worker) call(ctx context.Context, m *Message) (err, ctxErr error) {
-	hctx, cancel := context.WithTimeout(ctx, w.cfg.HandlerTimeout)
-	defer cancel()
+	hctx := newHandlerContext(ctx, w.cfg.HandlerTimeout)
+	defer hctx.cancel()
 	defer func() {
 		if v := recover(); v != nil {
 			err = panicError{v}
@@ -145,35 +186,32 @@ func (w *Worker) call(ctx context.Context, m *Message) (err, ctxErr error) {
 	return w.cfg.Handler.Handle(hctx, m), nil
 }
 
-// settle applies the outcome of a handler's result, and reports whether
-// the message should be acknowledged with the batch.
-func (w *Worker) settle(ctx context.Context, m *Message, err, hctxErr error) bool {
-	out, class, delay := classify(err, hctxErr)
-	switch out {
+// settle adds what a handler's result asks for to out.
+func (w *Worker) settle(ctx context.Context, m *Message, err, hctxErr error, out *outcomes) {
+	outcome, class, delay := classify(err, hctxErr)
+	switch outcome {
 	case outcomeAck:
 		crashPoint("handled")
 		w.stats.processed.Add(1)
 		if m.failure != nil {
-			w.c.rdb.HDel(ctx, w.keys.failures(), m.ID)
+			out.forget = append(out.forget, m.ID)
 		}
-		return true
+		out.acks = append(out.acks, m.ID)
 	case outcomeDead:
+		// Logged once, by the move.
 		w.stats.failed.Add(1)
-		w.logFailure(m, class, err, 0)
-		w.deadLetter(ctx, m, class, err)
+		out.dead = append(out.dead, deadRequest{m, class, err})
 	case outcomeGiveBack:
 		w.logFailure(m, class, err, 0)
 		w.giveBack(ctx, []*Message{m})
 	default:
 		w.stats.failed.Add(1)
 		if m.Deliveries >= int64(w.cfg.MaxDeliveries) {
-			w.logFailure(m, class, err, 0)
-			w.deadLetter(ctx, m, class, err)
-			return false
+			out.dead = append(out.dead, deadRequest{m, class, err})
+			return
 		}
-		w.recordFailure(ctx, m, class, err, delay)
+		w.recordFailure(m, class, err, delay, out)
 	}
-	return false
 }
 
 func (w *Worker) logFailure(m *Message, class string, err error, retryIn time.Duration) {
@@ -191,8 +229,7 @@ func (w *Worker) logFailure(m *Message, class string, err error, retryIn time.Du
 // acknowledged without running the handler; if another worker commits or
 // dead-letters the same message first, EXEC fails and this worker's
 // writes are dropped.
-func (w *Worker) handleExactlyOnce(work context.Context, m *Message) bool {
-	ctx := context.WithoutCancel(work)
+func (w *Worker) handleExactlyOnce(work, ctx context.Context, m *Message, out *outcomes) {
 	marker, dead := w.keys.doneMarker(m.ID), w.keys.deadMarker(m.ID)
 	var herr, hctxErr error
 	duplicate := false
@@ -233,22 +270,24 @@ func (w *Worker) handleExactlyOnce(work context.Context, m *Message) bool {
 	case txErr != nil:
 		w.log.Warn("pelican: exactly-once commit failed", "id", m.ID, "err", txErr)
 		w.giveBack(ctx, []*Message{m})
-		return false
+		return
 	}
 	if duplicate {
 		w.stats.duplicates.Add(1)
-		return true
+		out.acks = append(out.acks, m.ID)
+		return
 	}
 	if herr != nil {
-		return w.settle(ctx, m, herr, hctxErr)
+		w.settle(ctx, m, herr, hctxErr, out)
+		return
 	}
-	w.stats.processed.Add(1)
-	return false // acknowledged in the transaction
+	w.stats.processed.Add(1) // acknowledged in the transaction
 }
 
-// recordFailure keeps the message pending and writes when it is due
-// again, and why it failed, to the group's failures hash.
-func (w *Worker) recordFailure(ctx context.Context, m *Message, class string, cause error, delay time.Duration) {
+// recordFailure keeps the message pending and adds a failure record
+// saying when it is due again, and why it failed, to out (flush writes it
+// to the group's failures hash).
+func (w *Worker) recordFailure(m *Message, class string, cause error, delay time.Duration, out *outcomes) {
 	if delay <= 0 {
 		delay = w.cfg.Backoff.Delay(int(m.Deliveries))
 	}
@@ -260,12 +299,10 @@ func (w *Worker) recordFailure(ctx context.Context, m *Message, class string, ca
 	}
 	m.failure = &rec
 	w.logFailure(m, class, cause, delay)
-	crashPoint("before-record")
-	if err := w.c.rdb.HSet(ctx, w.keys.failures(), m.ID, rec.encode()).Err(); err != nil {
-		w.log.Warn("pelican: recording a failure failed; the message will be retried by the backoff alone", "id", m.ID, "err", err)
+	out.records = append(out.records, m.ID, rec.encode())
+	if out.retryAt.IsZero() || rec.RetryAt.Before(out.retryAt) {
+		out.retryAt = rec.RetryAt
 	}
-	crashPoint("after-record")
-	w.scheduleRetry(rec.RetryAt)
 }
 
 func errText(err error) string {

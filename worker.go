@@ -164,6 +164,10 @@ type Worker struct {
 	retryKick chan struct{}        // wakes the retry loop when nextRetry moves earlier
 
 	stats workerStats
+
+	// boxed holds configuration strings converted to interface values once,
+	// rather than once per dead letter.
+	boxed struct{ stream, group, consumer any }
 }
 
 type workerStats struct {
@@ -198,14 +202,16 @@ func (c *Client) NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if err := checkSlots(c.rdb, cfg.Stream, cfg.DeadLetterStream); err != nil {
 		return nil, err
 	}
-	return &Worker{
+	w := &Worker{
 		c:         c,
 		cfg:       cfg,
 		keys:      groupKeys{stream: cfg.Stream, group: cfg.Group, dlq: cfg.DeadLetterStream},
 		log:       c.log.With("stream", cfg.Stream, "group", cfg.Group, "consumer", cfg.Consumer),
 		inFlight:  make(map[string]time.Time),
 		retryKick: make(chan struct{}, 1),
-	}, nil
+	}
+	w.boxed.stream, w.boxed.group, w.boxed.consumer = cfg.Stream, cfg.Group, cfg.Consumer
+	return w, nil
 }
 
 // Stats returns the worker's counters.
@@ -348,21 +354,32 @@ func (w *Worker) readBatch(ctx context.Context, acks []string) ([]*Message, erro
 	if len(res) == 0 {
 		return nil, nil
 	}
-	msgs := make([]*Message, 0, len(res[0].Messages))
-	for _, xm := range res[0].Messages {
-		m := w.message(xm)
+	// One allocation for the batch's messages.
+	slab := make([]Message, len(res[0].Messages))
+	msgs := make([]*Message, len(slab))
+	for i, xm := range res[0].Messages {
+		m := &slab[i]
+		w.fill(m, xm)
 		if w.caps.ClaimRead {
 			// With CLAIM, claimed entries report their earlier deliveries;
 			// new ones report 0.
 			m.Deliveries = xm.DeliveredCount + 1
 		}
-		msgs = append(msgs, m)
+		msgs[i] = m
 	}
 	return msgs, nil
 }
 
+// message returns the message of entry xm, delivered for the first time.
 func (w *Worker) message(xm redis.XMessage) *Message {
-	return &Message{
+	m := new(Message)
+	w.fill(m, xm)
+	return m
+}
+
+// fill sets m to the message of entry xm, delivered for the first time.
+func (w *Worker) fill(m *Message, xm redis.XMessage) {
+	*m = Message{
 		ID:            xm.ID,
 		Stream:        w.cfg.Stream,
 		Group:         w.cfg.Group,

@@ -110,7 +110,7 @@ func keysCommand(c *Client, args [][]byte) {
 	pat := args[1]
 	all := len(pat) == 1 && pat[0] == '*'
 	var keys []string
-	c.db.order.Ascend(func(k scanKey) bool {
+	c.db.scanOrder().Ascend(func(k scanKey) bool {
 		if (all || glob.Match(pat, []byte(k.key), false)) && !c.e.isExpiredLocked(c.db, k.key) {
 			keys = append(keys, k.key)
 		}
@@ -229,7 +229,7 @@ func scanCommand(c *Client, args [][]byte) {
 	next := uint64(0)
 	examined := int64(0)
 	var lastHash uint64
-	c.db.order.AscendGreaterOrEqual(scanKey{h: cursor}, func(k scanKey) bool {
+	c.db.scanOrder().AscendGreaterOrEqual(scanKey{h: cursor}, func(k scanKey) bool {
 		if examined >= count && k.h != lastHash {
 			next = k.h
 			return false

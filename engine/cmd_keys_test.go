@@ -266,7 +266,7 @@ func TestScanKeepsEqualHashesTogether(t *testing.T) {
 	te.do("MSET a 1 b 2 c 3 d 4")
 	// Give a, b and c the same scan hash, as colliding names would have.
 	db := te.c.db
-	db.order.Clear(false)
+	db.scanOrder().Clear(false)
 	for _, k := range []string{"a", "b", "c"} {
 		db.order.ReplaceOrInsert(scanKey{h: 5, key: k})
 	}

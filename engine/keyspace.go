@@ -69,7 +69,10 @@ type keyspace struct {
 	id      int
 	keys    map[string]*object
 	expires map[string]int64 // Unix ms at which the key expires
-	order   *btree.BTreeG[scanKey]
+	// order holds the keys in SCAN order. It is built by the first SCAN or
+	// KEYS and kept up to date from then on: workloads that never scan do
+	// not pay for it on every new key.
+	order *btree.BTreeG[scanKey]
 
 	// watchers lists the clients that WATCH each key.
 	watchers map[string][]*Client
@@ -82,7 +85,6 @@ func newKeyspace(id int) *keyspace {
 		id:       id,
 		keys:     make(map[string]*object),
 		expires:  make(map[string]int64),
-		order:    btree.NewG(32, scanKeyLess),
 		watchers: make(map[string][]*Client),
 		blocking: make(map[string][]*Client),
 	}
@@ -140,7 +142,9 @@ func (e *Engine) lookupLocked(db *keyspace, key []byte) *object {
 func (e *Engine) addLocked(db *keyspace, key []byte, o *object) {
 	k := string(key)
 	db.keys[k] = o
-	db.order.ReplaceOrInsert(scanKey{scanHash(k), k})
+	if db.order != nil {
+		db.order.ReplaceOrInsert(scanKey{scanHash(k), k})
+	}
 	e.signalKeyAsReadyLocked(db, k)
 }
 
@@ -177,7 +181,9 @@ func (e *Engine) deleteLocked(db *keyspace, key string) bool {
 	}
 	delete(db.keys, key)
 	delete(db.expires, key)
-	db.order.Delete(scanKey{scanHash(key), key})
+	if db.order != nil {
+		db.order.Delete(scanKey{scanHash(key), key})
+	}
 	if len(db.blocking[key]) > 0 {
 		e.signalDeletedKeyAsReadyLocked(db, key)
 	}
@@ -240,7 +246,19 @@ func (e *Engine) flushLocked(db *keyspace) {
 	}
 	db.keys = make(map[string]*object)
 	db.expires = make(map[string]int64)
-	db.order = btree.NewG(32, scanKeyLess)
+	db.order = nil
+}
+
+// scanOrder returns the keys in SCAN order, building the index on first
+// use.
+func (db *keyspace) scanOrder() *btree.BTreeG[scanKey] {
+	if db.order == nil {
+		db.order = btree.NewG(32, scanKeyLess)
+		for k := range db.keys {
+			db.order.ReplaceOrInsert(scanKey{scanHash(k), k})
+		}
+	}
+	return db.order
 }
 
 // setExpireLocked sets key's expiry to the Unix time at, in ms.

@@ -1,0 +1,103 @@
+package pelican
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// handlerContext is the context a handler runs under: its parent's values
+// and cancellation, HandlerTimeout's deadline, and cancellation once the
+// handler has returned, as context.WithTimeout would give. Unlike
+// context.WithTimeout it arms no timer and registers with no parent until
+// something asks for Done: most handlers of a busy stream finish without
+// doing so, and a timer per message would cost as much as the rest of the
+// worker's per-message work.
+type handlerContext struct {
+	context.Context // the parent
+	deadline        time.Time
+
+	mu   sync.Mutex
+	done chan struct{} // made by the first Done
+	err  error         // set once: the reason the context ended
+	stop []func() bool // stop the timer and the parent's AfterFunc
+}
+
+func newHandlerContext(parent context.Context, timeout time.Duration) *handlerContext {
+	deadline := time.Now().Add(timeout)
+	if d, ok := parent.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	return &handlerContext{Context: parent, deadline: deadline}
+}
+
+// Deadline returns the earlier of the handler's and the parent's deadline.
+func (c *handlerContext) Deadline() (time.Time, bool) { return c.deadline, true }
+
+// Done returns a channel closed when the context ends, arming what closes
+// it on the first call.
+func (c *handlerContext) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done != nil {
+		return c.done
+	}
+	c.done = make(chan struct{})
+	if c.err == nil {
+		c.err = c.check()
+	}
+	if c.err != nil {
+		close(c.done)
+		return c.done
+	}
+	timer := time.AfterFunc(time.Until(c.deadline), func() { c.end(context.DeadlineExceeded) })
+	parent := context.AfterFunc(c.Context, func() { c.end(c.Context.Err()) })
+	c.stop = []func() bool{timer.Stop, parent}
+	return c.done
+}
+
+// Err returns nil while the context lives, and why it ended afterwards.
+func (c *handlerContext) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err == nil {
+		if err := c.check(); err != nil {
+			c.endLocked(err)
+		}
+	}
+	return c.err
+}
+
+// check reports whether the parent ended or the deadline passed.
+func (c *handlerContext) check() error {
+	if err := c.Context.Err(); err != nil {
+		return err
+	}
+	if !time.Now().Before(c.deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// end ends the context with err, unless it has already ended.
+func (c *handlerContext) end(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err == nil {
+		c.endLocked(err)
+	}
+}
+
+func (c *handlerContext) endLocked(err error) {
+	c.err = err
+	if c.done != nil {
+		close(c.done)
+	}
+	for _, stop := range c.stop {
+		stop()
+	}
+	c.stop = nil
+}
+
+// cancel ends the context once the handler has returned.
+func (c *handlerContext) cancel() { c.end(context.Canceled) }
