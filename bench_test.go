@@ -29,9 +29,10 @@ const (
 
 // openBench returns an embedded client holding n messages in stream
 // "bench" with group "g" created at 0.
-func openBench(b *testing.B, n int) *pelican.Client {
+func openBench(b *testing.B, n int, opts pelican.Options) *pelican.Client {
 	b.Helper()
-	c, err := pelican.NewEmbedded(pelican.Options{Logger: quietLogger()})
+	opts.Logger = quietLogger()
+	c, err := pelican.NewEmbedded(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -90,8 +91,8 @@ func waitDrainedB(b *testing.B, rdb redis.UniversalClient, n int64, count func()
 
 // benchWorker consumes b.N preloaded messages with a worker running h and
 // waits until count reports them all and nothing is pending.
-func benchWorker(b *testing.B, h pelican.HandlerFunc, count func(pelican.WorkerStats) int64) {
-	c := openBench(b, b.N)
+func benchWorker(b *testing.B, opts pelican.Options, h pelican.HandlerFunc, count func(pelican.WorkerStats) int64) {
+	c := openBench(b, b.N, opts)
 	w, err := c.NewWorker(pelican.WorkerConfig{
 		Stream: "bench", Group: "g", Consumer: "bench", Handler: h,
 		Concurrency: benchLanes, BatchSize: benchBatch,
@@ -118,18 +119,25 @@ func benchWorker(b *testing.B, h pelican.HandlerFunc, count func(pelican.WorkerS
 }
 
 func BenchmarkWorkerAck(b *testing.B) {
-	benchWorker(b, func(ctx context.Context, m *pelican.Message) error { return nil },
+	benchWorker(b, pelican.Options{}, func(ctx context.Context, m *pelican.Message) error { return nil },
+		func(s pelican.WorkerStats) int64 { return s.Processed })
+}
+
+// BenchmarkWorkerAckFallbacks is BenchmarkWorkerAck on the Redis 7
+// commands: reads without CLAIM.
+func BenchmarkWorkerAckFallbacks(b *testing.B) {
+	benchWorker(b, pelican.Options{ForceFallbacks: true}, func(ctx context.Context, m *pelican.Message) error { return nil },
 		func(s pelican.WorkerStats) int64 { return s.Processed })
 }
 
 func BenchmarkWorkerDeadLetter(b *testing.B) {
 	fail := errors.New("always fails")
-	benchWorker(b, func(ctx context.Context, m *pelican.Message) error { return pelican.Permanent(fail) },
+	benchWorker(b, pelican.Options{}, func(ctx context.Context, m *pelican.Message) error { return pelican.Permanent(fail) },
 		func(s pelican.WorkerStats) int64 { return s.DeadLettered })
 }
 
 func BenchmarkReadAckLoop(b *testing.B) {
-	c := openBench(b, b.N)
+	c := openBench(b, b.N, pelican.Options{})
 	rdb := c.Redis()
 	ctx, cancel := context.WithCancel(context.Background())
 	var mu sync.Mutex

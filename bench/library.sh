@@ -142,7 +142,7 @@ run_backend() { # run_backend <run> <backend>
 			fi
 			measure "$run" "$backend" consume "c$c" watermill pr watermill-consume -addr "127.0.0.1:$port" -n "$peer_n" -c "$c" -server-pid "$pid"
 		done
-		measure "$run" "$backend" recover idle1s watermill pr watermill-recover -addr "127.0.0.1:$port" -n 1000 -c 10 -min-idle 1s -claim-interval 250ms
+		measure "$run" "$backend" recover idle1s watermill pr watermill-recover -addr "127.0.0.1:$port" -n 1000 -c 10 -min-idle 1s -claim-interval 250ms -settle 0
 		if [ "$peers_slow" = 1 ] && [ "$backend" = redis ]; then
 			measure "$run" "$backend" recover defaults watermill pr watermill-recover -addr "127.0.0.1:$port" -n 1000 -c 10
 			measure "$run" "$backend" recover defaults asynq pr asynq-recover -addr "127.0.0.1:$port" -n 1000 -c 10

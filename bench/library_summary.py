@@ -1,6 +1,9 @@
-"""Summarises a bench/library.sh result file: medians over the runs.
+"""Summarises bench/library.sh result files: medians over the runs.
 
-    python3 bench/library_summary.py bench/results/library-<time>.csv
+    python3 bench/library_summary.py bench/results/library-<time>.csv [more.csv ...]
+
+The runs of several files are pooled (run numbers are prefixed with the
+file's position).
 """
 
 import csv
@@ -25,8 +28,12 @@ def fmt(x, spec=",.0f"):
     return "-" if x is None else format(x, spec)
 
 
-def main(path):
-    rows = list(csv.DictReader(open(path)))
+def main(paths):
+    rows = []
+    for i, path in enumerate(paths):
+        for r in csv.DictReader(open(path)):
+            r["run"] = str((i + 1) * 1000 + int(r["run"]))
+            rows.append(r)
     backends = []
     for r in rows:
         if r["backend"] not in backends:
@@ -94,4 +101,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1:])

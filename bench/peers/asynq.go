@@ -130,6 +130,7 @@ func asynqRecover(args []string) error {
 	n := fs.Int("n", 1000, "tasks")
 	c := fs.Int("c", 10, "the rescuer's Concurrency")
 	timeout := fs.Duration("timeout", 5*time.Minute, "how long to wait for the recovery")
+	settle := fs.Duration("settle", 600*time.Millisecond, "how long the rescuer runs before the holder dies")
 	fs.Parse(args)
 	ctx := context.Background()
 	if err := asynqEnqueue(ctx, *addr, *n); err != nil {
@@ -178,7 +179,7 @@ func asynqRecover(args []string) error {
 		return err
 	}
 	defer srv.Shutdown()
-	time.Sleep(600 * time.Millisecond)
+	time.Sleep(*settle)
 	mu.Lock()
 	early := len(rec.seen)
 	mu.Unlock()

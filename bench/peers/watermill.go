@@ -140,6 +140,7 @@ func watermillRecover(args []string) error {
 	minIdle := fs.Duration("min-idle", 0, "the rescuer's MaxIdleTime (0: watermill's default)")
 	claimInterval := fs.Duration("claim-interval", 0, "the rescuer's ClaimInterval (0: watermill's default)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "how long to wait for the recovery")
+	settle := fs.Duration("settle", 600*time.Millisecond, "how long the rescuer runs before the holder dies")
 	fs.Parse(args)
 	ctx := context.Background()
 	if err := watermillPublish(ctx, *addr, *n); err != nil {
@@ -193,7 +194,7 @@ func watermillRecover(args []string) error {
 		return err
 	}
 	defer func() { go sub.Close() }()
-	time.Sleep(600 * time.Millisecond)
+	time.Sleep(*settle)
 	mu.Lock()
 	early := len(rec.seen)
 	mu.Unlock()
