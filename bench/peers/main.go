@@ -1,0 +1,114 @@
+// Command peers runs the publish → no-op handler → acknowledge workload and
+// the recovery measurement of bench/libbench with two other Go libraries
+// for processing on Redis: asynq (lists, sorted sets and Lua scripts) and
+// watermill-redisstream (streams and consumer groups). It is a module of
+// its own so that Pelican's module does not depend on them.
+//
+//	peers asynq-consume     -addr A -n 200000 -c 16 [-server-pid P]
+//	peers watermill-consume -addr A -n 200000 -c 16 [-server-pid P]
+//	peers asynq-recover     -addr A -n 1000
+//	peers watermill-recover -addr A -n 1000 [-min-idle 1s -claim-interval 250ms]
+//
+// consume prints messages per second, then the CPU time per message, in
+// microseconds, of this process and of the server process (0 without
+// -server-pid). recover prints the seconds from the holder's death to the
+// last of its messages processed, then the counts of duplicates, missing
+// messages and messages processed before the death, like libbench.
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: peers asynq-consume|watermill-consume|asynq-recover|watermill-recover [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "asynq-consume":
+		err = asynqConsume(os.Args[2:])
+	case "watermill-consume":
+		err = watermillConsume(os.Args[2:])
+	case "asynq-recover":
+		err = asynqRecover(os.Args[2:])
+	case "asynq-hold":
+		err = asynqHold(os.Args[2:])
+	case "watermill-recover":
+		err = watermillRecover(os.Args[2:])
+	case "watermill-hold":
+		err = watermillHold(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown subcommand %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "peers:", err)
+		os.Exit(1)
+	}
+}
+
+// cpuTime returns the CPU time (user and system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// procCPU returns the CPU time process pid has used, from
+// /proc/<pid>/stat (in units of USER_HZ, 100 on Linux), or 0.
+func procCPU(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(fields[11], 10, 64)
+	st, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100
+}
+
+// report prints a consume result.
+func report(n int, elapsed, cpu, srv time.Duration) {
+	perMsg := func(d time.Duration) float64 { return d.Seconds() * 1e6 / float64(n) }
+	fmt.Printf("%.0f %.3f %.3f\n", float64(n)/elapsed.Seconds(), perMsg(cpu), perMsg(srv))
+}
+
+// recovery collects what a rescuer processed, by message number.
+type recovery struct {
+	seen map[int]int
+	last time.Time
+}
+
+// result prints a recover result for n messages and a death at died.
+func (r *recovery) result(n int, died time.Time, early int) {
+	dups, missing := 0, 0
+	for i := 0; i < n; i++ {
+		c := r.seen[i]
+		if c == 0 {
+			missing++
+		}
+		if c > 1 {
+			dups += c - 1
+		}
+	}
+	secs := -1.0
+	if missing == 0 {
+		secs = r.last.Sub(died).Seconds()
+	}
+	fmt.Printf("%.3f %d %d %d\n", secs, dups, missing, early)
+}
