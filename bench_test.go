@@ -3,6 +3,7 @@ package pelican_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strconv"
 	"sync"
 	"syscall"
@@ -31,7 +32,7 @@ const (
 // "bench" with group "g" created at 0.
 func openBench(b *testing.B, n int, opts pelican.Options) *pelican.Client {
 	b.Helper()
-	opts.Logger = quietLogger()
+	opts.Logger = slog.New(slog.DiscardHandler)
 	c, err := pelican.NewEmbedded(opts)
 	if err != nil {
 		b.Fatal(err)
@@ -137,6 +138,38 @@ func BenchmarkWorkerDeadLetter(b *testing.B) {
 }
 
 func BenchmarkReadAckLoop(b *testing.B) {
+	benchLoop(b, false, func(ctx context.Context, p redis.Pipeliner, msgs []redis.XMessage, ids []string) {
+		p.XAck(ctx, "bench", "g", ids...)
+	})
+}
+
+// BenchmarkDeadLetterLoop is the floor for BenchmarkWorkerDeadLetter: a
+// loop that moves each read batch to the dead-letter stream, with the same
+// metadata, and acknowledges it in one MULTI/EXEC, with no protection
+// against two consumers moving a message twice.
+func BenchmarkDeadLetterLoop(b *testing.B) {
+	benchLoop(b, true, func(ctx context.Context, p redis.Pipeliner, msgs []redis.XMessage, ids []string) {
+		now := time.Now().UnixMilli()
+		for _, m := range msgs {
+			fields := make([]any, 0, 2*len(m.Values)+22)
+			for k, v := range m.Values {
+				fields = append(fields, k, v)
+			}
+			fields = append(fields,
+				pelican.FieldOriginalID, m.ID, pelican.FieldOriginalStream, "bench", pelican.FieldGroup, "g",
+				pelican.FieldConsumer, "bench", pelican.FieldDeliveries, 1, pelican.FieldFirstFailure, now,
+				pelican.FieldLastFailure, now, pelican.FieldError, "pelican: permanent failure: always fails",
+				pelican.FieldErrorClass, pelican.ClassPermanent, pelican.FieldRedrives, 0, pelican.FieldDeadAt, now)
+			p.XAdd(ctx, &redis.XAddArgs{Stream: "bench:dlq", Values: fields})
+		}
+		p.XAck(ctx, "bench", "g", ids...)
+	})
+}
+
+// benchLoop consumes b.N preloaded messages with benchLanes hand-written
+// go-redis loops, each settling every read batch with the commands settle
+// queues: in one MULTI/EXEC when tx is set, else in one pipeline.
+func benchLoop(b *testing.B, tx bool, settle func(ctx context.Context, p redis.Pipeliner, msgs []redis.XMessage, ids []string)) {
 	c := openBench(b, b.N, pelican.Options{})
 	rdb := c.Redis()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -158,11 +191,24 @@ func BenchmarkReadAckLoop(b *testing.B) {
 				if err != nil {
 					continue
 				}
+				msgs := res[0].Messages
 				ids = ids[:0]
-				for _, m := range res[0].Messages {
+				for _, m := range msgs {
 					ids = append(ids, m.ID)
 				}
-				if err := rdb.XAck(ctx, "bench", "g", ids...).Err(); err != nil {
+				var cmds []redis.Cmder
+				if len(msgs) > 0 {
+					queue := func(p redis.Pipeliner) error {
+						settle(ctx, p, msgs, ids)
+						return nil
+					}
+					if tx {
+						cmds, err = rdb.TxPipelined(ctx, queue)
+					} else {
+						cmds, err = rdb.Pipelined(ctx, queue)
+					}
+				}
+				if err != nil || len(cmds) == 0 {
 					continue
 				}
 				mu.Lock()

@@ -93,15 +93,11 @@ func (w *Worker) deadLetter(ctx context.Context, reqs []deadRequest) {
 	}
 	moved := make([]bool, len(reqs))
 	for attempt := 0; ; attempt++ {
-		err := w.c.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			found, err := tx.MGet(ctx, markers...).Result()
-			if err != nil {
-				return err
-			}
+		err := w.watch(ctx, markers, func(tx *redis.Tx, found []any) error {
 			adds := make([]*redis.StringCmd, len(reqs))
 			var fresh []string
 			crashPoint("before-dead-letter")
-			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				for i := range reqs {
 					if slices.ContainsFunc(found[i*per:(i+1)*per], func(v any) bool { return v != nil }) {
 						// Another worker moved it (or, in exactly-once mode,
@@ -128,7 +124,7 @@ func (w *Worker) deadLetter(ctx context.Context, reqs []deadRequest) {
 			}
 			crashPoint("after-dead-letter")
 			return nil
-		}, markers...)
+		})
 		if err == nil {
 			break
 		}
@@ -156,6 +152,45 @@ func (w *Worker) deadLetter(ctx context.Context, reqs []deadRequest) {
 			w.cfg.OnDeadLetter(ctx, *d)
 		}
 	}
+}
+
+// watch runs fn in a transaction that watches keys, with the keys' values
+// (MGET). On a single server WATCH and MGET travel together, in one round
+// trip; a cluster client needs the keys to pick the node, and sends WATCH
+// alone first.
+func (w *Worker) watch(ctx context.Context, keys []string, fn func(tx *redis.Tx, values []any) error) error {
+	if _, single := w.c.rdb.(*redis.Client); !single {
+		return w.c.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			values, err := tx.MGet(ctx, keys...).Result()
+			if err != nil {
+				return err
+			}
+			return fn(tx, values)
+		}, keys...)
+	}
+	return w.c.rdb.Watch(ctx, func(tx *redis.Tx) error {
+		args := make([]any, 0, len(keys)+1)
+		args = append(args, "watch")
+		for _, k := range keys {
+			args = append(args, k)
+		}
+		var mget *redis.SliceCmd
+		_, err := tx.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.Do(ctx, args...)
+			mget = p.MGet(ctx, keys...)
+			return nil
+		})
+		if err == nil {
+			err = fn(tx, mget.Val())
+		}
+		if err != nil {
+			// fn did not reach EXEC, which would have ended the WATCH; go-redis
+			// does not know of it, so end it here before the connection
+			// returns to the pool.
+			tx.Unwatch(ctx)
+		}
+		return err
+	})
 }
 
 // deadLetterEntry returns the description of a dead letter (without its

@@ -121,8 +121,8 @@ lb() {
 pr() { taskset -c "$client_cpu" "$tmp/peers" "$@"; }
 
 run_backend() { # run_backend <run> <backend>
-	local run=$1 backend=$2 impls=(worker loop) cfg c b
-	[ $((run % 2)) -eq 0 ] && impls=(loop worker)
+	local run=$1 backend=$2 impls=(worker loop) dlq_impls=(worker loop loop-guarded) cfg c b
+	[ $((run % 2)) -eq 0 ] && impls=(loop worker) dlq_impls=(loop-guarded loop worker)
 	case "$backend" in pelican | redis) start "$backend" ;; esac
 	for cfg in $configs; do
 		c=${cfg%x*} b=${cfg#*x}
@@ -131,7 +131,7 @@ run_backend() { # run_backend <run> <backend>
 		done
 	done
 	c=${dlq_config%x*} b=${dlq_config#*x}
-	for impl in "${impls[@]}"; do
+	for impl in "${dlq_impls[@]}"; do
 		measure "$run" "$backend" deadletter "$dlq_config" "$impl" lb "$backend" deadletter -impl "$impl" -n "$dlq_n" -c "$c" -b "$b"
 	done
 	measure "$run" "$backend" recover 10x100 pelican lb "$backend" recover -n 1000 -c 10 -b 100 -min-idle 1s

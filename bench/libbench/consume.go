@@ -36,7 +36,7 @@ func runConsume(args []string, dead bool) error {
 	fs := flag.NewFlagSet("consume", flag.ExitOnError)
 	var f commonFlags
 	f.register(fs, 300000, 4, 64)
-	impl := fs.String("impl", "worker", "worker (pelican.Worker) or loop (hand-written go-redis loop)")
+	impl := fs.String("impl", "worker", "worker (pelican.Worker), loop (hand-written go-redis loop) or, for deadletter, loop-guarded (a loop that also moves each message once)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured part to this file")
 	fs.BoolVar(&forceFallbacks, "fallbacks", false, "make the worker use only Redis 7 commands (Options.ForceFallbacks)")
 	fs.Parse(args)
@@ -71,7 +71,12 @@ func runConsume(args []string, dead bool) error {
 	case "worker":
 		elapsed, err = consumeWorker(ctx, t, setup, f, dead)
 	case "loop":
-		elapsed, err = consumeLoop(ctx, t, setup, f, dead)
+		elapsed, err = consumeLoop(ctx, t, setup, f, dead, false)
+	case "loop-guarded":
+		if !dead {
+			return errors.New("-impl loop-guarded is for deadletter only")
+		}
+		elapsed, err = consumeLoop(ctx, t, setup, f, dead, true)
 	default:
 		return fmt.Errorf("unknown -impl %q", *impl)
 	}
@@ -136,8 +141,11 @@ func consumeWorker(ctx context.Context, t *target, setup *redis.Client, f common
 // consumeLoop runs f.c goroutines that each read a batch (XREADGROUP
 // COUNT f.b BLOCK 1000) and acknowledge it with one XACK, or move it to
 // the dead-letter stream in one MULTI/EXEC (an XADD per message, with the
-// metadata fields Pelican writes, and one XACK).
-func consumeLoop(ctx context.Context, t *target, setup *redis.Client, f commonFlags, dead bool) (time.Duration, error) {
+// metadata fields Pelican writes, and one XACK). With guarded set, the
+// move is the one Pelican makes to move a message once when two consumers
+// race on it: WATCH and MGET of a marker per message, then the MULTI/EXEC
+// sets the markers too.
+func consumeLoop(ctx context.Context, t *target, setup *redis.Client, f commonFlags, dead, guarded bool) (time.Duration, error) {
 	rdb := t.client()
 	defer rdb.Close()
 	runCtx, stop := context.WithCancel(ctx)
@@ -150,7 +158,7 @@ func consumeLoop(ctx context.Context, t *target, setup *redis.Client, f commonFl
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := loopLane(runCtx, rdb, f.b, dead, &done); err != nil && runCtx.Err() == nil {
+			if err := loopLane(runCtx, rdb, f.b, dead, guarded, &done); err != nil && runCtx.Err() == nil {
 				errs <- err
 				stop()
 			}
@@ -169,8 +177,9 @@ func consumeLoop(ctx context.Context, t *target, setup *redis.Client, f commonFl
 	return end.Sub(start), nil
 }
 
-func loopLane(ctx context.Context, rdb *redis.Client, batch int, dead bool, done *atomic.Int64) error {
+func loopLane(ctx context.Context, rdb *redis.Client, batch int, dead, guarded bool, done *atomic.Int64) error {
 	ids := make([]string, 0, batch)
+	markers := make([]string, 0, batch)
 	for ctx.Err() == nil {
 		res, err := rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
 			Group: benchGroup, Consumer: consumer, Streams: []string{benchStream, ">"},
@@ -194,9 +203,9 @@ func loopLane(ctx context.Context, rdb *redis.Client, batch int, dead bool, done
 			done.Add(int64(len(ids)))
 			continue
 		}
-		_, err = rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		move := func(p redis.Pipeliner) error {
 			now := time.Now().UnixMilli()
-			for _, m := range msgs {
+			for i, m := range msgs {
 				fields := make([]any, 0, 2*len(m.Values)+22)
 				for k, v := range m.Values {
 					fields = append(fields, k, v)
@@ -215,10 +224,34 @@ func loopLane(ctx context.Context, rdb *redis.Client, batch int, dead bool, done
 					pelican.FieldDeadAt, now,
 				)
 				p.XAdd(ctx, &redis.XAddArgs{Stream: benchDLQ, Values: fields})
+				if guarded {
+					p.Set(ctx, markers[i], "1", 24*time.Hour)
+				}
 			}
 			p.XAck(ctx, benchStream, benchGroup, ids...)
 			return nil
-		})
+		}
+		if !guarded {
+			_, err = rdb.TxPipelined(ctx, move)
+		} else {
+			markers = markers[:0]
+			for _, id := range ids {
+				markers = append(markers, benchStream+":pelican:dead:"+benchGroup+":"+id)
+			}
+			err = rdb.Watch(ctx, func(tx *redis.Tx) error {
+				found, err := tx.MGet(ctx, markers...).Result()
+				if err != nil {
+					return err
+				}
+				for _, v := range found {
+					if v != nil {
+						return errors.New("a marker exists: nothing races in this benchmark")
+					}
+				}
+				_, err = tx.TxPipelined(ctx, move)
+				return err
+			}, markers...)
+		}
 		if err != nil {
 			return fmt.Errorf("MULTI/EXEC: %w", err)
 		}
