@@ -102,6 +102,20 @@ func NewEmbedded(opts Options) (*Client, error) {
 // Redis returns the go-redis client the client works through.
 func (c *Client) Redis() redis.UniversalClient { return c.rdb }
 
+// Logger returns the logger the client and its workers log to.
+func (c *Client) Logger() *slog.Logger { return c.log }
+
+// Clock returns the clock the client tells the time with.
+func (c *Client) Clock() Clock { return c.clock }
+
+// Options returns the options the client was made with, defaults filled
+// in.
+func (c *Client) Options() Options {
+	o := c.opts
+	o.Logger, o.Clock = c.log, c.clock
+	return o
+}
+
 // Close closes the go-redis client, and the engine of an embedded client.
 func (c *Client) Close() error {
 	err := c.rdb.Close()

@@ -29,6 +29,20 @@ const (
 	FieldDeadAt         = ReservedPrefix + "dead-at"         // Unix ms of the move
 )
 
+// Fields of a message redriven from a dead-letter stream to its stream.
+const (
+	// FieldRedriveGroup names the group the message is redriven for:
+	// workers of other groups acknowledge it without running their
+	// handlers, since they processed it the first time.
+	FieldRedriveGroup = ReservedPrefix + "redrive-group"
+	// FieldRedrives (above) carries the redrive count: a redriven message
+	// that fails again takes it back to the dead-letter stream.
+)
+
+// DeadLetterStreamOf returns the default dead-letter stream of stream:
+// stream + ":dlq", which shares its Redis Cluster hash tag.
+func DeadLetterStreamOf(stream string) string { return stream + ":dlq" }
+
 // deadMarkerTTL is how long the marker that makes a dead-letter move
 // happen once lives: far longer than two workers can race on a message.
 const deadMarkerTTL = 24 * time.Hour

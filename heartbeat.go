@@ -3,6 +3,7 @@ package pelican
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -41,6 +42,7 @@ func (w *Worker) heartbeat(ctx context.Context) {
 			})
 		}
 		p.HSet(ctx, w.keys.workers(), w.cfg.Consumer, w.c.clock.Now().UnixMilli())
+		p.HSet(ctx, w.keys.counters(), w.cfg.Consumer, encodeStats(w.Stats()))
 		return nil
 	})
 	if err != nil && ctx.Err() == nil {
@@ -108,6 +110,10 @@ type WorkerInfo struct {
 	// LastHeartbeat is when it last reported alive (zero if never: a
 	// consumer that is not a Pelican worker).
 	LastHeartbeat time.Time
+	// Stats are the worker's counters as of its last heartbeat (zero for
+	// a consumer that is not a Pelican worker). They count from the
+	// worker's start.
+	Stats WorkerStats
 }
 
 // Workers lists the consumers of a group with their liveness.
@@ -116,7 +122,12 @@ func (c *Client) Workers(ctx context.Context, stream, group string) ([]WorkerInf
 	if err != nil {
 		return nil, err
 	}
-	beats, err := c.rdb.HGetAll(ctx, groupKeys{stream: stream, group: group}.workers()).Result()
+	keys := groupKeys{stream: stream, group: group}
+	beats, err := c.rdb.HGetAll(ctx, keys.workers()).Result()
+	if err != nil {
+		return nil, err
+	}
+	counters, err := c.rdb.HGetAll(ctx, keys.counters()).Result()
 	if err != nil {
 		return nil, err
 	}
@@ -126,6 +137,7 @@ func (c *Client) Workers(ctx context.Context, stream, group string) ([]WorkerInf
 		if ms, err := strconv.ParseInt(beats[cs.Name], 10, 64); err == nil {
 			out[i].LastHeartbeat = time.UnixMilli(ms)
 		}
+		out[i].Stats, _ = decodeStats(counters[cs.Name])
 	}
 	return out, nil
 }
@@ -187,6 +199,7 @@ func (w *Worker) removeDeadConsumers(ctx context.Context) error {
 			return err
 		}
 		w.c.rdb.HDel(ctx, w.keys.workers(), info.Name)
+		w.c.rdb.HDel(ctx, w.keys.counters(), info.Name)
 		if dropped > 0 {
 			w.log.Error("pelican: a dead consumer received messages while being deleted; they are no longer pending", "dead_consumer", info.Name, "count", dropped)
 		} else {
@@ -225,4 +238,36 @@ func (w *Worker) adoptPending(ctx context.Context, dead string) error {
 			return nil // some were gone; the rest is handled next time
 		}
 	}
+}
+
+// encodeStats writes a worker's counters for the counters hash:
+// "1|<processed>|<failed>|<dead-lettered>|<given back>|<lost to trim>|
+// <duplicates>|<not ours>|<redeliveries>", a version then the counters.
+func encodeStats(s WorkerStats) string {
+	b := make([]byte, 0, 64)
+	b = append(b, '1')
+	for _, n := range []int64{s.Processed, s.Failed, s.DeadLettered, s.GivenBack, s.LostToTrim, s.Duplicates, s.NotOurs, s.Redeliveries} {
+		b = append(b, '|')
+		b = strconv.AppendInt(b, n, 10)
+	}
+	return string(b)
+}
+
+// decodeStats parses encodeStats's format; it reports false for anything
+// else (counters a future version added at the end are ignored).
+func decodeStats(v string) (WorkerStats, bool) {
+	parts := strings.Split(v, "|")
+	if len(parts) < 9 || parts[0] != "1" {
+		return WorkerStats{}, false
+	}
+	var n [8]int64
+	for i := range n {
+		x, err := strconv.ParseInt(parts[i+1], 10, 64)
+		if err != nil {
+			return WorkerStats{}, false
+		}
+		n[i] = x
+	}
+	return WorkerStats{Processed: n[0], Failed: n[1], DeadLettered: n[2], GivenBack: n[3],
+		LostToTrim: n[4], Duplicates: n[5], NotOurs: n[6], Redeliveries: n[7]}, true
 }

@@ -26,6 +26,10 @@ func (k groupKeys) failures() string { return k.stream + ":pelican:failures:" + 
 // Unix ms of its last heartbeat.
 func (k groupKeys) workers() string { return k.stream + ":pelican:workers:" + k.group }
 
+// counters is the hash of worker counters: field <consumer>, value its
+// WorkerStats as of its last heartbeat (see encodeStats).
+func (k groupKeys) counters() string { return k.stream + ":pelican:stats:" + k.group }
+
 // deadMarker is set, with a TTL, when message id is moved to the
 // dead-letter stream, so that two workers racing on it move it once.
 func (k groupKeys) deadMarker(id string) string {

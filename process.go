@@ -153,6 +153,16 @@ func (w *Worker) handle(work, ctx context.Context, m *Message, out *outcomes) {
 		out.acks = append(out.acks, m.ID)
 		return
 	}
+	if m.Deliveries > 1 {
+		w.stats.redeliveries.Add(1)
+	}
+	if g, ok := m.Values[FieldRedriveGroup]; ok && g != w.cfg.Group {
+		// Sent back from a dead-letter stream for another group, which
+		// gave up on it; this group processed it the first time.
+		w.stats.notOurs.Add(1)
+		out.acks = append(out.acks, m.ID)
+		return
+	}
 	if m.Deliveries > int64(w.cfg.MaxDeliveries) {
 		// Checked before the handler runs, so that a message that crashes
 		// its worker cannot crash-loop it: every restart counts.

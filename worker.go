@@ -136,7 +136,7 @@ func (cfg *WorkerConfig) setDefaults() error {
 	}
 	def(&cfg.RetryInterval, min(time.Second, max(cfg.Backoff.Delay(1)/2, 10*time.Millisecond)))
 	if cfg.DeadLetterStream == "" {
-		cfg.DeadLetterStream = cfg.Stream + ":dlq"
+		cfg.DeadLetterStream = DeadLetterStreamOf(cfg.Stream)
 	}
 	def(&cfg.MarkerTTL, 24*time.Hour)
 	def(&cfg.ShutdownGrace, 10*time.Second)
@@ -171,7 +171,7 @@ type Worker struct {
 }
 
 type workerStats struct {
-	processed, failed, deadLettered, givenBack, lostToTrim, duplicates atomic.Int64
+	processed, failed, deadLettered, givenBack, lostToTrim, duplicates, notOurs, redeliveries atomic.Int64
 }
 
 // WorkerStats are a worker's counters since it was created.
@@ -192,6 +192,14 @@ type WorkerStats struct {
 	// Duplicates counts redeliveries an exactly-once worker recognised as
 	// already processed.
 	Duplicates int64
+	// NotOurs counts redriven messages meant for another group (their
+	// FieldRedriveGroup names it), acknowledged without running the
+	// handler.
+	NotOurs int64
+	// Redeliveries counts the messages this worker handled (or
+	// dead-lettered without running the handler) that had been delivered
+	// before: retries and claimed messages.
+	Redeliveries int64
 }
 
 // NewWorker returns a worker with cfg, after checking it.
@@ -222,6 +230,8 @@ func (w *Worker) Stats() WorkerStats {
 		DeadLettered: w.stats.deadLettered.Load(),
 		GivenBack:    w.stats.givenBack.Load(),
 		LostToTrim:   w.stats.lostToTrim.Load(),
+		NotOurs:      w.stats.notOurs.Load(),
+		Redeliveries: w.stats.redeliveries.Load(),
 		Duplicates:   w.stats.duplicates.Load(),
 	}
 }

@@ -394,3 +394,72 @@ func TestExactlyOnceSideEffects(t *testing.T) {
 		}
 	})
 }
+
+// A message redriven for group "billing" (FieldRedriveGroup) is processed
+// by billing's workers only; the workers of other groups reading the same
+// stream acknowledge it without running their handlers.
+func TestRedrivenMessageIsForItsGroupOnly(t *testing.T) {
+	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+		ctx := context.Background()
+		var billing, shipping atomic.Int64
+		cfg := fastConfig("orders", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
+			billing.Add(1)
+			if m.Values[pelican.FieldRedrives] != "1" {
+				t.Errorf("billing got redrives %q, want 1", m.Values[pelican.FieldRedrives])
+			}
+			return nil
+		}))
+		cfg.Group = "billing"
+		wb, stopB := runWorker(t, c, cfg)
+		cfg2 := fastConfig("orders", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
+			shipping.Add(1)
+			return nil
+		}))
+		cfg2.Group = "shipping"
+		ws, stopS := runWorker(t, c, cfg2)
+		// Written as the redrive writes it: Publish refuses reserved fields.
+		if err := c.Redis().XAdd(ctx, &redis.XAddArgs{Stream: "orders", Values: []any{
+			"order", "42", pelican.FieldRedriveGroup, "billing", pelican.FieldRedrives, "1",
+		}}).Err(); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "billing processes it and shipping skips it", func() bool {
+			return wb.Stats().Processed == 1 && ws.Stats().NotOurs == 1
+		})
+		stopB()
+		stopS()
+		if billing.Load() != 1 || shipping.Load() != 0 {
+			t.Errorf("handlers ran: billing %d, shipping %d; want 1, 0", billing.Load(), shipping.Load())
+		}
+		for _, g := range []string{"billing", "shipping"} {
+			if got := pendingCount(t, c.Redis(), "orders", g); got != 0 {
+				t.Errorf("group %s: %d pending", g, got)
+			}
+		}
+	})
+}
+
+// Workers reports each worker's counters as of its last heartbeat.
+func TestWorkersReportCounters(t *testing.T) {
+	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+		w, stop := runWorker(t, c, fastConfig("orders", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
+			if m.Deliveries == 1 && m.Values["n"] == "0" {
+				return errors.New("first attempt fails")
+			}
+			return nil
+		})))
+		defer stop()
+		publishN(t, c, "orders", 5)
+		eventually(t, "the counters reach the workers hash", func() bool {
+			infos, err := c.Workers(context.Background(), "orders", "g")
+			if err != nil || len(infos) != 1 {
+				return false
+			}
+			s := infos[0].Stats
+			return s.Processed == 5 && s.Failed == 1 && s.Redeliveries == 1
+		})
+		if s := w.Stats(); s.Processed != 5 || s.Failed != 1 || s.Redeliveries != 1 {
+			t.Errorf("worker stats %+v", s)
+		}
+	})
+}
