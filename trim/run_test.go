@@ -377,4 +377,3 @@ func TestRunCapped(t *testing.T) {
 		}
 	})
 }
-
