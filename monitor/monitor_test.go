@@ -260,3 +260,22 @@ func TestStatsErrors(t *testing.T) {
 		}
 	})
 }
+
+func TestMostDelivered(t *testing.T) {
+	var pend []redis.XPendingExt
+	for i, n := range []int64{1, 3, 9, 2, 9, 1, 4, 7, 5, 3} {
+		pend = append(pend, redis.XPendingExt{ID: fmt.Sprintf("%d-0", i+1), Consumer: "c", RetryCount: n})
+	}
+	got := mostDelivered(pend)
+	want := []PendingMessage{
+		{ID: "3-0", Consumer: "c", Deliveries: 9}, {ID: "5-0", Consumer: "c", Deliveries: 9},
+		{ID: "8-0", Consumer: "c", Deliveries: 7}, {ID: "9-0", Consumer: "c", Deliveries: 5},
+		{ID: "7-0", Consumer: "c", Deliveries: 4},
+	}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("mostDelivered (-got +want):\n%s", diff)
+	}
+	if got := mostDelivered(pend[:1]); got != nil {
+		t.Errorf("mostDelivered of one first delivery = %v, want none", got)
+	}
+}
