@@ -198,4 +198,3 @@ func connect(ctx context.Context, addr string) (*pelican.Client, error) {
 	}
 	return c, nil
 }
-
