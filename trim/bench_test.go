@@ -19,6 +19,9 @@ import (
 //     with MaxLen 900k removes nothing but scans 100k entries (the
 //     default ScanLimit) to report them unprocessed.
 //
+// On servers with ACKED the benchmarks also time the XTRIM alone, with
+// and without ACKED.
+//
 //	go test -run '^$' -bench 'Run' -benchtime 10x -count 3 ./trim/
 
 const benchEntries = 1_000_000
@@ -86,14 +89,39 @@ func BenchmarkRun(b *testing.B) {
 			}
 			addDelivered(b, rdb, benchEntries)
 			p := Policy{Stream: "bench", MaxLen: benchEntries, Safe: true}
-			for b.Loop() {
-				b.StopTimer()
-				addDelivered(b, rdb, 10_000)
-				b.StartTimer()
-				r, err := Run(ctx, c, p)
-				if err != nil || r.Removed != 10_000 {
-					b.Fatalf("%+v, %v", r, err)
+			b.Run("Run", func(b *testing.B) {
+				for b.Loop() {
+					b.StopTimer()
+					addDelivered(b, rdb, 10_000)
+					b.StartTimer()
+					r, err := Run(ctx, c, p)
+					if err != nil || r.Removed != 10_000 {
+						b.Fatalf("%+v, %v", r, err)
+					}
 				}
+			})
+			if caps, _ := c.Capabilities(ctx); caps.RefPolicies {
+				// The server's part alone.
+				b.Run("XTRIM_MAXLEN_1000000_ACKED", func(b *testing.B) {
+					for b.Loop() {
+						b.StopTimer()
+						addDelivered(b, rdb, 10_000)
+						b.StartTimer()
+						if n, err := rdb.Do(ctx, "XTRIM", "bench", "MAXLEN", benchEntries, "ACKED").Int64(); err != nil || n != 10_000 {
+							b.Fatal(n, err)
+						}
+					}
+				})
+				b.Run("XTRIM_MAXLEN_1000000", func(b *testing.B) {
+					for b.Loop() {
+						b.StopTimer()
+						addDelivered(b, rdb, 10_000)
+						b.StartTimer()
+						if n, err := rdb.Do(ctx, "XTRIM", "bench", "MAXLEN", benchEntries).Int64(); err != nil || n != 10_000 {
+							b.Fatal(n, err)
+						}
+					}
+				})
 			}
 		})
 		b.Run(be.name+"/behind", func(b *testing.B) {
