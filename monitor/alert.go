@@ -74,8 +74,8 @@ func (a Alert) key() string { return a.Name + "\x00" + a.Stream + "\x00" + a.Gro
 // when it resolves: once each, however many polls it fires for. It logs
 // both, with the group's delivery counts.
 type Watcher struct {
-	// Monitor reads the figures. Give the Watcher its own, so that the
-	// dead-letter inflow rate covers the Watcher's interval.
+	// Monitor reads the figures (required). Give the Watcher its own, so
+	// that the dead-letter inflow rate covers the Watcher's interval.
 	Monitor *Monitor
 	// Streams are the streams watched.
 	Streams []string
@@ -100,6 +100,9 @@ type Watcher struct {
 // reading a stream are logged and leave that stream's alerts as they
 // were.
 func (w *Watcher) Run(ctx context.Context) error {
+	if w.Monitor == nil {
+		return errors.New("monitor: Watcher without a Monitor")
+	}
 	interval := w.Interval
 	if interval <= 0 {
 		interval = 15 * time.Second
@@ -131,6 +134,9 @@ func (w *Watcher) logger() *slog.Logger {
 // that cannot be read is reported in the error (joined), and the others
 // are checked all the same.
 func (w *Watcher) Check(ctx context.Context) ([]Alert, error) {
+	if w.Monitor == nil {
+		return nil, errors.New("monitor: Watcher without a Monitor")
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.firing == nil {

@@ -194,7 +194,7 @@ func (m *Monitor) read(ctx context.Context, key, only string) (StreamStats, erro
 	if only != "" && len(st.Groups) == 0 {
 		return st, fmt.Errorf("%w: %s has no group %q", ErrNoGroup, key, only)
 	}
-	if err := m.readGroups(ctx, &st, now); err != nil {
+	if err := m.readGroups(ctx, &st, now, only != ""); err != nil {
 		return st, err
 	}
 	m.rates(&st, now, only == "")
@@ -250,8 +250,9 @@ type groupReplies struct {
 
 // readGroups reads, for every group of st, its consumers, its oldest
 // pending messages and its ghosts in one pipeline, and the workers'
-// heartbeats (Client.Workers) alongside.
-func (m *Monitor) readGroups(ctx context.Context, st *StreamStats, now time.Time) error {
+// heartbeats (Client.Workers) alongside. A group destroyed meanwhile is
+// left out, unless it is the only one asked for.
+func (m *Monitor) readGroups(ctx context.Context, st *StreamStats, now time.Time, only bool) error {
 	if len(st.Groups) == 0 {
 		return nil
 	}
@@ -278,11 +279,19 @@ func (m *Monitor) readGroups(ctx context.Context, st *StreamStats, now time.Time
 		return nil
 	})
 	wg.Wait()
+	kept := st.Groups[:0]
 	for i := range st.Groups {
-		if err := m.fillGroup(&st.Groups[i], replies[i], st, now); err != nil {
+		g := st.Groups[i]
+		err := m.fillGroup(&g, replies[i], st, now)
+		switch {
+		case errors.Is(err, ErrNoGroup) && !only:
+			continue // destroyed since XINFO GROUPS
+		case err != nil:
 			return err
 		}
+		kept = append(kept, g)
 	}
+	st.Groups = kept
 	return nil
 }
 
