@@ -45,7 +45,7 @@ func TestWorkers(t *testing.T) {
 			}
 		}()
 
-		m := New(c, Options{AliveWithin: 300 * time.Millisecond})
+		m := New(c, Options{AliveWithin: time.Second})
 		var st StreamStats
 		waitFor(t, func() bool {
 			st, err = m.Stats(ctx, "jobs")
