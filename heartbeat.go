@@ -50,6 +50,16 @@ func (w *Worker) heartbeat(ctx context.Context) {
 	}
 }
 
+// publishStats records the worker's final counters when it stops, so that
+// what it did after its last heartbeat is not lost to the monitors.
+func (w *Worker) publishStats(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := w.c.rdb.HSet(ctx, w.keys.counters(), w.cfg.Consumer, encodeStats(w.Stats())).Err(); err != nil {
+		w.log.Warn("pelican: recording the final counters failed", "err", err)
+	}
+}
+
 // ownInFlight returns the messages being handled that are still pending
 // to this worker. A message another worker claimed meanwhile (after a
 // stall longer than ClaimMinIdle) is left to it: claiming it back would
@@ -118,26 +128,28 @@ type WorkerInfo struct {
 
 // Workers lists the consumers of a group with their liveness.
 func (c *Client) Workers(ctx context.Context, stream, group string) ([]WorkerInfo, error) {
-	consumers, err := c.rdb.XInfoConsumers(ctx, stream, group).Result()
-	if err != nil {
-		return nil, err
-	}
 	keys := groupKeys{stream: stream, group: group}
-	beats, err := c.rdb.HGetAll(ctx, keys.workers()).Result()
+	var (
+		info            *redis.XInfoConsumersCmd
+		beats, counters *redis.MapStringStringCmd
+	)
+	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		info = p.XInfoConsumers(ctx, stream, group)
+		beats = p.HGetAll(ctx, keys.workers())
+		counters = p.HGetAll(ctx, keys.counters())
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	counters, err := c.rdb.HGetAll(ctx, keys.counters()).Result()
-	if err != nil {
-		return nil, err
-	}
+	consumers := info.Val()
 	out := make([]WorkerInfo, len(consumers))
 	for i, cs := range consumers {
 		out[i] = WorkerInfo{Name: cs.Name, Pending: cs.Pending, Idle: cs.Idle}
-		if ms, err := strconv.ParseInt(beats[cs.Name], 10, 64); err == nil {
+		if ms, err := strconv.ParseInt(beats.Val()[cs.Name], 10, 64); err == nil {
 			out[i].LastHeartbeat = time.UnixMilli(ms)
 		}
-		out[i].Stats, _ = decodeStats(counters[cs.Name])
+		out[i].Stats, _ = decodeStats(counters.Val()[cs.Name])
 	}
 	return out, nil
 }

@@ -294,6 +294,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	w.publishStats(context.WithoutCancel(ctx))
 	return nil
 }
 

@@ -463,3 +463,24 @@ func TestWorkersReportCounters(t *testing.T) {
 		}
 	})
 }
+
+// A stopping worker records its final counters: what it did after its
+// last heartbeat is not lost to the monitors.
+func TestWorkerRecordsFinalCountersOnStop(t *testing.T) {
+	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+		cfg := fastConfig("orders", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error { return nil }))
+		cfg.HeartbeatInterval = time.Hour // only the first beat, at start
+		cfg.ClaimMinIdle = 2 * time.Hour
+		w, stop := runWorker(t, c, cfg)
+		publishN(t, c, "orders", 3)
+		eventually(t, "the messages are processed", func() bool { return w.Stats().Processed == 3 })
+		stop()
+		infos, err := c.Workers(context.Background(), "orders", "g")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(infos) != 1 || infos[0].Stats.Processed != 3 {
+			t.Errorf("Workers() = %+v, want one worker with Processed 3", infos)
+		}
+	})
+}
