@@ -106,7 +106,7 @@ func (s *Stream) trimWithPolicy(args TrimArgs) int64 {
 		}
 		return n
 	}
-	doomed := s.headEntries(args, func(id ID) bool { return !s.Referenced(id) })
+	doomed := s.headEntries(args, func(id ID) bool { return !s.Referenced(id) }, s.deliveredHorizon())
 	for _, id := range doomed {
 		s.removeEntry(id)
 	}
@@ -125,14 +125,29 @@ func (s *Stream) trimWithPolicy(args TrimArgs) int64 {
 // their references afterwards.
 func (s *Stream) trimCandidates(args TrimArgs) []ID {
 	args.Approx, args.Limit = false, 0
-	return s.headEntries(args, nil)
+	return s.headEntries(args, nil, nil)
+}
+
+// deliveredHorizon returns the smallest last-delivered ID of the groups
+// (nil without groups): every later entry is still undelivered to some
+// group, so referenced.
+func (s *Stream) deliveredHorizon() *ID {
+	var h *ID
+	for _, g := range s.groups {
+		if h == nil || g.LastID.Less(*h) {
+			id := g.LastID
+			h = &id
+		}
+	}
+	return h
 }
 
 // headEntries walks entries from the head of the stream and lists those
 // eligible (all when eligible is nil) until the trim condition of args
-// would hold once they are gone, or an approximate trim's limit is
-// reached.
-func (s *Stream) headEntries(args TrimArgs, eligible func(ID) bool) []ID {
+// would hold once they are gone, an approximate trim's limit is reached,
+// or the walk passes horizon (when not nil), after which nothing is
+// eligible.
+func (s *Stream) headEntries(args TrimArgs, eligible func(ID) bool, horizon *ID) []ID {
 	var ids []ID
 	length := s.length
 	var it Iterator
@@ -146,6 +161,9 @@ func (s *Stream) headEntries(args TrimArgs, eligible func(ID) bool) []ID {
 			break
 		}
 		if args.Approx && args.Limit > 0 && int64(len(ids)) >= args.Limit {
+			break
+		}
+		if horizon != nil && horizon.Less(id) {
 			break
 		}
 		if eligible != nil && !eligible(id) {
