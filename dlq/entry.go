@@ -36,13 +36,29 @@ type Entry struct {
 	// Pelican. Such an entry is still listed, counted and deletable;
 	// operations that need a missing field say so in their errors.
 	Malformed []string
+	// Reprocessed, when not nil, records the failed attempts to reprocess
+	// the entry in place (see Queue.Reprocess). Get and List fill it in;
+	// entries passed to other callbacks leave it nil unless documented.
+	Reprocessed *Note
 }
 
 // parseEntry reads a dead-letter stream entry. Missing or malformed
 // metadata never fails: the fields keep their zero values and are listed
 // in Malformed. DeadAt falls back to the time in the entry's ID.
 func parseEntry(m redis.XMessage) Entry {
-	e := Entry{ID: m.ID, Values: make(map[string]string, len(m.Values))}
+	e := parseMeta(m, true)
+	e.Fingerprint = Fingerprint(e.Error)
+	return e
+}
+
+// parseMeta is parseEntry without the fingerprint, and without Values
+// unless values is set: the parts a pass over a whole stream (Stats,
+// Failures) needs of every entry.
+func parseMeta(m redis.XMessage, values bool) Entry {
+	e := Entry{ID: m.ID}
+	if values {
+		e.Values = make(map[string]string, len(m.Values))
+	}
 	meta := make(map[string]string, 12)
 	for k, v := range m.Values {
 		s, ok := v.(string)
@@ -51,7 +67,7 @@ func parseEntry(m redis.XMessage) Entry {
 		}
 		if strings.HasPrefix(k, pelican.ReservedPrefix) {
 			meta[k] = s
-		} else {
+		} else if values {
 			e.Values[k] = s
 		}
 	}
@@ -97,7 +113,6 @@ func parseEntry(m redis.XMessage) Entry {
 			e.DeadAt = t
 		}
 	}
-	e.Fingerprint = Fingerprint(e.Error)
 	return e
 }
 
