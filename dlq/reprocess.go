@@ -100,6 +100,10 @@ type ReprocessFailure struct {
 	Err error
 }
 
+// settleTimeout bounds the deletion or annotation of a reprocessed
+// entry, which goes ahead after Reprocess's context ends.
+const settleTimeout = 10 * time.Second
+
 // reprocessPage is how many entries Reprocess reads (and looks up the
 // notes of) at a time.
 const reprocessPage = 100
@@ -164,6 +168,9 @@ func (q *Queue) Reprocess(ctx context.Context, sel Selector, h func(ctx context.
 // reprocessOne runs h on e and settles e.
 func (q *Queue) reprocessOne(ctx context.Context, e Entry, h func(ctx context.Context, e Entry) error, res *ReprocessResult) error {
 	herr := callHandler(ctx, e, h)
+	// The handler's outcome is recorded even if ctx ended meanwhile.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
 	if herr == nil {
 		_, err := q.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.XDel(ctx, q.name, e.ID)

@@ -212,30 +212,28 @@ func (q *Queue) recordEvictions(ctx context.Context, r Retention, res Enforced, 
 }
 
 // dropNotesBefore deletes the notes of entries whose IDs sort before id
-// (every note if id is empty): the notes of evicted entries.
+// (every note if id is empty): the notes of evicted entries. The notes
+// hash holds only entries that failed reprocessing, few enough to read
+// whole.
 func (q *Queue) dropNotesBefore(ctx context.Context, id string) error {
-	var cursor uint64
-	for {
-		fields, next, err := q.rdb.HScan(ctx, q.notesKey(), cursor, "", 1000).Result()
-		if err != nil {
-			return q.wrap("HSCAN "+q.notesKey(), err)
-		}
-		var stale []string
-		for i := 0; i+1 < len(fields); i += 2 {
-			if id == "" || lessID(fields[i], id) {
-				stale = append(stale, fields[i])
-			}
-		}
-		if len(stale) > 0 {
-			if err := q.rdb.HDel(ctx, q.notesKey(), stale...).Err(); err != nil {
-				return q.wrap("HDEL "+q.notesKey(), err)
-			}
-		}
-		if next == 0 {
-			return nil
-		}
-		cursor = next
+	ids, err := q.rdb.HKeys(ctx, q.notesKey()).Result()
+	if err != nil {
+		return q.wrap("HKEYS "+q.notesKey(), err)
 	}
+	var stale []string
+	for _, n := range ids {
+		if id == "" || lessID(n, id) {
+			stale = append(stale, n)
+		}
+	}
+	for len(stale) > 0 {
+		batch := stale[:min(len(stale), deleteBatch)]
+		stale = stale[len(batch):]
+		if err := q.rdb.HDel(ctx, q.notesKey(), batch...).Err(); err != nil {
+			return q.wrap("HDEL "+q.notesKey(), err)
+		}
+	}
+	return nil
 }
 
 // alerts returns the thresholds res shows reached.
