@@ -411,3 +411,73 @@ func TestFailures(t *testing.T) {
 		}
 	})
 }
+
+// TestWorkerDeadLetters reads dead letters a real worker wrote: the
+// metadata parses, and failures differing only in numbers group as one.
+func TestWorkerDeadLetters(t *testing.T) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		w, err := c.NewWorker(pelican.WorkerConfig{
+			Stream: "orders", Group: "billing", Consumer: "b1", Block: 20 * time.Millisecond,
+			Handler: pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
+				if m.Values["kind"] == "missing" {
+					return pelican.Permanent(fmt.Errorf("order %s not found", m.Values["order"]))
+				}
+				return pelican.Permanent(errors.New("card declined"))
+			}),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- w.Run(ctx) }()
+		for i, order := range []string{"88214", "91007", "5", "77"} {
+			kind := "missing"
+			if i == 3 {
+				kind = "declined"
+			}
+			if _, err := c.Publish(ctx, "orders", map[string]string{"order": order, "kind": kind}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for w.Stats().DeadLettered < 4 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d dead letters after 10s, want 4", w.Stats().DeadLettered)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+
+		q := dlq.ForStream(c, "orders")
+		st, err := q.Stats(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Count != 4 || st.Malformed != 0 || st.ByGroup["billing"] != 4 || st.ByClass[pelican.ClassPermanent] != 4 {
+			t.Errorf("Stats = %+v", st)
+		}
+		groups, err := q.Failures(context.Background(), dlq.Selector{All: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, g := range groups {
+			got = append(got, fmt.Sprintf("%d × %s", g.Count, g.Text))
+		}
+		want := []string{
+			"3 × pelican: permanent failure: order <n> not found",
+			"1 × pelican: permanent failure: card declined",
+		}
+		if diff := cmp.Diff(got, want); diff != "" {
+			t.Errorf("Failures (-got +want):\n%s", diff)
+		}
+		if s := groups[0].Sample; s.Values["kind"] != "missing" || s.Group != "billing" || s.Stream != "orders" || s.DeadAt.IsZero() {
+			t.Errorf("sample %+v", s)
+		}
+	})
+}
