@@ -169,13 +169,13 @@ func (q *Queue) List(ctx context.Context, sel Selector, opts ListOptions) ([]Ent
 		out = append(out, e)
 		return len(out) <= limit, nil
 	}
-	var err error
-	if opts.Reverse {
-		err = q.scanReverse(ctx, sel, opts.After, collect)
-	} else {
-		err = q.scan(ctx, sel, opts.After, collect)
+	// A selector that only bounds IDs matches every entry it reads: read
+	// just the page then.
+	page := int64(pageSize)
+	if sel.onlyRange() {
+		page = int64(limit) + 1
 	}
-	if err != nil {
+	if err := q.walk(ctx, sel, opts.After, opts.Reverse, page, collect); err != nil {
 		return nil, "", err
 	}
 	next := ""
@@ -189,19 +189,21 @@ func (q *Queue) List(ctx context.Context, sel Selector, opts ListOptions) ([]Ent
 	return out, next, nil
 }
 
-// scanReverse is scan newest first: it calls fn for every entry sel
-// selects, in reverse ID order, starting before the ID before (or at the
-// end of sel's range if before is empty), until fn returns false or an
-// error.
-func (q *Queue) scanReverse(ctx context.Context, sel Selector, before string, fn func(Entry) (bool, error)) error {
+// walk calls fn for every entry sel selects, in ID order or (reverse)
+// the reverse, starting after the ID after in that order (or at the start
+// of sel's range if after is empty), reading page entries per XRANGE or
+// XREVRANGE, until fn returns false or an error.
+func (q *Queue) walk(ctx context.Context, sel Selector, after string, reverse bool, page int64, fn func(Entry) (bool, error)) error {
 	if err := sel.validate(); err != nil {
 		return err
 	}
 	if len(sel.IDs) > 0 {
 		ids := sel.sortedIDs()
-		slices.Reverse(ids)
+		if reverse {
+			slices.Reverse(ids)
+		}
 		for _, id := range ids {
-			if before != "" && !lessID(id, before) {
+			if after != "" && (!reverse && !lessID(after, id) || reverse && !lessID(id, after)) {
 				continue
 			}
 			msgs, err := q.rdb.XRange(ctx, q.name, id, id).Result()
@@ -209,7 +211,7 @@ func (q *Queue) scanReverse(ctx context.Context, sel Selector, before string, fn
 				return q.wrap("XRANGE", err)
 			}
 			if len(msgs) == 0 {
-				continue
+				continue // not (or no longer) in the stream
 			}
 			if e := parseEntry(msgs[0]); sel.matches(e) {
 				if more, err := fn(e); err != nil || !more {
@@ -220,13 +222,22 @@ func (q *Queue) scanReverse(ctx context.Context, sel Selector, before string, fn
 		return nil
 	}
 	start, end := sel.bounds()
-	if before != "" {
-		end = "(" + before
-	}
 	for {
-		msgs, err := q.rdb.XRevRangeN(ctx, q.name, end, start, pageSize).Result()
+		var msgs []redis.XMessage
+		var err error
+		if reverse {
+			if after != "" {
+				end = "(" + after
+			}
+			msgs, err = q.rdb.XRevRangeN(ctx, q.name, end, start, page).Result()
+		} else {
+			if after != "" {
+				start = "(" + after
+			}
+			msgs, err = q.rdb.XRangeN(ctx, q.name, start, end, page).Result()
+		}
 		if err != nil {
-			return q.wrap("XREVRANGE", err)
+			return q.wrap("XRANGE", err)
 		}
 		for _, m := range msgs {
 			if e := parseEntry(m); sel.matches(e) {
@@ -235,11 +246,18 @@ func (q *Queue) scanReverse(ctx context.Context, sel Selector, before string, fn
 				}
 			}
 		}
-		if len(msgs) < pageSize {
+		if int64(len(msgs)) < page {
 			return nil
 		}
-		end = "(" + msgs[len(msgs)-1].ID
+		after = msgs[len(msgs)-1].ID
 	}
+}
+
+// onlyRange reports whether the selector selects by ID range alone (All,
+// Start, End): every entry in the range is selected.
+func (s Selector) onlyRange() bool {
+	return len(s.IDs) == 0 && s.Since.IsZero() && s.Until.IsZero() &&
+		s.Fingerprint == "" && s.Stream == "" && s.Group == "" && s.Class == ""
 }
 
 // FailureGroup is the entries whose errors share a fingerprint: one

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -228,6 +229,8 @@ func TestList(t *testing.T) {
 			{"by fingerprint", dlq.Selector{Fingerprint: dlq.Fingerprint("order 1 not found")}, dlq.ListOptions{}, [][]string{{ids[0], ids[1], ids[5]}}},
 			{"by IDs", dlq.Selector{IDs: []string{ids[4], ids[1], "1-1"}}, dlq.ListOptions{Limit: 1}, [][]string{{ids[1]}, {ids[4]}}},
 			{"by IDs, newest first", dlq.Selector{IDs: []string{ids[4], ids[1]}}, dlq.ListOptions{Reverse: true}, [][]string{{ids[4], ids[1]}}},
+			{"by IDs, newest first, by 1", dlq.Selector{IDs: []string{ids[4], ids[0], ids[1]}}, dlq.ListOptions{Limit: 1, Reverse: true}, [][]string{{ids[4]}, {ids[1]}, {ids[0]}}},
+			{"by ID range, by 2", dlq.Selector{Start: ids[1], End: ids[4]}, dlq.ListOptions{Limit: 2}, [][]string{{ids[1], ids[2]}, {ids[3], ids[4]}}},
 			{"by ID range", dlq.Selector{Start: ids[1], End: ids[3]}, dlq.ListOptions{Limit: 2, Reverse: true}, [][]string{{ids[3], ids[2]}, {ids[1]}}},
 			{"by time", dlq.Selector{Since: t0.Add(time.Second), Until: t0.Add(3 * time.Second)}, dlq.ListOptions{}, [][]string{{ids[1], ids[2]}}},
 			{"nothing matches", dlq.Selector{Class: "no-such-class"}, dlq.ListOptions{}, [][]string{{}}},
@@ -478,6 +481,50 @@ func TestWorkerDeadLetters(t *testing.T) {
 		}
 		if s := groups[0].Sample; s.Values["kind"] != "missing" || s.Group != "billing" || s.Stream != "orders" || s.DeadAt.IsZero() {
 			t.Errorf("sample %+v", s)
+		}
+	})
+}
+
+// TestListManyPages pages through more entries than one read returns,
+// with a selector that skips some, both ways.
+func TestListManyPages(t *testing.T) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
+		ctx := context.Background()
+		q := dlq.Open(c, "big:dlq")
+		var want []string
+		for i := range 1300 {
+			class := pelican.ClassHandler
+			if i%3 == 0 {
+				class = pelican.ClassPermanent
+			}
+			id := addLetters(t, c, "big:dlq", letter{stream: "s", group: "g", class: class, err: "x"})[0]
+			if class == pelican.ClassPermanent {
+				want = append(want, id)
+			}
+		}
+		for _, reverse := range []bool{false, true} {
+			var got []string
+			pages := 0
+			opts := dlq.ListOptions{Limit: 150, Reverse: reverse}
+			for {
+				es, next, err := q.List(ctx, dlq.Selector{Class: pelican.ClassPermanent}, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, entryIDs(es)...)
+				pages++
+				if next == "" {
+					break
+				}
+				opts.After = next
+			}
+			w := slices.Clone(want)
+			if reverse {
+				slices.Reverse(w)
+			}
+			if diff := cmp.Diff(got, w); diff != "" || pages != 3 {
+				t.Errorf("reverse %v: %d pages (want 3), IDs (-got +want):\n%s", reverse, pages, diff)
+			}
 		}
 	})
 }
