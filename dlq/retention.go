@@ -184,6 +184,9 @@ func (q *Queue) recordEvictions(ctx context.Context, r Retention, res Enforced, 
 	if res.EvictedByAge+res.EvictedByLen == 0 {
 		return nil
 	}
+	// The entries are gone: count them even if ctx ended meanwhile.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
 	_, err := q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		if res.EvictedByAge > 0 {
 			p.HIncrBy(ctx, q.retentionKey(), "evicted:"+ReasonMaxAge, res.EvictedByAge)
