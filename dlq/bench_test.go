@@ -116,8 +116,8 @@ var benchBackends = []struct {
 }
 
 // BenchmarkInsight measures Stats and Failures (fingerprint grouping) of
-// a dead-letter stream of 100k entries, per call; and the cheap parts,
-// Len and a page of List, for comparison.
+// a dead-letter stream of 100k entries, per call; for comparison, the
+// bare reading of every entry (XRangeAll) and a page of List.
 func BenchmarkInsight(b *testing.B) {
 	for _, be := range benchBackends {
 		b.Run(be.name, func(b *testing.B) {
@@ -125,6 +125,28 @@ func BenchmarkInsight(b *testing.B) {
 			benchDLQ(b, c.Redis(), "bench:dlq")
 			q := dlq.Open(c, "bench:dlq")
 			ctx := context.Background()
+			// The floor: reading every entry with XRANGE in pages of 1000
+			// through go-redis, doing nothing with them.
+			b.Run("XRangeAll", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					n, start := 0, "-"
+					for {
+						msgs, err := c.Redis().XRangeN(ctx, "bench:dlq", start, "+", 1000).Result()
+						if err != nil {
+							b.Fatal(err)
+						}
+						n += len(msgs)
+						if len(msgs) < 1000 {
+							break
+						}
+						start = "(" + msgs[len(msgs)-1].ID
+					}
+					if n != benchEntries {
+						b.Fatalf("read %d entries", n)
+					}
+				}
+			})
 			b.Run("Stats", func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
