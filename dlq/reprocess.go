@@ -117,6 +117,10 @@ const reprocessPage = 100
 // and its note from earlier attempts; entries with missing or malformed
 // metadata are handed over too.
 //
+// Reprocess handles the entries there when it starts: dead letters added
+// meanwhile (say, messages the handler sent back that failed again) wait
+// for the next call.
+//
 // Reprocessing is at least once: if the process dies after h succeeded
 // but before the deletion, the entry is still there and a later
 // Reprocess hands it over again. Two Reprocess calls on the same entries
@@ -131,6 +135,21 @@ func (q *Queue) Reprocess(ctx context.Context, sel Selector, h func(ctx context.
 	}
 	if opts.Limit < 0 {
 		return res, fmt.Errorf("dlq: Reprocess: negative Limit %d", opts.Limit)
+	}
+	if err := sel.validate(); err != nil {
+		return res, err
+	}
+	// Only the entries there at the start: a handler whose messages fail
+	// again and come back must not keep Reprocess going.
+	if len(sel.IDs) == 0 && (sel.End == "" || sel.End == "+") {
+		top, err := q.rdb.XRevRangeN(ctx, q.name, "+", "-", 1).Result()
+		if err != nil {
+			return res, q.wrap("XREVRANGE", err)
+		}
+		if len(top) == 0 {
+			return res, nil
+		}
+		sel.End = top[0].ID
 	}
 	var page []Entry
 	flush := func() error {

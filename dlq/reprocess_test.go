@@ -227,3 +227,24 @@ func TestNoteFormat(t *testing.T) {
 		}
 	})
 }
+
+// TestReprocessOnlyWhatWasThere checks that entries added while Reprocess
+// runs wait for the next call: a handler whose messages come straight
+// back does not keep it going.
+func TestReprocessOnlyWhatWasThere(t *testing.T) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
+		ctx := context.Background()
+		q := dlq.Open(c, "orders:dlq")
+		addLetters(t, c, "orders:dlq", letter{stream: "orders", group: "g", err: "x"}, letter{stream: "orders", group: "g", err: "x"})
+		res, err := q.Reprocess(ctx, dlq.Selector{Stream: "orders"}, func(ctx context.Context, e dlq.Entry) error {
+			addLetters(t, c, "orders:dlq", letter{stream: "orders", group: "g", err: "back again"})
+			return nil
+		}, dlq.ReprocessOptions{})
+		if err != nil || res.Succeeded != 2 {
+			t.Errorf("Reprocess = %+v, %v; want the 2 entries there at the start", res, err)
+		}
+		if n := xlen(t, c, "orders:dlq"); n != 2 {
+			t.Errorf("XLEN = %d, want the 2 added meanwhile", n)
+		}
+	})
+}
