@@ -36,34 +36,61 @@ type Entry struct {
 	// Pelican. Such an entry is still listed, counted and deletable;
 	// operations that need a missing field say so in their errors.
 	Malformed []string
+	// Reprocessed, when not nil, records the failed attempts to reprocess
+	// the entry in place (see Queue.Reprocess). Get and List fill it in;
+	// entries passed to other callbacks leave it nil unless documented.
+	Reprocessed *Note
 }
 
 // parseEntry reads a dead-letter stream entry. Missing or malformed
 // metadata never fails: the fields keep their zero values and are listed
 // in Malformed. DeadAt falls back to the time in the entry's ID.
 func parseEntry(m redis.XMessage) Entry {
-	e := Entry{ID: m.ID, Values: make(map[string]string, len(m.Values))}
-	meta := make(map[string]string, 12)
+	e := parseMeta(m, true)
+	e.Fingerprint = Fingerprint(e.Error)
+	return e
+}
+
+// parseMeta is parseEntry without the fingerprint, and without Values
+// unless values is set: the parts a pass over a whole stream (Stats,
+// Failures) needs of every entry.
+func parseMeta(m redis.XMessage, values bool) Entry {
+	e := Entry{ID: m.ID}
+	if values {
+		e.Values = make(map[string]string, len(m.Values))
+	}
+	// The metadata, looked up by a linear search: cheaper than a map for
+	// a dozen fields, and this runs for every entry of a whole-stream pass.
+	var buf [16]struct{ k, v string }
+	meta := buf[:0]
 	for k, v := range m.Values {
 		s, ok := v.(string)
 		if !ok {
 			s = toString(v)
 		}
 		if strings.HasPrefix(k, pelican.ReservedPrefix) {
-			meta[k] = s
-		} else {
+			meta = append(meta, struct{ k, v string }{k, s})
+		} else if values {
 			e.Values[k] = s
 		}
 	}
+	get := func(field string) (string, bool) {
+		for _, kv := range meta {
+			if kv.k == field {
+				return kv.v, true
+			}
+		}
+		return "", false
+	}
 	str := func(field string, into *string) {
-		v, ok := meta[field]
+		v, ok := get(field)
 		if !ok {
 			e.Malformed = append(e.Malformed, field)
 		}
 		*into = v
 	}
 	num := func(field string, into *int64) bool {
-		v, ok := meta[field]
+		v, ok := get(field)
 		n, err := strconv.ParseInt(v, 10, 64)
 		if !ok || err != nil {
 			e.Malformed = append(e.Malformed, field)
@@ -89,7 +116,7 @@ func parseEntry(m redis.XMessage) Entry {
 	ms(pelican.FieldLastFailure, &e.LastFailure)
 	str(pelican.FieldError, &e.Error)
 	str(pelican.FieldErrorClass, &e.Class)
-	if _, ok := meta[pelican.FieldRedrives]; ok {
+	if _, ok := get(pelican.FieldRedrives); ok {
 		num(pelican.FieldRedrives, &e.Redrives)
 	} // absent means never redriven: not malformed
 	if !ms(pelican.FieldDeadAt, &e.DeadAt) {
@@ -97,7 +124,6 @@ func parseEntry(m redis.XMessage) Entry {
 			e.DeadAt = t
 		}
 	}
-	e.Fingerprint = Fingerprint(e.Error)
 	return e
 }
 
