@@ -60,9 +60,9 @@ func (s Selector) validate() error {
 	return nil
 }
 
-// bounds returns the XRANGE bounds of the selector's ID range, narrowed by
-// its time range (an entry's ID is never later than its dead-at time, as
-// the move adds it then).
+// bounds returns the XRANGE bounds of the selector's ID range. The time
+// range is not used to narrow them: IDs come from the server's clock and
+// dead-at times from the client's, so matches applies it instead.
 func (s Selector) bounds() (start, end string) {
 	start, end = "-", "+"
 	if s.Start != "" {

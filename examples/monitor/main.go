@@ -28,7 +28,7 @@ import (
 	"github.com/pelicanhq/pelican/monitor"
 )
 
-const stream = "examples:shipments"
+const stream = "examples:parcels"
 
 func main() {
 	addr := flag.String("redis", "", "use the Redis at `host:port` instead of the embedded engine")
