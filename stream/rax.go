@@ -5,8 +5,16 @@ import "encoding/binary"
 // RadixTreeNodes returns the number of nodes Redis's radix tree (rax)
 // would use to index this stream's nodes, which XINFO STREAM reports as
 // radix-tree-nodes. Pelican keeps its nodes in a sorted slice, so the
-// figure is computed from the node keys: 16-byte big-endian master IDs.
+// figure is computed from the node keys, 16-byte big-endian master IDs,
+// and kept until the nodes change.
 func (s *Stream) RadixTreeNodes() int {
+	if s.radixNodes == 0 {
+		s.radixNodes = s.countRadixNodes()
+	}
+	return s.radixNodes
+}
+
+func (s *Stream) countRadixNodes() int {
 	keys := make([][16]byte, len(s.nodes))
 	for i, nd := range s.nodes {
 		binary.BigEndian.PutUint64(keys[i][:8], nd.master.Ms)

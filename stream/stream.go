@@ -77,7 +77,9 @@ type node struct {
 // largest ID ever added or set with SetID (never decreases unless SetID
 // says so); firstID is the first live entry's ID, or 0-0 when empty.
 type Stream struct {
-	nodes        []node
+	nodes []node
+	// radixNodes caches RadixTreeNodes; 0 when the nodes changed since.
+	radixNodes   int
 	length       uint64
 	lastID       ID
 	firstID      ID
@@ -204,6 +206,7 @@ func (s *Stream) Append(id ID, fv [][]byte, lim Limits) error {
 		}
 		lp = listpack.AppendInt(lp, 0) // master entry terminator
 		s.nodes = append(s.nodes, node{master: id, lp: lp})
+		s.radixNodes = 0
 		tail = &s.nodes[len(s.nodes)-1]
 		flags = flagSameFields
 	} else {
@@ -282,6 +285,7 @@ func (s *Stream) removeNode(i int) {
 	copy(s.nodes[i:], s.nodes[i+1:])
 	s.nodes[len(s.nodes)-1] = node{}
 	s.nodes = s.nodes[:len(s.nodes)-1]
+	s.radixNodes = 0
 }
 
 // markDeleted flags the entry whose flags element is at position flagsPos
