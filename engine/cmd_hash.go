@@ -28,6 +28,7 @@ func hashCommands() []*Command {
 		{Name: "hlen", Arity: 2, Run: hlenCommand},
 		{Name: "hexists", Arity: 3, Run: hexistsCommand},
 		{Name: "hstrlen", Arity: 3, Run: hstrlenCommand},
+		{Name: "hscan", Arity: -3, Run: hscanCommand},
 	}
 }
 

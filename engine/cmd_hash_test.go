@@ -25,6 +25,15 @@ func TestHashCommands(t *testing.T) {
 			{cmd: "HGETALL nope", want: emptyArr},
 			{cmd: "HKEYS nope", want: emptyArr},
 		}},
+		// NOVALUES is Redis 7.4's (redis.io/docs/latest/commands/hscan):
+		// the fields alone. The rest of HSCAN is compared with Redis in
+		// keys_redis_cases_test.go.
+		{"hscan novalues", []step{
+			{cmd: "HSET h a 1 b 2", want: intR(2)},
+			{cmd: "HSCAN h 0 NOVALUES", want: arrR(bulkR("0"), bulksR("a", "b"))},
+			{cmd: "HSCAN h 0 novalues MATCH b", want: arrR(bulkR("0"), bulksR("b"))},
+			{cmd: "HSCAN h 0", want: arrR(bulkR("0"), bulksR("a", "1", "b", "2"))},
+		}},
 		{"hdel deletes emptied hash", []step{
 			{cmd: "HSET h a 1 b 2 c 3", want: intR(3)},
 			{cmd: "HDEL h b z", want: intR(1)},

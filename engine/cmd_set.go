@@ -12,6 +12,7 @@ func setCommands() []*Command {
 		{Name: "smismember", Arity: -3, Run: smismemberCommand},
 		{Name: "smembers", Arity: 2, Run: smembersCommand},
 		{Name: "scard", Arity: 2, Run: scardCommand},
+		{Name: "sscan", Arity: -3, Run: sscanCommand},
 	}
 }
 

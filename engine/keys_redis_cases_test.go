@@ -61,6 +61,17 @@ func keyDiffCases() []diffCase {
 			s("SCAN 0 COUNT 0"), s("SCAN 0 COUNT -1"), s("SCAN 0 COUNT x"), s("SCAN 0 COUNT"),
 			s("SCAN 0 MATCH"), s("SCAN 0 TYPE"), s("SCAN 0 FOO bar"), s("SCAN"),
 		}},
+		{"hscan sscan", []diffStep{
+			// Small collections (a listpack hash, an intset): Redis returns
+			// everything in one call with cursor 0, as Pelican always does.
+			s("HSET h a 1 b 2 ab 3 c 4"), s("HSCAN h 0"), s("HSCAN h 0 COUNT 1"), s("HSCAN h 0 MATCH a*"),
+			s("HSCAN h 0 match *b count 100"), s("HSCAN h 7"), s("HSCAN missing 0"), s("HSCAN missing 0 FOO"),
+			s("HSCAN h abc"), s("HSCAN missing abc"), s("HSCAN h 0 COUNT 0"), s("HSCAN h 0 COUNT x"),
+			s("HSCAN h 0 COUNT"), s("HSCAN h 0 MATCH"), s("HSCAN h 0 TYPE hash"), s("HSCAN h"),
+			s("SADD st 5 3 10 1"), s("SSCAN st 0"), s("SSCAN st 0 MATCH 1*"), s("SSCAN st 0 COUNT 2"),
+			s("SSCAN missing 0"), s("SSCAN st x"), s("SSCAN st 0 COUNT -1"), s("SSCAN st 0 NOVALUES"),
+			s("SET str v"), s("HSCAN str 0"), s("SSCAN str 0"), s("HSCAN str abc"), s("SSCAN h 0"),
+		}},
 		{"scan empty and odd cursors", []diffStep{
 			{args: []string{"SCAN", ""}}, s("SCAN 0"), s("SCAN +0"), s("SCAN -0"), s("SCAN 00"),
 			{args: []string{"SCAN", " 0"}},
