@@ -1,0 +1,659 @@
+package dlq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/pelicanhq/pelican"
+)
+
+// Reading a job's batches, and moving each in one transaction.
+
+// rawEntry is a dead-letter entry, parsed, with every field as stored.
+type rawEntry struct {
+	Entry
+	fields map[string]string
+}
+
+func parseRaw(m redis.XMessage) rawEntry {
+	fields := make(map[string]string, len(m.Values))
+	for k, v := range m.Values {
+		s, ok := v.(string)
+		if !ok {
+			s = toString(v)
+		}
+		fields[k] = s
+	}
+	return rawEntry{Entry: parseEntry(m), fields: fields}
+}
+
+// batch is what one step of a job reads.
+type batch struct {
+	// entries are the selected entries, in ID order.
+	entries []rawEntry
+	// last is the last entry ID examined, selected or not; "" if there was
+	// none left.
+	last string
+	// end says nothing is left after last.
+	end bool
+}
+
+// maxID sorts after every stream ID: the bound of a dry run.
+const maxID = "18446744073709551615-18446744073709551615"
+
+// pagesPerBatch bounds the reads of one batch when the selector rejects
+// most entries, so that a job records its progress now and then.
+const pagesPerBatch = 10
+
+// readBatch reads up to n selected entries after the ID after, up to the
+// ID until.
+func (q *Queue) readBatch(ctx context.Context, sel Selector, after, until string, n int) (batch, error) {
+	if until == "" {
+		return batch{end: true}, nil
+	}
+	if len(sel.IDs) > 0 {
+		return q.readIDs(ctx, sel, after, until, n)
+	}
+	var b batch
+	start, end := sel.bounds()
+	if after != "" {
+		start = "(" + after
+	}
+	page := max(n, 100)
+	for range pagesPerBatch {
+		msgs, err := q.rdb.XRangeN(ctx, q.name, start, end, int64(page)).Result()
+		if err != nil {
+			return b, q.wrap("XRANGE", err)
+		}
+		for _, m := range msgs {
+			if lessID(until, m.ID) {
+				b.end = true
+				return b, nil
+			}
+			b.last = m.ID
+			e := parseRaw(m)
+			if !sel.matches(e.Entry) {
+				continue
+			}
+			b.entries = append(b.entries, e)
+			if len(b.entries) == n {
+				return b, nil
+			}
+		}
+		if len(msgs) < page {
+			b.end = true
+			return b, nil
+		}
+		start = "(" + msgs[len(msgs)-1].ID
+	}
+	return b, nil
+}
+
+// readIDs is readBatch for a selector of IDs: the next n of them, read in
+// one round trip.
+func (q *Queue) readIDs(ctx context.Context, sel Selector, after, until string, n int) (batch, error) {
+	var b batch
+	var ids []string
+	for _, id := range sel.sortedIDs() {
+		if after != "" && !lessID(after, id) {
+			continue
+		}
+		if lessID(until, id) {
+			break
+		}
+		if len(ids) == n {
+			break
+		}
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
+		b.end = true
+		return b, nil
+	}
+	cmds, err := q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, id := range ids {
+			p.XRange(ctx, q.name, id, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return b, q.wrap("XRANGE", err)
+	}
+	for _, cmd := range cmds {
+		for _, m := range cmd.(*redis.XMessageSliceCmd).Val() {
+			if e := parseRaw(m); sel.matches(e.Entry) {
+				b.entries = append(b.entries, e)
+			}
+		}
+	}
+	b.last = ids[len(ids)-1]
+	return b, nil
+}
+
+// countSelected counts the entries sel selects up to until.
+func (q *Queue) countSelected(ctx context.Context, sel Selector, until string) (int64, error) {
+	var total int64
+	after := ""
+	for {
+		b, err := q.readBatch(ctx, sel, after, until, pageSize)
+		if err != nil {
+			return 0, err
+		}
+		total += int64(len(b.entries))
+		if b.end || b.last == "" {
+			return total, nil
+		}
+		after = b.last
+	}
+}
+
+// lastEntryID returns the ID of the dead-letter stream's last entry, or
+// "" if it is empty or absent.
+func (q *Queue) lastEntryID(ctx context.Context) (string, error) {
+	msgs, err := q.rdb.XRevRangeN(ctx, q.name, "+", "-", 1).Result()
+	if err != nil {
+		return "", q.wrap("XREVRANGE", err)
+	}
+	if len(msgs) == 0 {
+		return "", nil
+	}
+	return msgs[0].ID, nil
+}
+
+// SkipReason says why an entry cannot be redriven. Such entries stay in
+// the dead-letter stream.
+type SkipReason string
+
+// The reasons an entry cannot be redriven.
+const (
+	// SkipNoStream: its metadata names no original stream.
+	SkipNoStream SkipReason = "no original stream"
+	// SkipNoGroup: its metadata names no group, so the workers of every
+	// group would process it again.
+	SkipNoGroup SkipReason = "no group"
+	// SkipBadRedrives: its redrive count is malformed, so the redrive
+	// limit cannot be applied.
+	SkipBadRedrives SkipReason = "malformed redrive count"
+	// SkipCrossSlot: on Redis Cluster, its stream does not share the
+	// dead-letter stream's hash tag, so it cannot be moved atomically.
+	SkipCrossSlot SkipReason = "stream in another Redis Cluster slot"
+)
+
+// classified is a batch sorted by what is to happen to each entry.
+type classified struct {
+	moves []rawEntry
+	parks []rawEntry
+	skips []SkipReason
+}
+
+// classify decides each entry's fate.
+func (q *Queue) classify(entries []rawEntry, limit int) classified {
+	var c classified
+	for _, e := range entries {
+		if r, skip := q.skipReason(e.Entry); skip {
+			c.skips = append(c.skips, r)
+			continue
+		}
+		if e.Redrives >= int64(limit) {
+			c.parks = append(c.parks, e)
+			continue
+		}
+		c.moves = append(c.moves, e)
+	}
+	return c
+}
+
+func (j *Job) classify(entries []rawEntry) classified {
+	return j.q.classify(entries, j.opts.RedriveLimit)
+}
+
+// skipReason returns why e cannot be redriven, if it cannot.
+func (q *Queue) skipReason(e Entry) (SkipReason, bool) {
+	switch {
+	case e.Stream == "":
+		return SkipNoStream, true
+	case e.Group == "":
+		return SkipNoGroup, true
+	case slices.Contains(e.Malformed, pelican.FieldRedrives):
+		return SkipBadRedrives, true
+	case q.cluster() && hashTag(e.Stream) != hashTag(q.name):
+		return SkipCrossSlot, true
+	}
+	return "", false
+}
+
+// targets returns the distinct streams of moves, sorted, each with the
+// groups its entries need.
+func targets(moves []rawEntry) (streams []string, groups map[string][]string) {
+	groups = map[string][]string{}
+	for _, e := range moves {
+		if !slices.Contains(groups[e.Stream], e.Group) {
+			groups[e.Stream] = append(groups[e.Stream], e.Group)
+		}
+	}
+	for s := range groups {
+		streams = append(streams, s)
+	}
+	slices.Sort(streams)
+	return streams, groups
+}
+
+// targetProblem says what is wrong with stream as the target of entries
+// of groups, given its XINFO GROUPS reply; "" if nothing.
+func targetProblem(stream string, groups []string, reply *redis.XInfoGroupsCmd) string {
+	infos, err := reply.Result()
+	if err != nil {
+		switch msg := err.Error(); {
+		case strings.Contains(msg, "no such key"):
+			return fmt.Sprintf("stream %q does not exist", stream)
+		case strings.HasPrefix(msg, "WRONGTYPE"):
+			return fmt.Sprintf("key %q is not a stream", stream)
+		}
+		return fmt.Sprintf("stream %q: XINFO GROUPS: %v", stream, err)
+	}
+	for _, g := range groups {
+		if !slices.ContainsFunc(infos, func(i redis.XInfoGroup) bool { return i.Name == g }) {
+			return fmt.Sprintf("stream %q has no group %q", stream, g)
+		}
+	}
+	return ""
+}
+
+// Errors of a batch's transaction that the job handles itself.
+var (
+	// errContention: a watched key changed; read the batch again.
+	errContention = errors.New("dlq: a watched key changed")
+	// errUncertain: the connection failed; the transaction may have
+	// applied or not.
+	errUncertain = errors.New("dlq: the outcome of the transaction is unknown")
+	// errCancelRequested: CancelRedrive asked the job to stop.
+	errCancelRequested = errors.New("dlq: cancel requested")
+)
+
+// redriveProducer is the IDMP producer ID of redrive's XADDs.
+const redriveProducer = "pelican-redrive"
+
+// markerTTL is how long the marker of a moved entry lives. A job only
+// needs it to exist while another job may be between its WATCH and its
+// EXEC for the same entry: a round trip.
+const markerTTL = time.Hour
+
+// redrivenMarker is set when entry id leaves the dead-letter stream by a
+// redrive (sent back or parked), in the same transaction.
+func (q *Queue) redrivenMarker(id string) string { return q.name + ":pelican:redriven:" + id }
+
+// commit moves a batch in one transaction. Under WATCH of the entries'
+// markers and of the checkpoint, it checks that this run still owns the
+// job, that no cancel was asked for, that every target stream has the
+// entries' groups and which entries are still in the dead-letter stream
+// and not taken by another job; then in MULTI/EXEC it adds the messages
+// to their streams and the parked entries to the parked stream, deletes
+// them from the dead-letter stream, sets their markers and updates the
+// checkpoint. The transaction also reads the targets' groups again, so a
+// group deleted between the check and the transaction is noticed, and
+// what was sent to it is moved back.
+func (j *Job) commit(ctx context.Context, b batch, c classified) error {
+	q := j.q
+	key := q.jobKey(j.id)
+	taking := slices.Concat(c.moves, c.parks)
+	markers := make([]string, len(taking))
+	for i, e := range taking {
+		markers[i] = q.redrivenMarker(e.ID)
+	}
+	streams, groups := targets(c.moves)
+	var (
+		owner   *redis.SliceCmd
+		found   *redis.SliceCmd
+		present = make([]*redis.XMessageSliceCmd, len(taking))
+		infos   = make([]*redis.XInfoGroupsCmd, len(streams))
+		parked  *redis.StatusCmd
+	)
+	err := q.transact(ctx, append(markers, key), func(p redis.Pipeliner) {
+		owner = p.HMGet(ctx, key, "owner", "cancel")
+		if len(markers) > 0 {
+			found = p.MGet(ctx, markers...)
+		}
+		for i, e := range taking {
+			present[i] = p.XRange(ctx, q.name, e.ID, e.ID)
+		}
+		for i, s := range streams {
+			infos[i] = p.XInfoGroups(ctx, s)
+		}
+		if len(c.parks) > 0 {
+			parked = p.Type(ctx, q.Parked().name)
+		}
+	}, func(t *txn, _ []redis.Cmder) error {
+		v, err := owner.Result()
+		if err != nil {
+			return err
+		}
+		if s, _ := v[0].(string); s != j.token {
+			return ErrJobTaken
+		}
+		if s, _ := v[1].(string); s == "1" {
+			return errCancelRequested
+		}
+		for i, s := range streams {
+			if problem := targetProblem(s, groups[s], infos[i]); problem != "" {
+				return fmt.Errorf("%w: %s", ErrTargetGone, problem)
+			}
+		}
+		if parked != nil {
+			if typ := parked.Val(); typ != "none" && typ != "stream" {
+				return fmt.Errorf("dlq %s: parked stream %s: %w", q.name, q.Parked().name, ErrWrongType)
+			}
+		}
+		// Leave out what another job moved, or something else deleted,
+		// since the batch was read.
+		still := func(i int) bool {
+			return len(present[i].Val()) == 1 && (found == nil || found.Val()[i] == nil)
+		}
+		var moves, parks []rawEntry
+		for i, e := range taking {
+			if !still(i) {
+				continue
+			}
+			if i < len(c.moves) {
+				moves = append(moves, e)
+			} else {
+				parks = append(parks, e)
+			}
+		}
+		return j.apply(ctx, t, b, moves, parks, len(c.skips))
+	})
+	switch {
+	case err == nil, errors.Is(err, ErrJobTaken), errors.Is(err, errCancelRequested),
+		errors.Is(err, ErrTargetGone), errors.Is(err, ErrWrongType), errors.Is(err, errContention):
+		return err
+	case errors.Is(err, redis.TxFailedErr):
+		return errContention
+	case errors.Is(err, errUncertain):
+		return err
+	case transient(err):
+		return fmt.Errorf("%w: %w", errUncertain, err)
+	}
+	return q.wrap("redrive transaction", err)
+}
+
+// apply runs a batch's transaction (see commit) and records its outcome.
+func (j *Job) apply(ctx context.Context, t *txn, b batch, moves, parks []rawEntry, skipped int) error {
+	q := j.q
+	key := q.jobKey(j.id)
+	now := q.c.Clock().Now().UnixMilli()
+	p := j.Progress()
+	moved, parkedN := p.Moved+int64(len(moves)), p.Parked+int64(len(parks))
+	skippedN := p.Skipped + int64(skipped)
+	streams, _ := targets(moves)
+	adds := make([]*redis.StringCmd, len(moves))
+	parkAdds := make([]*redis.StringCmd, len(parks))
+	after := make(map[string]*redis.XInfoGroupsCmd, len(streams))
+	var del *redis.IntCmd
+	var hset *redis.IntCmd
+	if q.hooks.beforeExec != nil {
+		q.hooks.beforeExec()
+	}
+	_, err := t.exec(ctx, func(pipe redis.Pipeliner) {
+		var ids []string
+		for i, e := range moves {
+			a := &redis.XAddArgs{Stream: e.Stream, Values: redriveFields(e)}
+			if j.idmp {
+				a.ProducerID, a.IdempotentID = redriveProducer, q.name+"/"+e.ID
+			}
+			adds[i] = pipe.XAdd(ctx, a)
+			ids = append(ids, e.ID)
+		}
+		for i, e := range parks {
+			parkAdds[i] = pipe.XAdd(ctx, &redis.XAddArgs{Stream: q.Parked().name, Values: parkedFields(e, now)})
+			ids = append(ids, e.ID)
+		}
+		if len(ids) > 0 {
+			del = pipe.XDel(ctx, q.name, ids...)
+		}
+		for _, id := range ids {
+			pipe.Set(ctx, q.redrivenMarker(id), j.id, markerTTL)
+		}
+		hset = pipe.HSet(ctx, key, "last", b.last, "moved", moved, "parked", parkedN, "skipped", skippedN, "updated", now)
+		for _, s := range streams {
+			after[s] = pipe.XInfoGroups(ctx, s)
+		}
+	})
+	if errors.Is(err, redis.TxFailedErr) {
+		return errContention
+	}
+	if hset == nil || hset.Err() != nil {
+		if err == nil {
+			err = hset.Err()
+		}
+		return fmt.Errorf("%w: %w", errUncertain, err)
+	}
+	// Applied.
+	if q.hooks.afterExec != nil {
+		if err := q.hooks.afterExec(); err != nil {
+			return fmt.Errorf("%w: %w", errUncertain, err)
+		}
+	}
+	j.last = b.last
+	j.mu.Lock()
+	j.p.Moved, j.p.Parked, j.p.Skipped = moved, parkedN, skippedN
+	j.mu.Unlock()
+	if del != nil && del.Val() != int64(len(moves)+len(parks)) {
+		q.c.Logger().Warn("dlq: entries were deleted from the dead-letter stream by something else while a redrive moved them",
+			"dlq", q.name, "job", j.id, "moved", len(moves)+len(parks), "deleted", del.Val())
+	}
+	// What did not arrive: an XADD that failed (the key changed type), or
+	// a target whose group was deleted between the check and the
+	// transaction.
+	var failed []undo
+	var problem string
+	for i, e := range moves {
+		id, err := adds[i].Result()
+		if err == nil {
+			if pr := targetProblem(e.Stream, []string{e.Group}, after[e.Stream]); pr != "" {
+				failed, problem = append(failed, undo{e: e, sent: id, moved: true}), pr
+			}
+			continue
+		}
+		failed, problem = append(failed, undo{e: e, moved: true}), fmt.Sprintf("adding to %q: %v", e.Stream, err)
+	}
+	for i, e := range parks {
+		if err := parkAdds[i].Err(); err != nil {
+			failed, problem = append(failed, undo{e: e}), fmt.Sprintf("adding to %q: %v", q.Parked().name, err)
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	if err := j.undo(ctx, failed); err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: %s (the batch's %d entries that went nowhere are back in the dead-letter stream, with new IDs)", ErrTargetGone, problem, len(failed))
+}
+
+// undo is an entry a batch moved that must go back to the dead-letter
+// stream.
+type undo struct {
+	e     rawEntry
+	sent  string // its ID in the target stream, if it was added there
+	moved bool   // counted as moved (else as parked)
+}
+
+// undo puts entries back in the dead-letter stream, with new IDs, and
+// takes them out of the target streams and the checkpoint's counts, in one
+// transaction. Should that fail, each entry is logged with all its fields
+// at level Error, so that none is lost silently.
+func (j *Job) undo(ctx context.Context, failed []undo) error {
+	q := j.q
+	var m, p int64
+	for _, u := range failed {
+		if u.moved {
+			m++
+		} else {
+			p++
+		}
+	}
+	_, err := q.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		for _, u := range failed {
+			if u.sent != "" {
+				pipe.XDel(ctx, u.e.Stream, u.sent)
+			}
+			pipe.XAdd(ctx, &redis.XAddArgs{Stream: q.name, Values: sortedFields(u.e.fields)})
+		}
+		pipe.HIncrBy(ctx, q.jobKey(j.id), "moved", -m)
+		pipe.HIncrBy(ctx, q.jobKey(j.id), "parked", -p)
+		return nil
+	})
+	if err != nil {
+		for _, u := range failed {
+			q.c.Logger().Error("dlq: a redriven entry could not be put back in the dead-letter stream",
+				"dlq", q.name, "job", j.id, "id", u.e.ID, "stream", u.e.Stream, "sent_id", u.sent, "fields", u.e.fields, "err", err)
+		}
+		return q.wrap("putting entries back", err)
+	}
+	j.mu.Lock()
+	j.p.Moved -= m
+	j.p.Parked -= p
+	j.mu.Unlock()
+	return nil
+}
+
+// redriveFields returns what a redrive adds to the original stream: the
+// message's own fields, the group it is for and its redrive count.
+func redriveFields(e rawEntry) []any {
+	out := sortedFields(e.Values)
+	return append(out, pelican.FieldRedriveGroup, e.Group, pelican.FieldRedrives, e.Redrives+1)
+}
+
+// parkedFields returns a parked entry's fields: all it had, and when it
+// was parked.
+func parkedFields(e rawEntry, nowMs int64) []any {
+	out := sortedFields(e.fields)
+	return append(out, FieldParkedAt, nowMs)
+}
+
+// sortedFields returns fields as XADD's field-value list: the message's
+// own fields, then the metadata, each sorted by name.
+func sortedFields(fields map[string]string) []any {
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		am, bm := strings.HasPrefix(a, pelican.ReservedPrefix), strings.HasPrefix(b, pelican.ReservedPrefix)
+		if am != bm {
+			if am {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a, b)
+	})
+	out := make([]any, 0, 2*len(keys)+4)
+	for _, k := range keys {
+		out = append(out, k, fields[k])
+	}
+	return out
+}
+
+// txn is a transaction under WATCH.
+type txn struct {
+	tx    *redis.Tx
+	execd bool
+}
+
+// exec sends MULTI, the queued commands and EXEC.
+func (t *txn) exec(ctx context.Context, queue func(p redis.Pipeliner)) ([]redis.Cmder, error) {
+	t.execd = true
+	return t.tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		queue(p)
+		return nil
+	})
+}
+
+// transact watches keys, runs reads, then fn, which may call t.exec. On a
+// single server WATCH and the reads travel in one round trip; a cluster
+// client needs the keys to pick the node, and sends WATCH alone first.
+// The reads' own errors (say, XINFO GROUPS of a missing stream) are left
+// to fn; an error of the connection is returned.
+func (q *Queue) transact(ctx context.Context, keys []string, reads func(p redis.Pipeliner), fn func(t *txn, reads []redis.Cmder) error) error {
+	_, single := q.rdb.(*redis.Client)
+	body := func(tx *redis.Tx) error {
+		t := &txn{tx: tx}
+		var watch *redis.Cmd
+		cmds, err := tx.Pipelined(ctx, func(p redis.Pipeliner) error {
+			if single {
+				args := make([]any, 0, len(keys)+1)
+				args = append(args, "watch")
+				for _, k := range keys {
+					args = append(args, k)
+				}
+				watch = p.Do(ctx, args...)
+			}
+			reads(p)
+			return nil
+		})
+		if watch != nil {
+			cmds = cmds[1:]
+			if werr := watch.Err(); werr != nil {
+				return werr
+			}
+		}
+		var rerr redis.Error
+		if err != nil && !errors.As(err, &rerr) {
+			err = fmt.Errorf("%w: %w", errUncertain, err)
+		} else {
+			err = fn(t, cmds)
+		}
+		if single && !t.execd {
+			// WATCH went out as a plain command, which go-redis does not
+			// track: end it before the connection returns to the pool.
+			tx.Unwatch(ctx)
+		}
+		return err
+	}
+	if single {
+		return q.rdb.Watch(ctx, body)
+	}
+	return q.rdb.Watch(ctx, body, keys...)
+}
+
+// redriveHooks let tests act at points of a batch's transaction.
+type redriveHooks struct {
+	// beforeExec runs between a batch's checks and its transaction: tests
+	// change targets there.
+	beforeExec func()
+	// afterExec runs after a batch's transaction applied and may replace
+	// its outcome with an error: tests lose the reply there.
+	afterExec func() error
+}
+
+// cluster reports whether the queue talks to a Redis Cluster.
+func (q *Queue) cluster() bool {
+	_, ok := q.rdb.(*redis.ClusterClient)
+	return ok
+}
+
+// checkClusterName refuses, on Redis Cluster, a dead-letter stream whose
+// name has no hash tag: the keys of its jobs would land in other slots.
+func (q *Queue) checkClusterName() error {
+	if q.cluster() && hashTag(q.name) == q.name {
+		return fmt.Errorf("%w: on Redis Cluster, redrive needs a dead-letter stream named with a hash tag, such as {orders}:dlq, so that its job keys share its slot", pelican.ErrCrossSlot)
+	}
+	return nil
+}
+
+// hashTag returns the part of key Redis Cluster hashes: the text between
+// the first '{' and the next '}', when not empty; else the whole key.
+func hashTag(key string) string {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			return key[i+1 : i+1+j]
+		}
+	}
+	return key
+}
