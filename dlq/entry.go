@@ -42,6 +42,14 @@ type Entry struct {
 // metadata never fails: the fields keep their zero values and are listed
 // in Malformed. DeadAt falls back to the time in the entry's ID.
 func parseEntry(m redis.XMessage) Entry {
+	e := parseEntryNoFingerprint(m)
+	e.Fingerprint = Fingerprint(e.Error)
+	return e
+}
+
+// parseEntryNoFingerprint is parseEntry without the Fingerprint, which
+// costs more than all the rest: for callers that do not need it.
+func parseEntryNoFingerprint(m redis.XMessage) Entry {
 	e := Entry{ID: m.ID, Values: make(map[string]string, len(m.Values))}
 	meta := make(map[string]string, 12)
 	for k, v := range m.Values {
@@ -97,7 +105,6 @@ func parseEntry(m redis.XMessage) Entry {
 			e.DeadAt = t
 		}
 	}
-	e.Fingerprint = Fingerprint(e.Error)
 	return e
 }
 

@@ -230,14 +230,15 @@ func (q *Queue) Redrive(ctx context.Context, sel Selector, opts RedriveOptions) 
 	if opts.JobID == "" {
 		opts.JobID = newJobID(q.c.Clock().Now())
 	}
-	until, err := q.lastEntryID(ctx)
+	until, length, err := q.lastEntryID(ctx)
 	if err != nil {
 		return nil, err
 	}
 	j := q.newJob(opts, sel)
 	j.until = until
-	if until == "" {
-		j.counted = true // nothing to redrive
+	if until == "" || sel.selectsAll() {
+		// Nothing to redrive, or everything: no need to count.
+		j.counted, j.p.Total = true, length
 	}
 	if err := q.createCheckpoint(ctx, j); err != nil {
 		return nil, err

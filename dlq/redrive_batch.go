@@ -21,7 +21,9 @@ type rawEntry struct {
 	fields map[string]string
 }
 
-func parseRaw(m redis.XMessage) rawEntry {
+// parseRaw parses m, computing its Fingerprint only if fingerprint is
+// set: the regular expressions cost more than all the rest.
+func parseRaw(m redis.XMessage, fingerprint bool) rawEntry {
 	fields := make(map[string]string, len(m.Values))
 	for k, v := range m.Values {
 		s, ok := v.(string)
@@ -30,7 +32,11 @@ func parseRaw(m redis.XMessage) rawEntry {
 		}
 		fields[k] = s
 	}
-	return rawEntry{Entry: parseEntry(m), fields: fields}
+	e := parseEntryNoFingerprint(m)
+	if fingerprint {
+		e.Fingerprint = Fingerprint(e.Error)
+	}
+	return rawEntry{Entry: e, fields: fields}
 }
 
 // batch is what one step of a job reads.
@@ -42,6 +48,9 @@ type batch struct {
 	last string
 	// end says nothing is left after last.
 	end bool
+	// examined counts the entries read between the batch's start and
+	// last, selected or not; 0 when not known (a selector of IDs).
+	examined int
 }
 
 // maxID sorts after every stream ID: the bound of a dry run.
@@ -77,7 +86,8 @@ func (q *Queue) readBatch(ctx context.Context, sel Selector, after, until string
 				return b, nil
 			}
 			b.last = m.ID
-			e := parseRaw(m)
+			b.examined++
+			e := parseRaw(m, sel.Fingerprint != "")
 			if !sel.matches(e.Entry) {
 				continue
 			}
@@ -127,7 +137,7 @@ func (q *Queue) readIDs(ctx context.Context, sel Selector, after, until string, 
 	}
 	for _, cmd := range cmds {
 		for _, m := range cmd.(*redis.XMessageSliceCmd).Val() {
-			if e := parseRaw(m); sel.matches(e.Entry) {
+			if e := parseRaw(m, sel.Fingerprint != ""); sel.matches(e.Entry) {
 				b.entries = append(b.entries, e)
 			}
 		}
@@ -154,16 +164,22 @@ func (q *Queue) countSelected(ctx context.Context, sel Selector, until string) (
 }
 
 // lastEntryID returns the ID of the dead-letter stream's last entry, or
-// "" if it is empty or absent.
-func (q *Queue) lastEntryID(ctx context.Context) (string, error) {
-	msgs, err := q.rdb.XRevRangeN(ctx, q.name, "+", "-", 1).Result()
+// "" if it is empty or absent, and its length then.
+func (q *Queue) lastEntryID(ctx context.Context) (string, int64, error) {
+	var last *redis.XMessageSliceCmd
+	var n *redis.IntCmd
+	_, err := q.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		last = p.XRevRangeN(ctx, q.name, "+", "-", 1)
+		n = p.XLen(ctx, q.name)
+		return nil
+	})
 	if err != nil {
-		return "", q.wrap("XREVRANGE", err)
+		return "", 0, q.wrap("XREVRANGE", err)
 	}
-	if len(msgs) == 0 {
-		return "", nil
+	if len(last.Val()) == 0 {
+		return "", 0, nil
 	}
-	return msgs[0].ID, nil
+	return last.Val()[0].ID, n.Val(), nil
 }
 
 // SkipReason says why an entry cannot be redriven. Such entries stay in
@@ -310,7 +326,7 @@ func (j *Job) commit(ctx context.Context, b batch, c classified) error {
 	var (
 		owner   *redis.SliceCmd
 		found   *redis.SliceCmd
-		present = make([]*redis.XMessageSliceCmd, len(taking))
+		present []*redis.XMessageSliceCmd
 		infos   = make([]*redis.XInfoGroupsCmd, len(streams))
 		parked  *redis.StatusCmd
 	)
@@ -319,9 +335,7 @@ func (j *Job) commit(ctx context.Context, b batch, c classified) error {
 		if len(markers) > 0 {
 			found = p.MGet(ctx, markers...)
 		}
-		for i, e := range taking {
-			present[i] = p.XRange(ctx, q.name, e.ID, e.ID)
-		}
+		present = q.readPresent(ctx, p, taking, b.examined)
 		for i, s := range streams {
 			infos[i] = p.XInfoGroups(ctx, s)
 		}
@@ -351,8 +365,14 @@ func (j *Job) commit(ctx context.Context, b batch, c classified) error {
 		}
 		// Leave out what another job moved, or something else deleted,
 		// since the batch was read.
+		here := make(map[string]bool, len(taking))
+		for _, cmd := range present {
+			for _, m := range cmd.Val() {
+				here[m.ID] = true
+			}
+		}
 		still := func(i int) bool {
-			return len(present[i].Val()) == 1 && (found == nil || found.Val()[i] == nil)
+			return here[taking[i].ID] && (found == nil || found.Val()[i] == nil)
 		}
 		var moves, parks []rawEntry
 		for i, e := range taking {
@@ -379,6 +399,25 @@ func (j *Job) commit(ctx context.Context, b batch, c classified) error {
 		return fmt.Errorf("%w: %w", errUncertain, err)
 	}
 	return q.wrap("redrive transaction", err)
+}
+
+// readPresent queues the reads that tell which of entries are still in
+// the dead-letter stream: one XRANGE over them when they are most of the
+// entries between the first and the last (examined counts those the batch
+// read; no entry can appear between them since), else one per entry.
+func (q *Queue) readPresent(ctx context.Context, p redis.Pipeliner, entries []rawEntry, examined int) []*redis.XMessageSliceCmd {
+	if len(entries) == 0 {
+		return nil
+	}
+	if examined > 0 && examined <= 2*len(entries) {
+		first, last := entries[0].ID, entries[len(entries)-1].ID
+		return []*redis.XMessageSliceCmd{p.XRangeN(ctx, q.name, first, last, int64(examined))}
+	}
+	cmds := make([]*redis.XMessageSliceCmd, len(entries))
+	for i, e := range entries {
+		cmds[i] = p.XRange(ctx, q.name, e.ID, e.ID)
+	}
+	return cmds
 }
 
 // apply runs a batch's transaction (see commit) and records its outcome.

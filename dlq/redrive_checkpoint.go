@@ -110,7 +110,7 @@ func (q *Queue) createCheckpoint(ctx context.Context, j *Job) error {
 	}
 	fields = append(fields, optionFields(j.opts)...)
 	if j.counted {
-		fields = append(fields, "total", 0)
+		fields = append(fields, "total", j.p.Total)
 	}
 	err = q.transact(ctx, []string{key}, func(p redis.Pipeliner) { p.Exists(ctx, key) }, func(t *txn, reads []redis.Cmder) error {
 		if reads[0].(*redis.IntCmd).Val() > 0 {

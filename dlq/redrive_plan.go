@@ -66,7 +66,9 @@ func (q *Queue) PlanRedrive(ctx context.Context, sel Selector, opts RedriveOptio
 		for _, e := range b.entries {
 			plan.Selected++
 			if len(plan.Samples) < PlanSamples {
-				plan.Samples = append(plan.Samples, e.Entry)
+				sample := e.Entry
+				sample.Fingerprint = Fingerprint(sample.Error)
+				plan.Samples = append(plan.Samples, sample)
 			}
 			if r, skip := q.skipReason(e.Entry); skip {
 				plan.Skip++
@@ -112,4 +114,10 @@ func (q *Queue) PlanRedrive(ctx context.Context, sel Selector, opts RedriveOptio
 		t.Problem = targetProblem(t.Stream, []string{t.Group}, cmds[i].(*redis.XInfoGroupsCmd))
 	}
 	return plan, nil
+}
+
+// selectsAll reports whether s selects every entry: All and nothing else.
+func (s Selector) selectsAll() bool {
+	return s.All && len(s.IDs) == 0 && s.Start == "" && s.End == "" && s.Since.IsZero() && s.Until.IsZero() &&
+		s.Fingerprint == "" && s.Stream == "" && s.Group == "" && s.Class == ""
 }

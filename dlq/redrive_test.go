@@ -437,6 +437,7 @@ func TestRedriveSelectors(t *testing.T) {
 			want []string // numbers moved
 		}{
 			{"ids", func(ids []string) Selector { return Selector{IDs: []string{ids[7], ids[2], "1-1", ids[2]}} }, []string{"2", "7"}},
+			{"sparse ids", func(ids []string) Selector { return Selector{IDs: []string{ids[0], ids[5], ids[9]}} }, []string{"0", "5", "9"}},
 			{"range", func(ids []string) Selector { return Selector{Start: ids[3], End: ids[5]} }, seq(3, 6)},
 			{"fingerprint", func([]string) Selector { return Selector{Fingerprint: Fingerprint("card 1234 declined")} }, []string{"8", "9"}},
 			{"group", func([]string) Selector { return Selector{Group: "shipping"} }, []string{"1"}},
@@ -460,7 +461,7 @@ func TestRedriveSelectors(t *testing.T) {
 					}
 					ids = append(ids, addDead(t, rdb, q.Name(), d))
 				}
-				j, err := q.Redrive(ctx, tc.sel(ids), RedriveOptions{BatchSize: 2})
+				j, err := q.Redrive(ctx, tc.sel(ids), RedriveOptions{BatchSize: 3})
 				if err != nil {
 					t.Fatal(err)
 				}
