@@ -347,7 +347,10 @@ func (j *Job) commit(ctx context.Context, b batch, c classified) error {
 		if err != nil {
 			return err
 		}
-		if s, _ := v[0].(string); s != j.token {
+		switch s, _ := v[0].(string); {
+		case v[0] == nil:
+			return fmt.Errorf("%w: the checkpoint of %s was deleted while it ran", ErrUnknownJob, j.id)
+		case s != j.token:
 			return ErrJobTaken
 		}
 		if s, _ := v[1].(string); s == "1" {
@@ -388,7 +391,7 @@ func (j *Job) commit(ctx context.Context, b batch, c classified) error {
 		return j.apply(ctx, t, b, moves, parks, len(c.skips))
 	})
 	switch {
-	case err == nil, errors.Is(err, ErrJobTaken), errors.Is(err, errCancelRequested),
+	case err == nil, errors.Is(err, ErrJobTaken), errors.Is(err, ErrUnknownJob), errors.Is(err, errCancelRequested),
 		errors.Is(err, ErrTargetGone), errors.Is(err, ErrWrongType), errors.Is(err, errContention):
 		return err
 	case errors.Is(err, redis.TxFailedErr):
