@@ -144,6 +144,11 @@ type Progress struct {
 	// Skipped entries cannot be redriven (see SkipReason) and stay in the
 	// dead-letter stream.
 	Skipped int64
+	// Gone entries left the dead-letter stream by other means between the
+	// start and the job's reaching them: deleted, reprocessed, or moved by
+	// another redrive job. While the job runs it counts those it saw go;
+	// once it is done, Total = Moved + Parked + Skipped + Gone.
+	Gone int64
 	// Done is true once the job has ended, for whatever reason.
 	Done bool
 	// Err is why the job ended early: nil when it handled every selected
@@ -273,7 +278,7 @@ func (q *Queue) ResumeRedrive(ctx context.Context, jobID string, opts RedriveOpt
 	}
 	j.sel, j.until, j.last = cp.Selector, cp.Until, cp.Last
 	j.counted = cp.counted
-	j.p = Progress{Total: cp.Total, Moved: cp.Moved, Parked: cp.Parked, Skipped: cp.Skipped}
+	j.p = Progress{Total: cp.Total, Moved: cp.Moved, Parked: cp.Parked, Skipped: cp.Skipped, Gone: cp.Gone}
 	if cp.State == StateDone {
 		j.p.Done = true
 		close(j.done)
@@ -451,6 +456,14 @@ func (j *Job) finish(ctx context.Context, err error) {
 	if err != nil && !errors.Is(err, ErrCancelled) {
 		err = fmt.Errorf("dlq: redrive %s of %s: %w", j.id, j.q.name, err)
 	}
+	if state == StateDone {
+		// Entries deleted before the job read them never showed up.
+		j.mu.Lock()
+		if p := &j.p; p.Total > p.Moved+p.Parked+p.Skipped+p.Gone {
+			p.Gone = p.Total - p.Moved - p.Parked - p.Skipped
+		}
+		j.mu.Unlock()
+	}
 	if !errors.Is(err, ErrJobTaken) {
 		if werr := j.saveState(ctx, state, err); werr != nil && !errors.Is(werr, ErrJobTaken) {
 			j.q.c.Logger().Warn("dlq: recording the end of a redrive failed; the checkpoint still says running",
@@ -462,7 +475,7 @@ func (j *Job) finish(ctx context.Context, err error) {
 	p := j.p
 	j.mu.Unlock()
 	log := j.q.c.Logger()
-	attrs := []any{"dlq", j.q.name, "job", j.id, "state", state, "total", p.Total, "moved", p.Moved, "parked", p.Parked, "skipped", p.Skipped}
+	attrs := []any{"dlq", j.q.name, "job", j.id, "state", state, "total", p.Total, "moved", p.Moved, "parked", p.Parked, "skipped", p.Skipped, "gone", p.Gone}
 	if err != nil && state == StateFailed {
 		log.Warn("dlq: redrive failed", append(attrs, "err", err)...)
 	} else {

@@ -388,7 +388,7 @@ func (j *Job) commit(ctx context.Context, b batch, c classified) error {
 				parks = append(parks, e)
 			}
 		}
-		return j.apply(ctx, t, b, moves, parks, len(c.skips))
+		return j.apply(ctx, t, b, moves, parks, len(c.skips), len(taking)-len(moves)-len(parks))
 	})
 	switch {
 	case err == nil, errors.Is(err, ErrJobTaken), errors.Is(err, ErrUnknownJob), errors.Is(err, errCancelRequested),
@@ -404,8 +404,9 @@ func (j *Job) commit(ctx context.Context, b batch, c classified) error {
 	return q.wrap("redrive transaction", err)
 }
 
-// readPresent queues the reads that tell which of entries are still in
-// the dead-letter stream: one XRANGE over them when they are most of the
+// readPresent queues the reads that tell which of entries (in any order)
+// are still in the dead-letter stream: one XRANGE over them when they are
+// most of the
 // entries between the first and the last (examined counts those the batch
 // read; no entry can appear between them since), else one per entry.
 func (q *Queue) readPresent(ctx context.Context, p redis.Pipeliner, entries []rawEntry, examined int) []*redis.XMessageSliceCmd {
@@ -413,7 +414,15 @@ func (q *Queue) readPresent(ctx context.Context, p redis.Pipeliner, entries []ra
 		return nil
 	}
 	if examined > 0 && examined <= 2*len(entries) {
-		first, last := entries[0].ID, entries[len(entries)-1].ID
+		first, last := entries[0].ID, entries[0].ID
+		for _, e := range entries[1:] {
+			if lessID(e.ID, first) {
+				first = e.ID
+			}
+			if lessID(last, e.ID) {
+				last = e.ID
+			}
+		}
 		return []*redis.XMessageSliceCmd{p.XRangeN(ctx, q.name, first, last, int64(examined))}
 	}
 	cmds := make([]*redis.XMessageSliceCmd, len(entries))
@@ -424,13 +433,13 @@ func (q *Queue) readPresent(ctx context.Context, p redis.Pipeliner, entries []ra
 }
 
 // apply runs a batch's transaction (see commit) and records its outcome.
-func (j *Job) apply(ctx context.Context, t *txn, b batch, moves, parks []rawEntry, skipped int) error {
+func (j *Job) apply(ctx context.Context, t *txn, b batch, moves, parks []rawEntry, skipped, gone int) error {
 	q := j.q
 	key := q.jobKey(j.id)
 	now := q.c.Clock().Now().UnixMilli()
 	p := j.Progress()
 	moved, parkedN := p.Moved+int64(len(moves)), p.Parked+int64(len(parks))
-	skippedN := p.Skipped + int64(skipped)
+	skippedN, goneN := p.Skipped+int64(skipped), p.Gone+int64(gone)
 	streams, _ := targets(moves)
 	adds := make([]*redis.StringCmd, len(moves))
 	parkAdds := make([]*redis.StringCmd, len(parks))
@@ -460,7 +469,7 @@ func (j *Job) apply(ctx context.Context, t *txn, b batch, moves, parks []rawEntr
 		for _, id := range ids {
 			pipe.Set(ctx, q.redrivenMarker(id), j.id, markerTTL)
 		}
-		hset = pipe.HSet(ctx, key, "last", b.last, "moved", moved, "parked", parkedN, "skipped", skippedN, "updated", now)
+		hset = pipe.HSet(ctx, key, "last", b.last, "moved", moved, "parked", parkedN, "skipped", skippedN, "gone", goneN, "updated", now)
 		for _, s := range streams {
 			after[s] = pipe.XInfoGroups(ctx, s)
 		}
@@ -482,7 +491,7 @@ func (j *Job) apply(ctx context.Context, t *txn, b batch, moves, parks []rawEntr
 	}
 	j.last = b.last
 	j.mu.Lock()
-	j.p.Moved, j.p.Parked, j.p.Skipped = moved, parkedN, skippedN
+	j.p.Moved, j.p.Parked, j.p.Skipped, j.p.Gone = moved, parkedN, skippedN, goneN
 	j.mu.Unlock()
 	if del != nil && del.Val() != int64(len(moves)+len(parks)) {
 		q.c.Logger().Warn("dlq: entries were deleted from the dead-letter stream by something else while a redrive moved them",

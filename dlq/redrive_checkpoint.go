@@ -25,7 +25,7 @@ import (
 //	until     the last dead-letter entry ID the job may handle ("" for none)
 //	last      the last entry ID it has handled ("" before the first batch)
 //	total     the entries selected at the start (absent until counted)
-//	moved, parked, skipped   counts
+//	moved, parked, skipped, gone   counts
 //	state     running, done, cancelled or failed; error says why it failed
 //	started, updated         Unix ms
 //	owner     the token of the process running it (see ResumeRedrive)
@@ -71,10 +71,10 @@ type JobInfo struct {
 	// entry when it started; empty if there was none), and Last the last
 	// one it has handled.
 	Until, Last string
-	// Total, Moved, Parked and Skipped are as in Progress; Counted says
-	// whether Total is known yet.
-	Total, Moved, Parked, Skipped int64
-	Counted                       bool
+	// Total, Moved, Parked, Skipped and Gone are as in Progress; Counted
+	// says whether Total is known yet.
+	Total, Moved, Parked, Skipped, Gone int64
+	Counted                             bool
 	// CancelRequested says that CancelRedrive asked it to stop.
 	CancelRequested bool
 	// Started and Updated are when it started and last changed.
@@ -105,7 +105,7 @@ func (q *Queue) createCheckpoint(ctx context.Context, j *Job) error {
 	now := q.c.Clock().Now().UnixMilli()
 	fields := []any{
 		"v", 1, "selector", sel, "until", j.until, "last", "",
-		"moved", 0, "parked", 0, "skipped", 0, "state", string(StateRunning), "error", "",
+		"moved", 0, "parked", 0, "skipped", 0, "gone", 0, "state", string(StateRunning), "error", "",
 		"started", now, "updated", now, "owner", j.token,
 	}
 	fields = append(fields, optionFields(j.opts)...)
@@ -197,7 +197,7 @@ func parseCheckpoint(id string, m map[string]string) (checkpoint, error) {
 	ints := []struct {
 		field string
 		into  *int64
-	}{{"moved", &cp.Moved}, {"parked", &cp.Parked}, {"skipped", &cp.Skipped}}
+	}{{"moved", &cp.Moved}, {"parked", &cp.Parked}, {"skipped", &cp.Skipped}, {"gone", &cp.Gone}}
 	for _, f := range ints {
 		n, err := strconv.ParseInt(m[f.field], 10, 64)
 		if err != nil {
@@ -288,8 +288,9 @@ func (j *Job) saveState(ctx context.Context, state JobState, cause error) error 
 	if cause != nil && state == StateFailed {
 		msg = cause.Error()
 	}
+	gone := j.Progress().Gone
 	return j.ownerWrite(ctx, func(p redis.Pipeliner) {
-		p.HSet(ctx, key, "state", string(state), "error", msg, "updated", j.q.c.Clock().Now().UnixMilli())
+		p.HSet(ctx, key, "state", string(state), "error", msg, "gone", gone, "updated", j.q.c.Clock().Now().UnixMilli())
 		if state != StateRunning {
 			p.PExpire(ctx, key, FinishedJobTTL)
 		}
@@ -315,7 +316,7 @@ func (j *Job) reload(ctx context.Context) error {
 	}
 	j.last = cp.Last
 	j.mu.Lock()
-	j.p.Moved, j.p.Parked, j.p.Skipped = cp.Moved, cp.Parked, cp.Skipped
+	j.p.Moved, j.p.Parked, j.p.Skipped, j.p.Gone = cp.Moved, cp.Parked, cp.Skipped, cp.Gone
 	j.mu.Unlock()
 	return nil
 }

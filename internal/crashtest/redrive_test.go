@@ -244,6 +244,7 @@ func verifyRedrive(t *testing.T, rdb *redis.Client, stream, name, ckpt string, n
 	want := map[string]string{
 		"state": "done", "total": strconv.Itoa(n), "moved": strconv.FormatInt(counts[fateMoved], 10),
 		"parked": strconv.FormatInt(counts[fateParked], 10), "skipped": strconv.FormatInt(counts[fateSkipped], 10),
+		"gone": "0",
 	}
 	for k, v := range want {
 		if m[k] != v {
