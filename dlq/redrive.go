@@ -492,4 +492,6 @@ const FieldParkedAt = pelican.ReservedPrefix + "parked-at"
 // redrive limit: the dead-letter stream's name + ":parked". Its entries
 // keep all their fields, so it can be browsed, and redriven with a higher
 // RedriveLimit, like any dead-letter stream.
-func (q *Queue) Parked() *Queue { return Open(q.c, q.name+":parked") }
+func (q *Queue) Parked() *Queue { return Open(q.c, q.parkedName()) }
+
+func (q *Queue) parkedName() string { return q.name + ":parked" }

@@ -340,7 +340,7 @@ func (j *Job) commit(ctx context.Context, b batch, c classified) error {
 			infos[i] = p.XInfoGroups(ctx, s)
 		}
 		if len(c.parks) > 0 {
-			parked = p.Type(ctx, q.Parked().name)
+			parked = p.Type(ctx, q.parkedName())
 		}
 	}, func(t *txn, _ []redis.Cmder) error {
 		v, err := owner.Result()
@@ -363,7 +363,7 @@ func (j *Job) commit(ctx context.Context, b batch, c classified) error {
 		}
 		if parked != nil {
 			if typ := parked.Val(); typ != "none" && typ != "stream" {
-				return fmt.Errorf("dlq %s: parked stream %s: %w", q.name, q.Parked().name, ErrWrongType)
+				return fmt.Errorf("dlq %s: parked stream %s: %w", q.name, q.parkedName(), ErrWrongType)
 			}
 		}
 		// Leave out what another job moved, or something else deleted,
@@ -460,7 +460,7 @@ func (j *Job) apply(ctx context.Context, t *txn, b batch, moves, parks []rawEntr
 			ids = append(ids, e.ID)
 		}
 		for i, e := range parks {
-			parkAdds[i] = pipe.XAdd(ctx, &redis.XAddArgs{Stream: q.Parked().name, Values: parkedFields(e, now)})
+			parkAdds[i] = pipe.XAdd(ctx, &redis.XAddArgs{Stream: q.parkedName(), Values: parkedFields(e, now)})
 			ids = append(ids, e.ID)
 		}
 		if len(ids) > 0 {
@@ -514,7 +514,7 @@ func (j *Job) apply(ctx context.Context, t *txn, b batch, moves, parks []rawEntr
 	}
 	for i, e := range parks {
 		if err := parkAdds[i].Err(); err != nil {
-			failed, problem = append(failed, undo{e: e}), fmt.Sprintf("adding to %q: %v", q.Parked().name, err)
+			failed, problem = append(failed, undo{e: e}), fmt.Sprintf("adding to %q: %v", q.parkedName(), err)
 		}
 	}
 	if len(failed) == 0 {
