@@ -753,8 +753,9 @@ func TestRedriveConcurrentJobs(t *testing.T) {
 			if err != nil {
 				t.Errorf("job %s: %v", j.ID(), err)
 			}
-			if p.Total != n || p.Moved+p.Gone != n {
-				t.Errorf("job %s: %+v; want the %d it did not move counted as gone", j.ID(), p, n)
+			// A job started after another moved some selects fewer.
+			if p.Total > n || p.Moved+p.Gone != p.Total {
+				t.Errorf("job %s: %+v; want what it did not move counted as gone", j.ID(), p)
 			}
 			moved += p.Moved
 		}
@@ -862,7 +863,7 @@ func TestRedriveCancelAndTakeOverFromElsewhere(t *testing.T) {
 		createGroup(t, rdb, "orders", "billing")
 		q := ForStream(c, "orders")
 		addDeadN(t, rdb, q.Name(), "orders", "billing", 200)
-		j, err := q.Redrive(ctx, Selector{All: true}, RedriveOptions{Rate: 400})
+		j, err := q.Redrive(ctx, Selector{All: true}, RedriveOptions{Rate: 200})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -878,7 +879,7 @@ func TestRedriveCancelAndTakeOverFromElsewhere(t *testing.T) {
 			t.Errorf("cancelling a cancelled job: %v", err)
 		}
 
-		first, err := elsewhere.ResumeRedrive(ctx, j.ID(), RedriveOptions{Rate: 400})
+		first, err := elsewhere.ResumeRedrive(ctx, j.ID(), RedriveOptions{Rate: 200})
 		if err != nil {
 			t.Fatal(err)
 		}
