@@ -229,7 +229,7 @@ func (q *Queue) Redrive(ctx context.Context, sel Selector, opts RedriveOptions) 
 	if err != nil {
 		return nil, err
 	}
-	if err := q.checkClusterName(); err != nil {
+	if err := q.checkRedriveCluster(); err != nil {
 		return nil, err
 	}
 	if opts.JobID == "" {
@@ -267,7 +267,7 @@ func (q *Queue) ResumeRedrive(ctx context.Context, jobID string, opts RedriveOpt
 	if !jobIDPattern.MatchString(jobID) {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownJob, jobID)
 	}
-	if err := q.checkClusterName(); err != nil {
+	if err := q.checkRedriveCluster(); err != nil {
 		return nil, err
 	}
 	opts.JobID = jobID
@@ -290,17 +290,17 @@ func (q *Queue) ResumeRedrive(ctx context.Context, jobID string, opts RedriveOpt
 
 func (q *Queue) newJob(opts RedriveOptions, sel Selector) *Job {
 	return &Job{
-		q: q, id: opts.JobID, token: randomHex(8), opts: opts, sel: sel,
+		q: q, id: opts.JobID, token: redriveRandomHex(8), opts: opts, sel: sel,
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 }
 
 // newJobID returns a job ID made of the time and random digits.
 func newJobID(now time.Time) string {
-	return now.UTC().Format("20060102T150405Z") + "-" + randomHex(4)
+	return now.UTC().Format("20060102T150405Z") + "-" + redriveRandomHex(4)
 }
 
-func randomHex(n int) string {
+func redriveRandomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // never fails (crypto/rand)
 	return hex.EncodeToString(b)
@@ -363,10 +363,10 @@ func (j *Job) work(ctx context.Context) error {
 			return cancelled()
 		}
 		if err != nil {
-			if failures++; failures > maxFailures || !transient(err) {
+			if failures++; failures > redriveMaxFailures || !redriveTransient(err) {
 				return err
 			}
-			pause(wctx, failures)
+			redrivePause(wctx, failures)
 			continue
 		}
 		if b.last == "" {
@@ -380,23 +380,23 @@ func (j *Job) work(ctx context.Context) error {
 		}
 		err = j.commit(io, b, c)
 		switch {
-		case errors.Is(err, errContention):
-			if contention++; contention > maxContention {
+		case errors.Is(err, errRedriveContention):
+			if contention++; contention > redriveMaxContention {
 				return fmt.Errorf("dlq: redrive %s: the entries kept changing under the job (%d attempts)", j.id, contention)
 			}
 			continue
-		case errors.Is(err, errUncertain):
+		case errors.Is(err, errRedriveUncertain):
 			// The transaction may or may not have applied: the checkpoint,
 			// written by it, says which.
-			if failures++; failures > maxFailures {
+			if failures++; failures > redriveMaxFailures {
 				return err
 			}
-			pause(wctx, failures)
+			redrivePause(wctx, failures)
 			if err := j.reload(io); err != nil {
 				return err
 			}
 			continue
-		case errors.Is(err, errCancelRequested):
+		case errors.Is(err, errRedriveCancelRequested):
 			return ErrCancelled
 		case err != nil:
 			return err
@@ -413,12 +413,12 @@ func (j *Job) work(ctx context.Context) error {
 // changed (another job took some of the batch's entries), and errors of
 // the connection.
 const (
-	maxContention = 100
-	maxFailures   = 5
+	redriveMaxContention = 100
+	redriveMaxFailures   = 5
 )
 
-// pause waits a little before retrying after the n-th failure in a row.
-func pause(ctx context.Context, n int) {
+// redrivePause waits a little before retrying after the n-th failure in a row.
+func redrivePause(ctx context.Context, n int) {
 	t := time.NewTimer(time.Duration(n*n) * 50 * time.Millisecond)
 	defer t.Stop()
 	select {
@@ -427,9 +427,9 @@ func pause(ctx context.Context, n int) {
 	}
 }
 
-// transient reports whether err may go away by itself: anything but a
+// redriveTransient reports whether err may go away by itself: anything but a
 // reply of the server and errors of the job's own making.
-func transient(err error) bool {
+func redriveTransient(err error) bool {
 	var rerr interface{ RedisError() }
 	if errors.As(err, &rerr) || errors.Is(err, ErrWrongType) {
 		return false

@@ -15,15 +15,15 @@ import (
 
 // Reading a job's batches, and moving each in one transaction.
 
-// rawEntry is a dead-letter entry, parsed, with every field as stored.
-type rawEntry struct {
+// redriveEntry is a dead-letter entry, parsed, with every field as stored.
+type redriveEntry struct {
 	Entry
 	fields map[string]string
 }
 
-// parseRaw parses m, computing its Fingerprint only if fingerprint is
+// parseRedriveEntry parses m, computing its Fingerprint only if fingerprint is
 // set: the regular expressions cost more than all the rest.
-func parseRaw(m redis.XMessage, fingerprint bool) rawEntry {
+func parseRedriveEntry(m redis.XMessage, fingerprint bool) redriveEntry {
 	fields := make(map[string]string, len(m.Values))
 	for k, v := range m.Values {
 		s, ok := v.(string)
@@ -36,13 +36,13 @@ func parseRaw(m redis.XMessage, fingerprint bool) rawEntry {
 	if fingerprint {
 		e.Fingerprint = Fingerprint(e.Error)
 	}
-	return rawEntry{Entry: e, fields: fields}
+	return redriveEntry{Entry: e, fields: fields}
 }
 
-// batch is what one step of a job reads.
-type batch struct {
+// redriveBatch is what one step of a job reads.
+type redriveBatch struct {
 	// entries are the selected entries, in ID order.
-	entries []rawEntry
+	entries []redriveEntry
 	// last is the last entry ID examined, selected or not; "" if there was
 	// none left.
 	last string
@@ -54,28 +54,28 @@ type batch struct {
 }
 
 // maxID sorts after every stream ID: the bound of a dry run.
-const maxID = "18446744073709551615-18446744073709551615"
+const redriveMaxID = "18446744073709551615-18446744073709551615"
 
 // pagesPerBatch bounds the reads of one batch when the selector rejects
 // most entries, so that a job records its progress now and then.
-const pagesPerBatch = 10
+const redrivePagesPerBatch = 10
 
 // readBatch reads up to n selected entries after the ID after, up to the
 // ID until.
-func (q *Queue) readBatch(ctx context.Context, sel Selector, after, until string, n int) (batch, error) {
+func (q *Queue) readBatch(ctx context.Context, sel Selector, after, until string, n int) (redriveBatch, error) {
 	if until == "" {
-		return batch{end: true}, nil
+		return redriveBatch{end: true}, nil
 	}
 	if len(sel.IDs) > 0 {
 		return q.readIDs(ctx, sel, after, until, n)
 	}
-	var b batch
+	var b redriveBatch
 	start, end := sel.bounds()
 	if after != "" {
 		start = "(" + after
 	}
 	page := max(n, 100)
-	for range pagesPerBatch {
+	for range redrivePagesPerBatch {
 		msgs, err := q.rdb.XRangeN(ctx, q.name, start, end, int64(page)).Result()
 		if err != nil {
 			return b, q.wrap("XRANGE", err)
@@ -87,7 +87,7 @@ func (q *Queue) readBatch(ctx context.Context, sel Selector, after, until string
 			}
 			b.last = m.ID
 			b.examined++
-			e := parseRaw(m, sel.Fingerprint != "")
+			e := parseRedriveEntry(m, sel.Fingerprint != "")
 			if !sel.matches(e.Entry) {
 				continue
 			}
@@ -107,8 +107,8 @@ func (q *Queue) readBatch(ctx context.Context, sel Selector, after, until string
 
 // readIDs is readBatch for a selector of IDs: the next n of them, read in
 // one round trip.
-func (q *Queue) readIDs(ctx context.Context, sel Selector, after, until string, n int) (batch, error) {
-	var b batch
+func (q *Queue) readIDs(ctx context.Context, sel Selector, after, until string, n int) (redriveBatch, error) {
+	var b redriveBatch
 	var ids []string
 	for _, id := range sel.sortedIDs() {
 		if after != "" && !lessID(after, id) {
@@ -137,7 +137,7 @@ func (q *Queue) readIDs(ctx context.Context, sel Selector, after, until string, 
 	}
 	for _, cmd := range cmds {
 		for _, m := range cmd.(*redis.XMessageSliceCmd).Val() {
-			if e := parseRaw(m, sel.Fingerprint != ""); sel.matches(e.Entry) {
+			if e := parseRedriveEntry(m, sel.Fingerprint != ""); sel.matches(e.Entry) {
 				b.entries = append(b.entries, e)
 			}
 		}
@@ -201,16 +201,16 @@ const (
 	SkipCrossSlot SkipReason = "stream in another Redis Cluster slot"
 )
 
-// classified is a batch sorted by what is to happen to each entry.
-type classified struct {
-	moves []rawEntry
-	parks []rawEntry
+// redriveSort is a batch sorted by what is to happen to each entry.
+type redriveSort struct {
+	moves []redriveEntry
+	parks []redriveEntry
 	skips []SkipReason
 }
 
 // classify decides each entry's fate.
-func (q *Queue) classify(entries []rawEntry, limit int) classified {
-	var c classified
+func (q *Queue) classify(entries []redriveEntry, limit int) redriveSort {
+	var c redriveSort
 	for _, e := range entries {
 		if r, skip := q.skipReason(e.Entry); skip {
 			c.skips = append(c.skips, r)
@@ -225,7 +225,7 @@ func (q *Queue) classify(entries []rawEntry, limit int) classified {
 	return c
 }
 
-func (j *Job) classify(entries []rawEntry) classified {
+func (j *Job) classify(entries []redriveEntry) redriveSort {
 	return j.q.classify(entries, j.opts.RedriveLimit)
 }
 
@@ -238,15 +238,15 @@ func (q *Queue) skipReason(e Entry) (SkipReason, bool) {
 		return SkipNoGroup, true
 	case slices.Contains(e.Malformed, pelican.FieldRedrives):
 		return SkipBadRedrives, true
-	case q.cluster() && hashTag(e.Stream) != hashTag(q.name):
+	case q.cluster() && clusterHashTag(e.Stream) != clusterHashTag(q.name):
 		return SkipCrossSlot, true
 	}
 	return "", false
 }
 
-// targets returns the distinct streams of moves, sorted, each with the
+// redriveTargets returns the distinct streams of moves, sorted, each with the
 // groups its entries need.
-func targets(moves []rawEntry) (streams []string, groups map[string][]string) {
+func redriveTargets(moves []redriveEntry) (streams []string, groups map[string][]string) {
 	groups = map[string][]string{}
 	for _, e := range moves {
 		if !slices.Contains(groups[e.Stream], e.Group) {
@@ -260,9 +260,9 @@ func targets(moves []rawEntry) (streams []string, groups map[string][]string) {
 	return streams, groups
 }
 
-// targetProblem says what is wrong with stream as the target of entries
+// redriveTargetProblem says what is wrong with stream as the target of entries
 // of groups, given its XINFO GROUPS reply; "" if nothing.
-func targetProblem(stream string, groups []string, reply *redis.XInfoGroupsCmd) string {
+func redriveTargetProblem(stream string, groups []string, reply *redis.XInfoGroupsCmd) string {
 	infos, err := reply.Result()
 	if err != nil {
 		switch msg := err.Error(); {
@@ -284,21 +284,21 @@ func targetProblem(stream string, groups []string, reply *redis.XInfoGroupsCmd) 
 // Errors of a batch's transaction that the job handles itself.
 var (
 	// errContention: a watched key changed; read the batch again.
-	errContention = errors.New("dlq: a watched key changed")
+	errRedriveContention = errors.New("dlq: a watched key changed")
 	// errUncertain: the connection failed; the transaction may have
 	// applied or not.
-	errUncertain = errors.New("dlq: the outcome of the transaction is unknown")
+	errRedriveUncertain = errors.New("dlq: the outcome of the transaction is unknown")
 	// errCancelRequested: CancelRedrive asked the job to stop.
-	errCancelRequested = errors.New("dlq: cancel requested")
+	errRedriveCancelRequested = errors.New("dlq: cancel requested")
 )
 
 // redriveProducer is the IDMP producer ID of redrive's XADDs.
 const redriveProducer = "pelican-redrive"
 
-// markerTTL is how long the marker of a moved entry lives. A job only
+// redriveMarkerTTL is how long the marker of a moved entry lives. A job only
 // needs it to exist while another job may be between its WATCH and its
 // EXEC for the same entry: a round trip.
-const markerTTL = time.Hour
+const redriveMarkerTTL = time.Hour
 
 // redrivenMarker is set when entry id leaves the dead-letter stream by a
 // redrive (sent back or parked), in the same transaction.
@@ -314,7 +314,7 @@ func (q *Queue) redrivenMarker(id string) string { return q.name + ":pelican:red
 // checkpoint. The transaction also reads the targets' groups again, so a
 // group deleted between the check and the transaction is noticed, and
 // what was sent to it is moved back.
-func (j *Job) commit(ctx context.Context, b batch, c classified) error {
+func (j *Job) commit(ctx context.Context, b redriveBatch, c redriveSort) error {
 	q := j.q
 	key := q.jobKey(j.id)
 	taking := slices.Concat(c.moves, c.parks)
@@ -322,7 +322,7 @@ func (j *Job) commit(ctx context.Context, b batch, c classified) error {
 	for i, e := range taking {
 		markers[i] = q.redrivenMarker(e.ID)
 	}
-	streams, groups := targets(c.moves)
+	streams, groups := redriveTargets(c.moves)
 	var (
 		owner   *redis.SliceCmd
 		found   *redis.SliceCmd
@@ -330,7 +330,7 @@ func (j *Job) commit(ctx context.Context, b batch, c classified) error {
 		infos   = make([]*redis.XInfoGroupsCmd, len(streams))
 		parked  *redis.StatusCmd
 	)
-	err := q.transact(ctx, append(markers, key), func(p redis.Pipeliner) {
+	err := q.redriveTransact(ctx, append(markers, key), func(p redis.Pipeliner) {
 		owner = p.HMGet(ctx, key, "owner", "cancel")
 		if len(markers) > 0 {
 			found = p.MGet(ctx, markers...)
@@ -342,7 +342,7 @@ func (j *Job) commit(ctx context.Context, b batch, c classified) error {
 		if len(c.parks) > 0 {
 			parked = p.Type(ctx, q.parkedName())
 		}
-	}, func(t *txn, _ []redis.Cmder) error {
+	}, func(t *redriveTx, _ []redis.Cmder) error {
 		v, err := owner.Result()
 		if err != nil {
 			return err
@@ -354,10 +354,10 @@ func (j *Job) commit(ctx context.Context, b batch, c classified) error {
 			return ErrJobTaken
 		}
 		if s, _ := v[1].(string); s == "1" {
-			return errCancelRequested
+			return errRedriveCancelRequested
 		}
 		for i, s := range streams {
-			if problem := targetProblem(s, groups[s], infos[i]); problem != "" {
+			if problem := redriveTargetProblem(s, groups[s], infos[i]); problem != "" {
 				return fmt.Errorf("%w: %s", ErrTargetGone, problem)
 			}
 		}
@@ -377,7 +377,7 @@ func (j *Job) commit(ctx context.Context, b batch, c classified) error {
 		still := func(i int) bool {
 			return here[taking[i].ID] && (found == nil || found.Val()[i] == nil)
 		}
-		var moves, parks []rawEntry
+		var moves, parks []redriveEntry
 		for i, e := range taking {
 			if !still(i) {
 				continue
@@ -391,15 +391,15 @@ func (j *Job) commit(ctx context.Context, b batch, c classified) error {
 		return j.apply(ctx, t, b, moves, parks, len(c.skips), len(taking)-len(moves)-len(parks))
 	})
 	switch {
-	case err == nil, errors.Is(err, ErrJobTaken), errors.Is(err, ErrUnknownJob), errors.Is(err, errCancelRequested),
-		errors.Is(err, ErrTargetGone), errors.Is(err, ErrWrongType), errors.Is(err, errContention):
+	case err == nil, errors.Is(err, ErrJobTaken), errors.Is(err, ErrUnknownJob), errors.Is(err, errRedriveCancelRequested),
+		errors.Is(err, ErrTargetGone), errors.Is(err, ErrWrongType), errors.Is(err, errRedriveContention):
 		return err
 	case errors.Is(err, redis.TxFailedErr):
-		return errContention
-	case errors.Is(err, errUncertain):
+		return errRedriveContention
+	case errors.Is(err, errRedriveUncertain):
 		return err
-	case transient(err):
-		return fmt.Errorf("%w: %w", errUncertain, err)
+	case redriveTransient(err):
+		return fmt.Errorf("%w: %w", errRedriveUncertain, err)
 	}
 	return q.wrap("redrive transaction", err)
 }
@@ -409,7 +409,7 @@ func (j *Job) commit(ctx context.Context, b batch, c classified) error {
 // most of the
 // entries between the first and the last (examined counts those the batch
 // read; no entry can appear between them since), else one per entry.
-func (q *Queue) readPresent(ctx context.Context, p redis.Pipeliner, entries []rawEntry, examined int) []*redis.XMessageSliceCmd {
+func (q *Queue) readPresent(ctx context.Context, p redis.Pipeliner, entries []redriveEntry, examined int) []*redis.XMessageSliceCmd {
 	if len(entries) == 0 {
 		return nil
 	}
@@ -433,14 +433,14 @@ func (q *Queue) readPresent(ctx context.Context, p redis.Pipeliner, entries []ra
 }
 
 // apply runs a batch's transaction (see commit) and records its outcome.
-func (j *Job) apply(ctx context.Context, t *txn, b batch, moves, parks []rawEntry, skipped, gone int) error {
+func (j *Job) apply(ctx context.Context, t *redriveTx, b redriveBatch, moves, parks []redriveEntry, skipped, gone int) error {
 	q := j.q
 	key := q.jobKey(j.id)
 	now := q.c.Clock().Now().UnixMilli()
 	p := j.Progress()
 	moved, parkedN := p.Moved+int64(len(moves)), p.Parked+int64(len(parks))
 	skippedN, goneN := p.Skipped+int64(skipped), p.Gone+int64(gone)
-	streams, _ := targets(moves)
+	streams, _ := redriveTargets(moves)
 	adds := make([]*redis.StringCmd, len(moves))
 	parkAdds := make([]*redis.StringCmd, len(parks))
 	after := make(map[string]*redis.XInfoGroupsCmd, len(streams))
@@ -467,7 +467,7 @@ func (j *Job) apply(ctx context.Context, t *txn, b batch, moves, parks []rawEntr
 			del = pipe.XDel(ctx, q.name, ids...)
 		}
 		for _, id := range ids {
-			pipe.Set(ctx, q.redrivenMarker(id), j.id, markerTTL)
+			pipe.Set(ctx, q.redrivenMarker(id), j.id, redriveMarkerTTL)
 		}
 		hset = pipe.HSet(ctx, key, "last", b.last, "moved", moved, "parked", parkedN, "skipped", skippedN, "gone", goneN, "updated", now)
 		for _, s := range streams {
@@ -475,18 +475,18 @@ func (j *Job) apply(ctx context.Context, t *txn, b batch, moves, parks []rawEntr
 		}
 	})
 	if errors.Is(err, redis.TxFailedErr) {
-		return errContention
+		return errRedriveContention
 	}
 	if hset == nil || hset.Err() != nil {
 		if err == nil {
 			err = hset.Err()
 		}
-		return fmt.Errorf("%w: %w", errUncertain, err)
+		return fmt.Errorf("%w: %w", errRedriveUncertain, err)
 	}
 	// Applied.
 	if q.hooks.afterExec != nil {
 		if err := q.hooks.afterExec(); err != nil {
-			return fmt.Errorf("%w: %w", errUncertain, err)
+			return fmt.Errorf("%w: %w", errRedriveUncertain, err)
 		}
 	}
 	j.last = b.last
@@ -500,45 +500,45 @@ func (j *Job) apply(ctx context.Context, t *txn, b batch, moves, parks []rawEntr
 	// What did not arrive: an XADD that failed (the key changed type), or
 	// a target whose group was deleted between the check and the
 	// transaction.
-	var failed []undo
+	var failed []redriveUndo
 	var problem string
 	for i, e := range moves {
 		id, err := adds[i].Result()
 		if err == nil {
-			if pr := targetProblem(e.Stream, []string{e.Group}, after[e.Stream]); pr != "" {
-				failed, problem = append(failed, undo{e: e, sent: id, moved: true}), pr
+			if pr := redriveTargetProblem(e.Stream, []string{e.Group}, after[e.Stream]); pr != "" {
+				failed, problem = append(failed, redriveUndo{e: e, sent: id, moved: true}), pr
 			}
 			continue
 		}
-		failed, problem = append(failed, undo{e: e, moved: true}), fmt.Sprintf("adding to %q: %v", e.Stream, err)
+		failed, problem = append(failed, redriveUndo{e: e, moved: true}), fmt.Sprintf("adding to %q: %v", e.Stream, err)
 	}
 	for i, e := range parks {
 		if err := parkAdds[i].Err(); err != nil {
-			failed, problem = append(failed, undo{e: e}), fmt.Sprintf("adding to %q: %v", q.parkedName(), err)
+			failed, problem = append(failed, redriveUndo{e: e}), fmt.Sprintf("adding to %q: %v", q.parkedName(), err)
 		}
 	}
 	if len(failed) == 0 {
 		return nil
 	}
-	if err := j.undo(ctx, failed); err != nil {
+	if err := j.redriveUndo(ctx, failed); err != nil {
 		return err
 	}
 	return fmt.Errorf("%w: %s (the batch's %d entries that went nowhere are back in the dead-letter stream, with new IDs)", ErrTargetGone, problem, len(failed))
 }
 
-// undo is an entry a batch moved that must go back to the dead-letter
+// redriveUndo is an entry a batch moved that must go back to the dead-letter
 // stream.
-type undo struct {
-	e     rawEntry
+type redriveUndo struct {
+	e     redriveEntry
 	sent  string // its ID in the target stream, if it was added there
 	moved bool   // counted as moved (else as parked)
 }
 
-// undo puts entries back in the dead-letter stream, with new IDs, and
+// redriveUndo puts entries back in the dead-letter stream, with new IDs, and
 // takes them out of the target streams and the checkpoint's counts, in one
 // transaction. Should that fail, each entry is logged with all its fields
 // at level Error, so that none is lost silently.
-func (j *Job) undo(ctx context.Context, failed []undo) error {
+func (j *Job) redriveUndo(ctx context.Context, failed []redriveUndo) error {
 	q := j.q
 	var m, p int64
 	for _, u := range failed {
@@ -553,7 +553,7 @@ func (j *Job) undo(ctx context.Context, failed []undo) error {
 			if u.sent != "" {
 				pipe.XDel(ctx, u.e.Stream, u.sent)
 			}
-			pipe.XAdd(ctx, &redis.XAddArgs{Stream: q.name, Values: sortedFields(u.e.fields)})
+			pipe.XAdd(ctx, &redis.XAddArgs{Stream: q.name, Values: redriveFieldList(u.e.fields)})
 		}
 		pipe.HIncrBy(ctx, q.jobKey(j.id), "moved", -m)
 		pipe.HIncrBy(ctx, q.jobKey(j.id), "parked", -p)
@@ -575,21 +575,21 @@ func (j *Job) undo(ctx context.Context, failed []undo) error {
 
 // redriveFields returns what a redrive adds to the original stream: the
 // message's own fields, the group it is for and its redrive count.
-func redriveFields(e rawEntry) []any {
-	out := sortedFields(e.Values)
+func redriveFields(e redriveEntry) []any {
+	out := redriveFieldList(e.Values)
 	return append(out, pelican.FieldRedriveGroup, e.Group, pelican.FieldRedrives, e.Redrives+1)
 }
 
 // parkedFields returns a parked entry's fields: all it had, and when it
 // was parked.
-func parkedFields(e rawEntry, nowMs int64) []any {
-	out := sortedFields(e.fields)
+func parkedFields(e redriveEntry, nowMs int64) []any {
+	out := redriveFieldList(e.fields)
 	return append(out, FieldParkedAt, nowMs)
 }
 
-// sortedFields returns fields as XADD's field-value list: the message's
+// redriveFieldList returns fields as XADD's field-value list: the message's
 // own fields, then the metadata, each sorted by name.
-func sortedFields(fields map[string]string) []any {
+func redriveFieldList(fields map[string]string) []any {
 	keys := make([]string, 0, len(fields))
 	for k := range fields {
 		keys = append(keys, k)
@@ -611,14 +611,14 @@ func sortedFields(fields map[string]string) []any {
 	return out
 }
 
-// txn is a transaction under WATCH.
-type txn struct {
+// redriveTx is a transaction under WATCH.
+type redriveTx struct {
 	tx    *redis.Tx
 	execd bool
 }
 
 // exec sends MULTI, the queued commands and EXEC.
-func (t *txn) exec(ctx context.Context, queue func(p redis.Pipeliner)) ([]redis.Cmder, error) {
+func (t *redriveTx) exec(ctx context.Context, queue func(p redis.Pipeliner)) ([]redis.Cmder, error) {
 	t.execd = true
 	return t.tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		queue(p)
@@ -626,15 +626,15 @@ func (t *txn) exec(ctx context.Context, queue func(p redis.Pipeliner)) ([]redis.
 	})
 }
 
-// transact watches keys, runs reads, then fn, which may call t.exec. On a
+// redriveTransact watches keys, runs reads, then fn, which may call t.exec. On a
 // single server WATCH and the reads travel in one round trip; a cluster
 // client needs the keys to pick the node, and sends WATCH alone first.
 // The reads' own errors (say, XINFO GROUPS of a missing stream) are left
 // to fn; an error of the connection is returned.
-func (q *Queue) transact(ctx context.Context, keys []string, reads func(p redis.Pipeliner), fn func(t *txn, reads []redis.Cmder) error) error {
+func (q *Queue) redriveTransact(ctx context.Context, keys []string, reads func(p redis.Pipeliner), fn func(t *redriveTx, reads []redis.Cmder) error) error {
 	_, single := q.rdb.(*redis.Client)
 	body := func(tx *redis.Tx) error {
-		t := &txn{tx: tx}
+		t := &redriveTx{tx: tx}
 		var watch *redis.Cmd
 		cmds, err := tx.Pipelined(ctx, func(p redis.Pipeliner) error {
 			if single {
@@ -656,7 +656,7 @@ func (q *Queue) transact(ctx context.Context, keys []string, reads func(p redis.
 		}
 		var rerr redis.Error
 		if err != nil && !errors.As(err, &rerr) {
-			err = fmt.Errorf("%w: %w", errUncertain, err)
+			err = fmt.Errorf("%w: %w", errRedriveUncertain, err)
 		} else {
 			err = fn(t, cmds)
 		}
@@ -689,18 +689,18 @@ func (q *Queue) cluster() bool {
 	return ok
 }
 
-// checkClusterName refuses, on Redis Cluster, a dead-letter stream whose
+// checkRedriveCluster refuses, on Redis Cluster, a dead-letter stream whose
 // name has no hash tag: the keys of its jobs would land in other slots.
-func (q *Queue) checkClusterName() error {
-	if q.cluster() && hashTag(q.name) == q.name {
+func (q *Queue) checkRedriveCluster() error {
+	if q.cluster() && clusterHashTag(q.name) == q.name {
 		return fmt.Errorf("%w: on Redis Cluster, redrive needs a dead-letter stream named with a hash tag, such as {orders}:dlq, so that its job keys share its slot", pelican.ErrCrossSlot)
 	}
 	return nil
 }
 
-// hashTag returns the part of key Redis Cluster hashes: the text between
+// clusterHashTag returns the part of key Redis Cluster hashes: the text between
 // the first '{' and the next '}', when not empty; else the whole key.
-func hashTag(key string) string {
+func clusterHashTag(key string) string {
 	if i := strings.IndexByte(key, '{'); i >= 0 {
 		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
 			return key[i+1 : i+1+j]

@@ -13,15 +13,15 @@ import (
 	"github.com/pelicanhq/pelican/internal/redistest"
 )
 
-// benchBackends are the servers the redrive benchmarks run on: the
+// redriveBenchBackends are the servers the redrive benchmarks run on: the
 // embedded engine (with XADD IDMP), the same forced onto the Redis 7
 // paths, and a private redis-server 7 over loopback TCP.
-var benchBackends = []struct {
+var redriveBenchBackends = []struct {
 	name string
 	open func(b *testing.B) *pelican.Client
 }{
-	{"embedded", func(b *testing.B) *pelican.Client { return openEmbeddedBench(b, false) }},
-	{"embedded-fallbacks", func(b *testing.B) *pelican.Client { return openEmbeddedBench(b, true) }},
+	{"embedded", func(b *testing.B) *pelican.Client { return openRedriveBenchEmbedded(b, false) }},
+	{"embedded-fallbacks", func(b *testing.B) *pelican.Client { return openRedriveBenchEmbedded(b, true) }},
 	{"redis7", func(b *testing.B) *pelican.Client {
 		r := redistest.StartRedis(b)
 		c := pelican.New(redis.NewClient(&redis.Options{Addr: r.Addr}), pelican.Options{Logger: backendtest.Quiet()})
@@ -30,7 +30,7 @@ var benchBackends = []struct {
 	}},
 }
 
-func openEmbeddedBench(b *testing.B, fallbacks bool) *pelican.Client {
+func openRedriveBenchEmbedded(b *testing.B, fallbacks bool) *pelican.Client {
 	c, err := pelican.NewEmbedded(pelican.Options{ForceFallbacks: fallbacks, Logger: backendtest.Quiet()})
 	if err != nil {
 		b.Fatal(err)
@@ -39,9 +39,9 @@ func openEmbeddedBench(b *testing.B, fallbacks bool) *pelican.Client {
 	return c
 }
 
-// fillBench empties stream (keeping its group g) and adds n dead letters
+// fillRedriveBench empties stream (keeping its group g) and adds n dead letters
 // of it to its dead-letter stream, in pipelines of 1000.
-func fillBench(b *testing.B, rdb redis.UniversalClient, stream string, n int) {
+func fillRedriveBench(b *testing.B, rdb redis.UniversalClient, stream string, n int) {
 	b.Helper()
 	ctx := context.Background()
 	rdb.Del(ctx, stream)
@@ -72,7 +72,7 @@ func fillBench(b *testing.B, rdb redis.UniversalClient, stream string, n int) {
 // checkpoint included. The msgs/s metric is the throughput.
 func BenchmarkRedrive(b *testing.B) {
 	const n = 10_000
-	for _, be := range benchBackends {
+	for _, be := range redriveBenchBackends {
 		for _, batch := range []int{100, 500} {
 			b.Run(be.name+"/batch="+strconv.Itoa(batch), func(b *testing.B) {
 				c := be.open(b)
@@ -82,7 +82,7 @@ func BenchmarkRedrive(b *testing.B) {
 				b.ResetTimer()
 				for range b.N {
 					b.StopTimer()
-					fillBench(b, c.Redis(), "bench", n)
+					fillRedriveBench(b, c.Redis(), "bench", n)
 					b.StartTimer()
 					j, err := q.Redrive(ctx, Selector{All: true}, RedriveOptions{BatchSize: batch})
 					if err != nil {
@@ -104,7 +104,7 @@ func BenchmarkRedrive(b *testing.B) {
 // is the achieved rate over the target (1 is exact; below 1, slower).
 func BenchmarkRedriveRate(b *testing.B) {
 	const n, target = 4000, 2000.0
-	for _, be := range benchBackends {
+	for _, be := range redriveBenchBackends {
 		b.Run(be.name, func(b *testing.B) {
 			c := be.open(b)
 			q := ForStream(c, "bench")
@@ -112,7 +112,7 @@ func BenchmarkRedriveRate(b *testing.B) {
 			var ratio float64
 			for range b.N {
 				b.StopTimer()
-				fillBench(b, c.Redis(), "bench", n)
+				fillRedriveBench(b, c.Redis(), "bench", n)
 				b.StartTimer()
 				start := time.Now()
 				j, err := q.Redrive(ctx, Selector{All: true}, RedriveOptions{Rate: target})

@@ -87,8 +87,8 @@ func (q *Queue) jobKey(id string) string { return q.name + ":pelican:redrive:job
 // jobsKey is the set of the queue's job IDs.
 func (q *Queue) jobsKey() string { return q.name + ":pelican:redrive:jobs" }
 
-// checkpoint is a parsed checkpoint.
-type checkpoint struct {
+// redriveCheckpoint is a parsed checkpoint.
+type redriveCheckpoint struct {
 	JobInfo
 	owner   string
 	counted bool
@@ -108,11 +108,11 @@ func (q *Queue) createCheckpoint(ctx context.Context, j *Job) error {
 		"moved", 0, "parked", 0, "skipped", 0, "gone", 0, "state", string(StateRunning), "error", "",
 		"started", now, "updated", now, "owner", j.token,
 	}
-	fields = append(fields, optionFields(j.opts)...)
+	fields = append(fields, redriveOptionFields(j.opts)...)
 	if j.counted {
 		fields = append(fields, "total", j.p.Total)
 	}
-	err = q.transact(ctx, []string{key}, func(p redis.Pipeliner) { p.Exists(ctx, key) }, func(t *txn, reads []redis.Cmder) error {
+	err = q.redriveTransact(ctx, []string{key}, func(p redis.Pipeliner) { p.Exists(ctx, key) }, func(t *redriveTx, reads []redis.Cmder) error {
 		if reads[0].(*redis.IntCmd).Val() > 0 {
 			return fmt.Errorf("%w: %s", ErrJobExists, j.id)
 		}
@@ -131,17 +131,17 @@ func (q *Queue) createCheckpoint(ctx context.Context, j *Job) error {
 	return err
 }
 
-func optionFields(o RedriveOptions) []any {
+func redriveOptionFields(o RedriveOptions) []any {
 	return []any{"rate", strconv.FormatFloat(o.Rate, 'g', -1, 64), "batch", o.BatchSize, "limit", o.RedriveLimit}
 }
 
 // takeOver makes j the owner of its checkpoint and returns what the
 // checkpoint held. A finished (done) job is returned as it is.
-func (q *Queue) takeOver(ctx context.Context, j *Job) (checkpoint, error) {
+func (q *Queue) takeOver(ctx context.Context, j *Job) (redriveCheckpoint, error) {
 	key := q.jobKey(j.id)
-	var cp checkpoint
+	var cp redriveCheckpoint
 	for attempt := 0; ; attempt++ {
-		err := q.transact(ctx, []string{key}, func(p redis.Pipeliner) { p.HGetAll(ctx, key) }, func(t *txn, reads []redis.Cmder) error {
+		err := q.redriveTransact(ctx, []string{key}, func(p redis.Pipeliner) { p.HGetAll(ctx, key) }, func(t *redriveTx, reads []redis.Cmder) error {
 			m, err := reads[0].(*redis.MapStringStringCmd).Result()
 			if err != nil {
 				return err
@@ -149,14 +149,14 @@ func (q *Queue) takeOver(ctx context.Context, j *Job) (checkpoint, error) {
 			if len(m) == 0 {
 				return fmt.Errorf("%w: %s in %s", ErrUnknownJob, j.id, q.name)
 			}
-			if cp, err = parseCheckpoint(j.id, m); err != nil {
+			if cp, err = parseRedriveCheckpoint(j.id, m); err != nil {
 				return err
 			}
 			if cp.State == StateDone {
 				return nil
 			}
 			fields := append([]any{"owner", j.token, "state", string(StateRunning), "error", "",
-				"updated", q.c.Clock().Now().UnixMilli()}, optionFields(j.opts)...)
+				"updated", q.c.Clock().Now().UnixMilli()}, redriveOptionFields(j.opts)...)
 			_, err = t.exec(ctx, func(p redis.Pipeliner) {
 				p.HSet(ctx, key, fields...)
 				p.HDel(ctx, key, "cancel")
@@ -182,10 +182,10 @@ func (q *Queue) takeOver(ctx context.Context, j *Job) (checkpoint, error) {
 // changed by hand, or by a newer version of Pelican.
 var ErrBadCheckpoint = errors.New("dlq: malformed redrive checkpoint")
 
-// parseCheckpoint reads a checkpoint hash.
-func parseCheckpoint(id string, m map[string]string) (checkpoint, error) {
-	cp := checkpoint{JobInfo: JobInfo{ID: id}, owner: m["owner"]}
-	bad := func(field string) (checkpoint, error) {
+// parseRedriveCheckpoint reads a checkpoint hash.
+func parseRedriveCheckpoint(id string, m map[string]string) (redriveCheckpoint, error) {
+	cp := redriveCheckpoint{JobInfo: JobInfo{ID: id}, owner: m["owner"]}
+	bad := func(field string) (redriveCheckpoint, error) {
 		return cp, fmt.Errorf("%w: job %s, field %q = %q", ErrBadCheckpoint, id, field, m[field])
 	}
 	if m["v"] != "1" {
@@ -248,7 +248,7 @@ func parseCheckpoint(id string, m map[string]string) (checkpoint, error) {
 func (j *Job) ownerWrite(ctx context.Context, writes func(p redis.Pipeliner)) error {
 	key := j.q.jobKey(j.id)
 	for attempt := 0; ; attempt++ {
-		err := j.q.transact(ctx, []string{key}, func(p redis.Pipeliner) { p.HGet(ctx, key, "owner") }, func(t *txn, reads []redis.Cmder) error {
+		err := j.q.redriveTransact(ctx, []string{key}, func(p redis.Pipeliner) { p.HGet(ctx, key, "owner") }, func(t *redriveTx, reads []redis.Cmder) error {
 			owner, err := reads[0].(*redis.StringCmd).Result()
 			if err != nil && err != redis.Nil {
 				return err
@@ -307,7 +307,7 @@ func (j *Job) reload(ctx context.Context) error {
 	if len(m) == 0 {
 		return fmt.Errorf("%w: the checkpoint of %s disappeared", ErrUnknownJob, j.id)
 	}
-	cp, err := parseCheckpoint(j.id, m)
+	cp, err := parseRedriveCheckpoint(j.id, m)
 	if err != nil {
 		return err
 	}
@@ -346,7 +346,7 @@ func (q *Queue) RedriveJobs(ctx context.Context) ([]JobInfo, error) {
 			gone = append(gone, ids[i])
 			continue
 		}
-		cp, err := parseCheckpoint(ids[i], m)
+		cp, err := parseRedriveCheckpoint(ids[i], m)
 		if err != nil {
 			return nil, err
 		}
@@ -376,7 +376,7 @@ func (q *Queue) RedriveJob(ctx context.Context, id string) (JobInfo, error) {
 	if len(m) == 0 {
 		return JobInfo{}, fmt.Errorf("%w: %s in %s", ErrUnknownJob, id, q.name)
 	}
-	cp, err := parseCheckpoint(id, m)
+	cp, err := parseRedriveCheckpoint(id, m)
 	return cp.JobInfo, err
 }
 
@@ -386,7 +386,7 @@ func (q *Queue) RedriveJob(ctx context.Context, id string) (JobInfo, error) {
 func (q *Queue) CancelRedrive(ctx context.Context, id string) error {
 	key := q.jobKey(id)
 	for attempt := 0; ; attempt++ {
-		err := q.transact(ctx, []string{key}, func(p redis.Pipeliner) { p.HGet(ctx, key, "state") }, func(t *txn, reads []redis.Cmder) error {
+		err := q.redriveTransact(ctx, []string{key}, func(p redis.Pipeliner) { p.HGet(ctx, key, "state") }, func(t *redriveTx, reads []redis.Cmder) error {
 			state, err := reads[0].(*redis.StringCmd).Result()
 			if err == redis.Nil {
 				return fmt.Errorf("%w: %s in %s", ErrUnknownJob, id, q.name)
@@ -397,7 +397,7 @@ func (q *Queue) CancelRedrive(ctx context.Context, id string) error {
 			_, err = t.exec(ctx, func(p redis.Pipeliner) { p.HSet(ctx, key, "cancel", 1) })
 			return err
 		})
-		if errors.Is(err, redis.TxFailedErr) && attempt < maxContention {
+		if errors.Is(err, redis.TxFailedErr) && attempt < redriveMaxContention {
 			continue // the job wrote its checkpoint meanwhile
 		}
 		if err != nil && !errors.Is(err, ErrUnknownJob) {

@@ -24,13 +24,13 @@ func TestRedriveCluster(t *testing.T) {
 	defer c.Close()
 	ctx := context.Background()
 
-	createGroup(t, rdb, "{orders}", "billing")
+	rdCreateGroup(t, rdb, "{orders}", "billing")
 	q := ForStream(c, "{orders}")
 	for i := range 5 {
-		addDead(t, rdb, q.Name(), dead{n: i, stream: "{orders}", group: "billing"})
+		rdAddDead(t, rdb, q.Name(), rdDead{n: i, stream: "{orders}", group: "billing"})
 	}
-	addDead(t, rdb, q.Name(), dead{n: 5, stream: "{orders}", group: "billing", redrives: "3"})
-	addDead(t, rdb, q.Name(), dead{n: 6, stream: "payments", group: "billing"})
+	rdAddDead(t, rdb, q.Name(), rdDead{n: 5, stream: "{orders}", group: "billing", redrives: "3"})
+	rdAddDead(t, rdb, q.Name(), rdDead{n: 6, stream: "payments", group: "billing"})
 
 	plan, err := q.PlanRedrive(ctx, Selector{All: true}, RedriveOptions{})
 	if err != nil {
@@ -43,17 +43,17 @@ func TestRedriveCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := wait(t, j)
+	p, err := rdWait(t, j)
 	if err != nil || p.Moved != 5 || p.Parked != 1 || p.Skipped != 1 {
 		t.Fatalf("progress %+v, %v", p, err)
 	}
-	if got := numbers(t, rdb, "{orders}"); !slices.Equal(got, seq(0, 5)) {
+	if got := rdNumbers(t, rdb, "{orders}"); !slices.Equal(got, rdSeq(0, 5)) {
 		t.Errorf("{orders} holds %v", got)
 	}
-	if got := numbers(t, rdb, q.Name()); !slices.Equal(got, []string{"6"}) {
+	if got := rdNumbers(t, rdb, q.Name()); !slices.Equal(got, []string{"6"}) {
 		t.Errorf("left %v, want the entry of another slot", got)
 	}
-	if n := xlen(t, rdb, q.Parked().Name()); n != 1 {
+	if n := rdLen(t, rdb, q.Parked().Name()); n != 1 {
 		t.Errorf("parked %d", n)
 	}
 	if jobs, err := q.RedriveJobs(ctx); err != nil || len(jobs) != 1 || jobs[0].State != StateDone {

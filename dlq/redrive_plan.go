@@ -52,14 +52,14 @@ func (q *Queue) PlanRedrive(ctx context.Context, sel Selector, opts RedriveOptio
 	if err != nil {
 		return plan, err
 	}
-	if err := q.checkClusterName(); err != nil {
+	if err := q.checkRedriveCluster(); err != nil {
 		return plan, err
 	}
 	type target struct{ stream, group string }
 	counts := map[target]int64{}
 	after := ""
 	for {
-		b, err := q.readBatch(ctx, sel, after, maxID, pageSize)
+		b, err := q.readBatch(ctx, sel, after, redriveMaxID, pageSize)
 		if err != nil {
 			return plan, err
 		}
@@ -111,7 +111,7 @@ func (q *Queue) PlanRedrive(ctx context.Context, sel Selector, opts RedriveOptio
 	}
 	for i := range plan.Targets {
 		t := &plan.Targets[i]
-		t.Problem = targetProblem(t.Stream, []string{t.Group}, cmds[i].(*redis.XInfoGroupsCmd))
+		t.Problem = redriveTargetProblem(t.Stream, []string{t.Group}, cmds[i].(*redis.XInfoGroupsCmd))
 	}
 	return plan, nil
 }

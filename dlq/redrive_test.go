@@ -19,17 +19,17 @@ import (
 	"github.com/pelicanhq/pelican/internal/backendtest"
 )
 
-// dead describes a dead-letter entry written by hand, as a worker would
+// rdDead describes a dead-letter entry written by hand, as a worker would
 // write it unless a field says otherwise.
-type dead struct {
+type rdDead struct {
 	n             int
 	stream, group string // "" leaves the field out
 	redrives      string // "" leaves the field out (never redriven)
 	err           string // "" is "order <n> not found"
 }
 
-// addDead adds d to the dead-letter stream dlq and returns its ID.
-func addDead(t testing.TB, rdb redis.UniversalClient, dlq string, d dead) string {
+// rdAddDead adds d to the dead-letter stream dlq and returns its ID.
+func rdAddDead(t testing.TB, rdb redis.UniversalClient, dlq string, d rdDead) string {
 	t.Helper()
 	if d.err == "" {
 		d.err = fmt.Sprintf("order %d not found", d.n)
@@ -54,26 +54,26 @@ func addDead(t testing.TB, rdb redis.UniversalClient, dlq string, d dead) string
 	return id
 }
 
-// addDeadN adds n entries of stream and group, numbered from 0.
-func addDeadN(t testing.TB, rdb redis.UniversalClient, dlq, stream, group string, n int) []string {
+// rdAddDeadN adds n entries of stream and group, numbered from 0.
+func rdAddDeadN(t testing.TB, rdb redis.UniversalClient, dlq, stream, group string, n int) []string {
 	t.Helper()
 	ids := make([]string, n)
 	for i := range ids {
-		ids[i] = addDead(t, rdb, dlq, dead{n: i, stream: stream, group: group})
+		ids[i] = rdAddDead(t, rdb, dlq, rdDead{n: i, stream: stream, group: group})
 	}
 	return ids
 }
 
-// createGroup creates group on stream, creating the stream.
-func createGroup(t testing.TB, rdb redis.UniversalClient, stream, group string) {
+// rdCreateGroup creates group on stream, creating the stream.
+func rdCreateGroup(t testing.TB, rdb redis.UniversalClient, stream, group string) {
 	t.Helper()
 	if err := rdb.XGroupCreateMkStream(context.Background(), stream, group, "$").Err(); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// numbers returns the field "n" of every entry of stream, in order.
-func numbers(t testing.TB, rdb redis.UniversalClient, stream string) []string {
+// rdNumbers returns the field "n" of every entry of stream, in order.
+func rdNumbers(t testing.TB, rdb redis.UniversalClient, stream string) []string {
 	t.Helper()
 	msgs, err := rdb.XRange(context.Background(), stream, "-", "+").Result()
 	if err != nil {
@@ -86,7 +86,7 @@ func numbers(t testing.TB, rdb redis.UniversalClient, stream string) []string {
 	return out
 }
 
-func seq(from, to int) []string {
+func rdSeq(from, to int) []string {
 	var out []string
 	for i := from; i < to; i++ {
 		out = append(out, strconv.Itoa(i))
@@ -94,8 +94,8 @@ func seq(from, to int) []string {
 	return out
 }
 
-// wait waits for the job with a time limit.
-func wait(t testing.TB, j *Job) (Progress, error) {
+// rdWait waits for the job with a time limit.
+func rdWait(t testing.TB, j *Job) (Progress, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -106,8 +106,8 @@ func wait(t testing.TB, j *Job) (Progress, error) {
 	return p, err
 }
 
-// eventually polls cond until it holds, failing after 10 seconds.
-func eventually(t testing.TB, what string, cond func() bool) {
+// rdEventually polls cond until it holds, failing after 10 seconds.
+func rdEventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
@@ -118,7 +118,7 @@ func eventually(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-func xlen(t testing.TB, rdb redis.UniversalClient, key string) int64 {
+func rdLen(t testing.TB, rdb redis.UniversalClient, key string) int64 {
 	t.Helper()
 	n, err := rdb.XLen(context.Background(), key).Result()
 	if err != nil && err != redis.Nil {
@@ -134,12 +134,12 @@ func TestRedriveMovesParksAndSkips(t *testing.T) {
 	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		ctx := context.Background()
 		rdb := c.Redis()
-		createGroup(t, rdb, "orders", "billing")
+		rdCreateGroup(t, rdb, "orders", "billing")
 		q := ForStream(c, "orders")
 		// Parked and skipped entries among those redriven, so that every
 		// batch mixes them.
 		for i := range 15 {
-			d := dead{n: i, stream: "orders", group: "billing", redrives: strconv.Itoa(i % 3)}
+			d := rdDead{n: i, stream: "orders", group: "billing", redrives: strconv.Itoa(i % 3)}
 			switch i {
 			case 2:
 				d.redrives = "3"
@@ -152,7 +152,7 @@ func TestRedriveMovesParksAndSkips(t *testing.T) {
 			case 13:
 				d.redrives = "x"
 			}
-			addDead(t, rdb, q.Name(), d)
+			rdAddDead(t, rdb, q.Name(), d)
 		}
 
 		j, err := q.Redrive(ctx, Selector{All: true}, RedriveOptions{BatchSize: 4, JobID: "job-1"})
@@ -162,7 +162,7 @@ func TestRedriveMovesParksAndSkips(t *testing.T) {
 		if j.ID() != "job-1" {
 			t.Errorf("ID() = %q", j.ID())
 		}
-		p, err := wait(t, j)
+		p, err := rdWait(t, j)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,7 +185,7 @@ func TestRedriveMovesParksAndSkips(t *testing.T) {
 				t.Errorf("redriven message %d (-want +got):\n%s", i, diff)
 			}
 		}
-		if got, want := numbers(t, rdb, q.Name()), []string{"9", "12", "13"}; !slices.Equal(got, want) {
+		if got, want := rdNumbers(t, rdb, q.Name()), []string{"9", "12", "13"}; !slices.Equal(got, want) {
 			t.Errorf("left in the dead-letter stream: %v, want %v", got, want)
 		}
 		parked, err := rdb.XRange(ctx, q.Parked().Name(), "-", "+").Result()
@@ -231,7 +231,7 @@ func TestRedriveLoopWithWorkers(t *testing.T) {
 		var fixed atomic.Bool
 		var billingRuns, shippingRuns atomic.Int64
 		var redrivesSeen sync.Map // n -> last FieldRedrives billing saw
-		billing := runWorker(t, c, "billing", func(ctx context.Context, m *pelican.Message) error {
+		billing := rdRunWorker(t, c, "billing", func(ctx context.Context, m *pelican.Message) error {
 			billingRuns.Add(1)
 			redrivesSeen.Store(m.Values["n"], m.Values[pelican.FieldRedrives])
 			if m.Values["bad"] == "1" && !fixed.Load() {
@@ -239,7 +239,7 @@ func TestRedriveLoopWithWorkers(t *testing.T) {
 			}
 			return nil
 		})
-		shipping := runWorker(t, c, "shipping", func(ctx context.Context, m *pelican.Message) error {
+		shipping := rdRunWorker(t, c, "shipping", func(ctx context.Context, m *pelican.Message) error {
 			shippingRuns.Add(1)
 			return nil
 		})
@@ -253,8 +253,8 @@ func TestRedriveLoopWithWorkers(t *testing.T) {
 			}
 		}
 		q := ForStream(c, "orders")
-		eventually(t, "two dead letters and three shipped", func() bool {
-			return xlen(t, rdb, q.Name()) == 2 && shipping.Stats().Processed == 3
+		rdEventually(t, "two dead letters and three shipped", func() bool {
+			return rdLen(t, rdb, q.Name()) == 2 && shipping.Stats().Processed == 3
 		})
 
 		// Not fixed: redriven, they fail again and come back with their
@@ -265,7 +265,7 @@ func TestRedriveLoopWithWorkers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := wait(t, j)
+			p, err := rdWait(t, j)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -274,10 +274,10 @@ func TestRedriveLoopWithWorkers(t *testing.T) {
 		if p := redrive(q, RedriveOptions{}); p.Moved != 2 {
 			t.Fatalf("first redrive: %+v", p)
 		}
-		eventually(t, "both back in the dead-letter stream", func() bool {
-			return xlen(t, rdb, q.Name()) == 2 && shipping.Stats().NotOurs == 2
+		rdEventually(t, "both back in the dead-letter stream", func() bool {
+			return rdLen(t, rdb, q.Name()) == 2 && shipping.Stats().NotOurs == 2
 		})
-		entries := readAll(t, q)
+		entries := rdEntries(t, q)
 		for _, e := range entries {
 			if e.Redrives != 1 || e.Group != "billing" || e.Stream != "orders" || len(e.Malformed) != 0 {
 				t.Errorf("dead again: %+v", e)
@@ -288,8 +288,8 @@ func TestRedriveLoopWithWorkers(t *testing.T) {
 		if p := redrive(q, RedriveOptions{RedriveLimit: 1}); p.Parked != 2 || p.Moved != 0 {
 			t.Fatalf("parking redrive: %+v", p)
 		}
-		if n := xlen(t, rdb, q.Parked().Name()); n != 2 || xlen(t, rdb, q.Name()) != 0 {
-			t.Fatalf("parked %d, left %d", n, xlen(t, rdb, q.Name()))
+		if n := rdLen(t, rdb, q.Parked().Name()); n != 2 || rdLen(t, rdb, q.Name()) != 0 {
+			t.Fatalf("parked %d, left %d", n, rdLen(t, rdb, q.Name()))
 		}
 
 		// Fixed, and redriven from the parked stream with a higher limit:
@@ -298,7 +298,7 @@ func TestRedriveLoopWithWorkers(t *testing.T) {
 		if p := redrive(q.Parked(), RedriveOptions{RedriveLimit: 5}); p.Moved != 2 {
 			t.Fatalf("redrive from parked: %+v", p)
 		}
-		eventually(t, "billing processes both", func() bool {
+		rdEventually(t, "billing processes both", func() bool {
 			return billing.Stats().Processed == 3 && shipping.Stats().NotOurs == 4
 		})
 		if n := shippingRuns.Load(); n != 3 {
@@ -312,14 +312,14 @@ func TestRedriveLoopWithWorkers(t *testing.T) {
 				t.Errorf("message %s last seen with redrives %v, want 2", n, v)
 			}
 		}
-		if xlen(t, rdb, q.Name()) != 0 || xlen(t, rdb, q.Parked().Name()) != 0 {
-			t.Errorf("dead-letter stream %d, parked %d; want both empty", xlen(t, rdb, q.Name()), xlen(t, rdb, q.Parked().Name()))
+		if rdLen(t, rdb, q.Name()) != 0 || rdLen(t, rdb, q.Parked().Name()) != 0 {
+			t.Errorf("dead-letter stream %d, parked %d; want both empty", rdLen(t, rdb, q.Name()), rdLen(t, rdb, q.Parked().Name()))
 		}
 	})
 }
 
-// runWorker runs a worker of group on "orders" until the test ends.
-func runWorker(t *testing.T, c *pelican.Client, group string, h pelican.HandlerFunc) *pelican.Worker {
+// rdRunWorker runs a worker of group on "orders" until the test ends.
+func rdRunWorker(t *testing.T, c *pelican.Client, group string, h pelican.HandlerFunc) *pelican.Worker {
 	t.Helper()
 	w, err := c.NewWorker(pelican.WorkerConfig{
 		Stream: "orders", Group: group, Consumer: group + "-1", Handler: h,
@@ -340,15 +340,15 @@ func runWorker(t *testing.T, c *pelican.Client, group string, h pelican.HandlerF
 		}
 	})
 	// Wait until its group exists, so that nothing published is missed.
-	eventually(t, "group "+group+" exists", func() bool {
+	rdEventually(t, "group "+group+" exists", func() bool {
 		groups, err := c.Redis().XInfoGroups(context.Background(), "orders").Result()
 		return err == nil && slices.ContainsFunc(groups, func(g redis.XInfoGroup) bool { return g.Name == group })
 	})
 	return w
 }
 
-// readAll returns every entry of q.
-func readAll(t testing.TB, q *Queue) []Entry {
+// rdEntries returns every entry of q.
+func rdEntries(t testing.TB, q *Queue) []Entry {
 	t.Helper()
 	var out []Entry
 	err := q.scan(context.Background(), Selector{All: true}, "", func(e Entry) (bool, error) {
@@ -367,22 +367,22 @@ func TestPlanRedrive(t *testing.T) {
 	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		ctx := context.Background()
 		rdb := c.Redis()
-		createGroup(t, rdb, "orders", "billing")
-		createGroup(t, rdb, "orders", "shipping")
-		createGroup(t, rdb, "refunds", "other")
+		rdCreateGroup(t, rdb, "orders", "billing")
+		rdCreateGroup(t, rdb, "orders", "shipping")
+		rdCreateGroup(t, rdb, "refunds", "other")
 		q := Open(c, "shared:dlq")
 		for i := range 3 {
-			addDead(t, rdb, q.Name(), dead{n: i, stream: "orders", group: "billing"})
+			rdAddDead(t, rdb, q.Name(), rdDead{n: i, stream: "orders", group: "billing"})
 		}
 		for i := 3; i < 5; i++ {
-			addDead(t, rdb, q.Name(), dead{n: i, stream: "orders", group: "shipping", err: "timeout after 30s"})
+			rdAddDead(t, rdb, q.Name(), rdDead{n: i, stream: "orders", group: "shipping", err: "timeout after 30s"})
 		}
-		addDead(t, rdb, q.Name(), dead{n: 5, stream: "payments", group: "billing"})
-		addDead(t, rdb, q.Name(), dead{n: 6, stream: "refunds", group: "billing"})
-		addDead(t, rdb, q.Name(), dead{n: 7, stream: "orders", group: "billing", redrives: "3"})
-		addDead(t, rdb, q.Name(), dead{n: 8, group: "billing"})
-		addDead(t, rdb, q.Name(), dead{n: 9, stream: "orders"})
-		addDead(t, rdb, q.Name(), dead{n: 10, stream: "orders", group: "billing", redrives: "many"})
+		rdAddDead(t, rdb, q.Name(), rdDead{n: 5, stream: "payments", group: "billing"})
+		rdAddDead(t, rdb, q.Name(), rdDead{n: 6, stream: "refunds", group: "billing"})
+		rdAddDead(t, rdb, q.Name(), rdDead{n: 7, stream: "orders", group: "billing", redrives: "3"})
+		rdAddDead(t, rdb, q.Name(), rdDead{n: 8, group: "billing"})
+		rdAddDead(t, rdb, q.Name(), rdDead{n: 9, stream: "orders"})
+		rdAddDead(t, rdb, q.Name(), rdDead{n: 10, stream: "orders", group: "billing", redrives: "many"})
 		before, err := rdb.DBSize(ctx).Result()
 		if err != nil {
 			t.Fatal(err)
@@ -409,7 +409,7 @@ func TestPlanRedrive(t *testing.T) {
 		for _, e := range plan.Samples {
 			samples = append(samples, e.Values["n"])
 		}
-		if diff := cmp.Diff(seq(0, PlanSamples), samples); diff != "" {
+		if diff := cmp.Diff(rdSeq(0, PlanSamples), samples); diff != "" {
 			t.Errorf("samples (-want +got):\n%s", diff)
 		}
 
@@ -426,8 +426,8 @@ func TestPlanRedrive(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if after != before || xlen(t, rdb, q.Name()) != 11 {
-			t.Errorf("the dry run changed something: %d keys before, %d after; %d entries", before, after, xlen(t, rdb, q.Name()))
+		if after != before || rdLen(t, rdb, q.Name()) != 11 {
+			t.Errorf("the dry run changed something: %d keys before, %d after; %d entries", before, after, rdLen(t, rdb, q.Name()))
 		}
 		if _, err := q.PlanRedrive(ctx, Selector{}, RedriveOptions{}); !errors.Is(err, ErrEmptySelector) {
 			t.Errorf("empty selector: %v", err)
@@ -451,7 +451,7 @@ func TestRedriveSelectors(t *testing.T) {
 		}{
 			{"ids", func(ids []string) Selector { return Selector{IDs: []string{ids[7], ids[2], "1-1", ids[2]}} }, []string{"2", "7"}},
 			{"sparse ids", func(ids []string) Selector { return Selector{IDs: []string{ids[0], ids[5], ids[9]}} }, []string{"0", "5", "9"}},
-			{"range", func(ids []string) Selector { return Selector{Start: ids[3], End: ids[5]} }, seq(3, 6)},
+			{"range", func(ids []string) Selector { return Selector{Start: ids[3], End: ids[5]} }, rdSeq(3, 6)},
 			{"fingerprint", func([]string) Selector { return Selector{Fingerprint: Fingerprint("card 1234 declined")} }, []string{"8", "9"}},
 			{"group", func([]string) Selector { return Selector{Group: "shipping"} }, []string{"1"}},
 			{"ids and fingerprint", func(ids []string) Selector {
@@ -460,35 +460,35 @@ func TestRedriveSelectors(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				stream := "orders-" + tc.name
-				createGroup(t, rdb, stream, "billing")
-				createGroup(t, rdb, stream, "shipping")
+				rdCreateGroup(t, rdb, stream, "billing")
+				rdCreateGroup(t, rdb, stream, "shipping")
 				q := ForStream(c, stream)
 				var ids []string
 				for i := range 10 {
-					d := dead{n: i, stream: stream, group: "billing"}
+					d := rdDead{n: i, stream: stream, group: "billing"}
 					if i == 1 {
 						d.group = "shipping"
 					}
 					if i >= 8 {
 						d.err = fmt.Sprintf("card %d declined", 4000+i)
 					}
-					ids = append(ids, addDead(t, rdb, q.Name(), d))
+					ids = append(ids, rdAddDead(t, rdb, q.Name(), d))
 				}
 				j, err := q.Redrive(ctx, tc.sel(ids), RedriveOptions{BatchSize: 3})
 				if err != nil {
 					t.Fatal(err)
 				}
-				p, err := wait(t, j)
+				p, err := rdWait(t, j)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got := numbers(t, rdb, stream); !slices.Equal(got, tc.want) {
+				if got := rdNumbers(t, rdb, stream); !slices.Equal(got, tc.want) {
 					t.Errorf("moved %v, want %v", got, tc.want)
 				}
 				if p.Total != int64(len(tc.want)) || p.Moved != int64(len(tc.want)) {
 					t.Errorf("progress %+v, want %d moved of %d", p, len(tc.want), len(tc.want))
 				}
-				if n := xlen(t, rdb, q.Name()); n != int64(10-len(tc.want)) {
+				if n := rdLen(t, rdb, q.Name()); n != int64(10-len(tc.want)) {
 					t.Errorf("%d left in the dead-letter stream, want %d", n, 10-len(tc.want))
 				}
 			})
@@ -534,7 +534,7 @@ func TestRedriveBadInput(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := wait(t, j)
+			p, err := rdWait(t, j)
 			if err != nil || p != (Progress{Done: true}) {
 				t.Errorf("job on an absent stream: %+v, %v", p, err)
 			}
@@ -556,7 +556,7 @@ func TestRedriveBadInput(t *testing.T) {
 					t.Fatalf("Redrive %d: %v, want %v", i, err, want)
 				}
 				if j != nil {
-					wait(t, j)
+					rdWait(t, j)
 				}
 			}
 		})
@@ -566,62 +566,62 @@ func TestRedriveBadInput(t *testing.T) {
 			problem string
 		}{
 			{"stream missing", func(string) {}, "does not exist"},
-			{"group missing", func(s string) { createGroup(t, rdb, s, "someone-else") }, `has no group "billing"`},
+			{"group missing", func(s string) { rdCreateGroup(t, rdb, s, "someone-else") }, `has no group "billing"`},
 			{"not a stream", func(s string) { rdb.Set(ctx, s, "x", 0) }, "is not a stream"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				stream := "target-" + tc.name
 				tc.prepare(stream)
 				q := ForStream(c, stream)
-				addDeadN(t, rdb, q.Name(), stream, "billing", 5)
+				rdAddDeadN(t, rdb, q.Name(), stream, "billing", 5)
 				typ := rdb.Type(ctx, stream).Val()
 				j, err := q.Redrive(ctx, Selector{All: true}, RedriveOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}
-				p, err := wait(t, j)
-				if !errors.Is(err, ErrTargetGone) || !containsText(err, tc.problem) {
+				p, err := rdWait(t, j)
+				if !errors.Is(err, ErrTargetGone) || !rdContains(err, tc.problem) {
 					t.Errorf("job error %v, want ErrTargetGone saying %q", err, tc.problem)
 				}
 				if p.Moved != 0 || p.Total != 5 {
 					t.Errorf("progress %+v", p)
 				}
-				if n := xlen(t, rdb, q.Name()); n != 5 {
+				if n := rdLen(t, rdb, q.Name()); n != 5 {
 					t.Errorf("%d entries left, want all 5", n)
 				}
 				if got := rdb.Type(ctx, stream).Val(); got != typ {
 					t.Errorf("target's type went from %s to %s", typ, got)
 				}
-				if typ == "stream" && xlen(t, rdb, stream) != 0 {
+				if typ == "stream" && rdLen(t, rdb, stream) != 0 {
 					t.Errorf("something was sent to %s", stream)
 				}
-				if info, _ := q.RedriveJob(ctx, j.ID()); info.State != StateFailed || !containsText(errors.New(info.Error), tc.problem) {
+				if info, _ := q.RedriveJob(ctx, j.ID()); info.State != StateFailed || !rdContains(errors.New(info.Error), tc.problem) {
 					t.Errorf("checkpoint %+v", info)
 				}
 			})
 		}
 		t.Run("malformed entries", func(t *testing.T) {
-			createGroup(t, rdb, "malformed", "billing")
+			rdCreateGroup(t, rdb, "malformed", "billing")
 			q := ForStream(c, "malformed")
 			rdb.XAdd(ctx, &redis.XAddArgs{Stream: q.Name(), Values: []any{"n", "0"}})
 			rdb.XAdd(ctx, &redis.XAddArgs{Stream: q.Name(), Values: []any{"n", "1", pelican.FieldOriginalStream, "malformed"}})
-			addDead(t, rdb, q.Name(), dead{n: 2, stream: "malformed", group: "billing"})
+			rdAddDead(t, rdb, q.Name(), rdDead{n: 2, stream: "malformed", group: "billing"})
 			j, err := q.Redrive(ctx, Selector{All: true}, RedriveOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := wait(t, j)
+			p, err := rdWait(t, j)
 			if err != nil || p.Moved != 1 || p.Skipped != 2 {
 				t.Errorf("progress %+v, %v; want 1 moved, 2 skipped", p, err)
 			}
-			if got := numbers(t, rdb, q.Name()); !slices.Equal(got, []string{"0", "1"}) {
+			if got := rdNumbers(t, rdb, q.Name()); !slices.Equal(got, []string{"0", "1"}) {
 				t.Errorf("left %v, want the two malformed entries", got)
 			}
 		})
 	})
 }
 
-func containsText(err error, text string) bool {
+func rdContains(err error, text string) bool {
 	return err != nil && text != "" && strings.Contains(err.Error(), text)
 }
 
@@ -631,9 +631,9 @@ func TestRedriveTargetDeletedMidJob(t *testing.T) {
 	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		ctx := context.Background()
 		rdb := c.Redis()
-		createGroup(t, rdb, "orders", "billing")
+		rdCreateGroup(t, rdb, "orders", "billing")
 		q := ForStream(c, "orders")
-		addDeadN(t, rdb, q.Name(), "orders", "billing", 20)
+		rdAddDeadN(t, rdb, q.Name(), "orders", "billing", 20)
 		var once sync.Once
 		j, err := q.Redrive(ctx, Selector{All: true}, RedriveOptions{BatchSize: 5, OnProgress: func(p Progress) {
 			once.Do(func() { rdb.Del(ctx, "orders") })
@@ -641,26 +641,26 @@ func TestRedriveTargetDeletedMidJob(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := wait(t, j)
+		p, err := rdWait(t, j)
 		if !errors.Is(err, ErrTargetGone) || p.Moved != 5 {
 			t.Fatalf("progress %+v, %v; want 5 moved and ErrTargetGone", p, err)
 		}
-		if got := numbers(t, rdb, q.Name()); !slices.Equal(got, seq(5, 20)) {
+		if got := rdNumbers(t, rdb, q.Name()); !slices.Equal(got, rdSeq(5, 20)) {
 			t.Errorf("left %v, want 5..19", got)
 		}
 		if rdb.Exists(ctx, "orders").Val() != 0 {
 			t.Errorf("the deleted stream was created again")
 		}
-		createGroup(t, rdb, "orders", "billing")
+		rdCreateGroup(t, rdb, "orders", "billing")
 		j, err = q.ResumeRedrive(ctx, j.ID(), RedriveOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err = wait(t, j)
+		p, err = rdWait(t, j)
 		if err != nil || p.Moved != 20 || p.Total != 20 {
 			t.Errorf("resumed: %+v, %v", p, err)
 		}
-		if got := numbers(t, rdb, "orders"); !slices.Equal(got, seq(5, 20)) {
+		if got := rdNumbers(t, rdb, "orders"); !slices.Equal(got, rdSeq(5, 20)) {
 			t.Errorf("orders holds %v, want 5..19", got)
 		}
 	})
@@ -673,25 +673,25 @@ func TestRedriveGroupDeletedDuringTransaction(t *testing.T) {
 	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		ctx := context.Background()
 		rdb := c.Redis()
-		createGroup(t, rdb, "orders", "billing")
-		createGroup(t, rdb, "orders", "shipping")
+		rdCreateGroup(t, rdb, "orders", "billing")
+		rdCreateGroup(t, rdb, "orders", "shipping")
 		q := ForStream(c, "orders")
-		addDeadN(t, rdb, q.Name(), "orders", "billing", 6)
+		rdAddDeadN(t, rdb, q.Name(), "orders", "billing", 6)
 		q.hooks.beforeExec = func() { rdb.XGroupDestroy(ctx, "orders", "billing") }
 		j, err := q.Redrive(ctx, Selector{All: true}, RedriveOptions{BatchSize: 4})
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := wait(t, j)
+		p, err := rdWait(t, j)
 		if !errors.Is(err, ErrTargetGone) || p.Moved != 0 {
 			t.Fatalf("progress %+v, %v; want nothing moved and ErrTargetGone", p, err)
 		}
-		if n := xlen(t, rdb, "orders"); n != 0 {
+		if n := rdLen(t, rdb, "orders"); n != 0 {
 			t.Errorf("orders holds %d messages that no group reads", n)
 		}
-		got := numbers(t, rdb, q.Name())
+		got := rdNumbers(t, rdb, q.Name())
 		slices.Sort(got)
-		if !slices.Equal(got, seq(0, 6)) {
+		if !slices.Equal(got, rdSeq(0, 6)) {
 			t.Errorf("dead-letter stream holds %v, want 0..5", got)
 		}
 		if info, _ := q.RedriveJob(ctx, j.ID()); info.Moved != 0 || info.State != StateFailed {
@@ -706,9 +706,9 @@ func TestRedriveLostReply(t *testing.T) {
 	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		ctx := context.Background()
 		rdb := c.Redis()
-		createGroup(t, rdb, "orders", "billing")
+		rdCreateGroup(t, rdb, "orders", "billing")
 		q := ForStream(c, "orders")
-		addDeadN(t, rdb, q.Name(), "orders", "billing", 30)
+		rdAddDeadN(t, rdb, q.Name(), "orders", "billing", 30)
 		var batches atomic.Int64
 		q.hooks.afterExec = func() error {
 			if batches.Add(1)%2 == 1 {
@@ -720,11 +720,11 @@ func TestRedriveLostReply(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := wait(t, j)
+		p, err := rdWait(t, j)
 		if err != nil || p.Moved != 30 {
 			t.Fatalf("progress %+v, %v", p, err)
 		}
-		if got := numbers(t, rdb, "orders"); !slices.Equal(got, seq(0, 30)) {
+		if got := rdNumbers(t, rdb, "orders"); !slices.Equal(got, rdSeq(0, 30)) {
 			t.Errorf("orders holds %v, want 0..29 once each", got)
 		}
 	})
@@ -735,10 +735,10 @@ func TestRedriveConcurrentJobs(t *testing.T) {
 	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		ctx := context.Background()
 		rdb := c.Redis()
-		createGroup(t, rdb, "orders", "billing")
+		rdCreateGroup(t, rdb, "orders", "billing")
 		q := ForStream(c, "orders")
 		const n = 300
-		addDeadN(t, rdb, q.Name(), "orders", "billing", n)
+		rdAddDeadN(t, rdb, q.Name(), "orders", "billing", n)
 		var jobs []*Job
 		for _, size := range []int{7, 11, 13} {
 			j, err := q.Redrive(ctx, Selector{All: true}, RedriveOptions{BatchSize: size})
@@ -749,7 +749,7 @@ func TestRedriveConcurrentJobs(t *testing.T) {
 		}
 		var moved int64
 		for _, j := range jobs {
-			p, err := wait(t, j)
+			p, err := rdWait(t, j)
 			if err != nil {
 				t.Errorf("job %s: %v", j.ID(), err)
 			}
@@ -759,13 +759,13 @@ func TestRedriveConcurrentJobs(t *testing.T) {
 			}
 			moved += p.Moved
 		}
-		got := numbers(t, rdb, "orders")
+		got := rdNumbers(t, rdb, "orders")
 		slices.SortFunc(got, func(a, b string) int { x, _ := strconv.Atoi(a); y, _ := strconv.Atoi(b); return x - y })
-		if !slices.Equal(got, seq(0, n)) {
+		if !slices.Equal(got, rdSeq(0, n)) {
 			t.Errorf("orders holds %d messages, want 0..%d once each", len(got), n-1)
 		}
-		if moved != n || xlen(t, rdb, q.Name()) != 0 {
-			t.Errorf("the jobs moved %d in all, %d left; want %d, 0", moved, xlen(t, rdb, q.Name()), n)
+		if moved != n || rdLen(t, rdb, q.Name()) != 0 {
+			t.Errorf("the jobs moved %d in all, %d left; want %d, 0", moved, rdLen(t, rdb, q.Name()), n)
 		}
 	})
 }
@@ -776,9 +776,9 @@ func TestRedriveCancelAndResume(t *testing.T) {
 	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		ctx := context.Background()
 		rdb := c.Redis()
-		createGroup(t, rdb, "orders", "billing")
+		rdCreateGroup(t, rdb, "orders", "billing")
 		q := ForStream(c, "orders")
-		addDeadN(t, rdb, q.Name(), "orders", "billing", 100)
+		rdAddDeadN(t, rdb, q.Name(), "orders", "billing", 100)
 		var j *Job
 		ready := make(chan struct{})
 		start := time.Now()
@@ -792,7 +792,7 @@ func TestRedriveCancelAndResume(t *testing.T) {
 			t.Fatal(err)
 		}
 		close(ready)
-		p, err := wait(t, j)
+		p, err := rdWait(t, j)
 		elapsed := time.Since(start)
 		if !errors.Is(err, ErrCancelled) || p.Moved < 20 || p.Moved >= 100 {
 			t.Fatalf("cancelled: %+v, %v", p, err)
@@ -801,7 +801,7 @@ func TestRedriveCancelAndResume(t *testing.T) {
 		if min := time.Duration(p.Moved) * time.Second / 200; elapsed < min*9/10 {
 			t.Errorf("moved %d in %v: faster than the rate allows (%v)", p.Moved, elapsed, min)
 		}
-		if n := xlen(t, rdb, q.Name()); n != 100-p.Moved {
+		if n := rdLen(t, rdb, q.Name()); n != 100-p.Moved {
 			t.Errorf("%d left, want %d", n, 100-p.Moved)
 		}
 		if info, _ := q.RedriveJob(ctx, j.ID()); info.State != StateCancelled || info.Moved != p.Moved {
@@ -811,10 +811,10 @@ func TestRedriveCancelAndResume(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p, err := wait(t, j2); err != nil || p.Moved != 100 || p.Total != 100 {
+		if p, err := rdWait(t, j2); err != nil || p.Moved != 100 || p.Total != 100 {
 			t.Errorf("resumed: %+v, %v", p, err)
 		}
-		if got := numbers(t, rdb, "orders"); !slices.Equal(got, seq(0, 100)) {
+		if got := rdNumbers(t, rdb, "orders"); !slices.Equal(got, rdSeq(0, 100)) {
 			t.Errorf("orders holds %v, want 0..99 once each", got)
 		}
 		// Resuming a finished job is a job already done.
@@ -822,7 +822,7 @@ func TestRedriveCancelAndResume(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p, err := wait(t, j3); err != nil || !p.Done || p.Moved != 100 {
+		if p, err := rdWait(t, j3); err != nil || !p.Done || p.Moved != 100 {
 			t.Errorf("resumed again: %+v, %v", p, err)
 		}
 	})
@@ -832,9 +832,9 @@ func TestRedriveCancelAndResume(t *testing.T) {
 func TestRedriveContextEnds(t *testing.T) {
 	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		rdb := c.Redis()
-		createGroup(t, rdb, "orders", "billing")
+		rdCreateGroup(t, rdb, "orders", "billing")
 		q := ForStream(c, "orders")
-		addDeadN(t, rdb, q.Name(), "orders", "billing", 50)
+		rdAddDeadN(t, rdb, q.Name(), "orders", "billing", 50)
 		ctx, cancel := context.WithCancel(context.Background())
 		j, err := q.Redrive(ctx, Selector{All: true}, RedriveOptions{Rate: 100, OnProgress: func(p Progress) {
 			if p.Moved >= 5 {
@@ -844,12 +844,12 @@ func TestRedriveContextEnds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := wait(t, j)
+		p, err := rdWait(t, j)
 		if !errors.Is(err, ErrCancelled) || !errors.Is(err, context.Canceled) {
 			t.Fatalf("error %v, want ErrCancelled and context.Canceled", err)
 		}
-		if n := xlen(t, rdb, q.Name()); n != 50-p.Moved || xlen(t, rdb, "orders") != p.Moved {
-			t.Errorf("%d left and %d moved; progress %+v", n, xlen(t, rdb, "orders"), p)
+		if n := rdLen(t, rdb, q.Name()); n != 50-p.Moved || rdLen(t, rdb, "orders") != p.Moved {
+			t.Errorf("%d left and %d moved; progress %+v", n, rdLen(t, rdb, "orders"), p)
 		}
 	})
 }
@@ -860,19 +860,19 @@ func TestRedriveCancelAndTakeOverFromElsewhere(t *testing.T) {
 	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		ctx := context.Background()
 		rdb := c.Redis()
-		createGroup(t, rdb, "orders", "billing")
+		rdCreateGroup(t, rdb, "orders", "billing")
 		q := ForStream(c, "orders")
-		addDeadN(t, rdb, q.Name(), "orders", "billing", 200)
+		rdAddDeadN(t, rdb, q.Name(), "orders", "billing", 200)
 		j, err := q.Redrive(ctx, Selector{All: true}, RedriveOptions{Rate: 200})
 		if err != nil {
 			t.Fatal(err)
 		}
 		elsewhere := ForStream(c, "orders") // as another process would
-		eventually(t, "progress", func() bool { return j.Progress().Moved > 0 })
+		rdEventually(t, "progress", func() bool { return j.Progress().Moved > 0 })
 		if err := elsewhere.CancelRedrive(ctx, j.ID()); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := wait(t, j); !errors.Is(err, ErrCancelled) {
+		if _, err := rdWait(t, j); !errors.Is(err, ErrCancelled) {
 			t.Fatalf("after CancelRedrive: %v", err)
 		}
 		if err := elsewhere.CancelRedrive(ctx, j.ID()); err != nil {
@@ -883,19 +883,19 @@ func TestRedriveCancelAndTakeOverFromElsewhere(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "progress", func() bool { return first.Progress().Moved > j.Progress().Moved })
+		rdEventually(t, "progress", func() bool { return first.Progress().Moved > j.Progress().Moved })
 		second, err := q.ResumeRedrive(ctx, j.ID(), RedriveOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := wait(t, first); !errors.Is(err, ErrJobTaken) {
+		if _, err := rdWait(t, first); !errors.Is(err, ErrJobTaken) {
 			t.Errorf("the job taken over ended with %v, want ErrJobTaken", err)
 		}
-		p, err := wait(t, second)
+		p, err := rdWait(t, second)
 		if err != nil || p.Moved != 200 {
 			t.Errorf("the job that took over: %+v, %v", p, err)
 		}
-		if got := numbers(t, rdb, "orders"); !slices.Equal(got, seq(0, 200)) {
+		if got := rdNumbers(t, rdb, "orders"); !slices.Equal(got, rdSeq(0, 200)) {
 			t.Errorf("orders holds %d messages, want 0..199 once each", len(got))
 		}
 		if info, _ := q.RedriveJob(ctx, j.ID()); info.State != StateDone || info.CancelRequested {
@@ -910,22 +910,22 @@ func TestRedriveStopsAtEntriesPresentAtStart(t *testing.T) {
 	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		ctx := context.Background()
 		rdb := c.Redis()
-		createGroup(t, rdb, "orders", "billing")
+		rdCreateGroup(t, rdb, "orders", "billing")
 		q := ForStream(c, "orders")
-		addDeadN(t, rdb, q.Name(), "orders", "billing", 10)
+		rdAddDeadN(t, rdb, q.Name(), "orders", "billing", 10)
 		j, err := q.Redrive(ctx, Selector{All: true}, RedriveOptions{BatchSize: 2, OnProgress: func(p Progress) {
 			if !p.Done {
-				addDead(t, rdb, q.Name(), dead{n: 100 + int(p.Moved), stream: "orders", group: "billing", redrives: "1"})
+				rdAddDead(t, rdb, q.Name(), rdDead{n: 100 + int(p.Moved), stream: "orders", group: "billing", redrives: "1"})
 			}
 		}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := wait(t, j)
+		p, err := rdWait(t, j)
 		if err != nil || p.Moved != 10 || p.Total != 10 {
 			t.Errorf("progress %+v, %v", p, err)
 		}
-		if n := xlen(t, rdb, q.Name()); n != 5 {
+		if n := rdLen(t, rdb, q.Name()); n != 5 {
 			t.Errorf("%d entries left, want the 5 added during the job", n)
 		}
 	})
@@ -943,7 +943,7 @@ func TestRedriveJobs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wait(t, j)
+			rdWait(t, j)
 		}
 		rdb.Del(ctx, q.jobKey("a"))
 		jobs, err := q.RedriveJobs(ctx)
