@@ -15,6 +15,8 @@ type Queue struct {
 	c    *pelican.Client
 	rdb  redis.UniversalClient
 	name string
+
+	hooks redriveHooks // tests only
 }
 
 // Open returns the dead-letter stream named name, reached through c. It
