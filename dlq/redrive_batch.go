@@ -465,6 +465,7 @@ func (j *Job) apply(ctx context.Context, t *redriveTx, b redriveBatch, moves, pa
 		}
 		if len(ids) > 0 {
 			del = pipe.XDel(ctx, q.name, ids...)
+			pipe.HDel(ctx, q.notesKey(), ids...) // their reprocessing notes go with them
 		}
 		for _, id := range ids {
 			pipe.Set(ctx, q.redrivenMarker(id), j.id, redriveMarkerTTL)
