@@ -65,5 +65,6 @@ done <<FUZZ
 ./internal/resp FuzzReader
 ./internal/listpack FuzzValidate
 ./engine FuzzExec
+./dlq FuzzNormalize
 FUZZ
 echo "test.sh: all tests passed"
