@@ -16,6 +16,11 @@ import (
 type handlerContext struct {
 	context.Context // the parent
 	deadline        time.Time
+	// base and limit say the same as deadline as an offset from a time
+	// with a monotonic reading: time.Since(base) reads one clock where
+	// time.Now reads two, and a busy worker asks millions of times.
+	base  time.Time
+	limit time.Duration
 
 	mu   sync.Mutex
 	done chan struct{} // made by the first Done
@@ -23,12 +28,15 @@ type handlerContext struct {
 	stop []func() bool // stop the timer and the parent's AfterFunc
 }
 
-func newHandlerContext(parent context.Context, timeout time.Duration) *handlerContext {
-	deadline := time.Now().Add(timeout)
-	if d, ok := parent.Deadline(); ok && d.Before(deadline) {
-		deadline = d
+// newHandlerContext returns the context of a handler starting now, with
+// time limit timeout. base is a recent time.Now (the worker takes one per
+// batch): now is read as base plus the monotonic time since.
+func newHandlerContext(parent context.Context, timeout time.Duration, base time.Time) *handlerContext {
+	limit := time.Since(base) + timeout
+	if d, ok := parent.Deadline(); ok {
+		limit = min(limit, d.Sub(base))
 	}
-	return &handlerContext{Context: parent, deadline: deadline}
+	return &handlerContext{Context: parent, deadline: base.Add(limit), base: base, limit: limit}
 }
 
 // Deadline returns the earlier of the handler's and the parent's deadline.
@@ -73,7 +81,7 @@ func (c *handlerContext) check() error {
 	if err := c.Context.Err(); err != nil {
 		return err
 	}
-	if !time.Now().Before(c.deadline) {
+	if time.Since(c.base) >= c.limit {
 		return context.DeadlineExceeded
 	}
 	return nil

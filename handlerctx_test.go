@@ -18,7 +18,7 @@ func awaitDone(t *testing.T, ctx context.Context) {
 }
 
 func TestHandlerContextDeadline(t *testing.T) {
-	c := newHandlerContext(context.Background(), 20*time.Millisecond)
+	c := newHandlerContext(context.Background(), 20*time.Millisecond, time.Now())
 	defer c.cancel()
 	if err := c.Err(); err != nil {
 		t.Fatalf("Err of a live context = %v", err)
@@ -36,7 +36,7 @@ func TestHandlerContextDeadline(t *testing.T) {
 }
 
 func TestHandlerContextDeadlineWithoutDone(t *testing.T) {
-	c := newHandlerContext(context.Background(), time.Millisecond)
+	c := newHandlerContext(context.Background(), time.Millisecond, time.Now())
 	defer c.cancel()
 	deadline, _ := c.Deadline()
 	for time.Now().Before(deadline) {
@@ -56,7 +56,7 @@ func TestHandlerContextParent(t *testing.T) {
 	for _, callDone := range []bool{true, false} {
 		type key struct{}
 		parent, cancelParent := context.WithCancel(context.WithValue(context.Background(), key{}, "v"))
-		c := newHandlerContext(parent, time.Hour)
+		c := newHandlerContext(parent, time.Hour, time.Now())
 		if c.Value(key{}) != "v" {
 			t.Fatal("the parent's values are not visible")
 		}
@@ -75,7 +75,7 @@ func TestHandlerContextParent(t *testing.T) {
 func TestHandlerContextParentDeadlineIsEarlier(t *testing.T) {
 	parent, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
-	c := newHandlerContext(parent, time.Hour)
+	c := newHandlerContext(parent, time.Hour, time.Now())
 	defer c.cancel()
 	pd, _ := parent.Deadline()
 	if d, _ := c.Deadline(); !d.Equal(pd) {
@@ -85,7 +85,7 @@ func TestHandlerContextParentDeadlineIsEarlier(t *testing.T) {
 
 func TestHandlerContextCancelledOnReturn(t *testing.T) {
 	for _, callDone := range []bool{true, false} {
-		c := newHandlerContext(context.Background(), time.Hour)
+		c := newHandlerContext(context.Background(), time.Hour, time.Now())
 		if callDone {
 			c.Done()
 		}
@@ -101,7 +101,7 @@ func TestHandlerContextCancelledOnReturn(t *testing.T) {
 }
 
 func TestHandlerContextChildSeesDeadline(t *testing.T) {
-	c := newHandlerContext(context.Background(), 20*time.Millisecond)
+	c := newHandlerContext(context.Background(), 20*time.Millisecond, time.Now())
 	defer c.cancel()
 	child, stop := context.WithCancel(c)
 	defer stop()

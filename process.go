@@ -24,7 +24,7 @@ func (w *Worker) handleOwned(work context.Context, msgs []*Message, acks []strin
 	defer w.release(msgs)
 	w.loadFailures(work, msgs)
 	after := context.WithoutCancel(work)
-	out := outcomes{acks: acks}
+	out := outcomes{acks: acks, start: time.Now()}
 	for i, m := range msgs {
 		if work.Err() != nil {
 			w.giveBack(after, msgs[i:])
@@ -51,6 +51,9 @@ type outcomes struct {
 	retryAt time.Time
 	// dead are the messages to move to the dead-letter stream.
 	dead []deadRequest
+	// start is when handling the batch began: handler deadlines are
+	// computed from it (see newHandlerContext).
+	start time.Time
 }
 
 // flush writes the failure records, deletes those no longer needed and
@@ -177,21 +180,23 @@ func (w *Worker) handle(work, ctx context.Context, m *Message, out *outcomes) {
 		w.handleExactlyOnce(work, ctx, m, out)
 		return
 	}
-	err, hctxErr := w.call(work, m)
+	err, hctxErr := w.call(work, m, out.start)
 	w.settle(ctx, m, err, hctxErr, out)
 }
 
 // call runs the handler with its time limit, turning a panic into an
 // error. It also returns the error of the handler's context, which tells a
 // timeout apart.
-func (w *Worker) call(ctx context.Context, m *Message) (err, ctxErr error) {
-	hctx := newHandlerContext(ctx, w.cfg.HandlerTimeout)
+func (w *Worker) call(ctx context.Context, m *Message, base time.Time) (err, ctxErr error) {
+	hctx := newHandlerContext(ctx, w.cfg.HandlerTimeout, base)
 	defer hctx.cancel()
 	defer func() {
 		if v := recover(); v != nil {
 			err = panicError{v}
 		}
-		ctxErr = hctx.Err()
+		if err != nil {
+			ctxErr = hctx.Err() // only a failure's class depends on it
+		}
 	}()
 	return w.cfg.Handler.Handle(hctx, m), nil
 }
@@ -254,7 +259,7 @@ func (w *Worker) handleExactlyOnce(work, ctx context.Context, m *Message, out *o
 		}
 		pipe := tx.TxPipeline()
 		m.tx = pipe
-		herr, hctxErr = w.call(work, m)
+		herr, hctxErr = w.call(work, m, out.start)
 		m.tx = nil
 		if herr != nil {
 			pipe.Discard()

@@ -157,6 +157,8 @@ type Worker struct {
 	keys groupKeys
 	log  *slog.Logger
 	caps Capabilities
+	// readArgs is the XREADGROUP command of the read loops (readGroupArgs).
+	readArgs []any
 
 	mu        sync.Mutex
 	inFlight  map[string]time.Time // messages being handled, and since when
@@ -245,6 +247,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	caps, err := w.c.Capabilities(ctx)
 	if err == nil {
 		w.caps = caps
+		w.readArgs = w.readGroupArgs()
 		err = w.ensureGroup(ctx)
 	}
 	if err != nil {
@@ -334,17 +337,7 @@ func (w *Worker) readLoop(ctx, work context.Context) {
 
 // readBatch acknowledges acks and reads the next batch in one round trip.
 func (w *Worker) readBatch(ctx context.Context, acks []string) ([]*Message, error) {
-	args := &redis.XReadGroupArgs{
-		Group:    w.cfg.Group,
-		Consumer: w.cfg.Consumer,
-		Streams:  []string{w.cfg.Stream, ">"},
-		Count:    int64(w.cfg.BatchSize),
-		Block:    w.cfg.Block,
-	}
-	if w.caps.ClaimRead {
-		args.Claim = w.cfg.ClaimMinIdle
-	}
-	var read *redis.XStreamSliceCmd
+	var read *redis.Cmd
 	if len(acks) > 0 {
 		crashPoint("before-ack")
 	}
@@ -352,7 +345,7 @@ func (w *Worker) readBatch(ctx context.Context, acks []string) ([]*Message, erro
 		if len(acks) > 0 {
 			p.XAck(ctx, w.cfg.Stream, w.cfg.Group, acks...)
 		}
-		read = p.XReadGroup(ctx, args)
+		read = p.Do(ctx, w.readArgs...)
 		return nil
 	})
 	if err == redis.Nil {
@@ -361,24 +354,7 @@ func (w *Worker) readBatch(ctx context.Context, acks []string) ([]*Message, erro
 	if err != nil {
 		return nil, err
 	}
-	res := read.Val()
-	if len(res) == 0 {
-		return nil, nil
-	}
-	// One allocation for the batch's messages.
-	slab := make([]Message, len(res[0].Messages))
-	msgs := make([]*Message, len(slab))
-	for i, xm := range res[0].Messages {
-		m := &slab[i]
-		w.fill(m, xm)
-		if w.caps.ClaimRead {
-			// With CLAIM, claimed entries report their earlier deliveries;
-			// new ones report 0.
-			m.Deliveries = xm.DeliveredCount + 1
-		}
-		msgs[i] = m
-	}
-	return msgs, nil
+	return w.parseReadGroup(read.Val())
 }
 
 // message returns the message of entry xm, delivered for the first time.
