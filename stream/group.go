@@ -2,8 +2,6 @@ package stream
 
 import (
 	"sort"
-
-	"github.com/google/btree"
 )
 
 // InvalidEntriesRead marks a group whose entries-read counter is unknown.
@@ -25,6 +23,10 @@ type Pending struct {
 	// nackSeq orders entries given back with XNACK (first given back,
 	// first claimed); zero for an entry that is not in the NACK zone.
 	nackSeq uint64
+	// queued says the entry is in its group's claim queue, under
+	// generation orderGen (see claimOrder).
+	queued   bool
+	orderGen uint32
 }
 
 // Nacked reports whether the entry was given back to the group with XNACK
@@ -67,55 +69,25 @@ type Group struct {
 	pel         *pelIndex
 	consumers   map[string]*Consumer
 
-	// byTime orders the PEL for claiming: entries given back with XNACK
-	// first, in the order they were given back, then the rest by last
-	// delivery time, oldest first. It is built the first time a claim by
-	// idle time needs it and kept up to date from then on, so groups that
-	// never claim that way pay nothing for it.
-	byTime   *btree.BTreeG[*Pending]
+	// byTime orders the PEL for claiming (see claimOrder).
+	byTime   claimOrder
 	nackSeq  uint64 // last NACK sequence number handed out
 	numNacks int    // entries currently in the NACK zone
 }
 
-// claimOrderLess orders pending entries for claiming (see Group.byTime).
-func claimOrderLess(a, b *Pending) bool {
-	an, bn := a.nackSeq != 0, b.nackSeq != 0
-	switch {
-	case an && bn:
-		return a.nackSeq < b.nackSeq
-	case an != bn:
-		return an
-	case a.DeliveryTime != b.DeliveryTime:
-		return a.DeliveryTime < b.DeliveryTime
-	}
-	return a.ID.Less(b.ID)
-}
-
 // detach removes p from the claim order before one of its ordering fields
 // changes; attach puts it back.
-func (g *Group) detach(p *Pending) {
-	if g.byTime != nil {
-		g.byTime.Delete(p)
-	}
-}
+func (g *Group) detach(p *Pending) { g.byTime.remove(p) }
 
-func (g *Group) attach(p *Pending) {
-	if g.byTime != nil {
-		g.byTime.ReplaceOrInsert(p)
-	}
-}
+func (g *Group) attach(p *Pending) { g.byTime.add(p) }
 
 // AscendClaimOrder calls fn for pending entries in claim order (see
-// Group.byTime) until fn returns false. fn must not change the PEL.
+// claimOrder) until fn returns false. fn must not change the PEL.
 func (g *Group) AscendClaimOrder(fn func(*Pending) bool) {
-	if g.byTime == nil {
-		g.byTime = btree.NewG(btreeDegree, claimOrderLess)
-		g.pel.Ascend(func(p *Pending) bool {
-			g.byTime.ReplaceOrInsert(p)
-			return true
-		})
+	if !g.byTime.built {
+		g.byTime.build(g.pel)
 	}
-	g.byTime.Ascend(fn)
+	g.byTime.ascend(fn)
 }
 
 // NackedLen returns how many entries are in the NACK zone.

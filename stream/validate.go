@@ -115,8 +115,13 @@ func (g *Group) validate() error {
 	if sum != owned {
 		return fmt.Errorf("consumers hold %d entries, the group says %d are owned", sum, owned)
 	}
-	if g.byTime != nil && g.byTime.Len() != g.pel.Len() {
-		return fmt.Errorf("claim order holds %d entries, the PEL %d", g.byTime.Len(), g.pel.Len())
+	if g.byTime.built {
+		if n := g.byTime.len(); n != g.pel.Len() {
+			return fmt.Errorf("claim order holds %d entries, the PEL %d", n, g.pel.Len())
+		}
+		if ok, why := g.byTime.check(); !ok {
+			return fmt.Errorf("group %q: %s", g.Name, why)
+		}
 	}
 	return nil
 }
