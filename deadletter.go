@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pelicanhq/pelican/internal/watch"
 )
 
 // Fields of a dead-lettered message, besides its original fields. Their
@@ -107,11 +109,16 @@ func (w *Worker) deadLetter(ctx context.Context, reqs []deadRequest) {
 	}
 	moved := make([]bool, len(reqs))
 	for attempt := 0; ; attempt++ {
-		err := w.watch(ctx, markers, func(tx *redis.Tx, found []any) error {
+		var mget *redis.SliceCmd
+		err := watch.Run(ctx, w.c.rdb, markers, func(p redis.Pipeliner) { mget = p.MGet(ctx, markers...) }, func(t *watch.Tx, _ []redis.Cmder, err error) error {
+			if err != nil {
+				return err
+			}
+			found := mget.Val()
 			adds := make([]*redis.StringCmd, len(reqs))
 			var fresh []string
 			crashPoint("before-dead-letter")
-			_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			_, err = t.Exec(ctx, func(p redis.Pipeliner) {
 				for i := range reqs {
 					if slices.ContainsFunc(found[i*per:(i+1)*per], func(v any) bool { return v != nil }) {
 						// Another worker moved it (or, in exactly-once mode,
@@ -126,7 +133,6 @@ func (w *Worker) deadLetter(ctx context.Context, reqs []deadRequest) {
 				if len(fresh) > 0 {
 					p.HDel(ctx, w.keys.failures(), fresh...)
 				}
-				return nil
 			})
 			if err != nil {
 				return err
@@ -166,45 +172,6 @@ func (w *Worker) deadLetter(ctx context.Context, reqs []deadRequest) {
 			w.cfg.OnDeadLetter(ctx, *d)
 		}
 	}
-}
-
-// watch runs fn in a transaction that watches keys, with the keys' values
-// (MGET). On a single server WATCH and MGET travel together, in one round
-// trip; a cluster client needs the keys to pick the node, and sends WATCH
-// alone first.
-func (w *Worker) watch(ctx context.Context, keys []string, fn func(tx *redis.Tx, values []any) error) error {
-	if _, single := w.c.rdb.(*redis.Client); !single {
-		return w.c.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			values, err := tx.MGet(ctx, keys...).Result()
-			if err != nil {
-				return err
-			}
-			return fn(tx, values)
-		}, keys...)
-	}
-	return w.c.rdb.Watch(ctx, func(tx *redis.Tx) error {
-		args := make([]any, 0, len(keys)+1)
-		args = append(args, "watch")
-		for _, k := range keys {
-			args = append(args, k)
-		}
-		var mget *redis.SliceCmd
-		_, err := tx.Pipelined(ctx, func(p redis.Pipeliner) error {
-			p.Do(ctx, args...)
-			mget = p.MGet(ctx, keys...)
-			return nil
-		})
-		if err == nil {
-			err = fn(tx, mget.Val())
-		}
-		if err != nil {
-			// fn did not reach EXEC, which would have ended the WATCH; go-redis
-			// does not know of it, so end it here before the connection
-			// returns to the pool.
-			tx.Unwatch(ctx)
-		}
-		return err
-	})
 }
 
 // deadLetterEntry returns the description of a dead letter (without its

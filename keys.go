@@ -55,9 +55,10 @@ const ReservedPrefix = "pelican:"
 // live in different Redis Cluster slots.
 var ErrCrossSlot = errors.New("pelican: keys would span Redis Cluster slots")
 
-// hashTag returns the part of key Redis Cluster hashes: the text between
-// the first '{' and the next '}', when not empty; else the whole key.
-func hashTag(key string) string {
+// HashTag returns the part of key Redis Cluster hashes: the text between
+// the first '{' and the next '}', when not empty; else the whole key. Keys
+// with the same hash tag share a slot.
+func HashTag(key string) string {
 	if i := strings.IndexByte(key, '{'); i >= 0 {
 		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
 			return key[i+1 : i+1+j]
@@ -73,11 +74,11 @@ func checkSlots(rdb redis.UniversalClient, stream, dlq string) error {
 	if _, cluster := rdb.(*redis.ClusterClient); !cluster {
 		return nil
 	}
-	tag := hashTag(stream)
+	tag := HashTag(stream)
 	if tag == stream {
 		return fmt.Errorf("%w: on Redis Cluster name the stream with a hash tag, such as {%s}, so that %s:dlq and Pelican's other keys share its slot", ErrCrossSlot, stream, "{"+stream+"}")
 	}
-	if hashTag(dlq) != tag {
+	if HashTag(dlq) != tag {
 		return fmt.Errorf("%w: dead-letter stream %q must carry the stream's hash tag {%s}", ErrCrossSlot, dlq, tag)
 	}
 	return nil

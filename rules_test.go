@@ -106,8 +106,8 @@ func TestHashTag(t *testing.T) {
 		"orders": "orders", "{orders}": "orders", "{orders}:dlq": "orders",
 		"a{b}c{d}": "b", "{}x": "{}x", "x{": "x{", "{a": "{a",
 	} {
-		if got := hashTag(key); got != want {
-			t.Errorf("hashTag(%q) = %q, want %q", key, got, want)
+		if got := HashTag(key); got != want {
+			t.Errorf("HashTag(%q) = %q, want %q", key, got, want)
 		}
 	}
 }

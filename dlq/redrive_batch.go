@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/watch"
 )
 
 // Reading a job's batches, and moving each in one transaction.
@@ -238,7 +239,7 @@ func (q *Queue) skipReason(e Entry) (SkipReason, bool) {
 		return SkipNoGroup, true
 	case slices.Contains(e.Malformed, pelican.FieldRedrives):
 		return SkipBadRedrives, true
-	case q.cluster() && clusterHashTag(e.Stream) != clusterHashTag(q.name):
+	case q.cluster() && pelican.HashTag(e.Stream) != pelican.HashTag(q.name):
 		return SkipCrossSlot, true
 	}
 	return "", false
@@ -342,7 +343,7 @@ func (j *Job) commit(ctx context.Context, b redriveBatch, c redriveSort) error {
 		if len(c.parks) > 0 {
 			parked = p.Type(ctx, q.parkedName())
 		}
-	}, func(t *redriveTx, _ []redis.Cmder) error {
+	}, func(t *watch.Tx, _ []redis.Cmder) error {
 		v, err := owner.Result()
 		if err != nil {
 			return err
@@ -433,7 +434,7 @@ func (q *Queue) readPresent(ctx context.Context, p redis.Pipeliner, entries []re
 }
 
 // apply runs a batch's transaction (see commit) and records its outcome.
-func (j *Job) apply(ctx context.Context, t *redriveTx, b redriveBatch, moves, parks []redriveEntry, skipped, gone int) error {
+func (j *Job) apply(ctx context.Context, t *watch.Tx, b redriveBatch, moves, parks []redriveEntry, skipped, gone int) error {
 	q := j.q
 	key := q.jobKey(j.id)
 	now := q.c.Clock().Now().UnixMilli()
@@ -449,7 +450,7 @@ func (j *Job) apply(ctx context.Context, t *redriveTx, b redriveBatch, moves, pa
 	if q.hooks.beforeExec != nil {
 		q.hooks.beforeExec()
 	}
-	_, err := t.exec(ctx, func(pipe redis.Pipeliner) {
+	_, err := t.Exec(ctx, func(pipe redis.Pipeliner) {
 		var ids []string
 		for i, e := range moves {
 			a := &redis.XAddArgs{Stream: e.Stream, Values: redriveFields(e)}
@@ -612,66 +613,18 @@ func redriveFieldList(fields map[string]string) []any {
 	return out
 }
 
-// redriveTx is a transaction under WATCH.
-type redriveTx struct {
-	tx    *redis.Tx
-	execd bool
-}
-
-// exec sends MULTI, the queued commands and EXEC.
-func (t *redriveTx) exec(ctx context.Context, queue func(p redis.Pipeliner)) ([]redis.Cmder, error) {
-	t.execd = true
-	return t.tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		queue(p)
-		return nil
-	})
-}
-
-// redriveTransact watches keys, runs reads, then fn, which may call t.exec. On a
-// single server WATCH and the reads travel in one round trip; a cluster
-// client needs the keys to pick the node, and sends WATCH alone first.
-// The reads' own errors (say, XINFO GROUPS of a missing stream) are left
-// to fn; an error of the connection is returned.
-func (q *Queue) redriveTransact(ctx context.Context, keys []string, reads func(p redis.Pipeliner), fn func(t *redriveTx, reads []redis.Cmder) error) error {
-	_, single := q.rdb.(*redis.Client)
-	body := func(tx *redis.Tx) error {
-		t := &redriveTx{tx: tx}
-		var watch *redis.Cmd
-		cmds, err := tx.Pipelined(ctx, func(p redis.Pipeliner) error {
-			if single {
-				args := make([]any, 0, len(keys)+1)
-				args = append(args, "watch")
-				for _, k := range keys {
-					args = append(args, k)
-				}
-				watch = p.Do(ctx, args...)
-			}
-			reads(p)
-			return nil
-		})
-		if watch != nil {
-			cmds = cmds[1:]
-			if werr := watch.Err(); werr != nil {
-				return werr
-			}
-		}
+// redriveTransact watches keys, sends the commands reads queues (with
+// WATCH, in one round trip on a single server), then runs fn, which may
+// call t.Exec. The reads' own errors (say, XINFO GROUPS of a missing
+// stream) are left to fn; an error of the connection is returned.
+func (q *Queue) redriveTransact(ctx context.Context, keys []string, reads func(p redis.Pipeliner), fn func(t *watch.Tx, reads []redis.Cmder) error) error {
+	return watch.Run(ctx, q.rdb, keys, reads, func(t *watch.Tx, cmds []redis.Cmder, err error) error {
 		var rerr redis.Error
 		if err != nil && !errors.As(err, &rerr) {
-			err = fmt.Errorf("%w: %w", errRedriveUncertain, err)
-		} else {
-			err = fn(t, cmds)
+			return fmt.Errorf("%w: %w", errRedriveUncertain, err)
 		}
-		if single && !t.execd {
-			// WATCH went out as a plain command, which go-redis does not
-			// track: end it before the connection returns to the pool.
-			tx.Unwatch(ctx)
-		}
-		return err
-	}
-	if single {
-		return q.rdb.Watch(ctx, body)
-	}
-	return q.rdb.Watch(ctx, body, keys...)
+		return fn(t, cmds)
+	})
 }
 
 // redriveHooks let tests act at points of a batch's transaction.
@@ -693,19 +646,8 @@ func (q *Queue) cluster() bool {
 // checkRedriveCluster refuses, on Redis Cluster, a dead-letter stream whose
 // name has no hash tag: the keys of its jobs would land in other slots.
 func (q *Queue) checkRedriveCluster() error {
-	if q.cluster() && clusterHashTag(q.name) == q.name {
+	if q.cluster() && pelican.HashTag(q.name) == q.name {
 		return fmt.Errorf("%w: on Redis Cluster, redrive needs a dead-letter stream named with a hash tag, such as {orders}:dlq, so that its job keys share its slot", pelican.ErrCrossSlot)
 	}
 	return nil
-}
-
-// clusterHashTag returns the part of key Redis Cluster hashes: the text between
-// the first '{' and the next '}', when not empty; else the whole key.
-func clusterHashTag(key string) string {
-	if i := strings.IndexByte(key, '{'); i >= 0 {
-		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
-			return key[i+1 : i+1+j]
-		}
-	}
-	return key
 }

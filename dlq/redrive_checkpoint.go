@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pelicanhq/pelican/internal/watch"
 )
 
 // A redrive job's checkpoint is a hash next to the dead-letter stream,
@@ -112,11 +114,11 @@ func (q *Queue) createCheckpoint(ctx context.Context, j *Job) error {
 	if j.counted {
 		fields = append(fields, "total", j.p.Total)
 	}
-	err = q.redriveTransact(ctx, []string{key}, func(p redis.Pipeliner) { p.Exists(ctx, key) }, func(t *redriveTx, reads []redis.Cmder) error {
+	err = q.redriveTransact(ctx, []string{key}, func(p redis.Pipeliner) { p.Exists(ctx, key) }, func(t *watch.Tx, reads []redis.Cmder) error {
 		if reads[0].(*redis.IntCmd).Val() > 0 {
 			return fmt.Errorf("%w: %s", ErrJobExists, j.id)
 		}
-		_, err := t.exec(ctx, func(p redis.Pipeliner) {
+		_, err := t.Exec(ctx, func(p redis.Pipeliner) {
 			p.HSet(ctx, key, fields...)
 			p.SAdd(ctx, q.jobsKey(), j.id)
 		})
@@ -141,7 +143,7 @@ func (q *Queue) takeOver(ctx context.Context, j *Job) (redriveCheckpoint, error)
 	key := q.jobKey(j.id)
 	var cp redriveCheckpoint
 	for attempt := 0; ; attempt++ {
-		err := q.redriveTransact(ctx, []string{key}, func(p redis.Pipeliner) { p.HGetAll(ctx, key) }, func(t *redriveTx, reads []redis.Cmder) error {
+		err := q.redriveTransact(ctx, []string{key}, func(p redis.Pipeliner) { p.HGetAll(ctx, key) }, func(t *watch.Tx, reads []redis.Cmder) error {
 			m, err := reads[0].(*redis.MapStringStringCmd).Result()
 			if err != nil {
 				return err
@@ -157,7 +159,7 @@ func (q *Queue) takeOver(ctx context.Context, j *Job) (redriveCheckpoint, error)
 			}
 			fields := append([]any{"owner", j.token, "state", string(StateRunning), "error", "",
 				"updated", q.c.Clock().Now().UnixMilli()}, redriveOptionFields(j.opts)...)
-			_, err = t.exec(ctx, func(p redis.Pipeliner) {
+			_, err = t.Exec(ctx, func(p redis.Pipeliner) {
 				p.HSet(ctx, key, fields...)
 				p.HDel(ctx, key, "cancel")
 				p.Persist(ctx, key)
@@ -248,7 +250,7 @@ func parseRedriveCheckpoint(id string, m map[string]string) (redriveCheckpoint, 
 func (j *Job) ownerWrite(ctx context.Context, writes func(p redis.Pipeliner)) error {
 	key := j.q.jobKey(j.id)
 	for attempt := 0; ; attempt++ {
-		err := j.q.redriveTransact(ctx, []string{key}, func(p redis.Pipeliner) { p.HGet(ctx, key, "owner") }, func(t *redriveTx, reads []redis.Cmder) error {
+		err := j.q.redriveTransact(ctx, []string{key}, func(p redis.Pipeliner) { p.HGet(ctx, key, "owner") }, func(t *watch.Tx, reads []redis.Cmder) error {
 			owner, err := reads[0].(*redis.StringCmd).Result()
 			if err != nil && err != redis.Nil {
 				return err
@@ -256,7 +258,7 @@ func (j *Job) ownerWrite(ctx context.Context, writes func(p redis.Pipeliner)) er
 			if owner != j.token {
 				return ErrJobTaken
 			}
-			_, err = t.exec(ctx, writes)
+			_, err = t.Exec(ctx, writes)
 			return err
 		})
 		if errors.Is(err, redis.TxFailedErr) && attempt < 10 {
@@ -386,7 +388,7 @@ func (q *Queue) RedriveJob(ctx context.Context, id string) (JobInfo, error) {
 func (q *Queue) CancelRedrive(ctx context.Context, id string) error {
 	key := q.jobKey(id)
 	for attempt := 0; ; attempt++ {
-		err := q.redriveTransact(ctx, []string{key}, func(p redis.Pipeliner) { p.HGet(ctx, key, "state") }, func(t *redriveTx, reads []redis.Cmder) error {
+		err := q.redriveTransact(ctx, []string{key}, func(p redis.Pipeliner) { p.HGet(ctx, key, "state") }, func(t *watch.Tx, reads []redis.Cmder) error {
 			state, err := reads[0].(*redis.StringCmd).Result()
 			if err == redis.Nil {
 				return fmt.Errorf("%w: %s in %s", ErrUnknownJob, id, q.name)
@@ -394,7 +396,7 @@ func (q *Queue) CancelRedrive(ctx context.Context, id string) error {
 			if err != nil || JobState(state) != StateRunning {
 				return err
 			}
-			_, err = t.exec(ctx, func(p redis.Pipeliner) { p.HSet(ctx, key, "cancel", 1) })
+			_, err = t.Exec(ctx, func(p redis.Pipeliner) { p.HSet(ctx, key, "cancel", 1) })
 			return err
 		})
 		if errors.Is(err, redis.TxFailedErr) && attempt < redriveMaxContention {
