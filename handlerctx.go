@@ -32,11 +32,19 @@ type handlerContext struct {
 // time limit timeout. base is a recent time.Now (the worker takes one per
 // batch): now is read as base plus the monotonic time since.
 func newHandlerContext(parent context.Context, timeout time.Duration, base time.Time) *handlerContext {
+	c := new(handlerContext)
+	c.init(parent, timeout, base)
+	return c
+}
+
+// init sets up a zero handlerContext as newHandlerContext does, so that a
+// batch's contexts can be allocated together.
+func (c *handlerContext) init(parent context.Context, timeout time.Duration, base time.Time) {
 	limit := time.Since(base) + timeout
 	if d, ok := parent.Deadline(); ok {
 		limit = min(limit, d.Sub(base))
 	}
-	return &handlerContext{Context: parent, deadline: base.Add(limit), base: base, limit: limit}
+	c.Context, c.deadline, c.base, c.limit = parent, base.Add(limit), base, limit
 }
 
 // Deadline returns the earlier of the handler's and the parent's deadline.

@@ -24,7 +24,7 @@ func (w *Worker) handleOwned(work context.Context, msgs []*Message, acks []strin
 	defer w.release(msgs)
 	w.loadFailures(work, msgs)
 	after := context.WithoutCancel(work)
-	out := outcomes{acks: acks, start: time.Now()}
+	out := outcomes{acks: acks, start: time.Now(), size: len(msgs)}
 	for i, m := range msgs {
 		if work.Err() != nil {
 			w.giveBack(after, msgs[i:])
@@ -54,6 +54,18 @@ type outcomes struct {
 	// start is when handling the batch began: handler deadlines are
 	// computed from it (see newHandlerContext).
 	start time.Time
+	// contexts are the batch's handler contexts, allocated together.
+	contexts []handlerContext
+	size     int // messages in the batch
+}
+
+// handlerContext returns a fresh handler context from the batch's slab.
+func (out *outcomes) handlerContext() *handlerContext {
+	if len(out.contexts) == cap(out.contexts) {
+		out.contexts = make([]handlerContext, 0, max(out.size, 1))
+	}
+	out.contexts = out.contexts[:len(out.contexts)+1]
+	return &out.contexts[len(out.contexts)-1]
 }
 
 // flush writes the failure records, deletes those no longer needed and
@@ -180,15 +192,16 @@ func (w *Worker) handle(work, ctx context.Context, m *Message, out *outcomes) {
 		w.handleExactlyOnce(work, ctx, m, out)
 		return
 	}
-	err, hctxErr := w.call(work, m, out.start)
+	err, hctxErr := w.call(work, m, out)
 	w.settle(ctx, m, err, hctxErr, out)
 }
 
 // call runs the handler with its time limit, turning a panic into an
 // error. It also returns the error of the handler's context, which tells a
 // timeout apart.
-func (w *Worker) call(ctx context.Context, m *Message, base time.Time) (err, ctxErr error) {
-	hctx := newHandlerContext(ctx, w.cfg.HandlerTimeout, base)
+func (w *Worker) call(ctx context.Context, m *Message, out *outcomes) (err, ctxErr error) {
+	hctx := out.handlerContext()
+	hctx.init(ctx, w.cfg.HandlerTimeout, out.start)
 	defer hctx.cancel()
 	defer func() {
 		if v := recover(); v != nil {
@@ -259,7 +272,7 @@ func (w *Worker) handleExactlyOnce(work, ctx context.Context, m *Message, out *o
 		}
 		pipe := tx.TxPipeline()
 		m.tx = pipe
-		herr, hctxErr = w.call(work, m, out.start)
+		herr, hctxErr = w.call(work, m, out)
 		m.tx = nil
 		if herr != nil {
 			pipe.Discard()
