@@ -6,13 +6,13 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/cputime"
 )
 
 // The worker's hot path on the embedded engine: b.N messages are
@@ -57,11 +57,11 @@ func openBench(b *testing.B, n int, opts pelican.Options) *pelican.Client {
 
 // processCPU returns the CPU time the process has used.
 func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
+	cpu := cputime.Self()
+	if cpu == 0 {
+		b.Fatal("cannot read the process's CPU time")
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return cpu
 }
 
 // reportCPU reports the CPU time used since cpu0 per operation.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pelicanhq/pelican/engine"
+	"github.com/pelicanhq/pelican/internal/cputime"
 )
 
 // TestIdleBlockedClientsCostNothing blocks 5,000 clients in XREAD BLOCK 0
@@ -52,11 +53,11 @@ func TestIdleBlockedClientsCostNothing(t *testing.T) {
 }
 
 func cpuTime(t *testing.T) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		t.Fatal(err)
+	cpu := cputime.Self()
+	if cpu == 0 {
+		t.Fatal("cannot read the process's CPU time")
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return cpu
 }
 
 func raiseFileLimit(t *testing.T, n uint64) {

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/cputime"
 )
 
 const (
@@ -66,7 +67,7 @@ func runConsume(args []string, dead bool) error {
 	}
 
 	var elapsed time.Duration
-	cpu0, srv0 := cpuTime(), procCPU(f.serverPID)
+	cpu0, srv0 := cputime.Self(), cputime.Of(f.serverPID)
 	switch *impl {
 	case "worker":
 		elapsed, err = consumeWorker(ctx, t, setup, f, dead)
@@ -83,7 +84,7 @@ func runConsume(args []string, dead bool) error {
 	if err != nil {
 		return err
 	}
-	cpu, srv := cpuTime()-cpu0, procCPU(f.serverPID)-srv0
+	cpu, srv := cputime.Self()-cpu0, cputime.Of(f.serverPID)-srv0
 	if dead {
 		// Both implementations must have put every message in the
 		// dead-letter stream, once.

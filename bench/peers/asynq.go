@@ -13,6 +13,8 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pelicanhq/pelican/internal/cputime"
 )
 
 // asynq keeps a queue's waiting tasks in a list and the tasks being
@@ -90,7 +92,7 @@ func asynqConsume(args []string) error {
 	defer check.Close()
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: *c, Logger: nopLogger{}, LogLevel: asynq.FatalLevel})
 	var done atomic.Int64
-	cpu0, srv0 := cpuTime(), procCPU(*serverPID)
+	cpu0, srv0 := cputime.Self(), cputime.Of(*serverPID)
 	start := time.Now()
 	if err := srv.Start(asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
 		done.Add(1)
@@ -115,7 +117,7 @@ func asynqConsume(args []string) error {
 		time.Sleep(time.Millisecond)
 	}
 	elapsed := time.Since(start)
-	cpu, srvCPU := cpuTime()-cpu0, procCPU(*serverPID)-srv0
+	cpu, srvCPU := cputime.Self()-cpu0, cputime.Of(*serverPID)-srv0
 	srv.Shutdown()
 	report(*n, elapsed, cpu, srvCPU)
 	return nil

@@ -15,6 +15,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pelicanhq/pelican/internal/cputime"
 )
 
 const (
@@ -95,7 +97,7 @@ func watermillConsume(args []string) error {
 	check := redis.NewClient(&redis.Options{Addr: *addr})
 	defer check.Close()
 	var done atomic.Int64
-	cpu0, srv0 := cpuTime(), procCPU(*serverPID)
+	cpu0, srv0 := cputime.Self(), cputime.Of(*serverPID)
 	start := time.Now()
 	sub, err := subscribe(ctx, redisstream.SubscriberConfig{Client: rdb, ConsumerGroup: wmGroup, Consumer: "bench"}, *c,
 		func(m *message.Message) {
@@ -122,7 +124,7 @@ func watermillConsume(args []string) error {
 		time.Sleep(time.Millisecond)
 	}
 	elapsed := time.Since(start)
-	cpu, srvCPU := cpuTime()-cpu0, procCPU(*serverPID)-srv0
+	cpu, srvCPU := cputime.Self()-cpu0, cputime.Of(*serverPID)-srv0
 	go sub.Close() // it waits for blocked reads; nothing to wait for here
 	report(*n, elapsed, cpu, srvCPU)
 	return nil
