@@ -108,14 +108,6 @@ func (c *Client) Logger() *slog.Logger { return c.log }
 // Clock returns the clock the client tells the time with.
 func (c *Client) Clock() Clock { return c.clock }
 
-// Options returns the options the client was made with, defaults filled
-// in.
-func (c *Client) Options() Options {
-	o := c.opts
-	o.Logger, o.Clock = c.log, c.clock
-	return o
-}
-
 // Close closes the go-redis client, and the engine of an embedded client.
 func (c *Client) Close() error {
 	err := c.rdb.Close()

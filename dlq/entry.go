@@ -51,10 +51,6 @@ func parseEntry(m redis.XMessage) Entry {
 	return e
 }
 
-// parseEntryNoFingerprint is parseEntry without the Fingerprint, which
-// costs more than all the rest: for callers that do not need it.
-func parseEntryNoFingerprint(m redis.XMessage) Entry { return parseMeta(m, true) }
-
 // parseMeta is parseEntry without the fingerprint, and without Values
 // unless values is set: the parts a pass over a whole stream (Stats,
 // Failures) needs of every entry.

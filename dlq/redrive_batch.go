@@ -33,7 +33,7 @@ func parseRedriveEntry(m redis.XMessage, fingerprint bool) redriveEntry {
 		}
 		fields[k] = s
 	}
-	e := parseEntryNoFingerprint(m)
+	e := parseMeta(m, true)
 	if fingerprint {
 		e.Fingerprint = Fingerprint(e.Error)
 	}
