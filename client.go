@@ -45,6 +45,9 @@ type Client struct {
 	opts  Options
 	log   *slog.Logger
 	clock Clock
+	// cluster is set for a Redis Cluster client, which must see MOVED and
+	// ASK replies as errors to follow them.
+	cluster bool
 
 	capsMu    sync.Mutex
 	caps      Capabilities
@@ -62,6 +65,7 @@ type Client struct {
 // detected on first use.
 func New(rdb redis.UniversalClient, opts Options) *Client {
 	c := &Client{rdb: rdb, opts: opts, log: opts.Logger, clock: opts.Clock}
+	_, c.cluster = rdb.(*redis.ClusterClient)
 	if c.log == nil {
 		c.log = slog.Default()
 	}

@@ -2,6 +2,8 @@ package pelican
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican/embedded"
+	"github.com/pelicanhq/pelican/internal/redistest"
 )
 
 // parseReadGroup reads both protocols' shapes of an XREADGROUP reply: with
@@ -52,6 +55,151 @@ func TestParseReadGroup(t *testing.T) {
 	for _, bad := range []any{"x", []any{"s"}, []any{[]any{"s", []any{"not an entry"}}}, []any{[]any{"s", []any{[]any{int64(1), nil}}}}} {
 		if _, err := w.parseReadGroup(bad); err == nil {
 			t.Errorf("parseReadGroup(%#v) gave no error", bad)
+		}
+	}
+}
+
+// derefMessages copies msgs for comparison.
+func derefMessages(msgs []*Message) []Message {
+	out := make([]Message, len(msgs))
+	for i, m := range msgs {
+		out[i] = *m
+	}
+	return out
+}
+
+// parseReadGroupRaw reads the RESP bytes of both protocols' XREADGROUP
+// replies, reports error replies as server errors, and refuses bytes that
+// break the protocol.
+func TestParseReadGroupRaw(t *testing.T) {
+	w := &Worker{cfg: WorkerConfig{Stream: "s", Group: "g", MaxDeliveries: 3}}
+	entries := "*4\r\n" +
+		"*2\r\n$3\r\n1-1\r\n*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$3\r\n2\r\n\r\n" + // a value holding CRLF
+		"*4\r\n$3\r\n2-1\r\n*2\r\n$1\r\nc\r\n$1\r\n3\r\n:5000\r\n:2\r\n" + // claimed: 2 earlier deliveries
+		"*4\r\n$3\r\n3-1\r\n*2\r\n$1\r\nd\r\n$0\r\n\r\n:0\r\n:0\r\n" + // new, read with CLAIM; empty value
+		"*2\r\n$3\r\n4-1\r\n*-1\r\n" // deleted while pending
+	want := []Message{
+		{ID: "1-1", Stream: "s", Group: "g", Values: map[string]string{"a": "1", "b": "2\r\n"}, Deliveries: 1, MaxDeliveries: 3},
+		{ID: "2-1", Stream: "s", Group: "g", Values: map[string]string{"c": "3"}, Deliveries: 3, MaxDeliveries: 3},
+		{ID: "3-1", Stream: "s", Group: "g", Values: map[string]string{"d": ""}, Deliveries: 1, MaxDeliveries: 3},
+		{ID: "4-1", Stream: "s", Group: "g", Deliveries: 1, MaxDeliveries: 3},
+	}
+	for name, reply := range map[string]string{
+		"resp2": "*1\r\n*2\r\n$1\r\ns\r\n" + entries,
+		"resp3": "%1\r\n$1\r\ns\r\n" + entries,
+		"resp3 null fields": "%1\r\n$1\r\ns\r\n" + entries[:len(entries)-len("*-1\r\n")] + "_\r\n",
+	} {
+		msgs, err := w.parseReadGroupRaw([]byte(reply))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if diff := cmp.Diff(want, derefMessages(msgs), cmp.AllowUnexported(Message{})); diff != "" {
+			t.Errorf("%s: messages differ (-want +got):\n%s", name, diff)
+		}
+	}
+	for _, empty := range []string{"*-1\r\n", "_\r\n", "*0\r\n", "%0\r\n", "%1\r\n$1\r\ns\r\n*0\r\n"} {
+		if msgs, err := w.parseReadGroupRaw([]byte(empty)); err != nil || len(msgs) != 0 {
+			t.Errorf("parseReadGroupRaw(%q) = %v, %v; want nothing", empty, msgs, err)
+		}
+	}
+	for reply, text := range map[string]string{
+		"-NOGROUP No such key 's' or consumer group 'g'\r\n": "NOGROUP No such key 's' or consumer group 'g'",
+		"!9\r\nERR oops!\r\n":                                "ERR oops!",
+	} {
+		_, err := w.parseReadGroupRaw([]byte(reply))
+		var serverErr redis.Error
+		if !errors.As(err, &serverErr) || err.Error() != text {
+			t.Errorf("parseReadGroupRaw(%q) = %v, want the server error %q", reply, err, text)
+		}
+	}
+	for _, bad := range []string{
+		"", "*1", "*1\r\n", "+OK\r\n", ":1\r\n", "*1\r\n$1\r\ns\r\n",
+		"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\na\r\n$5\r\n1\r\n", // a value shorter than its length
+		"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*1\r\n$3\r\n1-1\r\n",                                         // an entry of one part
+		"*1\r\n*2\r\n$1\r\ns\r\n*9999999999\r\n",                                                         // more entries than bytes
+		"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$-1\r\n*-1\r\n",                                          // a null ID
+	} {
+		if msgs, err := w.parseReadGroupRaw([]byte(bad)); err == nil {
+			t.Errorf("parseReadGroupRaw(%q) = %v, want an error", bad, msgs)
+		}
+	}
+}
+
+// FuzzParseReadGroupRaw checks that no bytes make the raw reply parser
+// panic, and that what it accepts is a message per entry.
+func FuzzParseReadGroupRaw(f *testing.F) {
+	f.Add([]byte("*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n"))
+	f.Add([]byte("%1\r\n$1\r\ns\r\n*1\r\n*4\r\n$3\r\n2-1\r\n*-1\r\n:5000\r\n:2\r\n"))
+	f.Add([]byte("!3\r\nERR\r\n"))
+	w := &Worker{cfg: WorkerConfig{Stream: "s", Group: "g", MaxDeliveries: 3}}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		msgs, err := w.parseReadGroupRaw(b)
+		if err != nil {
+			return
+		}
+		for _, m := range msgs {
+			if m == nil || m.Stream != "s" || m.MaxDeliveries != 3 {
+				t.Fatalf("parseReadGroupRaw(%q) gave %v", b, m)
+			}
+		}
+	})
+}
+
+// The raw parser reads what servers send exactly as go-redis's generic
+// reply reads it: both protocols, on the embedded engine and on
+// redis-server 7, with fields of every size, a binary value and an entry
+// deleted while pending.
+func TestParseReadGroupRawMatchesGeneric(t *testing.T) {
+	db := embedded.Open(embedded.Config{})
+	defer db.Close()
+	r := redistest.StartRedis(t)
+	servers := map[string]func(proto int) redis.UniversalClient{
+		"embedded": func(proto int) redis.UniversalClient { return db.NewClient(&redis.Options{Protocol: proto}) },
+		"redis7": func(proto int) redis.UniversalClient {
+			return redis.NewClient(&redis.Options{Addr: r.Addr, Protocol: proto})
+		},
+	}
+	ctx := context.Background()
+	for name, open := range servers {
+		setup := open(2)
+		if err := setup.XGroupCreateMkStream(ctx, "s", "g", "0").Err(); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 40; i++ {
+			values := []any{"n", i, "payload", string(make([]byte, i*37)), "bin", "\x00\r\n\xff"}
+			if err := setup.XAdd(ctx, &redis.XAddArgs{Stream: "s", ID: fmt.Sprintf("%d-1", i+1), Values: values}).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := setup.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "c", Streams: []string{"s", ">"}}).Err(); err != nil {
+			t.Fatal(err)
+		}
+		setup.XDel(ctx, "s", "7-1")
+		setup.Close()
+		for _, proto := range []int{2, 3} {
+			rdb := open(proto)
+			w := &Worker{cfg: WorkerConfig{Stream: "s", Group: "g", Consumer: "c", MaxDeliveries: 3}}
+			// Reading the consumer's history is the same every time.
+			args := []any{"xreadgroup", "group", "g", "c", "count", 100, "streams", "s", "0"}
+			generic, err := w.parseReadGroup(rdb.Do(ctx, args...).Val())
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw := redis.NewRawCmd(ctx, args...)
+			if err := rdb.Process(ctx, raw); err != nil {
+				t.Fatal(err)
+			}
+			got, err := w.parseReadGroupRaw(raw.Val())
+			if err != nil {
+				t.Fatalf("%s RESP%d: %v", name, proto, err)
+			}
+			if len(got) != 40 {
+				t.Errorf("%s RESP%d: %d messages, want 40", name, proto, len(got))
+			}
+			if diff := cmp.Diff(derefMessages(generic), derefMessages(got), cmp.AllowUnexported(Message{})); diff != "" {
+				t.Errorf("%s RESP%d: raw and generic differ (-generic +raw):\n%s", name, proto, diff)
+			}
+			rdb.Close()
 		}
 	}
 }

@@ -66,5 +66,6 @@ done <<FUZZ
 ./internal/listpack FuzzValidate
 ./engine FuzzExec
 ./dlq FuzzNormalize
+. FuzzParseReadGroupRaw
 FUZZ
 echo "test.sh: all tests passed"

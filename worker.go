@@ -337,15 +337,21 @@ func (w *Worker) readLoop(ctx, work context.Context) {
 
 // readBatch acknowledges acks and reads the next batch in one round trip.
 func (w *Worker) readBatch(ctx context.Context, acks []string) ([]*Message, error) {
-	var read *redis.Cmd
 	if len(acks) > 0 {
 		crashPoint("before-ack")
 	}
+	var raw *redis.RawCmd
+	var generic *redis.Cmd
 	_, err := w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		if len(acks) > 0 {
 			p.XAck(ctx, w.cfg.Stream, w.cfg.Group, acks...)
 		}
-		read = p.Do(ctx, w.readArgs...)
+		if w.c.cluster {
+			generic = p.Do(ctx, w.readArgs...)
+		} else {
+			raw = redis.NewRawCmd(ctx, w.readArgs...)
+			p.Process(ctx, raw)
+		}
 		return nil
 	})
 	if err == redis.Nil {
@@ -354,7 +360,10 @@ func (w *Worker) readBatch(ctx context.Context, acks []string) ([]*Message, erro
 	if err != nil {
 		return nil, err
 	}
-	return w.parseReadGroup(read.Val())
+	if generic != nil {
+		return w.parseReadGroup(generic.Val())
+	}
+	return w.parseReadGroupRaw(raw.Val())
 }
 
 // message returns the message of entry xm, delivered for the first time.

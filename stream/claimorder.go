@@ -104,13 +104,21 @@ func (o *claimOrder) remove(p *Pending) {
 	}
 }
 
-// compact drops the dead items.
+// compact drops the dead items. It reuses the queue's array unless that
+// is much larger than what is left, so a queue that churns (deliveries
+// acknowledged as fast as they come) stops allocating.
 func (o *claimOrder) compact() {
-	q := make([]orderItem, 0, max(o.live, 16))
+	q := o.queue[:0]
+	if c := cap(o.queue); c > 1024 && c > 4*o.live {
+		q = make([]orderItem, 0, max(2*o.live, 16))
+	}
 	for i := o.head; i < len(o.queue); i++ {
 		if o.queue[i].alive() {
 			q = append(q, o.queue[i])
 		}
+	}
+	if len(q) < len(o.queue) && cap(q) == cap(o.queue) {
+		clear(o.queue[len(q):]) // drop the pointers the dead items held
 	}
 	o.queue, o.head = q, 0
 }
