@@ -66,14 +66,19 @@ func (w *Worker) publishStats(ctx context.Context) {
 // only make both process it.
 func (w *Worker) ownInFlight(ctx context.Context) ([]string, error) {
 	w.mu.Lock()
-	if len(w.inFlight) == 0 {
-		w.mu.Unlock()
+	inFlight := w.heldLocked()
+	if inFlight == nil {
+		inFlight = make(map[string]bool, len(w.inFlight))
+	}
+	for id := range w.inFlight {
+		inFlight[id] = true
+	}
+	w.mu.Unlock()
+	if len(inFlight) == 0 {
 		return nil, nil
 	}
 	var lo, hi string
-	inFlight := make(map[string]bool, len(w.inFlight))
-	for id := range w.inFlight {
-		inFlight[id] = true
+	for id := range inFlight {
 		if lo == "" || lessID(id, lo) {
 			lo = id
 		}
@@ -81,7 +86,6 @@ func (w *Worker) ownInFlight(ctx context.Context) ([]string, error) {
 			hi = id
 		}
 	}
-	w.mu.Unlock()
 	var ids []string
 	for start := lo; ; {
 		pend, err := w.c.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{

@@ -25,6 +25,7 @@ type Message struct {
 
 	tx      redis.Pipeliner // exactly-once mode: where the handler queues its writes
 	failure *failureRecord  // earlier failures, when known
+	held    bool            // owned with its read batch, not one by one (see ownRead)
 }
 
 // IdempotencyKey identifies this message in this group, the same on every

@@ -15,6 +15,18 @@ func (w *Worker) handleBatch(work context.Context, msgs []*Message, acks []strin
 	return w.handleOwned(work, w.own(msgs), acks)
 }
 
+// handleRead is handleBatch for a batch of a read loop.
+func (w *Worker) handleRead(work context.Context, msgs []*Message, acks []string) []string {
+	owned, token := w.ownRead(msgs)
+	acks = w.handleOwned(work, owned, acks)
+	if token != nil {
+		w.mu.Lock()
+		delete(w.held, token)
+		w.mu.Unlock()
+	}
+	return acks
+}
+
 // handleOwned is handleBatch for messages this worker already owns (see
 // own); it releases them when done.
 func (w *Worker) handleOwned(work context.Context, msgs []*Message, acks []string) []string {
@@ -102,8 +114,9 @@ func (w *Worker) own(msgs []*Message) []*Message {
 	now := w.c.clock.Now()
 	owned := make([]*Message, 0, len(msgs))
 	w.mu.Lock()
+	held := w.heldLocked()
 	for _, m := range msgs {
-		if _, busy := w.inFlight[m.ID]; busy {
+		if w.busyLocked(m.ID, held) {
 			continue
 		}
 		w.inFlight[m.ID] = now
@@ -113,11 +126,80 @@ func (w *Worker) own(msgs []*Message) []*Message {
 	return owned
 }
 
-// release ends the ownership own gave.
+// ownRead is own for a read loop's batch. Its first deliveries cannot be
+// held already (nothing has had them before), so rather than one by one
+// they are owned together, under the returned token, which the caller
+// deletes from w.held when done; the token is nil if there are none.
+// Redelivered messages (claimed by the read) are owned one by one.
+func (w *Worker) ownRead(msgs []*Message) (owned []*Message, token *[]*Message) {
+	owned = msgs[:0] // filtered in place
+	w.mu.Lock()
+	var held map[string]bool
+	var now time.Time
+	for _, m := range msgs {
+		if m.Deliveries == 1 {
+			if len(w.inFlight) > 0 {
+				// A claim pass took it between the read and now.
+				if _, busy := w.inFlight[m.ID]; busy {
+					continue
+				}
+			}
+			m.held = true
+			owned = append(owned, m)
+			continue
+		}
+		if held == nil {
+			held, now = w.heldLocked(), w.c.clock.Now()
+		}
+		if w.busyLocked(m.ID, held) {
+			continue
+		}
+		w.inFlight[m.ID] = now
+		owned = append(owned, m)
+	}
+	for _, m := range owned {
+		if m.held {
+			token = &owned
+			w.held[token] = struct{}{}
+			break
+		}
+	}
+	w.mu.Unlock()
+	return owned, token
+}
+
+// heldLocked returns the IDs of the messages held with their read batch;
+// nil if there are none. w.mu must be held.
+func (w *Worker) heldLocked() map[string]bool {
+	if len(w.held) == 0 {
+		return nil
+	}
+	ids := make(map[string]bool)
+	for batch := range w.held {
+		for _, m := range *batch {
+			if m.held {
+				ids[m.ID] = true
+			}
+		}
+	}
+	return ids
+}
+
+// busyLocked reports whether the message id is being handled, given the
+// IDs heldLocked returned. w.mu must be held.
+func (w *Worker) busyLocked(id string, held map[string]bool) bool {
+	_, busy := w.inFlight[id]
+	return busy || held[id]
+}
+
+// release ends the ownership own gave; messages held with their read
+// batch are released with it (see ownRead).
 func (w *Worker) release(msgs []*Message) {
 	w.mu.Lock()
 	for _, m := range msgs {
-		delete(w.inFlight, m.ID)
+		if !m.held {
+			delete(w.inFlight, m.ID)
+		}
 	}
 	w.mu.Unlock()
 }

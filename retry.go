@@ -84,8 +84,9 @@ func (w *Worker) retryDue(ctx, work context.Context) error {
 	}
 	var cand []redis.XPendingExt
 	w.mu.Lock()
+	held := w.heldLocked()
 	for _, p := range pend {
-		if _, busy := w.inFlight[p.ID]; !busy {
+		if !w.busyLocked(p.ID, held) {
 			cand = append(cand, p)
 		}
 	}

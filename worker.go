@@ -161,7 +161,10 @@ type Worker struct {
 	readArgs []any
 
 	mu        sync.Mutex
-	inFlight  map[string]time.Time // messages being handled, and since when
+	inFlight  map[string]time.Time // messages owned one by one, and since when
+	// held are the read loops' batches of first deliveries being handled,
+	// owned a batch at a time (see ownRead).
+	held map[*[]*Message]struct{}
 	nextRetry time.Time            // the earliest retry this worker scheduled, if any
 	retryKick chan struct{}        // wakes the retry loop when nextRetry moves earlier
 
@@ -218,6 +221,7 @@ func (c *Client) NewWorker(cfg WorkerConfig) (*Worker, error) {
 		keys:      groupKeys{stream: cfg.Stream, group: cfg.Group, dlq: cfg.DeadLetterStream},
 		log:       c.log.With("stream", cfg.Stream, "group", cfg.Group, "consumer", cfg.Consumer),
 		inFlight:  make(map[string]time.Time),
+		held:      make(map[*[]*Message]struct{}),
 		retryKick: make(chan struct{}, 1),
 	}
 	w.boxed.stream, w.boxed.group, w.boxed.consumer = cfg.Stream, cfg.Group, cfg.Consumer
@@ -331,7 +335,7 @@ func (w *Worker) readLoop(ctx, work context.Context) {
 			}
 			continue
 		}
-		acks = w.handleBatch(work, msgs, acks[:0])
+		acks = w.handleRead(work, msgs, acks[:0])
 	}
 }
 
