@@ -74,3 +74,47 @@ func BenchmarkXRange(b *testing.B) {
 		c.ResetOutput()
 	}
 }
+
+// BenchmarkReadAck measures a consumer's cycle per message: XREADGROUP
+// COUNT 256 of new entries, then XACK of them, as a read loop does; with
+// CLAIM, the read also looks for idle pending entries first (there are
+// none), and the group keeps its claim order.
+func BenchmarkReadAck(b *testing.B) {
+	for _, claim := range []bool{false, true} {
+		name := "plain"
+		if claim {
+			name = "claim"
+		}
+		b.Run(name, func(b *testing.B) {
+			e := New(Config{})
+			defer e.Close()
+			c := e.NewClient(ClientInfo{})
+			e.Lock()
+			defer e.Unlock()
+			const batch = 256
+			n := (b.N/batch + 1) * batch
+			for i := 1; i <= n; i++ {
+				c.ExecLocked(benchArgs("XADD", "s", strconv.Itoa(i)+"-0", "payload", "0123456789"))
+			}
+			c.ExecLocked(benchArgs("XGROUP", "CREATE", "s", "g", "0"))
+			c.ResetOutput()
+			read := benchArgs("XREADGROUP", "GROUP", "g", "c", "COUNT", strconv.Itoa(batch), "STREAMS", "s", ">")
+			if claim {
+				read = benchArgs("XREADGROUP", "GROUP", "g", "c", "COUNT", strconv.Itoa(batch), "CLAIM", "300000", "STREAMS", "s", ">")
+			}
+			ack := benchArgs(append([]string{"XACK", "s", "g"}, make([]string, batch)...)...)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += batch {
+				c.ExecLocked(read)
+				c.ResetOutput()
+				for j := range batch {
+					ack[3+j] = strconv.AppendInt(ack[3+j][:0], int64(i+j+1), 10)
+					ack[3+j] = append(ack[3+j], "-0"...)
+				}
+				c.ExecLocked(ack)
+				c.ResetOutput()
+			}
+		})
+	}
+}
