@@ -51,6 +51,8 @@ type Client struct {
 	now int64 // the time of the command being executed, Unix ms
 	// denyBlocking is set while EXEC runs its commands.
 	denyBlocking bool
+	// script is set on the client scripts' commands run as.
+	script bool
 }
 
 type queuedCmd struct {

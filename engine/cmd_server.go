@@ -23,10 +23,7 @@ func serverCommands() []*Command {
 		}},
 		{Name: "info", Arity: -1, Run: infoCommand},
 		{Name: "reset", Arity: 1, Flags: flagNoAuth | flagTxControl, Run: resetCommand},
-		{Name: "script", Arity: -2, Subcommands: []*Command{
-			{Name: "flush", Arity: -2, Run: scriptFlushCommand},
-			{Name: "help", Arity: 2, Run: func(c *Client, _ [][]byte) { c.writeHelp("SCRIPT", scriptHelp) }},
-		}},
+		{Name: "script", Arity: -2, Subcommands: scriptSubcommands()},
 		{Name: "time", Arity: 1, Run: timeCommand},
 	}
 }
@@ -65,6 +62,12 @@ func scriptFlushCommand(c *Client, args [][]byte) {
 		c.errorReply("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
 		return
 	}
+	if s := c.e.scripting; s != nil {
+		// A new interpreter, as Redis makes: nothing a script left in the
+		// old one survives.
+		s.close()
+		c.e.scripting = nil
+	}
 	c.out.Simple("OK")
 }
 
@@ -78,12 +81,16 @@ var functionHelp = []string{
 }
 
 var scriptHelp = []string{
+	"EXISTS <sha1> [<sha1> ...]",
+	"    Return information about the existence of the scripts in the script cache.",
 	"FLUSH [ASYNC|SYNC]",
 	"    Flush the Lua scripts cache. Very dangerous on replicas.",
 	"    When called without the optional mode argument, the behavior is determined by the",
 	"    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
 	"    * ASYNC: Asynchronously flush the scripts cache.",
 	"    * SYNC: Synchronously flush the scripts cache.",
+	"LOAD <script>",
+	"    Load a script into the scripts cache without executing it.",
 }
 
 // CONFIG

@@ -48,6 +48,10 @@ func (c *Client) parseXreadArgs(args [][]byte, group bool) (xreadArgs, bool) {
 		o := args[i]
 		switch {
 		case equalFold(o, "BLOCK") && more > 0:
+			if c.script {
+				c.errorReply("ERR " + cstr(args[0]) + " command is not allowed with BLOCK option from scripts")
+				return a, false
+			}
 			i++
 			v, ok := c.timeoutMsArg(args[i])
 			if !ok {

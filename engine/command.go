@@ -66,6 +66,7 @@ func allCommands() []*Command {
 		listCommands(),
 		streamCommands(),
 		memoryCommands(),
+		scriptingCommands(),
 	} {
 		cmds = append(cmds, family...)
 	}

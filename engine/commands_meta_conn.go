@@ -560,10 +560,28 @@ var metaConnection = []cmdMeta{
 		},
 	},
 	{
+		name: "script|exists", arity: -3, flags: "noscript", acl: "@slow @scripting", tips: "request_policy:all_shards response_policy:agg_logical_and",
+		group: "scripting", since: "2.6.0",
+		summary:    "Tells, per SHA1 digest, whether the script is cached.",
+		complexity: "O(N), N digests",
+		args: []cmdArg{
+			{name: "sha1", typ: "string", flags: argMultiple},
+		},
+	},
+	{
 		name: "script|help", arity: 2, flags: "loading stale", acl: "@slow @scripting",
 		group: "scripting", since: "5.0.0",
 		summary:    "Lists the SCRIPT subcommands.",
 		complexity: "O(1)",
+	},
+	{
+		name: "script|load", arity: 3, flags: "noscript stale", acl: "@slow @scripting", tips: "request_policy:all_nodes response_policy:all_succeeded",
+		group: "scripting", since: "2.6.0",
+		summary:    "Compiles a script and caches it without running it.",
+		complexity: "O(N), N bytes of the script",
+		args: []cmdArg{
+			{name: "script", typ: "string"},
+		},
 	},
 	{
 		name: "select", arity: 2, flags: "loading stale fast", acl: "@fast @connection",

@@ -39,6 +39,11 @@ type Config struct {
 	Version string
 	// Port is reported in INFO; zero for an engine without a listener.
 	Port int
+	// ScriptTimeLimit, if positive, stops a Lua script that runs longer
+	// with an error. Redis has no such limit (a long script makes it
+	// reply BUSY until SCRIPT KILL), and neither has Pelican by default:
+	// the limit costs a check per Lua instruction.
+	ScriptTimeLimit time.Duration
 }
 
 // Engine is an in-memory, Redis-compatible database.
@@ -63,6 +68,10 @@ type Engine struct {
 
 	stats      stats
 	peakMemory uint64 // the largest heap INFO has seen
+
+	// scripting is the Lua interpreter and script cache, made on the
+	// first EVAL or SCRIPT LOAD.
+	scripting *scripting
 
 	stopExpiry chan struct{}
 	expiryDone chan struct{}
@@ -123,6 +132,10 @@ func (e *Engine) Close() {
 		return
 	}
 	e.closed = true
+	if e.scripting != nil {
+		e.scripting.close()
+		e.scripting = nil
+	}
 	e.mu.Unlock()
 	if e.stopExpiry != nil {
 		close(e.stopExpiry)

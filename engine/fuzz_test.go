@@ -18,6 +18,7 @@ var fuzzSeeds = []string{
 	"XADD s 5-0 f v\nXDELEX s DELREF IDS 1 5-0\nXACKDEL s g IDS 1 5-0\nXSETID s 9-0\nXINFO GROUPS s",
 	"MULTI\nXADD s * f v\nEXEC\nWATCH s\nSET k v\nHSET h a 1\nSADD set x\nRPUSH l a b\nLPOP l 5",
 	"SET k 1\nINCRBY k 5\nEXPIRE k 100\nSCAN 0 MATCH * COUNT 10\nRENAME k s\nTYPE s\nDEL s",
+	"EVAL return(redis.call('xadd',KEYS[1],'*','f',ARGV[1])) 1 s v\nSCRIPT LOAD return(redis.pcall(ARGV[1]))\nEVALSHA 0 0\nEVAL while(true)do(type)(1)end 0\nSCRIPT FLUSH",
 }
 
 // FuzzExec runs arbitrary command scripts against an engine: no input may
@@ -28,7 +29,7 @@ func FuzzExec(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, script []byte) {
 		now := time.UnixMilli(1_700_000_000_000)
-		e := New(Config{Clock: func() time.Time { return now }})
+		e := New(Config{Clock: func() time.Time { return now }, ScriptTimeLimit: 50 * time.Millisecond})
 		defer e.Close()
 		c := e.NewClient(ClientInfo{})
 		lines := bytes.Split(script, []byte("\n"))

@@ -1,0 +1,477 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Lua scripting (EVAL and friends) as Redis 7 runs it: one Lua 5.1
+// interpreter per engine, created on first use, whose scripts run with the
+// engine lock held, so that a script is atomic like a command. Scripts
+// reach the data through redis.call and redis.pcall, which run commands
+// as a hidden client in the caller's database; replies convert between
+// RESP2 and Lua as Redis converts them. Globals are read-only, as in
+// Redis 7. Libraries: base, table, string and math (not cjson, cmsgpack,
+// struct or bit). Not supported: redis.setresp(3), script timeouts and
+// SCRIPT KILL, SCRIPT DEBUG.
+
+// scripting is an engine's Lua interpreter and script cache.
+type scripting struct {
+	L       *lua.LState
+	scripts map[string]*lua.LFunction // by lower-case SHA1
+	sc      *Client                   // the client commands of scripts run as
+
+	// The run in progress.
+	caller   *Client
+	sha      string
+	readOnly bool
+}
+
+// scriptChunk is the chunk name of scripts; Lua's messages then place
+// errors at "user_script:LINE", as Redis's do.
+const scriptChunk = "user_script"
+
+// scriptsLocked returns the engine's scripting, creating it on first use.
+func (e *Engine) scriptsLocked() *scripting {
+	if e.scripting == nil {
+		e.scripting = newScripting(e)
+	}
+	return e.scripting
+}
+
+func newScripting(e *Engine) *scripting {
+	s := &scripting{scripts: make(map[string]*lua.LFunction)}
+	s.sc = &Client{e: e, db: e.dbs[0], authenticated: true, denyBlocking: true, script: true}
+	s.sc.main.Proto = 2
+	s.sc.out = &s.sc.main
+
+	L := lua.NewState(lua.Options{SkipOpenLibs: true})
+	for _, lib := range []struct {
+		name string
+		open lua.LGFunction
+	}{
+		{lua.BaseLibName, lua.OpenBase},
+		{lua.TabLibName, lua.OpenTable},
+		{lua.StringLibName, lua.OpenString},
+		{lua.MathLibName, lua.OpenMath},
+	} {
+		L.Push(L.NewFunction(lib.open))
+		L.Push(lua.LString(lib.name))
+		L.Call(1, 0)
+	}
+	g := L.G.Global
+	for _, name := range []string{"dofile", "loadfile", "module", "require", "collectgarbage", "newproxy", "print"} {
+		g.RawSetString(name, lua.LNil)
+	}
+	r := L.NewTable()
+	for name, fn := range map[string]lua.LGFunction{
+		"call":         func(L *lua.LState) int { return s.call(L, true) },
+		"pcall":        func(L *lua.LState) int { return s.call(L, false) },
+		"error_reply":  scriptErrorReply,
+		"status_reply": scriptStatusReply,
+		"sha1hex":      scriptSHA1Hex,
+		"log":          scriptLog,
+		"setresp":      scriptSetResp,
+	} {
+		r.RawSetString(name, L.NewFunction(fn))
+	}
+	for i, name := range []string{"LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING"} {
+		r.RawSetString(name, lua.LNumber(i))
+	}
+	r.RawSetString("REDIS_VERSION", lua.LString(e.version))
+	g.RawSetString("redis", r)
+	// Globals are read-only, and reading one that does not exist is an
+	// error: a typo does not silently read nil.
+	meta := L.NewTable()
+	meta.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("Attempt to modify a readonly table")
+		return 0
+	}))
+	meta.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("Script attempted to access nonexistent global variable '%s'", L.CheckString(2))
+		return 0
+	}))
+	L.SetMetatable(g, meta)
+	s.L = L
+	return s
+}
+
+// close releases the interpreter.
+func (s *scripting) close() { s.L.Close() }
+
+// scriptSHA returns the lower-case hex SHA1 of body.
+func scriptSHA(body []byte) string {
+	sum := sha1.Sum(body)
+	return hex.EncodeToString(sum[:])
+}
+
+// load compiles body and caches it under its SHA1, which it returns; a
+// compile error is returned as the error reply's text.
+func (s *scripting) load(body []byte) (string, *lua.LFunction, string) {
+	sha := scriptSHA(body)
+	if fn := s.scripts[sha]; fn != nil {
+		return sha, fn, ""
+	}
+	fn, err := s.L.Load(strings.NewReader(string(body)), scriptChunk)
+	if err != nil {
+		return "", nil, "ERR Error compiling script (new function): " + compileMessage(err, body)
+	}
+	s.scripts[sha] = fn
+	return sha, fn, ""
+}
+
+// compileMessage is the text of a compile error of body, placed as Lua
+// 5.1 places it ("user_script:LINE: message"); the message itself is the
+// parser's own.
+func compileMessage(err error, body []byte) string {
+	msg := err.Error()
+	if apiErr, ok := err.(*lua.ApiError); ok && apiErr.Object != nil {
+		msg = apiErr.Object.String()
+	}
+	msg = strings.TrimSpace(msg)
+	rest, ok := strings.CutPrefix(msg, scriptChunk+" ")
+	if !ok {
+		return msg
+	}
+	if after, ok := strings.CutPrefix(rest, "at EOF:"); ok {
+		lines := 1 + strings.Count(string(body), "\n")
+		return fmt.Sprintf("%s:%d: %s near '<eof>'", scriptChunk, lines, strings.TrimSpace(after))
+	}
+	// "line:3(column:7) near 'x':   syntax error"
+	if after, ok := strings.CutPrefix(rest, "line:"); ok {
+		line, tail, _ := strings.Cut(after, "(")
+		if _, tail, ok = strings.Cut(tail, ") "); ok {
+			near, what, _ := strings.Cut(tail, ":")
+			return fmt.Sprintf("%s:%s: %s %s", scriptChunk, line, strings.TrimSpace(what), near)
+		}
+	}
+	return scriptChunk + ": " + rest
+}
+
+// run executes fn for caller with keys and argv and writes its result (or
+// error) as the reply.
+func (s *scripting) run(caller *Client, sha string, fn *lua.LFunction, keys, argv [][]byte, readOnly bool) {
+	L := s.L
+	s.caller, s.sha, s.readOnly = caller, sha, readOnly
+	s.sc.db = caller.db
+	defer func() { s.caller = nil }()
+	g := L.G.Global
+	g.RawSetString("KEYS", stringsTable(L, keys))
+	g.RawSetString("ARGV", stringsTable(L, argv))
+
+	var line string // where an error was raised, for the reply
+	handler := L.NewFunction(func(L *lua.LState) int {
+		// The innermost Lua function of the script's code: the error
+		// happened on its current line.
+		for level := 1; level < 64; level++ {
+			if w := L.Where(level); strings.HasPrefix(w, scriptChunk+":") {
+				line = w
+				break
+			} else if w == "" {
+				break
+			}
+		}
+		return 1 // the error object, unchanged
+	})
+	if limit := caller.e.cfg.ScriptTimeLimit; limit > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), limit)
+		defer cancel()
+		L.SetContext(ctx)
+		defer L.RemoveContext()
+	}
+	top := L.GetTop()
+	L.Push(fn)
+	err := L.PCall(0, 1, handler)
+	if err != nil {
+		L.SetTop(top)
+		if ctx := L.Context(); ctx != nil && ctx.Err() != nil {
+			caller.errorReply(fmt.Sprintf("ERR Script stopped: it ran longer than the script time limit (%v) script: %s, on @%s:%s.",
+				caller.e.cfg.ScriptTimeLimit, sha, scriptChunk, lineOf(line)))
+			return
+		}
+		caller.errorReply(s.errorText(err, line))
+		return
+	}
+	ret := L.Get(-1)
+	L.SetTop(top)
+	writeLuaValue(caller, ret)
+}
+
+// errorText is the reply to a script that raised an error: the error with
+// where it happened, as Redis 7 words it.
+func (s *scripting) errorText(err error, where string) string {
+	msg := err.Error()
+	var obj lua.LValue
+	if apiErr, ok := err.(*lua.ApiError); ok {
+		obj = apiErr.Object
+		msg = obj.String()
+	}
+	if t, ok := obj.(*lua.LTable); ok {
+		// A table raised by redis.call or error({err=...}): its text is
+		// the error as it is.
+		if e, ok := t.RawGetString("err").(lua.LString); ok {
+			msg = string(e)
+		}
+	} else {
+		msg = "ERR " + msg
+	}
+	line := lineOf(where)
+	if where == "" {
+		if rest, ok := strings.CutPrefix(msg, "ERR "+scriptChunk+":"); ok {
+			line, _, _ = strings.Cut(rest, ":")
+		}
+	}
+	return fmt.Sprintf("%s script: %s, on @%s:%s.", msg, s.sha, scriptChunk, line)
+}
+
+// lineOf returns the line of a position as Lua's where() gives it
+// ("user_script:3:"), or "?".
+func lineOf(where string) string {
+	if where == "" {
+		return "?"
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(where, scriptChunk+":"), ":")
+}
+
+// stringsTable returns a Lua array of args.
+func stringsTable(L *lua.LState, args [][]byte) *lua.LTable {
+	t := L.CreateTable(len(args), 0)
+	for _, a := range args {
+		t.Append(lua.LString(a))
+	}
+	return t
+}
+
+// call runs a command for redis.call (raise set) or redis.pcall.
+func (s *scripting) call(L *lua.LState, raise bool) int {
+	fail := func(msg string) int {
+		t := L.NewTable()
+		t.RawSetString("err", lua.LString(msg))
+		if raise {
+			L.Error(t, 1)
+			return 0
+		}
+		L.Push(t)
+		return 1
+	}
+	n := L.GetTop()
+	if n == 0 {
+		return fail("ERR Please specify at least one argument for this redis lib call")
+	}
+	args := make([][]byte, n)
+	for i := 1; i <= n; i++ {
+		switch v := L.Get(i).(type) {
+		case lua.LString:
+			args[i-1] = []byte(v)
+		case lua.LNumber:
+			args[i-1] = []byte(formatLuaNumber(float64(v)))
+		default:
+			return fail("ERR Lua redis lib command arguments must be strings or integers")
+		}
+	}
+	e := s.sc.e
+	cmd := e.lookupCommand(args)
+	switch {
+	case cmd == nil:
+		return fail("ERR Unknown Redis command called from script")
+	case (cmd.Arity > 0 && cmd.Arity != len(args)) || len(args) < -cmd.Arity:
+		return fail("ERR Wrong number of args calling Redis command from script")
+	case cmd.Run == nil || cmd.hasMetaFlag("noscript"):
+		return fail("ERR This Redis command is not allowed from script")
+	case s.readOnly && cmd.hasMetaFlag("write"):
+		return fail("ERR Write commands are not allowed from read-only scripts.")
+	}
+	sc := s.sc
+	sc.out.Reset()
+	sc.call(cmd, args)
+	v, _, err := luaFromReply(L, sc.out.Buf)
+	sc.out.Reset()
+	if err != nil {
+		return fail("ERR " + err.Error())
+	}
+	if t, ok := v.(*lua.LTable); ok && raise {
+		if _, isErr := t.RawGetString("err").(lua.LString); isErr {
+			L.Error(t, 1)
+			return 0
+		}
+	}
+	L.Push(v)
+	return 1
+}
+
+// hasMetaFlag reports whether the command's COMMAND INFO flags include
+// flag.
+func (c *Command) hasMetaFlag(flag string) bool {
+	m := metaFor(c.fullName)
+	if m == nil {
+		return false
+	}
+	for f := range strings.FieldsSeq(m.flags) {
+		if f == flag {
+			return true
+		}
+	}
+	return false
+}
+
+// formatLuaNumber renders a number argument of redis.call as Redis does:
+// integers plainly, others in their shortest form.
+func formatLuaNumber(f float64) string {
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	return strconv.FormatFloat(f, 'g', 17, 64)
+}
+
+// luaFromReply converts one RESP2 reply to Lua as Redis does: integers to
+// numbers, bulk strings to strings, nulls to false, arrays to tables,
+// status replies to {ok=...} and errors to {err=...}. It returns the
+// value and the bytes it used.
+func luaFromReply(L *lua.LState, b []byte) (lua.LValue, int, error) {
+	end := strings.Index(string(b), "\r\n")
+	if len(b) < 3 || end < 1 {
+		return lua.LNil, 0, fmt.Errorf("bad reply from a command")
+	}
+	line := string(b[1:end])
+	next := end + 2
+	switch b[0] {
+	case '+', '-':
+		t := L.NewTable()
+		key := "ok"
+		if b[0] == '-' {
+			key = "err"
+		}
+		t.RawSetString(key, lua.LString(line))
+		return t, next, nil
+	case ':':
+		n, err := strconv.ParseInt(line, 10, 64)
+		return lua.LNumber(n), next, err
+	case '$':
+		n, err := strconv.Atoi(line)
+		if err != nil {
+			return lua.LNil, 0, err
+		}
+		if n < 0 {
+			return lua.LFalse, next, nil
+		}
+		if next+n+2 > len(b) {
+			return lua.LNil, 0, fmt.Errorf("bad reply from a command")
+		}
+		return lua.LString(b[next : next+n]), next + n + 2, nil
+	case '*':
+		n, err := strconv.Atoi(line)
+		if err != nil {
+			return lua.LNil, 0, err
+		}
+		if n < 0 {
+			return lua.LFalse, next, nil
+		}
+		t := L.CreateTable(n, 0)
+		for range n {
+			v, used, err := luaFromReply(L, b[next:])
+			if err != nil {
+				return lua.LNil, 0, err
+			}
+			t.Append(v)
+			next += used
+		}
+		return t, next, nil
+	}
+	return lua.LNil, 0, fmt.Errorf("bad reply from a command")
+}
+
+// writeLuaValue writes a script's result as Redis converts it: numbers as
+// integers (truncated), strings as bulk strings, true as 1, false and nil
+// as a null, {err=...} as an error, {ok=...} as a status, other tables as
+// arrays up to their first nil.
+func writeLuaValue(c *Client, v lua.LValue) {
+	w := c.out
+	switch v := v.(type) {
+	case lua.LNumber:
+		w.Int(int64(v))
+	case lua.LString:
+		w.BulkString(string(v))
+	case lua.LBool:
+		if v {
+			w.Int(1)
+		} else {
+			w.NullBulk()
+		}
+	case *lua.LTable:
+		if e, ok := v.RawGetString("err").(lua.LString); ok {
+			c.errorReply(string(e))
+			return
+		}
+		if s, ok := v.RawGetString("ok").(lua.LString); ok {
+			w.Simple(string(s))
+			return
+		}
+		n := 0
+		for v.RawGetInt(n+1) != lua.LNil {
+			n++
+		}
+		w.Array(n)
+		for i := 1; i <= n; i++ {
+			writeLuaValue(c, v.RawGetInt(i))
+		}
+	default:
+		w.NullBulk()
+	}
+}
+
+func scriptErrorReply(L *lua.LState) int {
+	t := L.NewTable()
+	t.RawSetString("err", lua.LString(L.CheckString(1)))
+	L.Push(t)
+	return 1
+}
+
+func scriptStatusReply(L *lua.LState) int {
+	t := L.NewTable()
+	t.RawSetString("ok", lua.LString(L.CheckString(1)))
+	L.Push(t)
+	return 1
+}
+
+func scriptSHA1Hex(L *lua.LState) int {
+	if L.GetTop() != 1 {
+		L.RaiseError("wrong number of arguments")
+	}
+	L.Push(lua.LString(scriptSHA([]byte(L.ToString(1)))))
+	return 1
+}
+
+// scriptLog accepts redis.log(level, message...); Pelican has no server
+// log to write it to.
+func scriptLog(L *lua.LState) int {
+	if L.GetTop() < 2 {
+		L.RaiseError("redis.log() requires two arguments or more.")
+	}
+	if _, ok := L.Get(1).(lua.LNumber); !ok {
+		L.RaiseError("First argument must be a number (log level).")
+	}
+	return 0
+}
+
+// scriptSetResp accepts redis.setresp(2); RESP3 replies in scripts are not
+// supported.
+func scriptSetResp(L *lua.LState) int {
+	if L.GetTop() != 1 {
+		L.RaiseError("redis.setresp() requires one argument.")
+	}
+	switch L.CheckInt(1) {
+	case 2:
+		return 0
+	case 3:
+		L.RaiseError("RESP3 replies in scripts are not supported by Pelican")
+	}
+	L.RaiseError("RESP version must be 2 or 3.")
+	return 0
+}

@@ -1,0 +1,75 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// The conformance suite (internal/conformance/testdata/scripting.txt)
+// compares scripting with redis-server; these tests cover what it cannot:
+// messages that come from the Lua implementation, the time limit, and a
+// script's atomicity against blocked clients.
+
+// A compile error carries Redis's prefix; the rest is the Lua parser's
+// own wording, which differs from Lua 5.1's.
+func TestScriptCompileError(t *testing.T) {
+	e, _ := newIntroEngine(t, Config{})
+	c := newIntroClient(e, "127.0.0.1:1000")
+	for _, cmd := range [][]string{{"EVAL", "return 1 +", "0"}, {"SCRIPT", "LOAD", "return 1 +"}} {
+		r := c.do(t, cmd...)
+		if r.Kind != '-' || !strings.HasPrefix(r.Str, "ERR Error compiling script (new function): user_script:1:") {
+			t.Errorf("%q = %v, want a compile error at user_script:1", cmd, r)
+		}
+	}
+}
+
+// ScriptTimeLimit stops a script that loops, with an error, and the
+// engine goes on serving.
+func TestScriptTimeLimit(t *testing.T) {
+	e, _ := newIntroEngine(t, Config{ScriptTimeLimit: 20 * time.Millisecond})
+	c := newIntroClient(e, "127.0.0.1:1000")
+	r := c.do(t, "EVAL", "while true do end", "0")
+	if r.Kind != '-' || !strings.Contains(r.Str, "ran longer than") {
+		t.Errorf("looping script = %v, want the time limit's error", r)
+	}
+	if r := c.do(t, "EVAL", "return 7", "0"); r.Kind != ':' || r.Int != 7 {
+		t.Errorf("next script = %v, want 7", r)
+	}
+}
+
+// A client blocked on a stream is served after the script, with what the
+// script left, not in the middle of it.
+func TestScriptIsAtomicForBlockedClients(t *testing.T) {
+	e, _ := newIntroEngine(t, Config{})
+	reader := newIntroClient(e, "127.0.0.1:1001")
+	writer := newIntroClient(e, "127.0.0.1:1002")
+	writer.do(t, "XADD", "s", "1-1", "f", "v")
+	if out := reader.raw("XREAD", "BLOCK", "0", "STREAMS", "s", "$"); len(out) != 0 {
+		t.Fatalf("XREAD BLOCK replied %q, want it blocked", out)
+	}
+	// The script adds an entry and deletes it again: the reader must not
+	// see it.
+	writer.do(t, "EVAL", "redis.call('xadd', 's', '2-1', 'f', 'gone'); redis.call('xdel', 's', '2-1'); return redis.call('xadd', 's', '3-1', 'f', 'kept')", "0")
+	e.Lock()
+	reader.PollBlockLocked()
+	out := string(reader.Output())
+	e.Unlock()
+	if strings.Contains(out, "gone") || !strings.Contains(out, "kept") {
+		t.Errorf("the blocked reader got %q, want only the entry the script kept", out)
+	}
+}
+
+// SCRIPT FLUSH forgets every script and starts a new interpreter.
+func TestScriptFlush(t *testing.T) {
+	e, _ := newIntroEngine(t, Config{})
+	c := newIntroClient(e, "127.0.0.1:1000")
+	sha := c.do(t, "SCRIPT", "LOAD", "return 1").Str
+	c.do(t, "SCRIPT", "FLUSH")
+	if r := c.do(t, "EVALSHA", sha, "0"); r.Kind != '-' || !strings.HasPrefix(r.Str, "NOSCRIPT") {
+		t.Errorf("EVALSHA after SCRIPT FLUSH = %v, want NOSCRIPT", r)
+	}
+	if r := c.do(t, "EVAL", "return 2", "0"); r.Int != 2 {
+		t.Errorf("EVAL after SCRIPT FLUSH = %v, want 2", r)
+	}
+}
