@@ -85,8 +85,8 @@ func TestParseReadGroupRaw(t *testing.T) {
 		{ID: "4-1", Stream: "s", Group: "g", Deliveries: 1, MaxDeliveries: 3},
 	}
 	for name, reply := range map[string]string{
-		"resp2": "*1\r\n*2\r\n$1\r\ns\r\n" + entries,
-		"resp3": "%1\r\n$1\r\ns\r\n" + entries,
+		"resp2":             "*1\r\n*2\r\n$1\r\ns\r\n" + entries,
+		"resp3":             "%1\r\n$1\r\ns\r\n" + entries,
 		"resp3 null fields": "%1\r\n$1\r\ns\r\n" + entries[:len(entries)-len("*-1\r\n")] + "_\r\n",
 	} {
 		msgs, err := w.parseReadGroupRaw([]byte(reply))
@@ -115,9 +115,9 @@ func TestParseReadGroupRaw(t *testing.T) {
 	for _, bad := range []string{
 		"", "*1", "*1\r\n", "+OK\r\n", ":1\r\n", "*1\r\n$1\r\ns\r\n",
 		"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\na\r\n$5\r\n1\r\n", // a value shorter than its length
-		"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*1\r\n$3\r\n1-1\r\n",                                         // an entry of one part
-		"*1\r\n*2\r\n$1\r\ns\r\n*9999999999\r\n",                                                         // more entries than bytes
-		"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$-1\r\n*-1\r\n",                                          // a null ID
+		"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*1\r\n$3\r\n1-1\r\n",                             // an entry of one part
+		"*1\r\n*2\r\n$1\r\ns\r\n*9999999999\r\n",                                       // more entries than bytes
+		"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$-1\r\n*-1\r\n",                            // a null ID
 	} {
 		if msgs, err := w.parseReadGroupRaw([]byte(bad)); err == nil {
 			t.Errorf("parseReadGroupRaw(%q) = %v, want an error", bad, msgs)

@@ -160,13 +160,13 @@ type Worker struct {
 	// readArgs is the XREADGROUP command of the read loops (readGroupArgs).
 	readArgs []any
 
-	mu        sync.Mutex
-	inFlight  map[string]time.Time // messages owned one by one, and since when
+	mu       sync.Mutex
+	inFlight map[string]time.Time // messages owned one by one, and since when
 	// held are the read loops' batches of first deliveries being handled,
 	// owned a batch at a time (see ownRead).
-	held map[*[]*Message]struct{}
-	nextRetry time.Time            // the earliest retry this worker scheduled, if any
-	retryKick chan struct{}        // wakes the retry loop when nextRetry moves earlier
+	held      map[*[]*Message]struct{}
+	nextRetry time.Time     // the earliest retry this worker scheduled, if any
+	retryKick chan struct{} // wakes the retry loop when nextRetry moves earlier
 
 	stats workerStats
 
