@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -19,8 +20,9 @@ import (
 // Options configure a Client. The zero value works.
 type Options struct {
 	// ForceFallbacks makes the client use only Redis 7 commands, as if
-	// the server lacked XREADGROUP CLAIM, XNACK and XADD IDMP. Tests use it
-	// to exercise the fallbacks on a server that has everything.
+	// the server lacked XREADGROUP CLAIM, XNACK and XADD IDMP, and no Lua
+	// scripts (dead-letter moves then run under WATCH). Tests use it to
+	// exercise the fallbacks on a server that has everything.
 	ForceFallbacks bool
 	// ProducerID identifies this producer for deduplicated publishing. It
 	// must stay the same across restarts of the same producer and differ
@@ -48,6 +50,9 @@ type Client struct {
 	// cluster is set for a Redis Cluster client, which must see MOVED and
 	// ASK replies as errors to follow them.
 	cluster bool
+
+	// noScripts is set once the server refused a Lua script.
+	noScripts atomic.Bool
 
 	capsMu    sync.Mutex
 	caps      Capabilities
@@ -136,6 +141,10 @@ type Capabilities struct {
 	AckDel bool
 	// RefPolicies: KEEPREF/DELREF/ACKED on XADD and XTRIM (Redis 8.2).
 	RefPolicies bool
+	// Scripting: EVAL (every Redis since 2.6, and Pelican's engine),
+	// unless the server refuses it. Dead-letter moves use a script
+	// where they can (see docs/failures.md).
+	Scripting bool
 }
 
 // Capabilities asks the server which newer commands it offers, using
@@ -158,12 +167,13 @@ func (c *Client) Capabilities(ctx context.Context) (Capabilities, error) {
 
 func detectCapabilities(ctx context.Context, rdb redis.UniversalClient) (Capabilities, error) {
 	var caps Capabilities
-	info, err := rdb.Do(ctx, "COMMAND", "INFO", "xnack", "xackdel").Slice()
+	info, err := rdb.Do(ctx, "COMMAND", "INFO", "xnack", "xackdel", "eval").Slice()
 	if err != nil {
 		return caps, fmt.Errorf("pelican: asking the server for COMMAND INFO: %w", err)
 	}
 	caps.Nack = len(info) > 0 && info[0] != nil
 	caps.AckDel = len(info) > 1 && info[1] != nil
+	caps.Scripting = len(info) > 2 && info[2] != nil
 	for _, cmd := range []string{"xreadgroup", "xadd", "xtrim"} {
 		docs, err := rdb.Do(ctx, "COMMAND", "DOCS", cmd).Result()
 		var serverErr redis.Error

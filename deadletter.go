@@ -3,6 +3,7 @@ package pelican
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -75,15 +76,14 @@ type deadRequest struct {
 	cause error
 }
 
-// deadLetter moves the messages of reqs to the dead-letter stream. In one
-// MULTI/EXEC it adds each message with its metadata to the dead-letter
-// stream, acknowledges them in their group, drops their failure records
-// and sets a marker per message; all under WATCH of the markers, so that
-// a crash leaves every message in exactly one place and two workers racing
-// on a message move it once. In exactly-once mode the done markers are
-// watched too, so that a message another worker processed meanwhile is
-// not also dead-lettered. Messages whose markers exist are only
-// acknowledged.
+// deadLetter moves the messages of reqs to the dead-letter stream: each
+// message is added with its metadata to the dead-letter stream,
+// acknowledged in its group and its failure record dropped, atomically, so
+// that a crash leaves every message in exactly one place, and only if it
+// was still pending, so that two workers racing on a message move it
+// once. Where the server runs Lua scripts this is one script per batch
+// (moveByScript); otherwise one MULTI/EXEC under WATCH of a marker per
+// message (moveWatched).
 func (w *Worker) deadLetter(ctx context.Context, reqs []deadRequest) {
 	now := w.c.clock.Now()
 	letters := make([]DeadLetter, len(reqs))
@@ -94,8 +94,134 @@ func (w *Worker) deadLetter(ctx context.Context, reqs []deadRequest) {
 		letters[i], fields[i] = w.deadLetterEntry(r, now, nowMs)
 		ids[i] = r.m.ID
 	}
-	// The markers whose existence means a message is settled: per
-	// message, its dead-letter marker, then (exactly-once) its done marker.
+	var moved []bool
+	var err error
+	if w.caps.Scripting && !w.c.noScripts.Load() {
+		moved, err = w.moveByScript(ctx, reqs, letters, fields, ids)
+		if refusesScripts(err) {
+			w.c.noScripts.Store(true)
+			w.log.Warn("pelican: the server refuses Lua scripts; dead-letter moves run under WATCH instead", "err", err)
+			moved, err = w.moveWatched(ctx, reqs, letters, fields, ids)
+		}
+	} else {
+		moved, err = w.moveWatched(ctx, reqs, letters, fields, ids)
+	}
+	if err != nil {
+		for _, r := range reqs {
+			w.logFailure(r.m, r.class, r.cause, 0)
+		}
+		w.log.Error("pelican: moving messages to the dead-letter stream failed; they stay pending", "count", len(reqs), "err", err)
+		return
+	}
+	for i := range letters {
+		if !moved[i] {
+			continue
+		}
+		d := &letters[i]
+		w.stats.deadLettered.Add(1)
+		w.log.LogAttrs(ctx, slog.LevelWarn, "pelican: message failed and moved to the dead-letter stream",
+			slog.String("id", d.OriginalID), slog.Int64("deliveries", d.Deliveries),
+			slog.Int("max_deliveries", w.cfg.MaxDeliveries), slog.String("class", d.Class), slog.String("err", d.Error),
+			slog.String("dlq", w.cfg.DeadLetterStream), slog.String("dlq_id", d.ID))
+		if w.cfg.OnDeadLetter != nil {
+			d.Values = userValues(reqs[i].m.Values)
+			w.cfg.OnDeadLetter(ctx, *d)
+		}
+	}
+}
+
+// deadLetterScript moves a batch of messages to the dead-letter stream:
+// each one that its XACK finds pending is added to the dead-letter stream;
+// the others were settled by another worker. KEYS are the stream, the
+// dead-letter stream, the failure records and, in exactly-once mode, each
+// message's dead-letter marker (set, so that a worker about to commit the
+// message fails its EXEC). ARGV are the group, the markers' TTL in ms (0
+// without markers), then per message its ID, its number of field values
+// and those values. It returns, per message, its ID in the dead-letter
+// stream or nil.
+var deadLetterScript = redis.NewScript(`
+local group, ttl = ARGV[1], tonumber(ARGV[2])
+local out, done = {}, {}
+local i, k = 3, 4
+while i <= #ARGV do
+	local id, n = ARGV[i], tonumber(ARGV[i + 1])
+	if redis.call('XACK', KEYS[1], group, id) == 1 then
+		out[#out + 1] = redis.call('XADD', KEYS[2], '*', unpack(ARGV, i + 2, i + 1 + n))
+		done[#done + 1] = id
+		if ttl > 0 then
+			redis.call('SET', KEYS[k], '1', 'PX', ttl)
+		end
+	else
+		out[#out + 1] = false
+	end
+	if ttl > 0 then
+		k = k + 1
+	end
+	i = i + 2 + n
+end
+for j = 1, #done, 1000 do
+	redis.call('HDEL', KEYS[3], unpack(done, j, math.min(j + 999, #done)))
+end
+return out
+`)
+
+// moveByScript is deadLetter's move with deadLetterScript, in one round
+// trip. It reports which messages it moved, setting their letters' IDs.
+func (w *Worker) moveByScript(ctx context.Context, reqs []deadRequest, letters []DeadLetter, fields [][]any, ids []string) ([]bool, error) {
+	keys := []string{w.cfg.Stream, w.cfg.DeadLetterStream, w.keys.failures()}
+	ttl := int64(0)
+	if w.cfg.ExactlyOnce {
+		ttl = deadMarkerTTL.Milliseconds()
+		for _, id := range ids {
+			keys = append(keys, w.keys.deadMarker(id))
+		}
+	}
+	n := 2
+	for _, f := range fields {
+		n += 2 + len(f)
+	}
+	args := make([]any, 0, n)
+	args = append(args, w.cfg.Group, ttl)
+	for i, f := range fields {
+		args = append(args, ids[i], len(f))
+		args = append(args, f...)
+	}
+	crashPoint("before-dead-letter")
+	res, err := deadLetterScript.Run(ctx, w.c.rdb, keys, args...).Slice()
+	if err != nil {
+		return nil, err
+	}
+	if len(res) != len(reqs) {
+		return nil, fmt.Errorf("pelican: the dead-letter script returned %d results for %d messages", len(res), len(reqs))
+	}
+	moved := make([]bool, len(reqs))
+	for i, v := range res {
+		if id, ok := v.(string); ok {
+			letters[i].ID, moved[i] = id, true
+		}
+	}
+	crashPoint("after-dead-letter")
+	return moved, nil
+}
+
+// refusesScripts reports whether err says the server does not run Lua
+// scripts for this client (scripting disabled, or denied by ACL).
+func refusesScripts(err error) bool {
+	var serverErr redis.Error
+	if !errors.As(err, &serverErr) {
+		return false
+	}
+	msg := err.Error()
+	return strings.HasPrefix(msg, "ERR unknown command") || strings.HasPrefix(msg, "NOPERM")
+}
+
+// moveWatched is deadLetter's move for servers without scripts: one
+// MULTI/EXEC that also sets a marker per message, under WATCH of the
+// markers, whose existence means a message was settled: its dead-letter
+// marker and, in exactly-once mode, its done marker (so that a message
+// another worker processed meanwhile is not also dead-lettered). Messages
+// whose markers exist are only acknowledged.
+func (w *Worker) moveWatched(ctx context.Context, reqs []deadRequest, letters []DeadLetter, fields [][]any, ids []string) ([]bool, error) {
 	per := 1
 	if w.cfg.ExactlyOnce {
 		per = 2
@@ -146,31 +272,12 @@ func (w *Worker) deadLetter(ctx context.Context, reqs []deadRequest) {
 			return nil
 		})
 		if err == nil {
-			break
+			return moved, nil
 		}
-		if errors.Is(err, redis.TxFailedErr) && attempt < 3 {
-			continue // a marker changed: look again
+		if !errors.Is(err, redis.TxFailedErr) || attempt >= 3 {
+			return nil, err
 		}
-		for _, r := range reqs {
-			w.logFailure(r.m, r.class, r.cause, 0)
-		}
-		w.log.Error("pelican: moving messages to the dead-letter stream failed; they stay pending", "count", len(reqs), "err", err)
-		return
-	}
-	for i := range letters {
-		if !moved[i] {
-			continue
-		}
-		d := &letters[i]
-		w.stats.deadLettered.Add(1)
-		w.log.LogAttrs(ctx, slog.LevelWarn, "pelican: message failed and moved to the dead-letter stream",
-			slog.String("id", d.OriginalID), slog.Int64("deliveries", d.Deliveries),
-			slog.Int("max_deliveries", w.cfg.MaxDeliveries), slog.String("class", d.Class), slog.String("err", d.Error),
-			slog.String("dlq", w.cfg.DeadLetterStream), slog.String("dlq_id", d.ID))
-		if w.cfg.OnDeadLetter != nil {
-			d.Values = userValues(reqs[i].m.Values)
-			w.cfg.OnDeadLetter(ctx, *d)
-		}
+		// A marker changed: look again.
 	}
 }
 

@@ -16,9 +16,9 @@ import (
 
 func TestCapabilities(t *testing.T) {
 	want := map[string]pelican.Capabilities{
-		"embedded":           {ClaimRead: true, Nack: true, Idempotent: true, AckDel: true, RefPolicies: true},
+		"embedded":           {ClaimRead: true, Nack: true, Idempotent: true, AckDel: true, RefPolicies: true, Scripting: true},
 		"embedded-fallbacks": {},
-		"redis7":             {},
+		"redis7":             {Scripting: true},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {

@@ -118,3 +118,76 @@ func BenchmarkReadAck(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDeadLetterMove measures moving read batches of 64 entries to a
+// dead-letter stream, per entry: with a Lua script that moves each entry
+// only if its XACK finds it pending (as Pelican's workers do), and with a
+// plain MULTI/EXEC of the same XADDs and one XACK, which has no such
+// condition.
+func BenchmarkDeadLetterMove(b *testing.B) {
+	const script = `
+local group = ARGV[1]
+local out = {}
+local i = 3
+while i <= #ARGV do
+	local id, n = ARGV[i], tonumber(ARGV[i + 1])
+	if redis.call('XACK', KEYS[1], group, id) == 1 then
+		out[#out + 1] = redis.call('XADD', KEYS[2], '*', unpack(ARGV, i + 2, i + 1 + n))
+	else
+		out[#out + 1] = false
+	end
+	i = i + 2 + n
+end
+return out`
+	const batch = 64
+	fields := func(id string) []string {
+		return []string{"payload", "0123456789012345678901234567890123456789", "pelican:original-id", id,
+			"pelican:original-stream", "s", "pelican:group", "g", "pelican:consumer", "c", "pelican:deliveries", "1",
+			"pelican:first-failure", "1700000000000", "pelican:last-failure", "1700000000000",
+			"pelican:error", "pelican: permanent failure: always fails", "pelican:error-class", "permanent",
+			"pelican:redrives", "0", "pelican:dead-at", "1700000000000"}
+	}
+	for _, form := range []string{"script", "multi"} {
+		b.Run(form, func(b *testing.B) {
+			e := New(Config{})
+			defer e.Close()
+			c := e.NewClient(ClientInfo{})
+			e.Lock()
+			defer e.Unlock()
+			n := (b.N/batch + 1) * batch
+			for i := 1; i <= n; i++ {
+				c.ExecLocked(benchArgs("XADD", "s", strconv.Itoa(i)+"-0", "payload", "0123456789012345678901234567890123456789"))
+			}
+			c.ExecLocked(benchArgs("XGROUP", "CREATE", "s", "g", "0"))
+			c.ExecLocked(benchArgs("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"))
+			c.ExecLocked(benchArgs("SCRIPT", "LOAD", script))
+			c.ResetOutput()
+			sha := scriptSHA([]byte(script))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += batch {
+				if form == "script" {
+					args := []string{"EVALSHA", sha, "2", "s", "s:dlq", "g", "0"}
+					for j := range batch {
+						id := strconv.Itoa(i+j+1) + "-0"
+						f := fields(id)
+						args = append(args, id, strconv.Itoa(len(f)))
+						args = append(args, f...)
+					}
+					c.ExecLocked(benchArgs(args...))
+				} else {
+					c.ExecLocked(benchArgs("MULTI"))
+					ack := []string{"XACK", "s", "g"}
+					for j := range batch {
+						id := strconv.Itoa(i+j+1) + "-0"
+						c.ExecLocked(benchArgs(append([]string{"XADD", "s:dlq", "*"}, fields(id)...)...))
+						ack = append(ack, id)
+					}
+					c.ExecLocked(benchArgs(ack...))
+					c.ExecLocked(benchArgs("EXEC"))
+				}
+				c.ResetOutput()
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -27,6 +28,7 @@ type scripting struct {
 	L       *lua.LState
 	scripts map[string]*lua.LFunction // by lower-case SHA1
 	sc      *Client                   // the client commands of scripts run as
+	args    [][]byte                  // redis.call's argument slice, reused
 
 	// The run in progress.
 	caller   *Client
@@ -240,11 +242,23 @@ func lineOf(where string) string {
 	return strings.TrimSuffix(strings.TrimPrefix(where, scriptChunk+":"), ":")
 }
 
-// stringsTable returns a Lua array of args.
+// stringsTable returns a Lua array of args. They are copied into one
+// string, which the elements share, rather than one allocation each.
 func stringsTable(L *lua.LState, args [][]byte) *lua.LTable {
 	t := L.CreateTable(len(args), 0)
+	n := 0
 	for _, a := range args {
-		t.Append(lua.LString(a))
+		n += len(a)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, a := range args {
+		b.Write(a)
+	}
+	all, at := b.String(), 0
+	for _, a := range args {
+		t.Append(lua.LString(all[at : at+len(a)]))
+		at += len(a)
 	}
 	return t
 }
@@ -265,17 +279,21 @@ func (s *scripting) call(L *lua.LState, raise bool) int {
 	if n == 0 {
 		return fail("ERR Please specify at least one argument for this redis lib call")
 	}
-	args := make([][]byte, n)
+	args := s.args[:0]
 	for i := 1; i <= n; i++ {
 		switch v := L.Get(i).(type) {
 		case lua.LString:
-			args[i-1] = []byte(v)
+			// Commands do not change their arguments, and copy what they
+			// keep: the string's bytes can be lent rather than copied.
+			args = append(args, unsafe.Slice(unsafe.StringData(string(v)), len(v)))
 		case lua.LNumber:
-			args[i-1] = []byte(formatLuaNumber(float64(v)))
+			args = append(args, []byte(formatLuaNumber(float64(v))))
 		default:
 			return fail("ERR Lua redis lib command arguments must be strings or integers")
 		}
 	}
+	s.args = args
+	defer clear(s.args) // lend nothing beyond the call
 	e := s.sc.e
 	cmd := e.lookupCommand(args)
 	switch {

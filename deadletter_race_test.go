@@ -1,0 +1,91 @@
+package pelican
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/pelicanhq/pelican/embedded"
+	"github.com/pelicanhq/pelican/internal/redistest"
+)
+
+// Two workers that both hold a message (one read it, the other claimed it
+// from the first) and both dead-letter it at once move it once: with the
+// script and with the WATCH form, on the embedded engine and on
+// redis-server 7.
+func TestDeadLetterRaceMovesOnce(t *testing.T) {
+	db := embedded.Open(embedded.Config{})
+	defer db.Close()
+	r := redistest.StartRedis(t)
+	servers := map[string]func() redis.UniversalClient{
+		"embedded": func() redis.UniversalClient { return db.NewClient(&redis.Options{}) },
+		"redis7":   func() redis.UniversalClient { return redis.NewClient(&redis.Options{Addr: r.Addr}) },
+	}
+	ctx := context.Background()
+	for name, open := range servers {
+		for _, watched := range []bool{false, true} {
+			for _, exactlyOnce := range []bool{false, true} {
+				stream := fmt.Sprintf("race-%v-%v", watched, exactlyOnce)
+				t.Run(fmt.Sprintf("%s/watched=%v/exactly-once=%v", name, watched, exactlyOnce), func(t *testing.T) {
+					c := New(open(), Options{ForceFallbacks: watched, Logger: slog.New(slog.DiscardHandler)})
+					defer c.Close()
+					workers := make([]*Worker, 2)
+					for i := range workers {
+						w, err := c.NewWorker(WorkerConfig{
+							Stream: stream, Group: "g", Consumer: fmt.Sprintf("c%d", i), ExactlyOnce: exactlyOnce,
+							Handler: HandlerFunc(func(context.Context, *Message) error { return nil }),
+						})
+						if err != nil {
+							t.Fatal(err)
+						}
+						if w.caps, err = c.Capabilities(ctx); err != nil {
+							t.Fatal(err)
+						}
+						if w.caps.Scripting == watched {
+							t.Fatalf("Scripting = %v with ForceFallbacks %v", w.caps.Scripting, watched)
+						}
+						workers[i] = w
+					}
+					rdb := c.Redis()
+					if err := rdb.XGroupCreateMkStream(ctx, stream, "g", "0").Err(); err != nil {
+						t.Fatal(err)
+					}
+					const n = 40
+					for i := 1; i <= n; i++ {
+						id := fmt.Sprintf("%d-1", i)
+						rdb.XAdd(ctx, &redis.XAddArgs{Stream: stream, ID: id, Values: []any{"n", i}})
+						// c0 reads it, then c1 claims it: both hold it.
+						rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "c0", Streams: []string{stream, ">"}, Count: 1})
+						rdb.XClaim(ctx, &redis.XClaimArgs{Stream: stream, Group: "g", Consumer: "c1", Messages: []string{id}})
+						var wg sync.WaitGroup
+						for _, w := range workers {
+							wg.Add(1)
+							go func() {
+								defer wg.Done()
+								m := &Message{ID: id, Stream: stream, Group: "g", Values: map[string]string{"n": fmt.Sprint(i)}, Deliveries: 4, MaxDeliveries: 3}
+								w.deadLetter(ctx, []deadRequest{{m, ClassMaxDeliveries, fmt.Errorf("too many")}})
+							}()
+						}
+						wg.Wait()
+					}
+					moved := workers[0].Stats().DeadLettered + workers[1].Stats().DeadLettered
+					dlq, err := rdb.XLen(ctx, DeadLetterStreamOf(stream)).Result()
+					if err != nil {
+						t.Fatal(err)
+					}
+					pending, err := rdb.XPending(ctx, stream, "g").Result()
+					if err != nil {
+						t.Fatal(err)
+					}
+					if dlq != n || moved != n || pending.Count != 0 {
+						t.Errorf("after %d races: %d dead-letter entries, %d counted moves, %d pending; want %d, %d, 0", n, dlq, moved, pending.Count, n, n)
+					}
+				})
+			}
+		}
+	}
+}
