@@ -145,11 +145,11 @@ local out, done = {}, {}
 local i, k = 3, 4
 while i <= #ARGV do
 	local id, n = ARGV[i], tonumber(ARGV[i + 1])
-	if redis.call('XACK', KEYS[1], group, id) == 1 then
-		out[#out + 1] = redis.call('XADD', KEYS[2], '*', unpack(ARGV, i + 2, i + 1 + n))
+	if redis.call('xack', KEYS[1], group, id) == 1 then
+		out[#out + 1] = redis.call('xadd', KEYS[2], '*', unpack(ARGV, i + 2, i + 1 + n))
 		done[#done + 1] = id
 		if ttl > 0 then
-			redis.call('SET', KEYS[k], '1', 'PX', ttl)
+			redis.call('set', KEYS[k], '1', 'PX', ttl)
 		end
 	else
 		out[#out + 1] = false
@@ -160,7 +160,7 @@ while i <= #ARGV do
 	i = i + 2 + n
 end
 for j = 1, #done, 1000 do
-	redis.call('HDEL', KEYS[3], unpack(done, j, math.min(j + 999, #done)))
+	redis.call('hdel', KEYS[3], unpack(done, j, math.min(j + 999, #done)))
 end
 return out
 `)

@@ -131,8 +131,8 @@ local out = {}
 local i = 3
 while i <= #ARGV do
 	local id, n = ARGV[i], tonumber(ARGV[i + 1])
-	if redis.call('XACK', KEYS[1], group, id) == 1 then
-		out[#out + 1] = redis.call('XADD', KEYS[2], '*', unpack(ARGV, i + 2, i + 1 + n))
+	if redis.call('xack', KEYS[1], group, id) == 1 then
+		out[#out + 1] = redis.call('xadd', KEYS[2], '*', unpack(ARGV, i + 2, i + 1 + n))
 	else
 		out[#out + 1] = false
 	end

@@ -38,6 +38,9 @@ type Command struct {
 
 	fullName string // "xgroup|create"
 	index    int    // position in the table, for per-engine statistics
+	// noScript and write are the COMMAND INFO flags scripts check, read
+	// from the metadata once.
+	noScript, write bool
 	parent   *Command
 	subs     map[string]*Command
 }
@@ -84,6 +87,7 @@ func buildTable() {
 			panic("engine: command registered twice: " + c.Name)
 		}
 		commandTable[c.Name] = c
+		c.noScript, c.write = c.hasMetaFlag("noscript"), c.hasMetaFlag("write")
 		if len(c.Subcommands) > 0 {
 			c.subs = make(map[string]*Command)
 			for _, s := range c.Subcommands {
@@ -92,6 +96,7 @@ func buildTable() {
 				s.index = index
 				index++
 				c.subs[s.Name] = s
+				s.noScript, s.write = s.hasMetaFlag("noscript"), s.hasMetaFlag("write")
 			}
 		}
 	}

@@ -301,9 +301,9 @@ func (s *scripting) call(L *lua.LState, raise bool) int {
 		return fail("ERR Unknown Redis command called from script")
 	case (cmd.Arity > 0 && cmd.Arity != len(args)) || len(args) < -cmd.Arity:
 		return fail("ERR Wrong number of args calling Redis command from script")
-	case cmd.Run == nil || cmd.hasMetaFlag("noscript"):
+	case cmd.Run == nil || cmd.noScript:
 		return fail("ERR This Redis command is not allowed from script")
-	case s.readOnly && cmd.hasMetaFlag("write"):
+	case s.readOnly && cmd.write:
 		return fail("ERR Write commands are not allowed from read-only scripts.")
 	}
 	sc := s.sc
