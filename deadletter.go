@@ -96,7 +96,7 @@ func (w *Worker) deadLetter(ctx context.Context, reqs []deadRequest) {
 	}
 	var moved []bool
 	var err error
-	if w.caps.Scripting && !w.c.noScripts.Load() {
+	if w.caps.Scripting && !w.c.noScripts.Load() && scriptable(fields) {
 		moved, err = w.moveByScript(ctx, reqs, letters, fields, ids)
 		if refusesScripts(err) {
 			w.c.noScripts.Store(true)
@@ -202,6 +202,20 @@ func (w *Worker) moveByScript(ctx context.Context, reqs []deadRequest, letters [
 	}
 	crashPoint("after-dead-letter")
 	return moved, nil
+}
+
+// maxScriptFields is the most field values of one message the script
+// passes to XADD: Redis's Lua unpacks at most about 8,000 values at once.
+const maxScriptFields = 7000
+
+// scriptable reports whether every message's fields fit deadLetterScript.
+func scriptable(fields [][]any) bool {
+	for _, f := range fields {
+		if len(f) > maxScriptFields {
+			return false
+		}
+	}
+	return true
 }
 
 // refusesScripts reports whether err says the server does not run Lua

@@ -89,3 +89,38 @@ func TestDeadLetterRaceMovesOnce(t *testing.T) {
 		}
 	}
 }
+
+// A message with more fields than one Lua call can pass is moved all the
+// same (in the WATCH form), with all its fields.
+func TestDeadLetterWideMessage(t *testing.T) {
+	r := redistest.StartRedis(t)
+	c := New(redis.NewClient(&redis.Options{Addr: r.Addr}), Options{Logger: slog.New(slog.DiscardHandler)})
+	defer c.Close()
+	ctx := context.Background()
+	w, err := c.NewWorker(WorkerConfig{Stream: "wide", Group: "g", Consumer: "c", Handler: HandlerFunc(func(context.Context, *Message) error { return nil })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.caps, err = c.Capabilities(ctx); err != nil || !w.caps.Scripting {
+		t.Fatalf("Capabilities = %+v, %v; want scripting", w.caps, err)
+	}
+	values := map[string]string{}
+	var fields []any
+	for i := range 5000 {
+		values[fmt.Sprint("f", i)] = "v"
+		fields = append(fields, fmt.Sprint("f", i), "v")
+	}
+	rdb := c.Redis()
+	rdb.XGroupCreateMkStream(ctx, "wide", "g", "0")
+	rdb.XAdd(ctx, &redis.XAddArgs{Stream: "wide", ID: "1-1", Values: fields})
+	rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "c", Streams: []string{"wide", ">"}})
+	m := &Message{ID: "1-1", Stream: "wide", Group: "g", Values: values, Deliveries: 1, MaxDeliveries: 3}
+	w.deadLetter(ctx, []deadRequest{{m, ClassPermanent, fmt.Errorf("too wide")}})
+	got, err := rdb.XRange(ctx, DeadLetterStreamOf("wide"), "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || len(got[0].Values) != 5000+11 {
+		t.Fatalf("dead-letter stream: %d entries; want 1 with %d fields", len(got), 5000+11)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -54,7 +55,10 @@ func newScripting(e *Engine) *scripting {
 	s.sc.main.Proto = 2
 	s.sc.out = &s.sc.main
 
-	L := lua.NewState(lua.Options{SkipOpenLibs: true})
+	// The data stack grows as scripts need (unpack of thousands of
+	// values, deep calls) up to about 16 MB; past that, a script fails
+	// with an error.
+	L := lua.NewState(lua.Options{SkipOpenLibs: true, RegistryMaxSize: 1 << 20, RegistryGrowStep: 1 << 16})
 	for _, lib := range []struct {
 		name string
 		open lua.LGFunction
@@ -190,7 +194,16 @@ func (s *scripting) run(caller *Client, sha string, fn *lua.LFunction, keys, arg
 	}
 	top := L.GetTop()
 	L.Push(fn)
-	err := L.PCall(0, 1, handler)
+	err, broken := pcall(L, handler)
+	if broken {
+		// The interpreter panicked past its own error handling (out of
+		// stack while handling an error): its state cannot be trusted.
+		// Start a new one, as SCRIPT FLUSH does.
+		caller.e.scripting = nil
+		s.close()
+		caller.errorReply(fmt.Sprintf("ERR %v script: %s, on @%s:%s.", err, sha, scriptChunk, lineOf(line)))
+		return
+	}
 	if err != nil {
 		L.SetTop(top)
 		if ctx := L.Context(); ctx != nil && ctx.Err() != nil {
@@ -204,6 +217,19 @@ func (s *scripting) run(caller *Client, sha string, fn *lua.LFunction, keys, arg
 	ret := L.Get(-1)
 	L.SetTop(top)
 	writeLuaValue(caller, ret)
+}
+
+// pcall calls the function on top of L's stack with handler as the error
+// handler. broken reports a panic that escaped Lua's own protection.
+func pcall(L *lua.LState, handler *lua.LFunction) (err error, broken bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg, _, _ := strings.Cut(fmt.Sprint(r), "\n") // without the traceback
+			msg, _, _ = strings.Cut(msg, " stack traceback:")
+			err, broken = errors.New(msg), true
+		}
+	}()
+	return L.PCall(0, 1, handler), false
 }
 
 // errorText is the reply to a script that raised an error: the error with

@@ -73,3 +73,28 @@ func TestScriptFlush(t *testing.T) {
 		t.Errorf("EVAL after SCRIPT FLUSH = %v, want 2", r)
 	}
 }
+
+// Scripts that exhaust the interpreter's stacks fail with an error; the
+// engine goes on serving scripts.
+func TestScriptStackExhaustion(t *testing.T) {
+	e, _ := newIntroEngine(t, Config{})
+	c := newIntroClient(e, "127.0.0.1:1000")
+	many := []string{"EVAL", "return #{unpack(ARGV)}", "0"}
+	for range 20000 {
+		many = append(many, "x")
+	}
+	if r := c.do(t, many...); r.Kind != ':' || r.Int != 20000 {
+		t.Errorf("unpack of 20,000 arguments = %v, want 20000", r)
+	}
+	for _, script := range []string{
+		"local function f() return 1 + f() end return f()",
+		"local t = {} for i = 1, 2000000 do t[i] = i end return unpack(t)",
+	} {
+		if r := c.do(t, "EVAL", script, "0"); r.Kind != '-' {
+			t.Errorf("%q = %v, want an error", script, r)
+		}
+		if r := c.do(t, "EVAL", "return 5", "0"); r.Kind != ':' || r.Int != 5 {
+			t.Errorf("a script after %q = %v, want 5", script, r)
+		}
+	}
+}
