@@ -41,8 +41,8 @@ type Command struct {
 	// noScript and write are the COMMAND INFO flags scripts check, read
 	// from the metadata once.
 	noScript, write bool
-	parent   *Command
-	subs     map[string]*Command
+	parent          *Command
+	subs            map[string]*Command
 }
 
 // FullName returns the name Redis uses in errors and statistics:
