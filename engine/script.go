@@ -21,8 +21,8 @@ import (
 // as a hidden client in the caller's database; replies convert between
 // RESP2 and Lua as Redis converts them. Globals are read-only, as in
 // Redis 7. Libraries: base, table, string and math (not cjson, cmsgpack,
-// struct or bit). Not supported: redis.setresp(3), script timeouts and
-// SCRIPT KILL, SCRIPT DEBUG.
+// struct or bit). Not supported: redis.setresp(3), SCRIPT KILL (a script
+// is stopped only by Config.ScriptTimeLimit), SCRIPT DEBUG, FUNCTION.
 
 // scripting is an engine's Lua interpreter and script cache.
 type scripting struct {
