@@ -270,8 +270,13 @@ func (e *Engine) infoMemory(w *infoWriter) {
 	w.str("total_system_memory_human", "0B")
 	w.zeros("used_memory_lua", "used_memory_vm_eval")
 	w.str("used_memory_lua_human", "0B")
-	w.zeros("used_memory_scripts_eval", "number_of_cached_scripts", "number_of_functions",
-		"number_of_libraries", "used_memory_vm_functions", "used_memory_vm_total")
+	w.zeros("used_memory_scripts_eval")
+	cached := 0
+	if e.scripting != nil {
+		cached = len(e.scripting.scripts)
+	}
+	w.num("number_of_cached_scripts", int64(cached))
+	w.zeros("number_of_functions", "number_of_libraries", "used_memory_vm_functions", "used_memory_vm_total")
 	w.str("used_memory_vm_total_human", "0B")
 	w.zeros("used_memory_functions", "used_memory_scripts")
 	w.str("used_memory_scripts_human", "0B")

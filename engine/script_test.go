@@ -60,12 +60,19 @@ func TestScriptIsAtomicForBlockedClients(t *testing.T) {
 	}
 }
 
-// SCRIPT FLUSH forgets every script and starts a new interpreter.
+// SCRIPT FLUSH forgets every script and starts a new interpreter; INFO
+// counts the cached scripts.
 func TestScriptFlush(t *testing.T) {
 	e, _ := newIntroEngine(t, Config{})
 	c := newIntroClient(e, "127.0.0.1:1000")
 	sha := c.do(t, "SCRIPT", "LOAD", "return 1").Str
+	if info := c.do(t, "INFO", "memory").Str; !strings.Contains(info, "number_of_cached_scripts:1\r\n") {
+		t.Errorf("INFO memory after SCRIPT LOAD does not count one cached script:\n%s", info)
+	}
 	c.do(t, "SCRIPT", "FLUSH")
+	if info := c.do(t, "INFO", "memory").Str; !strings.Contains(info, "number_of_cached_scripts:0\r\n") {
+		t.Errorf("INFO memory after SCRIPT FLUSH does not count zero cached scripts:\n%s", info)
+	}
 	if r := c.do(t, "EVALSHA", sha, "0"); r.Kind != '-' || !strings.HasPrefix(r.Str, "NOSCRIPT") {
 		t.Errorf("EVALSHA after SCRIPT FLUSH = %v, want NOSCRIPT", r)
 	}
