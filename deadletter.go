@@ -94,24 +94,33 @@ func (w *Worker) deadLetter(ctx context.Context, reqs []deadRequest) {
 		letters[i], fields[i] = w.deadLetterEntry(r, now, nowMs)
 		ids[i] = r.m.ID
 	}
-	var moved []bool
-	var err error
-	if w.caps.Scripting && !w.c.noScripts.Load() && scriptable(fields) {
-		moved, err = w.moveByScript(ctx, reqs, letters, fields, ids)
+	// Which form moves a message depends only on the message and the
+	// server, so that every worker moves it the same way: the two forms
+	// guard against each other's moves only in exactly-once mode.
+	var byScript, watched []int
+	for i, f := range fields {
+		if w.caps.Scripting && !w.c.noScripts.Load() && len(f) <= maxScriptFields {
+			byScript = append(byScript, i)
+		} else {
+			watched = append(watched, i)
+		}
+	}
+	moved := make([]bool, len(reqs))
+	if len(byScript) > 0 {
+		err := w.moveSome(ctx, byScript, reqs, letters, fields, ids, moved, w.moveByScript)
 		if refusesScripts(err) {
 			w.c.noScripts.Store(true)
 			w.log.Warn("pelican: the server refuses Lua scripts; dead-letter moves run under WATCH instead", "err", err)
-			moved, err = w.moveWatched(ctx, reqs, letters, fields, ids)
+			watched, err = append(watched, byScript...), nil
 		}
-	} else {
-		moved, err = w.moveWatched(ctx, reqs, letters, fields, ids)
+		if err != nil {
+			w.moveFailed(reqs, byScript, err)
+		}
 	}
-	if err != nil {
-		for _, r := range reqs {
-			w.logFailure(r.m, r.class, r.cause, 0)
+	if len(watched) > 0 {
+		if err := w.moveSome(ctx, watched, reqs, letters, fields, ids, moved, w.moveWatched); err != nil {
+			w.moveFailed(reqs, watched, err)
 		}
-		w.log.Error("pelican: moving messages to the dead-letter stream failed; they stay pending", "count", len(reqs), "err", err)
-		return
 	}
 	for i := range letters {
 		if !moved[i] {
@@ -130,9 +139,45 @@ func (w *Worker) deadLetter(ctx context.Context, reqs []deadRequest) {
 	}
 }
 
+// moveSome moves the messages at positions idx of a batch with move,
+// marking them in moved.
+func (w *Worker) moveSome(ctx context.Context, idx []int, reqs []deadRequest, letters []DeadLetter, fields [][]any, ids []string, moved []bool,
+	move func(context.Context, []deadRequest, []DeadLetter, [][]any, []string) ([]bool, error)) error {
+	if len(idx) == len(reqs) {
+		done, err := move(ctx, reqs, letters, fields, ids)
+		if err == nil {
+			copy(moved, done)
+		}
+		return err
+	}
+	subReqs, subLetters := make([]deadRequest, len(idx)), make([]DeadLetter, len(idx))
+	subFields, subIDs := make([][]any, len(idx)), make([]string, len(idx))
+	for j, i := range idx {
+		subReqs[j], subLetters[j], subFields[j], subIDs[j] = reqs[i], letters[i], fields[i], ids[i]
+	}
+	done, err := move(ctx, subReqs, subLetters, subFields, subIDs)
+	if err != nil {
+		return err
+	}
+	for j, i := range idx {
+		moved[i], letters[i].ID = done[j], subLetters[j].ID
+	}
+	return nil
+}
+
+// moveFailed logs a failed move of the messages at positions idx.
+func (w *Worker) moveFailed(reqs []deadRequest, idx []int, err error) {
+	for _, i := range idx {
+		w.logFailure(reqs[i].m, reqs[i].class, reqs[i].cause, 0)
+	}
+	w.log.Error("pelican: moving messages to the dead-letter stream failed; they stay pending", "count", len(idx), "err", err)
+}
+
 // deadLetterScript moves a batch of messages to the dead-letter stream:
 // each one that its XACK finds pending is added to the dead-letter stream;
-// the others were settled by another worker. KEYS are the stream, the
+// the others were settled by another worker. It first checks the types of
+// the keys it writes, so that it fails before writing rather than after
+// acknowledging a message it then cannot add. KEYS are the stream, the
 // dead-letter stream, the failure records and, in exactly-once mode, each
 // message's dead-letter marker (set, so that a worker about to commit the
 // message fails its EXEC). ARGV are the group, the markers' TTL in ms (0
@@ -140,6 +185,12 @@ func (w *Worker) deadLetter(ctx context.Context, reqs []deadRequest) {
 // and those values. It returns, per message, its ID in the dead-letter
 // stream or nil.
 var deadLetterScript = redis.NewScript(`
+for _, key in ipairs({KEYS[2], KEYS[3]}) do
+	local t = redis.call('type', key)['ok']
+	if t ~= 'none' and t ~= (key == KEYS[2] and 'stream' or 'hash') then
+		return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value')
+	end
+end
 local group, ttl = ARGV[1], tonumber(ARGV[2])
 local out, done = {}, {}
 local i, k = 3, 4
@@ -208,15 +259,13 @@ func (w *Worker) moveByScript(ctx context.Context, reqs []deadRequest, letters [
 // passes to XADD: Redis's Lua unpacks at most about 8,000 values at once.
 const maxScriptFields = 7000
 
-// scriptable reports whether every message's fields fit deadLetterScript.
-func scriptable(fields [][]any) bool {
-	for _, f := range fields {
-		if len(f) > maxScriptFields {
-			return false
-		}
-	}
-	return true
-}
+// errWrongType is Redis's error for a key of another type, which the
+// dead-letter move reports when the dead-letter stream's key (or the
+// failure records') holds one.
+var errWrongType = errors.New("WRONGTYPE Operation against a key holding the wrong kind of value")
+
+// typeIs reports whether TYPE's reply t is want or none.
+func typeIs(t, want string) bool { return t == want || t == "none" }
 
 // refusesScripts reports whether err says the server does not run Lua
 // scripts for this client (scripting disabled, or denied by ACL).
@@ -234,7 +283,10 @@ func refusesScripts(err error) bool {
 // markers, whose existence means a message was settled: its dead-letter
 // marker and, in exactly-once mode, its done marker (so that a message
 // another worker processed meanwhile is not also dead-lettered). Messages
-// whose markers exist are only acknowledged.
+// whose markers exist are only acknowledged. The types of the keys it
+// writes are checked in the same round trip as the markers (a key whose
+// type changes between that check and EXEC is not caught: the script has
+// no such window).
 func (w *Worker) moveWatched(ctx context.Context, reqs []deadRequest, letters []DeadLetter, fields [][]any, ids []string) ([]bool, error) {
 	per := 1
 	if w.cfg.ExactlyOnce {
@@ -250,9 +302,19 @@ func (w *Worker) moveWatched(ctx context.Context, reqs []deadRequest, letters []
 	moved := make([]bool, len(reqs))
 	for attempt := 0; ; attempt++ {
 		var mget *redis.SliceCmd
-		err := watch.Run(ctx, w.c.rdb, markers, func(p redis.Pipeliner) { mget = p.MGet(ctx, markers...) }, func(t *watch.Tx, _ []redis.Cmder, err error) error {
+		var dlqType, failuresType *redis.StatusCmd
+		err := watch.Run(ctx, w.c.rdb, markers, func(p redis.Pipeliner) {
+			mget = p.MGet(ctx, markers...)
+			dlqType, failuresType = p.Type(ctx, w.cfg.DeadLetterStream), p.Type(ctx, w.keys.failures())
+		}, func(t *watch.Tx, _ []redis.Cmder, err error) error {
 			if err != nil {
 				return err
+			}
+			// A command that fails inside EXEC does not stop the others:
+			// an XADD refused by a key of another type would leave its
+			// message acknowledged and not moved. Refuse before.
+			if !typeIs(dlqType.Val(), "stream") || !typeIs(failuresType.Val(), "hash") {
+				return errWrongType
 			}
 			found := mget.Val()
 			adds := make([]*redis.StringCmd, len(reqs))

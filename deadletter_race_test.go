@@ -124,3 +124,91 @@ func TestDeadLetterWideMessage(t *testing.T) {
 		t.Fatalf("dead-letter stream: %d entries; want 1 with %d fields", len(got), 5000+11)
 	}
 }
+
+// A batch mixing a message the script moves and one too wide for it moves
+// each once, even when another worker moved the first already: the form
+// is chosen per message, so both workers move the first by script.
+func TestDeadLetterMixedBatchMovesOnce(t *testing.T) {
+	r := redistest.StartRedis(t)
+	c := New(redis.NewClient(&redis.Options{Addr: r.Addr}), Options{Logger: slog.New(slog.DiscardHandler)})
+	defer c.Close()
+	ctx := context.Background()
+	newWorker := func(consumer string) *Worker {
+		w, err := c.NewWorker(WorkerConfig{Stream: "mixed", Group: "g", Consumer: consumer, Handler: HandlerFunc(func(context.Context, *Message) error { return nil })})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.caps, err = c.Capabilities(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	c0, c1 := newWorker("c0"), newWorker("c1")
+	rdb := c.Redis()
+	rdb.XGroupCreateMkStream(ctx, "mixed", "g", "0")
+	wide := map[string]string{}
+	var wideFields []any
+	for i := range 5000 {
+		wide[fmt.Sprint("f", i)] = "v"
+		wideFields = append(wideFields, fmt.Sprint("f", i), "v")
+	}
+	rdb.XAdd(ctx, &redis.XAddArgs{Stream: "mixed", ID: "1-1", Values: []any{"n", "1"}})
+	rdb.XAdd(ctx, &redis.XAddArgs{Stream: "mixed", ID: "2-1", Values: wideFields})
+	rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "c0", Streams: []string{"mixed", ">"}})
+	rdb.XClaim(ctx, &redis.XClaimArgs{Stream: "mixed", Group: "g", Consumer: "c1", Messages: []string{"1-1"}})
+	narrow := &Message{ID: "1-1", Stream: "mixed", Group: "g", Values: map[string]string{"n": "1"}, Deliveries: 1, MaxDeliveries: 3}
+	c1.deadLetter(ctx, []deadRequest{{narrow, ClassPermanent, fmt.Errorf("bad")}})
+	wideMsg := &Message{ID: "2-1", Stream: "mixed", Group: "g", Values: wide, Deliveries: 1, MaxDeliveries: 3}
+	c0.deadLetter(ctx, []deadRequest{{narrow, ClassPermanent, fmt.Errorf("bad")}, {wideMsg, ClassPermanent, fmt.Errorf("bad")}})
+	got, err := rdb.XRange(ctx, DeadLetterStreamOf("mixed"), "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var originals []string
+	for _, e := range got {
+		originals = append(originals, fmt.Sprint(e.Values[FieldOriginalID]))
+	}
+	if fmt.Sprint(originals) != "[1-1 2-1]" {
+		t.Errorf("dead-letter stream holds %v, want [1-1 2-1]", originals)
+	}
+}
+
+// When the dead-letter stream's key holds another type, the move fails
+// before writing anything: the messages stay pending, nothing is lost.
+func TestDeadLetterWrongTypeLosesNothing(t *testing.T) {
+	db := embedded.Open(embedded.Config{})
+	defer db.Close()
+	r := redistest.StartRedis(t)
+	for name, rdb := range map[string]redis.UniversalClient{
+		"embedded": db.NewClient(&redis.Options{}),
+		"redis7":   redis.NewClient(&redis.Options{Addr: r.Addr}),
+	} {
+		for _, watched := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/watched=%v", name, watched), func(t *testing.T) {
+				ctx := context.Background()
+				rdb.FlushAll(ctx)
+				c := New(rdb, Options{ForceFallbacks: watched, Logger: slog.New(slog.DiscardHandler)})
+				w, err := c.NewWorker(WorkerConfig{Stream: "wt", Group: "g", Consumer: "c", Handler: HandlerFunc(func(context.Context, *Message) error { return nil })})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if w.caps, err = c.Capabilities(ctx); err != nil {
+					t.Fatal(err)
+				}
+				rdb.XGroupCreateMkStream(ctx, "wt", "g", "0")
+				rdb.XAdd(ctx, &redis.XAddArgs{Stream: "wt", ID: "1-1", Values: []any{"n", "1"}})
+				rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "c", Streams: []string{"wt", ">"}})
+				rdb.Set(ctx, DeadLetterStreamOf("wt"), "not a stream", 0)
+				m := &Message{ID: "1-1", Stream: "wt", Group: "g", Values: map[string]string{"n": "1"}, Deliveries: 1, MaxDeliveries: 3}
+				w.deadLetter(ctx, []deadRequest{{m, ClassPermanent, fmt.Errorf("bad")}})
+				pending, err := rdb.XPending(ctx, "wt", "g").Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if pending.Count != 1 || w.Stats().DeadLettered != 0 {
+					t.Errorf("after a failed move: %d pending, %d dead-lettered; want 1 pending, none moved", pending.Count, w.Stats().DeadLettered)
+				}
+			})
+		}
+	}
+}

@@ -26,6 +26,7 @@ type Message struct {
 	tx      redis.Pipeliner // exactly-once mode: where the handler queues its writes
 	failure *failureRecord  // earlier failures, when known
 	held    bool            // owned with its read batch, not one by one (see ownRead)
+	claimed bool            // read with CLAIM from another consumer's (or a given-back) pending entry
 }
 
 // IdempotencyKey identifies this message in this group, the same on every

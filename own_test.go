@@ -41,6 +41,13 @@ func TestOwnership(t *testing.T) {
 	if got := ids(w.own([]*Message{msg("1-1", 2), msg("3-1", 2), msg("4-1", 3), msg("5-1", 2)})); !slices.Equal(got, []string{"5-1"}) {
 		t.Errorf("own after ownRead = %v, want [5-1]", got)
 	}
+	// An entry given back before its first delivery was counted comes
+	// back through CLAIM with a count of 1: it is checked like any other.
+	again := msg("1-1", 1)
+	again.claimed = true
+	if got, _ := w.ownRead([]*Message{again}); len(got) != 0 {
+		t.Errorf("ownRead of a held message read again with CLAIM = %v, want nothing", ids(got))
+	}
 	w.mu.Lock()
 	held := w.heldLocked()
 	busy := []bool{w.busyLocked("1-1", held), w.busyLocked("2-1", held), w.busyLocked("6-1", held)}

@@ -127,7 +127,9 @@ func (w *Worker) own(msgs []*Message) []*Message {
 }
 
 // ownRead is own for a read loop's batch. Its first deliveries cannot be
-// held already (nothing has had them before), so rather than one by one
+// held already (nothing has had them before; an entry given back before
+// its first delivery was counted comes back through CLAIM, marked
+// claimed, and is not taken for one), so rather than one by one
 // they are owned together, under the returned token, which the caller
 // deletes from w.held when done; the token is nil if there are none.
 // Redelivered messages (claimed by the read) are owned one by one.
@@ -137,7 +139,7 @@ func (w *Worker) ownRead(msgs []*Message) (owned []*Message, token *[]*Message) 
 	var held map[string]bool
 	var now time.Time
 	for _, m := range msgs {
-		if m.Deliveries == 1 {
+		if m.Deliveries == 1 && !m.claimed {
 			if len(w.inFlight) > 0 {
 				// A claim pass took it between the read and now.
 				if _, busy := w.inFlight[m.ID]; busy {

@@ -89,10 +89,12 @@ func (w *Worker) parseReadGroup(reply any) ([]*Message, error) {
 			}
 		}
 		if len(parts) >= 4 {
-			// With CLAIM, claimed entries report their earlier deliveries;
-			// new ones report 0.
+			// With CLAIM, claimed entries report their idle time and
+			// earlier deliveries; new ones report 0 and 0.
+			idle, _ := parts[2].(int64)
 			if n, ok := parts[3].(int64); ok {
 				m.Deliveries = n + 1
+				m.claimed = idle > 0 || n > 0
 			}
 		}
 		msgs[i] = m
@@ -333,9 +335,10 @@ func (w *Worker) parseRawEntry(r *rawReply, m *Message, spans []int) ([]int, err
 		}
 	}
 	if parts >= 4 {
-		// With CLAIM, claimed entries report their earlier deliveries; new
-		// ones report 0.
-		if err := r.skip(); err != nil { // idle
+		// With CLAIM, claimed entries report their idle time and earlier
+		// deliveries; new ones report 0 and 0.
+		idleKind, idle, err := r.header()
+		if err != nil {
 			return spans, err
 		}
 		kind, n, err := r.header()
@@ -344,6 +347,7 @@ func (w *Worker) parseRawEntry(r *rawReply, m *Message, spans []int) ([]int, err
 		}
 		if kind == ':' {
 			m.Deliveries = n + 1
+			m.claimed = idleKind == ':' && idle > 0 || n > 0
 		}
 		parts -= 2
 	}

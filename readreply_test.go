@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,7 +28,7 @@ func TestParseReadGroup(t *testing.T) {
 	}
 	want := []Message{
 		{ID: "1-1", Stream: "s", Group: "g", Values: map[string]string{"a": "1", "b": "2"}, Deliveries: 1, MaxDeliveries: 3},
-		{ID: "2-1", Stream: "s", Group: "g", Values: map[string]string{"c": "3"}, Deliveries: 3, MaxDeliveries: 3},
+		{ID: "2-1", Stream: "s", Group: "g", Values: map[string]string{"c": "3"}, Deliveries: 3, MaxDeliveries: 3, claimed: true},
 		{ID: "3-1", Stream: "s", Group: "g", Values: map[string]string{"d": "4"}, Deliveries: 1, MaxDeliveries: 3},
 		{ID: "4-1", Stream: "s", Group: "g", Deliveries: 1, MaxDeliveries: 3},
 	}
@@ -73,21 +74,23 @@ func derefMessages(msgs []*Message) []Message {
 // break the protocol.
 func TestParseReadGroupRaw(t *testing.T) {
 	w := &Worker{cfg: WorkerConfig{Stream: "s", Group: "g", MaxDeliveries: 3}}
-	entries := "*4\r\n" +
+	entries := "*5\r\n" +
 		"*2\r\n$3\r\n1-1\r\n*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$3\r\n2\r\n\r\n" + // a value holding CRLF
 		"*4\r\n$3\r\n2-1\r\n*2\r\n$1\r\nc\r\n$1\r\n3\r\n:5000\r\n:2\r\n" + // claimed: 2 earlier deliveries
 		"*4\r\n$3\r\n3-1\r\n*2\r\n$1\r\nd\r\n$0\r\n\r\n:0\r\n:0\r\n" + // new, read with CLAIM; empty value
-		"*2\r\n$3\r\n4-1\r\n*-1\r\n" // deleted while pending
+		"*2\r\n$3\r\n4-1\r\n*-1\r\n" + // deleted while pending
+		"*4\r\n$3\r\n5-1\r\n*2\r\n$1\r\ne\r\n$1\r\n5\r\n:700\r\n:0\r\n" // given back before its delivery counted
 	want := []Message{
 		{ID: "1-1", Stream: "s", Group: "g", Values: map[string]string{"a": "1", "b": "2\r\n"}, Deliveries: 1, MaxDeliveries: 3},
-		{ID: "2-1", Stream: "s", Group: "g", Values: map[string]string{"c": "3"}, Deliveries: 3, MaxDeliveries: 3},
+		{ID: "2-1", Stream: "s", Group: "g", Values: map[string]string{"c": "3"}, Deliveries: 3, MaxDeliveries: 3, claimed: true},
 		{ID: "3-1", Stream: "s", Group: "g", Values: map[string]string{"d": ""}, Deliveries: 1, MaxDeliveries: 3},
 		{ID: "4-1", Stream: "s", Group: "g", Deliveries: 1, MaxDeliveries: 3},
+		{ID: "5-1", Stream: "s", Group: "g", Values: map[string]string{"e": "5"}, Deliveries: 1, MaxDeliveries: 3, claimed: true},
 	}
 	for name, reply := range map[string]string{
 		"resp2":             "*1\r\n*2\r\n$1\r\ns\r\n" + entries,
 		"resp3":             "%1\r\n$1\r\ns\r\n" + entries,
-		"resp3 null fields": "%1\r\n$1\r\ns\r\n" + entries[:len(entries)-len("*-1\r\n")] + "_\r\n",
+		"resp3 null fields": "%1\r\n$1\r\ns\r\n" + strings.Replace(entries, "*-1\r\n", "_\r\n", 1),
 	} {
 		msgs, err := w.parseReadGroupRaw([]byte(reply))
 		if err != nil {

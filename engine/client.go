@@ -232,7 +232,9 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 	} else {
 		start = e.clock()
 	}
-	c.now = start.UnixMilli()
+	if !c.script {
+		c.now = start.UnixMilli() // a script's commands keep the script's time
+	}
 	c.lastInteraction = start
 	errsBefore := c.errorReplies
 	cmd.Run(c, args)

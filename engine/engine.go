@@ -72,6 +72,9 @@ type Engine struct {
 	// scripting is the Lua interpreter and script cache, made on the
 	// first EVAL or SCRIPT LOAD.
 	scripting *scripting
+	// scriptNow, while a script runs, is the time it started, Unix ms:
+	// time stands still for it, as in Redis (keys do not expire midway).
+	scriptNow int64
 
 	stopExpiry chan struct{}
 	expiryDone chan struct{}
@@ -151,7 +154,12 @@ func (e *Engine) Lock() { e.mu.Lock() }
 func (e *Engine) Unlock() { e.mu.Unlock() }
 
 // nowMs returns the current Unix time in milliseconds.
-func (e *Engine) nowMs() int64 { return e.clock().UnixMilli() }
+func (e *Engine) nowMs() int64 {
+	if e.scriptNow != 0 {
+		return e.scriptNow
+	}
+	return e.clock().UnixMilli()
+}
 
 // ProtoMaxBulkLen returns the current proto-max-bulk-len.
 func (e *Engine) ProtoMaxBulkLen() int64 {

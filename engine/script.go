@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
@@ -29,7 +30,12 @@ type scripting struct {
 	L       *lua.LState
 	scripts map[string]*lua.LFunction // by lower-case SHA1
 	sc      *Client                   // the client commands of scripts run as
-	args    [][]byte                  // redis.call's argument slice, reused
+	base    *lua.LTable               // the globals every run starts from
+	// libViews are the metatables of the read-only views of the
+	// libraries; envMeta that of a run's globals.
+	libViews map[string]*lua.LTable
+	envMeta  *lua.LTable
+	args     [][]byte // redis.call's argument slice, reused
 
 	// The run in progress.
 	caller   *Client
@@ -67,14 +73,15 @@ func newScripting(e *Engine) *scripting {
 		{lua.TabLibName, lua.OpenTable},
 		{lua.StringLibName, lua.OpenString},
 		{lua.MathLibName, lua.OpenMath},
+		{lua.CoroutineLibName, lua.OpenCoroutine},
 	} {
 		L.Push(L.NewFunction(lib.open))
 		L.Push(lua.LString(lib.name))
 		L.Call(1, 0)
 	}
-	g := L.G.Global
-	for _, name := range []string{"dofile", "loadfile", "module", "require", "collectgarbage", "newproxy", "print"} {
-		g.RawSetString(name, lua.LNil)
+	base := L.G.Global
+	for _, name := range []string{"dofile", "loadfile", "module", "require", "collectgarbage", "newproxy", "print", "setfenv", "getfenv"} {
+		base.RawSetString(name, lua.LNil)
 	}
 	r := L.NewTable()
 	for name, fn := range map[string]lua.LGFunction{
@@ -92,21 +99,59 @@ func newScripting(e *Engine) *scripting {
 		r.RawSetString(name, lua.LNumber(i))
 	}
 	r.RawSetString("REDIS_VERSION", lua.LString(e.version))
-	g.RawSetString("redis", r)
-	// Globals are read-only, and reading one that does not exist is an
-	// error: a typo does not silently read nil.
-	meta := L.NewTable()
-	meta.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+	base.RawSetString("redis", r)
+	s.base = base
+
+	// Libraries are reached through read-only views, made anew for each
+	// run: a script cannot change what the next one sees.
+	readOnly := L.NewFunction(func(L *lua.LState) int {
 		L.RaiseError("Attempt to modify a readonly table")
 		return 0
-	}))
-	meta.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
-		L.RaiseError("Script attempted to access nonexistent global variable '%s'", L.CheckString(2))
-		return 0
-	}))
-	L.SetMetatable(g, meta)
+	})
+	// getmetatable of a protected table returns an empty table (Redis
+	// returns its read-only metatable, which converts the same).
+	hidden := L.NewTable()
+	s.libViews = make(map[string]*lua.LTable)
+	for _, name := range []string{"redis", lua.StringLibName, lua.TabLibName, lua.MathLibName, lua.CoroutineLibName} {
+		m := L.NewTable()
+		m.RawSetString("__index", base.RawGetString(name))
+		m.RawSetString("__newindex", readOnly)
+		m.RawSetString("__metatable", hidden)
+		s.libViews[name] = m
+	}
+	// The strings' metatable leads to the string library: hide it.
+	if mt, ok := L.GetMetatable(lua.LString("")).(*lua.LTable); ok {
+		mt.RawSetString("__metatable", hidden)
+	}
+	// Each run's globals are a fresh table over base (see run): they are
+	// read-only, and reading one that does not exist is an error, so a
+	// typo does not silently read nil.
+	s.envMeta = L.NewTable()
+	s.envMeta.RawSetString("__newindex", readOnly)
+	s.envMeta.RawSetString("__index", L.NewFunction(s.global))
+	s.envMeta.RawSetString("__metatable", hidden)
 	s.L = L
 	return s
+}
+
+// global looks up a global a run has not used yet: from base, a library
+// as a fresh read-only view. It keeps what it found in the run's table,
+// so that the next access is a plain one.
+func (s *scripting) global(L *lua.LState) int {
+	env, name := L.CheckTable(1), L.CheckString(2)
+	v := s.base.RawGetString(name)
+	if v == lua.LNil {
+		L.RaiseError("Script attempted to access nonexistent global variable '%s'", name)
+		return 0
+	}
+	if meta := s.libViews[name]; meta != nil {
+		view := L.NewTable()
+		L.SetMetatable(view, meta)
+		v = view
+	}
+	env.RawSetString(name, v)
+	L.Push(v)
+	return 1
 }
 
 // close releases the interpreter.
@@ -168,9 +213,17 @@ func (s *scripting) run(caller *Client, sha string, fn *lua.LFunction, keys, arg
 	s.caller, s.sha, s.readOnly = caller, sha, readOnly
 	s.sc.db = caller.db
 	defer func() { s.caller = nil }()
-	g := L.G.Global
-	g.RawSetString("KEYS", stringsTable(L, keys))
-	g.RawSetString("ARGV", stringsTable(L, argv))
+	env := L.NewTable()
+	env.RawSetString("KEYS", stringsTable(L, keys))
+	env.RawSetString("ARGV", stringsTable(L, argv))
+	env.RawSetString("_G", env)
+	L.SetMetatable(env, s.envMeta)
+	fn.Env = env
+	// Time stands still while a script runs, as in Redis.
+	e := caller.e
+	e.scriptNow = e.clock().UnixMilli()
+	defer func() { e.scriptNow = 0 }()
+	s.sc.now = e.scriptNow
 
 	var line string // where an error was raised, for the reply
 	handler := L.NewFunction(func(L *lua.LState) int {
@@ -216,7 +269,7 @@ func (s *scripting) run(caller *Client, sha string, fn *lua.LFunction, keys, arg
 	}
 	ret := L.Get(-1)
 	L.SetTop(top)
-	writeLuaValue(caller, ret)
+	writeLuaResult(caller, ret)
 }
 
 // pcall calls the function on top of L's stack with handler as the error
@@ -365,21 +418,40 @@ func (c *Command) hasMetaFlag(flag string) bool {
 	return false
 }
 
-// formatLuaNumber renders a number argument of redis.call as Redis does:
-// integers plainly, others in their shortest form.
+// formatLuaNumber renders a number argument of redis.call as Redis 7
+// does, with C's "%.17g" ("5", "0.10000000000000001", "-0", "inf").
 func formatLuaNumber(f float64) string {
-	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
-		return strconv.FormatInt(int64(f), 10)
+	switch {
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	case math.IsNaN(f):
+		if math.Signbit(f) {
+			return "-nan"
+		}
+		return "nan"
 	}
 	return strconv.FormatFloat(f, 'g', 17, 64)
 }
+
+// luaInteger converts a script's number result as C's cast to long long
+// does on x86: truncated, and the smallest integer when out of range.
+func luaInteger(f float64) int64 {
+	if math.IsNaN(f) || f >= 1<<63 || f < -(1<<63) {
+		return math.MinInt64
+	}
+	return int64(f)
+}
+
+var crlf = []byte("\r\n")
 
 // luaFromReply converts one RESP2 reply to Lua as Redis does: integers to
 // numbers, bulk strings to strings, nulls to false, arrays to tables,
 // status replies to {ok=...} and errors to {err=...}. It returns the
 // value and the bytes it used.
 func luaFromReply(L *lua.LState, b []byte) (lua.LValue, int, error) {
-	end := strings.Index(string(b), "\r\n")
+	end := bytes.Index(b, crlf)
 	if len(b) < 3 || end < 1 {
 		return lua.LNil, 0, fmt.Errorf("bad reply from a command")
 	}
@@ -431,15 +503,55 @@ func luaFromReply(L *lua.LState, b []byte) (lua.LValue, int, error) {
 	return lua.LNil, 0, fmt.Errorf("bad reply from a command")
 }
 
+// maxReplyDepth is how deeply a script's result may nest; past it (a
+// table that contains itself, say) the reply is Redis's error.
+const maxReplyDepth = 1000
+
+// writeLuaResult writes a script's result, or Redis's error if it nests
+// too deeply.
+func writeLuaResult(c *Client, v lua.LValue) {
+	if !luaDepthOK(v, 0) {
+		c.errorReply("ERR reached lua stack limit")
+		return
+	}
+	writeLuaValue(c, v)
+}
+
+// luaDepthOK reports whether v's arrays nest less than maxReplyDepth.
+func luaDepthOK(v lua.LValue, depth int) bool {
+	t, ok := v.(*lua.LTable)
+	if !ok {
+		return true
+	}
+	if depth >= maxReplyDepth {
+		return false
+	}
+	if _, ok := t.RawGetString("err").(lua.LString); ok {
+		return true
+	}
+	if _, ok := t.RawGetString("ok").(lua.LString); ok {
+		return true
+	}
+	for i := 1; ; i++ {
+		e := t.RawGetInt(i)
+		if e == lua.LNil {
+			return true
+		}
+		if !luaDepthOK(e, depth+1) {
+			return false
+		}
+	}
+}
+
 // writeLuaValue writes a script's result as Redis converts it: numbers as
 // integers (truncated), strings as bulk strings, true as 1, false and nil
 // as a null, {err=...} as an error, {ok=...} as a status, other tables as
-// arrays up to their first nil.
+// arrays up to their first nil. writeLuaResult checks the depth first.
 func writeLuaValue(c *Client, v lua.LValue) {
 	w := c.out
 	switch v := v.(type) {
 	case lua.LNumber:
-		w.Int(int64(v))
+		w.Int(luaInteger(float64(v)))
 	case lua.LString:
 		w.BulkString(string(v))
 	case lua.LBool:

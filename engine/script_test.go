@@ -105,3 +105,56 @@ func TestScriptStackExhaustion(t *testing.T) {
 		}
 	}
 }
+
+// Time stands still while a script runs: a key that expires in the middle
+// of it is still there at the end, as in Redis.
+func TestScriptTimeStandsStill(t *testing.T) {
+	now := time.UnixMilli(1_700_000_000_000)
+	e := New(Config{Clock: func() time.Time {
+		now = now.Add(time.Millisecond) // every reading of the clock moves it
+		return now
+	}})
+	t.Cleanup(e.Close)
+	c := newIntroClient(e, "127.0.0.1:1000")
+	r := c.do(t, "EVAL", "redis.call('set', 'k', 'v', 'px', 5) for i = 1, 20 do redis.call('get', 'other') end return redis.call('get', 'k')", "0")
+	if r.Str != "v" {
+		t.Errorf("the key set with PX 5 at the script's start = %v at its end, want v", r)
+	}
+}
+
+// A script cannot change what the next one sees: not the globals, not the
+// libraries, not redis.call.
+func TestScriptsCannotLeak(t *testing.T) {
+	e, _ := newIntroEngine(t, Config{})
+	c := newIntroClient(e, "127.0.0.1:1000")
+	for _, script := range []string{
+		"rawset(_G, 'leak', 1)",
+		"rawset(redis, 'call', function() return 'fake' end)",
+		"rawset(string, 'rep', function() return 'fake' end)",
+		"redis.call = function() return 'fake' end",
+		"local mt = getmetatable(_G); if mt then mt.__index = nil end",
+		"setmetatable(_G, nil)",
+		"local s = getmetatable(''); if s then s.__index = {} end",
+	} {
+		c.do(t, "EVAL", script, "0") // an error or not: what matters is the next run
+		if r := c.do(t, "EVAL", "return {redis.call('echo', 'real'), string.rep('a', 2), ('b'):rep(2)}", "0"); len(r.Elems) != 3 || r.Elems[0].Str != "real" || r.Elems[1].Str != "aa" || r.Elems[2].Str != "bb" {
+			t.Errorf("after %q the next script got %v, want [real aa bb]", script, r)
+		}
+		if r := c.do(t, "EVAL", "return leak", "0"); r.Kind != '-' {
+			t.Errorf("after %q a global leaked into the next script: %v", script, r)
+		}
+	}
+}
+
+// A result that contains itself is refused, not followed until the
+// engine's stack overflows.
+func TestScriptSelfReferencingResult(t *testing.T) {
+	e, _ := newIntroEngine(t, Config{})
+	c := newIntroClient(e, "127.0.0.1:1000")
+	if r := c.do(t, "EVAL", "local t = {}; t[1] = t; return t", "0"); r.Kind != '-' || r.Str != "ERR reached lua stack limit" {
+		t.Errorf("a table containing itself = %v, want ERR reached lua stack limit", r)
+	}
+	if r := c.do(t, "EVAL", "local t = {1} for i = 1, 200 do t = {t} end return t", "0"); r.Kind != '*' {
+		t.Errorf("200 nested tables = %v, want an array", r)
+	}
+}
