@@ -40,9 +40,11 @@ type Config struct {
 	// Port is reported in INFO; zero for an engine without a listener.
 	Port int
 	// ScriptTimeLimit, if positive, stops a Lua script that runs longer
-	// with an error. Redis has no such limit (a long script makes it
-	// reply BUSY until SCRIPT KILL), and neither has Pelican by default:
-	// the limit costs a check per Lua instruction.
+	// with an error; what it wrote before stays written, as when a
+	// process dies mid-way. Redis has no such limit (a long script makes
+	// it reply BUSY until SCRIPT KILL, which refuses to stop a script that
+	// wrote), and neither has Pelican by default: the limit costs a check
+	// per Lua instruction.
 	ScriptTimeLimit time.Duration
 }
 
