@@ -185,25 +185,29 @@ func (w *Worker) moveFailed(reqs []deadRequest, idx []int, err error) {
 // and those values. It returns, per message, its ID in the dead-letter
 // stream or nil.
 var deadLetterScript = redis.NewScript(`
-for _, key in ipairs({KEYS[2], KEYS[3]}) do
-	local t = redis.call('type', key)['ok']
-	if t ~= 'none' and t ~= (key == KEYS[2] and 'stream' or 'hash') then
+local call, unpack, tonumber = redis.call, unpack, tonumber
+local stream, dlq, failures = KEYS[1], KEYS[2], KEYS[3]
+for key, want in pairs({[dlq] = 'stream', [failures] = 'hash'}) do
+	local t = call('type', key)['ok']
+	if t ~= 'none' and t ~= want then
 		return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value')
 	end
 end
-local group, ttl = ARGV[1], tonumber(ARGV[2])
+local argv = ARGV
+local group, ttl, last = argv[1], tonumber(argv[2]), #argv
 local out, done = {}, {}
-local i, k = 3, 4
-while i <= #ARGV do
-	local id, n = ARGV[i], tonumber(ARGV[i + 1])
-	if redis.call('xack', KEYS[1], group, id) == 1 then
-		out[#out + 1] = redis.call('xadd', KEYS[2], '*', unpack(ARGV, i + 2, i + 1 + n))
+local i, k, m = 3, 4, 0
+while i <= last do
+	local id, n = argv[i], tonumber(argv[i + 1])
+	m = m + 1
+	if call('xack', stream, group, id) == 1 then
+		out[m] = call('xadd', dlq, '*', unpack(argv, i + 2, i + 1 + n))
 		done[#done + 1] = id
 		if ttl > 0 then
-			redis.call('set', KEYS[k], '1', 'PX', ttl)
+			call('set', KEYS[k], '1', 'PX', ttl)
 		end
 	else
-		out[#out + 1] = false
+		out[m] = false
 	end
 	if ttl > 0 then
 		k = k + 1
@@ -211,7 +215,7 @@ while i <= #ARGV do
 	i = i + 2 + n
 end
 for j = 1, #done, 1000 do
-	redis.call('hdel', KEYS[3], unpack(done, j, math.min(j + 999, #done)))
+	call('hdel', failures, unpack(done, j, math.min(j + 999, #done)))
 end
 return out
 `)

@@ -126,15 +126,18 @@ func BenchmarkReadAck(b *testing.B) {
 // condition.
 func BenchmarkDeadLetterMove(b *testing.B) {
 	const script = `
-local group = ARGV[1]
+local call, unpack, tonumber = redis.call, unpack, tonumber
+local argv = ARGV
+local group, last = argv[1], #argv
 local out = {}
-local i = 3
-while i <= #ARGV do
-	local id, n = ARGV[i], tonumber(ARGV[i + 1])
-	if redis.call('xack', KEYS[1], group, id) == 1 then
-		out[#out + 1] = redis.call('xadd', KEYS[2], '*', unpack(ARGV, i + 2, i + 1 + n))
+local i, m = 3, 0
+while i <= last do
+	local id, n = argv[i], tonumber(argv[i + 1])
+	m = m + 1
+	if call('xack', KEYS[1], group, id) == 1 then
+		out[m] = call('xadd', KEYS[2], '*', unpack(argv, i + 2, i + 1 + n))
 	else
-		out[#out + 1] = false
+		out[m] = false
 	end
 	i = i + 2 + n
 end
