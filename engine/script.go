@@ -79,6 +79,22 @@ func newScripting(e *Engine) *scripting {
 		L.Push(lua.LString(lib.name))
 		L.Call(1, 0)
 	}
+	// string.rep makes one string of any size it is asked for: bound it,
+	// so that a script cannot ask the process for a terabyte in one call.
+	if lib, ok := L.G.Global.RawGetString(lua.StringLibName).(*lua.LTable); ok {
+		lib.RawSetString("rep", L.NewFunction(func(L *lua.LState) int {
+			str, n := L.CheckString(1), L.CheckInt(2)
+			if n <= 0 || str == "" {
+				L.Push(lua.LString(""))
+				return 1
+			}
+			if int64(len(str))*int64(n) > e.settings.protoMaxBulkLen {
+				L.RaiseError("resulting string too large")
+			}
+			L.Push(lua.LString(strings.Repeat(str, n)))
+			return 1
+		}))
+	}
 	base := L.G.Global
 	for _, name := range []string{"dofile", "loadfile", "module", "require", "collectgarbage", "newproxy", "print", "setfenv", "getfenv"} {
 		base.RawSetString(name, lua.LNil)

@@ -158,3 +158,16 @@ func TestScriptSelfReferencingResult(t *testing.T) {
 		t.Errorf("200 nested tables = %v, want an array", r)
 	}
 }
+
+// string.rep cannot make a string larger than proto-max-bulk-len: asking
+// for a terabyte is an error, not the end of the process.
+func TestScriptStringRepIsBounded(t *testing.T) {
+	e, _ := newIntroEngine(t, Config{})
+	c := newIntroClient(e, "127.0.0.1:1000")
+	if r := c.do(t, "EVAL", "return #string.rep('x', 2^40)", "0"); r.Kind != '-' || !strings.Contains(r.Str, "resulting string too large") {
+		t.Errorf("string.rep of a terabyte = %v, want an error", r)
+	}
+	if r := c.do(t, "EVAL", "return {string.rep('ab', 3), ('x'):rep(2), string.rep('x', -1), string.rep('', 5)}", "0"); len(r.Elems) != 4 || r.Elems[0].Str != "ababab" || r.Elems[1].Str != "xx" || r.Elems[2].Str != "" || r.Elems[3].Str != "" {
+		t.Errorf("string.rep of small strings = %v, want [ababab xx '' '']", r)
+	}
+}
