@@ -20,9 +20,11 @@ import (
 // engine lock held, so that a script is atomic like a command. Scripts
 // reach the data through redis.call and redis.pcall, which run commands
 // as a hidden client in the caller's database; replies convert between
-// RESP2 and Lua as Redis converts them. Globals are read-only, as in
-// Redis 7. Libraries: base, table, string and math (not cjson, cmsgpack,
-// struct or bit). Not supported: redis.setresp(3), SCRIPT KILL (a script
+// RESP2 and Lua as Redis converts them. Each run sees fresh, read-only
+// globals over a shared base and read-only views of the libraries, so
+// that no script changes what the next one sees. Libraries: base (without
+// setfenv and getfenv, as in Redis 7), table, string, math and coroutine
+// (not cjson, cmsgpack, struct or bit). Not supported: redis.setresp(3), SCRIPT KILL (a script
 // is stopped only by Config.ScriptTimeLimit), SCRIPT DEBUG, FUNCTION.
 
 // scripting is an engine's Lua interpreter and script cache.
