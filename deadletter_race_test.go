@@ -212,3 +212,20 @@ func TestDeadLetterWrongTypeLosesNothing(t *testing.T) {
 		}
 	}
 }
+
+// The dead-letter stream cannot be the stream itself or one of Pelican's
+// own keys: a move into it would write into what it reads.
+func TestDeadLetterStreamMustBeItsOwn(t *testing.T) {
+	c, err := NewEmbedded(Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, dlq := range []string{"s", "s:pelican:failures:g"} {
+		_, err := c.NewWorker(WorkerConfig{Stream: "s", Group: "g", Consumer: "c", DeadLetterStream: dlq,
+			Handler: HandlerFunc(func(context.Context, *Message) error { return nil })})
+		if err == nil {
+			t.Errorf("NewWorker with DeadLetterStream %q succeeded, want an error", dlq)
+		}
+	}
+}

@@ -138,6 +138,9 @@ func (cfg *WorkerConfig) setDefaults() error {
 	if cfg.DeadLetterStream == "" {
 		cfg.DeadLetterStream = DeadLetterStreamOf(cfg.Stream)
 	}
+	if cfg.DeadLetterStream == cfg.Stream || strings.Contains(cfg.DeadLetterStream, ":pelican:") {
+		return fmt.Errorf("pelican: the dead-letter stream %q cannot be the stream or one of Pelican's own keys", cfg.DeadLetterStream)
+	}
 	def(&cfg.MarkerTTL, 24*time.Hour)
 	def(&cfg.ShutdownGrace, 10*time.Second)
 	if cfg.StartID == "" {

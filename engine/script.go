@@ -37,7 +37,8 @@ type scripting struct {
 	// libraries; envMeta that of a run's globals.
 	libViews map[string]*lua.LTable
 	envMeta  *lua.LTable
-	args     [][]byte // redis.call's argument slice, reused
+	env      *lua.LTable // the run's globals, while one runs
+	args     [][]byte    // redis.call's argument slice, reused
 
 	// The run in progress.
 	caller   *Client
@@ -90,7 +91,7 @@ func newScripting(e *Engine) *scripting {
 				L.Push(lua.LString(""))
 				return 1
 			}
-			if int64(len(str))*int64(n) > e.settings.protoMaxBulkLen {
+			if int64(n) > e.settings.protoMaxBulkLen/int64(len(str)) {
 				L.RaiseError("resulting string too large")
 			}
 			L.Push(lua.LString(strings.Repeat(str, n)))
@@ -98,7 +99,7 @@ func newScripting(e *Engine) *scripting {
 		}))
 	}
 	base := L.G.Global
-	for _, name := range []string{"dofile", "loadfile", "module", "require", "collectgarbage", "newproxy", "print", "setfenv", "getfenv"} {
+	for _, name := range []string{"dofile", "loadfile", "module", "require", "collectgarbage", "newproxy", "print", "setfenv", "getfenv", "_printregs"} {
 		base.RawSetString(name, lua.LNil)
 	}
 	r := L.NewTable()
@@ -141,6 +142,40 @@ func newScripting(e *Engine) *scripting {
 	if mt, ok := L.GetMetatable(lua.LString("")).(*lua.LTable); ok {
 		mt.RawSetString("__metatable", hidden)
 	}
+	// getmetatable hands out nothing that runs share: a library view has
+	// no metatable to show, the globals and strings a fresh empty table
+	// (Redis shows its read-only metatables, which convert the same).
+	views := make(map[*lua.LTable]bool, len(s.libViews))
+	for _, m := range s.libViews {
+		views[m] = true
+	}
+	getmetatable := func(L *lua.LState) int {
+		v := L.CheckAny(1)
+		if v.Type() == lua.LTString {
+			L.Push(L.NewTable())
+			return 1
+		}
+		t, ok := v.(*lua.LTable)
+		if !ok {
+			L.Push(L.GetMetatable(v)) // functions and the like: Lua's own answer
+			return 1
+		}
+		mt, _ := t.Metatable.(*lua.LTable)
+		switch {
+		case mt == nil || views[mt]:
+			L.Push(lua.LNil)
+		case mt == s.envMeta:
+			L.Push(L.NewTable())
+		default:
+			if p := mt.RawGetString("__metatable"); p != lua.LNil {
+				L.Push(p)
+			} else {
+				L.Push(mt)
+			}
+		}
+		return 1
+	}
+	base.RawSetString("getmetatable", L.NewFunction(getmetatable))
 	// Each run's globals are a fresh table over base (see run): they are
 	// read-only, and reading one that does not exist is an error, so a
 	// typo does not silently read nil.
@@ -236,7 +271,10 @@ func (s *scripting) run(caller *Client, sha string, fn *lua.LFunction, keys, arg
 	env.RawSetString("ARGV", stringsTable(L, argv))
 	env.RawSetString("_G", env)
 	L.SetMetatable(env, s.envMeta)
-	fn.Env = env
+	// Chunks the script loads (load, loadstring) and coroutines it starts
+	// take L.Env: it must be the run's globals too, never base.
+	fn.Env, L.Env, s.env = env, env, env
+	defer func() { L.Env, s.env = s.base, nil }()
 	// Time stands still while a script runs, as in Redis.
 	e := caller.e
 	e.scriptNow = e.clock().UnixMilli()

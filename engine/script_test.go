@@ -135,6 +135,13 @@ func TestScriptsCannotLeak(t *testing.T) {
 		"local mt = getmetatable(_G); if mt then mt.__index = nil end",
 		"setmetatable(_G, nil)",
 		"local s = getmetatable(''); if s then s.__index = {} end",
+		"loadstring('leak = 1')()",
+		"loadstring('redis.call = function() return 1 end')()",
+		"loadstring('string.rep = nil')()",
+		"local parts = {'leak = 1'} load(function() return table.remove(parts) end)()",
+		"coroutine.wrap(function() loadstring('leak = 1')() end)()",
+		"rawset(getmetatable(''), 'leak', 1)",
+		"rawset(getmetatable(_G), 1, 'leak')",
 	} {
 		c.do(t, "EVAL", script, "0") // an error or not: what matters is the next run
 		if r := c.do(t, "EVAL", "return {redis.call('echo', 'real'), string.rep('a', 2), ('b'):rep(2)}", "0"); len(r.Elems) != 3 || r.Elems[0].Str != "real" || r.Elems[1].Str != "aa" || r.Elems[2].Str != "bb" {
@@ -142,6 +149,9 @@ func TestScriptsCannotLeak(t *testing.T) {
 		}
 		if r := c.do(t, "EVAL", "return leak", "0"); r.Kind != '-' {
 			t.Errorf("after %q a global leaked into the next script: %v", script, r)
+		}
+		if r := c.do(t, "EVAL", "return {getmetatable('').leak, getmetatable(_G)[1]}", "0"); r.Kind != '*' || len(r.Elems) != 0 {
+			t.Errorf("after %q the next script found %v in a metatable, want nothing", script, r)
 		}
 	}
 }
@@ -164,8 +174,10 @@ func TestScriptSelfReferencingResult(t *testing.T) {
 func TestScriptStringRepIsBounded(t *testing.T) {
 	e, _ := newIntroEngine(t, Config{})
 	c := newIntroClient(e, "127.0.0.1:1000")
-	if r := c.do(t, "EVAL", "return #string.rep('x', 2^40)", "0"); r.Kind != '-' || !strings.Contains(r.Str, "resulting string too large") {
-		t.Errorf("string.rep of a terabyte = %v, want an error", r)
+	for _, script := range []string{"return #string.rep('x', 2^40)", "return #string.rep('ab', 2^62)"} {
+		if r := c.do(t, "EVAL", script, "0"); r.Kind != '-' || !strings.Contains(r.Str, "resulting string too large") {
+			t.Errorf("%q = %v, want the error for a string too large", script, r)
+		}
 	}
 	if r := c.do(t, "EVAL", "return {string.rep('ab', 3), ('x'):rep(2), string.rep('x', -1), string.rep('', 5)}", "0"); len(r.Elems) != 4 || r.Elems[0].Str != "ababab" || r.Elems[1].Str != "xx" || r.Elems[2].Str != "" || r.Elems[3].Str != "" {
 		t.Errorf("string.rep of small strings = %v, want [ababab xx '' '']", r)
