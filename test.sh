@@ -58,9 +58,15 @@ go test -race -count=1 -timeout 20m ./...
 
 fuzztime=10s
 [ "$long" -eq 1 ] && fuzztime=5m
+fuzzlog=$(mktemp)
+trap 'rm -f "$fuzzlog"' EXIT
 while read -r pkg target; do
 	echo "test.sh: fuzz $target ($fuzztime)"
-	go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/dev/null
+	if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >"$fuzzlog" 2>&1; then
+		tail -n 40 "$fuzzlog"
+		echo "test.sh: fuzz $target failed (a failing input is kept under $pkg/testdata/fuzz/$target)"
+		exit 1
+	fi
 done <<FUZZ
 ./internal/resp FuzzReader
 ./internal/listpack FuzzValidate
