@@ -127,20 +127,20 @@ func newScripting(e *Engine) *scripting {
 		L.RaiseError("Attempt to modify a readonly table")
 		return 0
 	})
-	// getmetatable of a protected table returns an empty table (Redis
-	// returns its read-only metatable, which converts the same).
-	hidden := L.NewTable()
+	// A __metatable field makes setmetatable refuse to replace a
+	// metatable; what getmetatable shows is decided below.
+	protected := lua.LTrue
 	s.libViews = make(map[string]*lua.LTable)
 	for _, name := range []string{"redis", lua.StringLibName, lua.TabLibName, lua.MathLibName, lua.CoroutineLibName} {
 		m := L.NewTable()
 		m.RawSetString("__index", base.RawGetString(name))
 		m.RawSetString("__newindex", readOnly)
-		m.RawSetString("__metatable", hidden)
+		m.RawSetString("__metatable", protected)
 		s.libViews[name] = m
 	}
 	// The strings' metatable leads to the string library: hide it.
 	if mt, ok := L.GetMetatable(lua.LString("")).(*lua.LTable); ok {
-		mt.RawSetString("__metatable", hidden)
+		mt.RawSetString("__metatable", protected)
 	}
 	// getmetatable hands out nothing that runs share: a library view has
 	// no metatable to show, the globals and strings a fresh empty table
@@ -182,7 +182,7 @@ func newScripting(e *Engine) *scripting {
 	s.envMeta = L.NewTable()
 	s.envMeta.RawSetString("__newindex", readOnly)
 	s.envMeta.RawSetString("__index", L.NewFunction(s.global))
-	s.envMeta.RawSetString("__metatable", hidden)
+	s.envMeta.RawSetString("__metatable", protected)
 	s.L = L
 	return s
 }
