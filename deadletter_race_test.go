@@ -13,6 +13,24 @@ import (
 	"github.com/pelicanhq/pelican/internal/redistest"
 )
 
+// moveWorker returns a worker of c for consumer on stream, group "g",
+// with the server's capabilities known, as Run would leave them: the
+// dead-letter tests call its deadLetter directly.
+func moveWorker(t *testing.T, c *Client, stream, consumer string, exactlyOnce bool) *Worker {
+	t.Helper()
+	w, err := c.NewWorker(WorkerConfig{
+		Stream: stream, Group: "g", Consumer: consumer, ExactlyOnce: exactlyOnce,
+		Handler: HandlerFunc(func(context.Context, *Message) error { return nil }),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.caps, err = c.Capabilities(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
 // Two workers that both hold a message (one read it, the other claimed it
 // from the first) and both dead-letter it at once move it once: with the
 // script and with the WATCH form, on the embedded engine and on
@@ -35,16 +53,7 @@ func TestDeadLetterRaceMovesOnce(t *testing.T) {
 					defer c.Close()
 					workers := make([]*Worker, 2)
 					for i := range workers {
-						w, err := c.NewWorker(WorkerConfig{
-							Stream: stream, Group: "g", Consumer: fmt.Sprintf("c%d", i), ExactlyOnce: exactlyOnce,
-							Handler: HandlerFunc(func(context.Context, *Message) error { return nil }),
-						})
-						if err != nil {
-							t.Fatal(err)
-						}
-						if w.caps, err = c.Capabilities(ctx); err != nil {
-							t.Fatal(err)
-						}
+						w := moveWorker(t, c, stream, fmt.Sprintf("c%d", i), exactlyOnce)
 						if w.caps.Scripting == watched {
 							t.Fatalf("Scripting = %v with ForceFallbacks %v", w.caps.Scripting, watched)
 						}
@@ -97,12 +106,9 @@ func TestDeadLetterWideMessage(t *testing.T) {
 	c := New(redis.NewClient(&redis.Options{Addr: r.Addr}), Options{Logger: slog.New(slog.DiscardHandler)})
 	defer c.Close()
 	ctx := context.Background()
-	w, err := c.NewWorker(WorkerConfig{Stream: "wide", Group: "g", Consumer: "c", Handler: HandlerFunc(func(context.Context, *Message) error { return nil })})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if w.caps, err = c.Capabilities(ctx); err != nil || !w.caps.Scripting {
-		t.Fatalf("Capabilities = %+v, %v; want scripting", w.caps, err)
+	w := moveWorker(t, c, "wide", "c", false)
+	if !w.caps.Scripting {
+		t.Fatalf("Capabilities = %+v; want scripting", w.caps)
 	}
 	values := map[string]string{}
 	var fields []any
@@ -133,17 +139,7 @@ func TestDeadLetterMixedBatchMovesOnce(t *testing.T) {
 	c := New(redis.NewClient(&redis.Options{Addr: r.Addr}), Options{Logger: slog.New(slog.DiscardHandler)})
 	defer c.Close()
 	ctx := context.Background()
-	newWorker := func(consumer string) *Worker {
-		w, err := c.NewWorker(WorkerConfig{Stream: "mixed", Group: "g", Consumer: consumer, Handler: HandlerFunc(func(context.Context, *Message) error { return nil })})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if w.caps, err = c.Capabilities(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return w
-	}
-	c0, c1 := newWorker("c0"), newWorker("c1")
+	c0, c1 := moveWorker(t, c, "mixed", "c0", false), moveWorker(t, c, "mixed", "c1", false)
 	rdb := c.Redis()
 	rdb.XGroupCreateMkStream(ctx, "mixed", "g", "0")
 	wide := map[string]string{}
@@ -188,13 +184,7 @@ func TestDeadLetterWrongTypeLosesNothing(t *testing.T) {
 				ctx := context.Background()
 				rdb.FlushAll(ctx)
 				c := New(rdb, Options{ForceFallbacks: watched, Logger: slog.New(slog.DiscardHandler)})
-				w, err := c.NewWorker(WorkerConfig{Stream: "wt", Group: "g", Consumer: "c", Handler: HandlerFunc(func(context.Context, *Message) error { return nil })})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if w.caps, err = c.Capabilities(ctx); err != nil {
-					t.Fatal(err)
-				}
+				w := moveWorker(t, c, "wt", "c", false)
 				rdb.XGroupCreateMkStream(ctx, "wt", "g", "0")
 				rdb.XAdd(ctx, &redis.XAddArgs{Stream: "wt", ID: "1-1", Values: []any{"n", "1"}})
 				rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "c", Streams: []string{"wt", ">"}})
