@@ -69,6 +69,9 @@ type outcomes struct {
 	// contexts are the batch's handler contexts, allocated together.
 	contexts []handlerContext
 	size     int // messages in the batch
+	// processed counts the handlers that succeeded, added to the
+	// worker's stats once per batch: lanes share the counter.
+	processed int64
 }
 
 // handlerContext returns a fresh handler context from the batch's slab.
@@ -85,6 +88,10 @@ func (out *outcomes) handlerContext() *handlerContext {
 // it returns, so the retry scan cannot take a failed message before its
 // record is written.
 func (w *Worker) flush(ctx context.Context, out *outcomes) {
+	if out.processed > 0 {
+		w.stats.processed.Add(out.processed)
+		out.processed = 0
+	}
 	if len(out.records) > 0 {
 		crashPoint("before-record")
 		if err := w.c.rdb.HSet(ctx, w.keys.failures(), out.records...).Err(); err != nil {
@@ -304,7 +311,7 @@ func (w *Worker) settle(ctx context.Context, m *Message, err, hctxErr error, out
 	switch outcome {
 	case outcomeAck:
 		crashPoint("handled")
-		w.stats.processed.Add(1)
+		out.processed++
 		if m.failure != nil {
 			out.forget = append(out.forget, m.ID)
 		}

@@ -33,12 +33,12 @@ func (w *Worker) readGroupArgs() []any {
 	return append(args, "streams", w.cfg.Stream, ">")
 }
 
-// newMessage returns m's defaults for a first delivery of entry id.
+// newMessage sets a zero m to the defaults of a first delivery of entry
+// id. It writes only the fields that differ from zero: m is a fresh
+// element of a batch's slab.
 func (w *Worker) newMessage(m *Message, id string) {
-	*m = Message{
-		ID: id, Stream: w.cfg.Stream, Group: w.cfg.Group,
-		Deliveries: 1, MaxDeliveries: w.cfg.MaxDeliveries,
-	}
+	m.ID, m.Stream, m.Group = id, w.cfg.Stream, w.cfg.Group
+	m.Deliveries, m.MaxDeliveries = 1, w.cfg.MaxDeliveries
 }
 
 // parseReadGroup turns an XREADGROUP reply for one stream, as go-redis's

@@ -17,7 +17,7 @@
 #   CONFIGS       lanes x batch for publish → no-op → ack (default "1x64 4x64 16x256")
 #   N             messages for publish → no-op → ack (default 300000)
 #   DLQ_CONFIG    lanes x batch for dead-lettering (default 4x64)
-#   DLQ_N         messages for dead-lettering (default 30000)
+#   DLQ_N         messages for dead-lettering (default 60000)
 #   PEERS         1 to run asynq and watermill too (default 1)
 #   PEER_CONC     their concurrencies (default "16 64")
 #   PEER_N        messages for them (default 30000)
@@ -34,7 +34,7 @@ port=${BENCH_PORT:-16391}
 configs=${CONFIGS:-"1x64 4x64 16x256"}
 n=${N:-300000}
 dlq_config=${DLQ_CONFIG:-4x64}
-dlq_n=${DLQ_N:-30000}
+dlq_n=${DLQ_N:-60000}
 peers=${PEERS:-1}
 peer_conc=${PEER_CONC:-"16 64"}
 peer_n=${PEER_N:-30000}
@@ -121,8 +121,8 @@ lb() {
 pr() { taskset -c "$client_cpu" "$tmp/peers" "$@"; }
 
 run_backend() { # run_backend <run> <backend>
-	local run=$1 backend=$2 impls=(worker loop) dlq_impls=(worker loop loop-guarded) cfg c b
-	[ $((run % 2)) -eq 0 ] && impls=(loop worker) dlq_impls=(loop-guarded loop worker)
+	local run=$1 backend=$2 impls=(worker loop) dlq_impls=(worker loop loop-script loop-guarded) cfg c b
+	[ $((run % 2)) -eq 0 ] && impls=(loop worker) dlq_impls=(loop-guarded loop-script loop worker)
 	case "$backend" in pelican | redis) start "$backend" ;; esac
 	for cfg in $configs; do
 		c=${cfg%x*} b=${cfg#*x}

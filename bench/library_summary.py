@@ -44,11 +44,14 @@ def main(paths):
     for r in rows:
         if r["workload"] in ("consume", "deadletter") and r["impl"] in ("worker", "loop"):
             pairs[(r["backend"], r["workload"], r["config"])][r["run"]][r["impl"]] = r
-        # The worker's dead-lettering against a loop with the same
-        # move-once guarantee: a row of its own, "deadletter-guarded".
-        if r["workload"] == "deadletter" and r["impl"] in ("worker", "loop-guarded"):
-            impl = "loop" if r["impl"] == "loop-guarded" else "worker"
-            pairs[(r["backend"], "dl-guarded", r["config"])][r["run"]][impl] = r
+        # The worker's dead-lettering against the loop that moves each batch
+        # in one Lua script without a guard ("dl-script"), and against the
+        # loop with the same move-once guarantee under WATCH ("dl-guarded"):
+        # rows of their own.
+        for loop_impl, row in (("loop-script", "dl-script"), ("loop-guarded", "dl-guarded")):
+            if r["workload"] == "deadletter" and r["impl"] in ("worker", loop_impl):
+                impl = "loop" if r["impl"] == loop_impl else "worker"
+                pairs[(r["backend"], row, r["config"])][r["run"]][impl] = r
     print("Pelican worker vs minimal go-redis loop (msgs/s; CPU µs per message: client process, server process)")
     print(f"{'backend':<9} {'workload':<10} {'config':<7} {'worker msg/s':>13} {'loop msg/s':>12} {'ratio':>6}  {'per-run ratios':<22} {'cpu w/l client':>15} {'cpu w/l server':>15}")
     for key in sorted(pairs, key=lambda k: (backends.index(k[0]), k[1], k[2])):

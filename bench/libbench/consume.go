@@ -37,7 +37,7 @@ func runConsume(args []string, dead bool) error {
 	fs := flag.NewFlagSet("consume", flag.ExitOnError)
 	var f commonFlags
 	f.register(fs, 300000, 4, 64)
-	impl := fs.String("impl", "worker", "worker (pelican.Worker), loop (hand-written go-redis loop) or, for deadletter, loop-guarded (a loop that also moves each message once)")
+	impl := fs.String("impl", "worker", "worker (pelican.Worker), loop (hand-written go-redis loop) or, for deadletter, loop-script (a loop that moves each batch in one Lua script, without a guard) or loop-guarded (a loop that also moves each message once)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured part to this file")
 	fs.BoolVar(&forceFallbacks, "fallbacks", false, "make the worker use only Redis 7 commands (Options.ForceFallbacks)")
 	fs.Parse(args)
@@ -72,12 +72,12 @@ func runConsume(args []string, dead bool) error {
 	case "worker":
 		elapsed, err = consumeWorker(ctx, t, setup, f, dead)
 	case "loop":
-		elapsed, err = consumeLoop(ctx, t, setup, f, dead, false)
-	case "loop-guarded":
+		elapsed, err = consumeLoop(ctx, t, setup, f, dead, *impl)
+	case "loop-script", "loop-guarded":
 		if !dead {
-			return errors.New("-impl loop-guarded is for deadletter only")
+			return fmt.Errorf("-impl %s is for deadletter only", *impl)
 		}
-		elapsed, err = consumeLoop(ctx, t, setup, f, dead, true)
+		elapsed, err = consumeLoop(ctx, t, setup, f, dead, *impl)
 	default:
 		return fmt.Errorf("unknown -impl %q", *impl)
 	}
@@ -142,11 +142,13 @@ func consumeWorker(ctx context.Context, t *target, setup *redis.Client, f common
 // consumeLoop runs f.c goroutines that each read a batch (XREADGROUP
 // COUNT f.b BLOCK 1000) and acknowledge it with one XACK, or move it to
 // the dead-letter stream in one MULTI/EXEC (an XADD per message, with the
-// metadata fields Pelican writes, and one XACK). With guarded set, the
-// move is the one Pelican makes to move a message once when two consumers
-// race on it: WATCH and MGET of a marker per message, then the MULTI/EXEC
-// sets the markers too.
-func consumeLoop(ctx context.Context, t *target, setup *redis.Client, f commonFlags, dead, guarded bool) (time.Duration, error) {
+// metadata fields Pelican writes, and one XACK). impl "loop-script" makes
+// the same move in one Lua script (moveScript), which says what running
+// the move on the server as a script costs. impl "loop-guarded" moves a
+// message once even when two consumers race on it, without a script:
+// WATCH and MGET of a marker per message, then the MULTI/EXEC sets the
+// markers too.
+func consumeLoop(ctx context.Context, t *target, setup *redis.Client, f commonFlags, dead bool, impl string) (time.Duration, error) {
 	rdb := t.client()
 	defer rdb.Close()
 	runCtx, stop := context.WithCancel(ctx)
@@ -159,7 +161,7 @@ func consumeLoop(ctx context.Context, t *target, setup *redis.Client, f commonFl
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := loopLane(runCtx, rdb, f.b, dead, guarded, &done); err != nil && runCtx.Err() == nil {
+			if err := loopLane(runCtx, rdb, f.b, dead, impl, &done); err != nil && runCtx.Err() == nil {
 				errs <- err
 				stop()
 			}
@@ -178,7 +180,23 @@ func consumeLoop(ctx context.Context, t *target, setup *redis.Client, f commonFl
 	return end.Sub(start), nil
 }
 
-func loopLane(ctx context.Context, rdb *redis.Client, batch int, dead, guarded bool, done *atomic.Int64) error {
+// moveScript moves a batch to the dead-letter stream without a guard:
+// KEYS are the stream and the dead-letter stream; ARGV the group, then per
+// message its ID, its number of field values and the values. It adds
+// every message and acknowledges them all with one XACK.
+var moveScript = redis.NewScript(`
+local ids, i = {}, 2
+while i <= #ARGV do
+	local n = tonumber(ARGV[i + 1])
+	redis.call('xadd', KEYS[2], '*', unpack(ARGV, i + 2, i + 1 + n))
+	ids[#ids + 1] = ARGV[i]
+	i = i + 2 + n
+end
+return redis.call('xack', KEYS[1], ARGV[1], unpack(ids))
+`)
+
+func loopLane(ctx context.Context, rdb *redis.Client, batch int, dead bool, impl string, done *atomic.Int64) error {
+	guarded := impl == "loop-guarded"
 	ids := make([]string, 0, batch)
 	markers := make([]string, 0, batch)
 	for ctx.Err() == nil {
@@ -204,27 +222,10 @@ func loopLane(ctx context.Context, rdb *redis.Client, batch int, dead, guarded b
 			done.Add(int64(len(ids)))
 			continue
 		}
+		fields := deadFields(msgs)
 		move := func(p redis.Pipeliner) error {
-			now := time.Now().UnixMilli()
-			for i, m := range msgs {
-				fields := make([]any, 0, 2*len(m.Values)+22)
-				for k, v := range m.Values {
-					fields = append(fields, k, v)
-				}
-				fields = append(fields,
-					pelican.FieldOriginalID, m.ID,
-					pelican.FieldOriginalStream, benchStream,
-					pelican.FieldGroup, benchGroup,
-					pelican.FieldConsumer, consumer,
-					pelican.FieldDeliveries, 1,
-					pelican.FieldFirstFailure, now,
-					pelican.FieldLastFailure, now,
-					pelican.FieldError, "pelican: permanent failure: bench: always fails",
-					pelican.FieldErrorClass, pelican.ClassPermanent,
-					pelican.FieldRedrives, 0,
-					pelican.FieldDeadAt, now,
-				)
-				p.XAdd(ctx, &redis.XAddArgs{Stream: benchDLQ, Values: fields})
+			for i := range msgs {
+				p.XAdd(ctx, &redis.XAddArgs{Stream: benchDLQ, Values: fields[i]})
 				if guarded {
 					p.Set(ctx, markers[i], "1", 24*time.Hour)
 				}
@@ -232,9 +233,17 @@ func loopLane(ctx context.Context, rdb *redis.Client, batch int, dead, guarded b
 			p.XAck(ctx, benchStream, benchGroup, ids...)
 			return nil
 		}
-		if !guarded {
+		switch impl {
+		case "loop":
 			_, err = rdb.TxPipelined(ctx, move)
-		} else {
+		case "loop-script":
+			args := []any{benchGroup}
+			for i, f := range fields {
+				args = append(args, ids[i], len(f))
+				args = append(args, f...)
+			}
+			err = moveScript.Run(ctx, rdb, []string{benchStream, benchDLQ}, args...).Err()
+		default:
 			markers = markers[:0]
 			for _, id := range ids {
 				markers = append(markers, benchStream+":pelican:dead:"+benchGroup+":"+id)
@@ -254,9 +263,36 @@ func loopLane(ctx context.Context, rdb *redis.Client, batch int, dead, guarded b
 			}, markers...)
 		}
 		if err != nil {
-			return fmt.Errorf("MULTI/EXEC: %w", err)
+			return fmt.Errorf("moving: %w", err)
 		}
 		done.Add(int64(len(ids)))
 	}
 	return nil
+}
+
+// deadFields returns the fields of each message's entry in the dead-letter
+// stream: its own, then the metadata fields Pelican writes.
+func deadFields(msgs []redis.XMessage) [][]any {
+	now := time.Now().UnixMilli()
+	out := make([][]any, len(msgs))
+	for i, m := range msgs {
+		fields := make([]any, 0, 2*len(m.Values)+22)
+		for k, v := range m.Values {
+			fields = append(fields, k, v)
+		}
+		out[i] = append(fields,
+			pelican.FieldOriginalID, m.ID,
+			pelican.FieldOriginalStream, benchStream,
+			pelican.FieldGroup, benchGroup,
+			pelican.FieldConsumer, consumer,
+			pelican.FieldDeliveries, 1,
+			pelican.FieldFirstFailure, now,
+			pelican.FieldLastFailure, now,
+			pelican.FieldError, "pelican: permanent failure: bench: always fails",
+			pelican.FieldErrorClass, pelican.ClassPermanent,
+			pelican.FieldRedrives, 0,
+			pelican.FieldDeadAt, now,
+		)
+	}
+	return out
 }
