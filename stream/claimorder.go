@@ -99,7 +99,14 @@ func (o *claimOrder) remove(p *Pending) {
 	p.queued = false
 	p.orderGen++
 	o.live--
-	if dead := len(o.queue) - o.head - o.live; dead > 64 && dead > o.live {
+	o.maybeCompact()
+}
+
+// maybeCompact compacts the queue once most of it is waste: dead items,
+// and the dropped ones before head, which ascend skips but which still
+// take room, so that the queue stays about as large as what is queued.
+func (o *claimOrder) maybeCompact() {
+	if waste := len(o.queue) - o.live; waste > 64 && waste > o.live {
 		o.compact()
 	}
 }
@@ -156,6 +163,7 @@ func (o *claimOrder) ascend(fn func(*Pending) bool) {
 		o.queue[o.head] = orderItem{}
 		o.head++
 	}
+	o.maybeCompact() // before iterating: fn must not see the queue move
 	i := o.head
 	// queueBefore calls fn for the live queued items that sort before p
 	// (all that are left when p is nil); false if fn stopped.

@@ -84,3 +84,43 @@ func ids(ps []*Pending) []ID {
 	}
 	return out
 }
+
+// A group read with CLAIM looks at the claim order on every read, then
+// acknowledges what it read: the queue must stay about as large as what is
+// pending, not grow with everything ever delivered.
+func TestClaimQueueStaysSmallUnderReadAckChurn(t *testing.T) {
+	s := New()
+	const batch, rounds = 64, 500
+	for i := 1; i <= batch*rounds; i++ {
+		if err := s.Append(ID{Ms: uint64(i)}, [][]byte{[]byte("f"), []byte("v")}, Limits{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g := s.CreateGroup([]byte("g"), ID{}, 0)
+	c := g.CreateConsumer([]byte("c"), 0)
+	next := uint64(1)
+	for round := 0; round < rounds; round++ {
+		now := int64(1000 + round)
+		// The read looks for idle entries first (none are), then
+		// delivers new ones; the next read acknowledges them.
+		g.AscendClaimOrder(func(p *Pending) bool { return now-p.DeliveryTime >= 60000 })
+		delivered := make([]ID, 0, batch)
+		for range batch {
+			id := ID{Ms: next}
+			next++
+			g.Deliver(id, c, now)
+			delivered = append(delivered, id)
+		}
+		for _, id := range delivered {
+			if !g.Ack(id) {
+				t.Fatalf("round %d: %v was not pending", round, id)
+			}
+		}
+	}
+	if got, limit := cap(g.byTime.queue), 4*batch+128; got > limit {
+		t.Errorf("claim queue capacity is %d after %d deliveries with at most %d pending; want at most %d", got, batch*rounds, batch, limit)
+	}
+	if ok, why := g.byTime.check(); !ok {
+		t.Error(why)
+	}
+}
