@@ -184,7 +184,10 @@ type workerStats struct {
 
 // WorkerStats are a worker's counters since it was created.
 type WorkerStats struct {
-	// Processed messages were handled successfully and acknowledged.
+	// Processed counts the messages handled successfully. In
+	// at-least-once mode they are added once their batch has been
+	// handled, and acknowledged with the lane's next read; in exactly-once
+	// mode each is added when its transaction has committed.
 	Processed int64
 	// Failed counts failed deliveries (an attempt spent).
 	Failed int64
