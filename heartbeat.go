@@ -161,7 +161,7 @@ func (c *Client) Workers(ctx context.Context, stream, group string) ([]WorkerInf
 // Dead consumers. A consumer that has neither read nor sent a heartbeat
 // for DeadConsumerAfter is gone. The janitor hands its pending messages to
 // this worker first (XCLAIM with JUSTID: they keep their delivery counts,
-// and this worker's retry loop takes them from there), and only when it
+// and this worker's retry loop takes them from there, as adopted), and only when it
 // holds nothing deletes it from the group, since XGROUP DELCONSUMER drops
 // whatever a consumer still holds.
 
@@ -249,6 +249,12 @@ func (w *Worker) adoptPending(ctx context.Context, dead string) error {
 		if err != nil {
 			return err
 		}
+		now := w.c.clock.Now()
+		w.mu.Lock()
+		for _, id := range adopted {
+			w.adopted[id] = now
+		}
+		w.mu.Unlock()
 		w.log.Info("pelican: adopted the pending messages of a dead consumer", "dead_consumer", dead, "count", len(adopted))
 		if len(adopted) < len(ids) {
 			return nil // some were gone; the rest is handled next time

@@ -9,43 +9,72 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// handleBatch handles msgs in order and returns acks with the IDs to
-// acknowledge appended. Messages left when work ends are given back.
-func (w *Worker) handleBatch(work context.Context, msgs []*Message, acks []string) []string {
-	return w.handleOwned(work, w.own(msgs), acks)
+// handleBatch handles msgs in order and acknowledges those that succeeded.
+// Messages left when work ends are given back.
+func (w *Worker) handleBatch(work context.Context, msgs []*Message) {
+	w.handleOwnedAndAck(work, w.own(msgs))
 }
 
-// handleRead is handleBatch for a batch of a read loop.
-func (w *Worker) handleRead(work context.Context, msgs []*Message, acks []string) []string {
+// handleOwnedAndAck is handleBatch for messages this worker already owns
+// (see own).
+func (w *Worker) handleOwnedAndAck(work context.Context, msgs []*Message) {
+	acks, release := w.handleOwned(work, msgs, nil)
+	if len(acks) > 0 {
+		w.ack(work, acks)
+	}
+	release()
+}
+
+// handleRead handles a batch of a read loop, returning acks with the IDs
+// to acknowledge appended, and the function that releases them once the
+// caller has (see handleOwned).
+func (w *Worker) handleRead(work context.Context, msgs []*Message, acks []string) ([]string, func()) {
 	owned, token := w.ownRead(msgs)
-	acks = w.handleOwned(work, owned, acks)
-	if token != nil {
+	acks, release := w.handleOwned(work, owned, acks)
+	if token == nil {
+		return acks, release
+	}
+	return acks, func() {
+		release()
 		w.mu.Lock()
 		delete(w.held, token)
 		w.mu.Unlock()
 	}
-	return acks
 }
 
-// handleOwned is handleBatch for messages this worker already owns (see
-// own); it releases them when done.
-func (w *Worker) handleOwned(work context.Context, msgs []*Message, acks []string) []string {
+// handleOwned handles messages this worker owns (see own) and returns
+// acks with the IDs to acknowledge appended. The messages it settled
+// otherwise (failed, dead-lettered, given back) it releases; the ones to
+// acknowledge stay owned until the caller has sent the acknowledgement
+// and calls release: until then they are still pending, and the retry
+// scan, which looks for failed messages among the worker's pending ones,
+// must not take a finished message for a failed one and run it again.
+func (w *Worker) handleOwned(work context.Context, msgs []*Message, acks []string) (_ []string, release func()) {
 	if len(msgs) == 0 {
-		return acks
+		return acks, func() {}
 	}
-	defer w.release(msgs)
 	w.loadFailures(work, msgs)
 	after := context.WithoutCancel(work)
 	out := outcomes{acks: acks, start: time.Now(), size: len(msgs)}
+	settled := make([]*Message, 0, len(msgs)) // released below
+	waiting := make([]*Message, 0, len(msgs)) // released once acknowledged
 	for i, m := range msgs {
 		if work.Err() != nil {
 			w.giveBack(after, msgs[i:])
+			settled = append(settled, msgs[i:]...)
 			break
 		}
+		before := len(out.acks)
 		w.handle(work, after, m, &out)
+		if len(out.acks) > before {
+			waiting = append(waiting, m)
+		} else {
+			settled = append(settled, m)
+		}
 	}
 	w.flush(after, &out)
-	return out.acks
+	w.release(settled)
+	return out.acks, func() { w.release(waiting) }
 }
 
 // outcomes collects what handling a batch leaves to do, so that it is done
@@ -201,12 +230,16 @@ func (w *Worker) busyLocked(id string, held map[string]bool) bool {
 	return busy || held[id]
 }
 
-// release ends the ownership own gave; messages held with their read
-// batch are released with it (see ownRead).
+// release ends the ownership own (or ownRead) gave.
 func (w *Worker) release(msgs []*Message) {
+	if len(msgs) == 0 {
+		return
+	}
 	w.mu.Lock()
 	for _, m := range msgs {
-		if !m.held {
+		if m.held {
+			m.held = false // no longer counted with its read batch
+		} else {
 			delete(w.inFlight, m.ID)
 		}
 	}

@@ -91,8 +91,6 @@ func (w *Worker) handleClaimed(ctx, work context.Context, claimed []redis.XMessa
 	}
 	w.release(gone)
 	w.log.Info("pelican: claimed abandoned messages", "count", len(kept))
-	if acks := w.handleOwned(work, kept, nil); len(acks) > 0 {
-		w.ack(work, acks)
-	}
+	w.handleOwnedAndAck(work, kept)
 	return nil
 }

@@ -76,6 +76,7 @@ const maxScan = 1000
 
 // retryDue handles the worker's failed messages whose retry is due.
 func (w *Worker) retryDue(ctx, work context.Context) error {
+	adopted := w.recentlyAdopted()
 	pend, err := w.c.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
 		Stream: w.cfg.Stream, Group: w.cfg.Group, Start: "-", End: "+", Count: maxScan, Consumer: w.cfg.Consumer,
 	}).Result()
@@ -112,7 +113,11 @@ func (w *Worker) retryDue(ctx, work context.Context) error {
 		if s, ok := recs[i].(string); ok {
 			rec, _ = decodeFailure(s)
 		}
-		if !isDue(rec, p, now, w.cfg.Backoff) {
+		threshold := w.cfg.ClaimMinIdle
+		if adopted[p.ID] {
+			threshold = 0 // taken over from a dead consumer: ours to run
+		}
+		if !isDue(rec, p, now, w.cfg.Backoff, threshold) {
 			continue
 		}
 		due = append(due, p.ID)
@@ -133,6 +138,13 @@ func (w *Worker) retryDue(ctx, work context.Context) error {
 	if err != nil {
 		return err
 	}
+	if len(adopted) > 0 {
+		w.mu.Lock()
+		for _, id := range due {
+			delete(w.adopted, id)
+		}
+		w.mu.Unlock()
+	}
 	msgs := make([]*Message, 0, len(claimed))
 	for _, xm := range claimed {
 		m := w.message(xm)
@@ -140,21 +152,44 @@ func (w *Worker) retryDue(ctx, work context.Context) error {
 		m.failure = records[xm.ID]
 		msgs = append(msgs, m)
 	}
-	if acks := w.handleBatch(work, msgs, nil); len(acks) > 0 {
-		w.ack(work, acks)
-	}
+	w.handleBatch(work, msgs)
 	return nil
 }
 
-// isDue says whether a pending, failed message should be retried now: its
-// record's retry time has come; or, with no record (the failure was not
-// recorded, or the message was given back), it has been idle for as long
-// as the backoff asks after its deliveries so far.
-func isDue(rec *failureRecord, p redis.XPendingExt, now time.Time, b Backoff) bool {
+// recentlyAdopted returns the messages adopted from dead consumers less
+// than ClaimMinIdle ago, forgetting older ones: isDue's general rule
+// covers those.
+func (w *Worker) recentlyAdopted() map[string]bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.adopted) == 0 {
+		return nil
+	}
+	now := w.c.clock.Now()
+	out := make(map[string]bool, len(w.adopted))
+	for id, at := range w.adopted {
+		if now.Sub(at) >= w.cfg.ClaimMinIdle {
+			delete(w.adopted, id)
+		} else {
+			out[id] = true
+		}
+	}
+	return out
+}
+
+// isDue says whether a pending message of this worker should be retried
+// now: its failure record's retry time has come; or, with no record, it
+// has been idle for as long as the backoff asks after its deliveries so
+// far and for at least claimMinIdle. A pending message with no record is
+// usually not a failed one: a lane has just read it and not yet taken it
+// in hand, or has finished it and not yet acknowledged it. Only once it is
+// idle for claimMinIdle, when any worker may claim it as abandoned, is it
+// taken for one whose failure could not be recorded.
+func isDue(rec *failureRecord, p redis.XPendingExt, now time.Time, b Backoff, claimMinIdle time.Duration) bool {
 	if rec != nil {
 		return !now.Before(rec.RetryAt)
 	}
-	return p.Idle >= b.Delay(int(p.RetryCount))
+	return p.Idle >= max(b.Delay(int(p.RetryCount)), claimMinIdle)
 }
 
 // replayOwn handles, before anything else, the messages left pending to
@@ -196,9 +231,7 @@ func (w *Worker) replayOwn(ctx, work context.Context) error {
 			m.Deliveries = n
 			msgs = append(msgs, m)
 		}
-		if acks := w.handleBatch(work, msgs, nil); len(acks) > 0 {
-			w.ack(work, acks)
-		}
+		w.handleBatch(work, msgs)
 		start = xms[len(xms)-1].ID
 	}
 	return nil

@@ -77,25 +77,29 @@ func TestFailureRecordRoundTrip(t *testing.T) {
 }
 
 // TestIsDue states when a failed message is retried: at its record's
-// retry time; with no record, once idle for the backoff of its deliveries.
+// retry time; with no record, once idle for the backoff of its deliveries
+// and for the claim threshold (before that it is one a lane is handling).
 func TestIsDue(t *testing.T) {
 	now := time.UnixMilli(1_000_000)
 	b := Delays{time.Second, 5 * time.Second}
 	rec := &failureRecord{RetryAt: now.Add(time.Second)}
 	tests := []struct {
-		name string
-		rec  *failureRecord
-		p    redis.XPendingExt
-		now  time.Time
-		want bool
+		name    string
+		rec     *failureRecord
+		p       redis.XPendingExt
+		now     time.Time
+		minIdle time.Duration // ClaimMinIdle
+		want    bool
 	}{
-		{"record not yet due", rec, redis.XPendingExt{Idle: time.Hour, RetryCount: 1}, now, false},
-		{"record due", rec, redis.XPendingExt{Idle: 0, RetryCount: 1}, now.Add(time.Second), true},
-		{"no record, idle short of the backoff", nil, redis.XPendingExt{Idle: 4 * time.Second, RetryCount: 2}, now, false},
-		{"no record, idle past the backoff", nil, redis.XPendingExt{Idle: 5 * time.Second, RetryCount: 2}, now, true},
+		{"record not yet due", rec, redis.XPendingExt{Idle: time.Hour, RetryCount: 1}, now, time.Minute, false},
+		{"record due", rec, redis.XPendingExt{Idle: 0, RetryCount: 1}, now.Add(time.Second), time.Minute, true},
+		{"no record, idle short of the backoff", nil, redis.XPendingExt{Idle: 4 * time.Second, RetryCount: 2}, now, time.Second, false},
+		{"no record, idle past the backoff", nil, redis.XPendingExt{Idle: 5 * time.Second, RetryCount: 2}, now, time.Second, true},
+		{"no record, idle past the backoff, short of the claim threshold", nil, redis.XPendingExt{Idle: 5 * time.Second, RetryCount: 2}, now, time.Minute, false},
+		{"no record, idle past both", nil, redis.XPendingExt{Idle: time.Minute, RetryCount: 2}, now, time.Minute, true},
 	}
 	for _, tt := range tests {
-		if got := isDue(tt.rec, tt.p, tt.now, b); got != tt.want {
+		if got := isDue(tt.rec, tt.p, tt.now, b, tt.minIdle); got != tt.want {
 			t.Errorf("%s: isDue = %v, want %v", tt.name, got, tt.want)
 		}
 	}

@@ -167,7 +167,11 @@ type Worker struct {
 	inFlight map[string]time.Time // messages owned one by one, and since when
 	// held are the read loops' batches of first deliveries being handled,
 	// owned a batch at a time (see ownRead).
-	held      map[*[]*Message]struct{}
+	held map[*[]*Message]struct{}
+	// adopted are the messages the janitor took over from dead consumers,
+	// and when: the retry scan takes them without waiting for
+	// ClaimMinIdle (see retryDue).
+	adopted   map[string]time.Time
 	nextRetry time.Time     // the earliest retry this worker scheduled, if any
 	retryKick chan struct{} // wakes the retry loop when nextRetry moves earlier
 
@@ -176,6 +180,10 @@ type Worker struct {
 	// boxed holds configuration strings converted to interface values once,
 	// rather than once per dead letter.
 	boxed struct{ stream, group, consumer any }
+
+	// afterRead, when set (by tests), runs after each read of a read loop
+	// that returned messages, before the loop takes them in hand.
+	afterRead func()
 }
 
 type workerStats struct {
@@ -228,6 +236,7 @@ func (c *Client) NewWorker(cfg WorkerConfig) (*Worker, error) {
 		log:       c.log.With("stream", cfg.Stream, "group", cfg.Group, "consumer", cfg.Consumer),
 		inFlight:  make(map[string]time.Time),
 		held:      make(map[*[]*Message]struct{}),
+		adopted:   make(map[string]time.Time),
 		retryKick: make(chan struct{}, 1),
 	}
 	w.boxed.stream, w.boxed.group, w.boxed.consumer = cfg.Stream, cfg.Group, cfg.Consumer
@@ -325,23 +334,29 @@ func (w *Worker) ensureGroup(ctx context.Context) error {
 // successes with the next read, in the same round trip.
 func (w *Worker) readLoop(ctx, work context.Context) {
 	var acks []string
+	release := func() {} // lets go of the messages acks acknowledges
 	defer func() {
 		if len(acks) > 0 {
 			w.ack(work, acks)
 		}
+		release()
 	}()
 	for ctx.Err() == nil {
 		msgs, err := w.readBatch(ctx, acks)
 		if err != nil {
-			// The acknowledgements may not have been applied: keep them
-			// for the next round.
+			// The acknowledgements may not have been applied: keep them,
+			// and their messages, for the next round.
 			if ctx.Err() == nil {
 				w.log.Warn("pelican: reading failed", "err", err)
 				sleep(ctx, time.Second)
 			}
 			continue
 		}
-		acks = w.handleRead(work, msgs, acks[:0])
+		release() // acknowledged with the read
+		if w.afterRead != nil && len(msgs) > 0 {
+			w.afterRead()
+		}
+		acks, release = w.handleRead(work, msgs, acks[:0])
 	}
 }
 
