@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/pelicanhq/pelican"
 )
 
@@ -75,6 +77,66 @@ func TestFinishedMessageIsNotRetriedBeforeItsAcknowledgement(t *testing.T) {
 		}
 		if got := w.Stats().Processed; got != n {
 			t.Errorf("Processed = %d, want %d", got, n)
+		}
+	})
+}
+
+// Messages trimmed from the stream while pending to a consumer that died
+// are dropped from the group's PEL and counted as lost to trim, on every
+// backend: where reads claim with XREADGROUP CLAIM too, which skips such
+// entries and leaves them pending.
+func TestTrimmedAbandonedMessagesAreCountedLostToTrim(t *testing.T) {
+	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+		ctx := context.Background()
+		rdb := c.Redis()
+		rdb.XGroupCreateMkStream(ctx, "trimmed", "g", "0")
+		publishN(t, c, "trimmed", 10)
+		rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "ghost", Streams: []string{"trimmed", ">"}, Count: 10, Block: -1})
+		if err := rdb.XTrimMaxLen(ctx, "trimmed", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		cfg := fastConfig("trimmed", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
+			t.Errorf("handler ran for %s, which was trimmed", m.ID)
+			return nil
+		}))
+		w, stop := runWorker(t, c, cfg)
+		eventually(t, "the trimmed messages are counted", func() bool { return w.Stats().LostToTrim == 10 })
+		eventually(t, "nothing is pending", func() bool { return pendingCount(t, rdb, "trimmed", "g") == 0 })
+		stop()
+	})
+}
+
+// A message given back (ErrUnavailable) can be claimed again at once, by
+// another lane of the same worker too, while the lane that gave it back is
+// still busy with the rest of its batch. That lane must have let go of it
+// first, and a heartbeat that listed it as in flight just before must not
+// claim it back just after: otherwise it ends up pending to a worker that
+// is not handling it, until ClaimMinIdle (here a minute).
+func TestGivenBackMessageCanBeTakenByAnotherLaneAtOnce(t *testing.T) {
+	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+		const n = 200
+		var mu sync.Mutex
+		ran := map[string]bool{}
+		cfg := fastConfig("handback", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
+			mu.Lock()
+			first := !ran[m.ID]
+			ran[m.ID] = true
+			mu.Unlock()
+			if first {
+				time.Sleep(200 * time.Microsecond) // the rest of the batch takes a while
+				return pelican.Unavailable(errors.New("a dependency is down, briefly"))
+			}
+			return nil
+		}))
+		cfg.Concurrency, cfg.BatchSize = 2, 16
+		cfg.ClaimMinIdle = time.Minute
+		w, stop := runWorker(t, c, cfg)
+		publishN(t, c, "handback", n)
+		eventually(t, "every message is processed", func() bool { return w.Stats().Processed >= n })
+		eventually(t, "nothing is pending", func() bool { return pendingCount(t, c.Redis(), "handback", "g") == 0 })
+		stop()
+		if st := w.Stats(); st.Processed != n || st.GivenBack != n {
+			t.Errorf("stats %+v, want %d processed and given back", st, n)
 		}
 	})
 }

@@ -31,6 +31,8 @@ func (w *Worker) heartbeatLoop(ctx, work context.Context) {
 }
 
 func (w *Worker) heartbeat(ctx context.Context) {
+	w.beatMu.Lock()
+	defer w.beatMu.Unlock()
 	ids, err := w.ownInFlight(ctx)
 	if err != nil && ctx.Err() == nil {
 		w.log.Warn("pelican: heartbeat failed", "err", err)

@@ -60,15 +60,17 @@ func (w *Worker) handleOwned(work context.Context, msgs []*Message, acks []strin
 	waiting := make([]*Message, 0, len(msgs)) // released once acknowledged
 	for i, m := range msgs {
 		if work.Err() != nil {
-			w.giveBack(after, msgs[i:])
-			settled = append(settled, msgs[i:]...)
+			w.handBackAll(after, msgs[i:])
 			break
 		}
-		before := len(out.acks)
+		acks, handedBack := len(out.acks), out.handedBack
 		w.handle(work, after, m, &out)
-		if len(out.acks) > before {
+		switch {
+		case out.handedBack > handedBack:
+			// Released already (see handBack).
+		case len(out.acks) > acks:
 			waiting = append(waiting, m)
-		} else {
+		default:
 			settled = append(settled, m)
 		}
 	}
@@ -101,6 +103,9 @@ type outcomes struct {
 	// processed counts the handlers that succeeded, added to the
 	// worker's stats once per batch: lanes share the counter.
 	processed int64
+	// handedBack counts the messages given back while the batch was
+	// handled (see handBack).
+	handedBack int
 }
 
 // handlerContext returns a fresh handler context from the batch's slab.
@@ -355,7 +360,7 @@ func (w *Worker) settle(ctx context.Context, m *Message, err, hctxErr error, out
 		out.dead = append(out.dead, deadRequest{m, class, err})
 	case outcomeGiveBack:
 		w.logFailure(m, class, err, 0)
-		w.giveBack(ctx, []*Message{m})
+		w.handBack(ctx, m, out)
 	default:
 		w.stats.failed.Add(1)
 		if m.Deliveries >= int64(w.cfg.MaxDeliveries) {
@@ -421,7 +426,7 @@ func (w *Worker) handleExactlyOnce(work, ctx context.Context, m *Message, out *o
 		duplicate = true
 	case txErr != nil:
 		w.log.Warn("pelican: exactly-once commit failed", "id", m.ID, "err", txErr)
-		w.giveBack(ctx, []*Message{m})
+		w.handBack(ctx, m, out)
 		return
 	}
 	if duplicate {
@@ -462,6 +467,26 @@ func errText(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// handBack gives m, a message of the batch out is collecting for, back to
+// the group (see handBackAll).
+func (w *Worker) handBack(ctx context.Context, m *Message, out *outcomes) {
+	w.handBackAll(ctx, []*Message{m})
+	out.handedBack++
+}
+
+// handBackAll gives messages this worker owns back to the group, releasing
+// them first: once given back, a message may be claimed at once, by
+// another lane of this worker too, which must be able to take it in hand
+// rather than find it still owned here and leave it pending. It waits for
+// a heartbeat under way, which could otherwise claim a message back right
+// after it was given back (see beatMu).
+func (w *Worker) handBackAll(ctx context.Context, msgs []*Message) {
+	w.beatMu.Lock()
+	defer w.beatMu.Unlock()
+	w.release(msgs)
+	w.giveBack(ctx, msgs)
 }
 
 // giveBack returns messages to the group without spending an attempt, so

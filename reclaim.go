@@ -11,8 +11,10 @@ import (
 // one has been idle for ClaimMinIdle (a live worker's heartbeats keep its
 // slow messages from getting there), any worker may claim and process it,
 // under the same delivery-count rules. On servers with XREADGROUP CLAIM
-// every read does that; elsewhere claimLoop follows XAUTOCLAIM's cursor
-// through the PEL.
+// every read does that. claimLoop follows XAUTOCLAIM's cursor through the
+// PEL on every server: where reads claim it mostly finds entries deleted
+// from the stream while pending, which those reads skip and XAUTOCLAIM
+// drops from the PEL and reports (counted as lost to trim).
 
 // claimLoop claims abandoned messages every ClaimInterval until ctx ends.
 func (w *Worker) claimLoop(ctx, work context.Context) {

@@ -171,7 +171,12 @@ type Worker struct {
 	// adopted are the messages the janitor took over from dead consumers,
 	// and when: the retry scan takes them without waiting for
 	// ClaimMinIdle (see retryDue).
-	adopted   map[string]time.Time
+	adopted map[string]time.Time
+	// beatMu is held by a heartbeat from listing the messages in flight
+	// until it has reset their idle time (claiming them to this worker),
+	// and by giving messages back: a heartbeat must not claim back a
+	// message given back after it was listed.
+	beatMu    sync.Mutex
 	nextRetry time.Time     // the earliest retry this worker scheduled, if any
 	retryKick chan struct{} // wakes the retry loop when nextRetry moves earlier
 
@@ -301,10 +306,10 @@ func (w *Worker) Run(ctx context.Context) error {
 			w.readLoop(ctx, work)
 		}()
 	}
-	background := []func(ctx, work context.Context){w.retryLoop, w.heartbeatLoop}
-	if !w.caps.ClaimRead {
-		background = append(background, w.claimLoop)
-	}
+	// The claim pass runs even where reads claim (XREADGROUP CLAIM): those
+	// skip entries deleted while pending, which only XAUTOCLAIM drops from
+	// the PEL and reports, to be counted as lost to trim.
+	background := []func(ctx, work context.Context){w.retryLoop, w.heartbeatLoop, w.claimLoop}
 	if w.cfg.DeadConsumerAfter > 0 {
 		background = append(background, w.janitorLoop)
 	}
