@@ -2,10 +2,13 @@ package pelican_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"runtime"
 	"strconv"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/pelicanhq/pelican"
 )
@@ -80,4 +83,105 @@ func liveHeap() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// Two workers of one group, handlers failing in every way but a crash
+// (dependency down once, retry-after once, permanently), messages
+// published one by one with idempotency keys onto a trimmed stream: with
+// no crash and no stall, every message either succeeds exactly once or is
+// dead-lettered exactly once, and nothing stays pending. 20k messages per
+// backend in CI; 500k with PELICAN_LONG set.
+func TestMixedOutcomesSoak(t *testing.T) {
+	total := 20_000
+	if os.Getenv("PELICAN_LONG") != "" {
+		total = 500_000
+	}
+	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+		ctx := context.Background()
+		var (
+			mu        sync.Mutex
+			succeeded = make([]int, total)
+			unavail   = make([]bool, total)
+			later     = make([]bool, total)
+		)
+		h := pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
+			n, err := strconv.Atoi(m.Values["n"])
+			if err != nil || n < 0 || n >= total {
+				t.Errorf("message %s has n %q", m.ID, m.Values["n"])
+				return nil
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case n%97 == 0 && !unavail[n]:
+				unavail[n] = true
+				return pelican.Unavailable(errors.New("a dependency is down"))
+			case n%101 == 0 && !later[n]:
+				later[n] = true
+				return pelican.RetryAfter(time.Millisecond, errors.New("try again shortly"))
+			case n%1009 == 0:
+				return pelican.Permanent(errors.New("this one cannot be processed"))
+			}
+			succeeded[n]++
+			return nil
+		})
+		var workers []*pelican.Worker
+		for _, name := range []string{"w1", "w2"} {
+			cfg := fastConfig("mixed", h)
+			cfg.Consumer, cfg.Concurrency, cfg.BatchSize = name, 2, 64
+			cfg.Backoff, cfg.RetryInterval = pelican.Delays{time.Millisecond}, 5*time.Millisecond
+			cfg.ClaimMinIdle = time.Minute // nothing is abandoned here
+			w, _ := runWorker(t, c, cfg)
+			workers = append(workers, w)
+		}
+		settled := func() int64 {
+			var n int64
+			for _, w := range workers {
+				st := w.Stats()
+				n += st.Processed + st.DeadLettered
+			}
+			return n
+		}
+		for n := 0; n < total; n++ {
+			values := map[string]string{"n": strconv.Itoa(n), "payload": "0123456789abcdef"}
+			opts := &pelican.PublishOptions{MaxLen: 5000, Approx: true, IdempotencyKey: "order-" + strconv.Itoa(n)}
+			if _, err := c.Publish(ctx, "mixed", values, opts); err != nil {
+				t.Fatal(err)
+			}
+			if n%1000 == 999 {
+				// Keep the backlog under the trimming threshold.
+				eventually(t, "the backlog shrinks", func() bool { return settled() >= int64(n+1-2000) })
+			}
+		}
+		eventually(t, "every message is settled", func() bool { return settled() >= int64(total) })
+		eventually(t, "nothing is pending", func() bool { return pendingCount(t, c.Redis(), "mixed", "g") == 0 })
+		dead, err := c.Redis().XLen(ctx, "mixed:dlq").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		wantDead, twice, missing := 0, 0, 0
+		for n := 0; n < total; n++ {
+			if n%1009 == 0 {
+				wantDead++
+				if succeeded[n] != 0 {
+					t.Errorf("message %d succeeded but should have been dead-lettered", n)
+				}
+				continue
+			}
+			switch {
+			case succeeded[n] == 0:
+				missing++
+			case succeeded[n] > 1:
+				twice++
+			}
+		}
+		if missing > 0 || twice > 0 {
+			t.Errorf("of %d messages, %d never succeeded and %d succeeded more than once", total, missing, twice)
+		}
+		if dead != int64(wantDead) {
+			t.Errorf("the dead-letter stream holds %d entries, want %d", dead, wantDead)
+		}
+	})
 }
