@@ -56,7 +56,7 @@ func (w *Worker) handleOwned(work context.Context, msgs []*Message, acks []strin
 	w.loadFailures(work, msgs)
 	after := context.WithoutCancel(work)
 	out := outcomes{acks: acks, start: time.Now(), size: len(msgs)}
-	settled := make([]*Message, 0, len(msgs)) // released below
+	var settled []*Message                    // released below; usually few
 	waiting := make([]*Message, 0, len(msgs)) // released once acknowledged
 	for i, m := range msgs {
 		if work.Err() != nil {
