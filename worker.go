@@ -59,9 +59,11 @@ type WorkerConfig struct {
 	// progress before any worker may claim it: its worker is presumed
 	// dead. If zero, 5m.
 	ClaimMinIdle time.Duration
-	// ClaimInterval is how often the worker looks for such messages on
-	// servers without XREADGROUP CLAIM (with it, every read claims them).
-	// If zero, ClaimMinIdle/4.
+	// ClaimInterval is how often the worker goes through the group's
+	// pending messages with XAUTOCLAIM, claiming such messages and
+	// dropping (and counting) those deleted from the stream while pending.
+	// On servers with XREADGROUP CLAIM every read also claims them. If
+	// zero, ClaimMinIdle/4.
 	ClaimInterval time.Duration
 	// HeartbeatInterval is how often the worker tells the group that its
 	// slow handlers are still at work (resetting their messages' idle
