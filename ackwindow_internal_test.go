@@ -89,3 +89,71 @@ func TestRetryScanLeavesReadMessagesToTheirLane(t *testing.T) {
 		})
 	}
 }
+
+// The retry scan lists the worker's pending messages, then claims those
+// that are due. A message another worker takes in between (here one given
+// back, hence idle for decades, that another worker's claim pass takes)
+// must be left to it, even when the same scan also claims a message that
+// had been idle only briefly: each is claimed with its own idle time as
+// the bar.
+func TestRetryScanLeavesWhatAnotherWorkerTookMeanwhile(t *testing.T) {
+	db := embedded.Open(embedded.Config{})
+	defer db.Close()
+	r := redistest.StartRedis(t)
+	servers := map[string]func() redis.UniversalClient{
+		"embedded": func() redis.UniversalClient { return db.NewClient(&redis.Options{}) },
+		"redis7":   func() redis.UniversalClient { return redis.NewClient(&redis.Options{Addr: r.Addr}) },
+	}
+	for name, open := range servers {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			c := New(open(), Options{Logger: slog.New(slog.DiscardHandler)})
+			defer c.Close()
+			rdb := c.Redis()
+			stream := "taken-" + name
+			var mu sync.Mutex
+			ran := map[string]int{}
+			w, err := c.NewWorker(WorkerConfig{
+				Stream: stream, Group: "g", Consumer: "w1", ClaimMinIdle: time.Minute,
+				Handler: HandlerFunc(func(ctx context.Context, m *Message) error {
+					mu.Lock()
+					ran[m.ID]++
+					mu.Unlock()
+					return nil
+				}),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := rdb.XGroupCreateMkStream(ctx, stream, "g", "0").Err(); err != nil {
+				t.Fatal(err)
+			}
+			given, _ := rdb.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: []any{"n", "1"}}).Result()
+			failed, _ := rdb.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: []any{"n", "2"}}).Result()
+			rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "w1", Streams: []string{stream, ">"}, Count: 2, Block: -1})
+			// given was given back the Redis 7 way: idle for decades.
+			rdb.Do(ctx, "XCLAIM", stream, "g", "w1", 0, given, "TIME", 1, "JUSTID")
+			// failed failed a moment ago and is due now.
+			rec := failureRecord{First: time.Now(), Last: time.Now(), RetryAt: time.Now().Add(-time.Second), Class: ClassHandler, Err: "x"}
+			rdb.HSet(ctx, w.keys.failures(), failed, rec.encode())
+			w.beforeRetryClaim = func() {
+				// Another worker's claim pass takes the given-back message,
+				// and some time passes.
+				rdb.XClaimJustID(ctx, &redis.XClaimArgs{Stream: stream, Group: "g", Consumer: "w2", Messages: []string{given}})
+				time.Sleep(30 * time.Millisecond)
+			}
+			if err := w.retryDue(ctx, ctx); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if ran[given] != 0 || ran[failed] != 1 {
+				t.Errorf("handler runs: given-back message %d (another worker took it), failed message %d; want 0 and 1", ran[given], ran[failed])
+			}
+			p, err := rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: stream, Group: "g", Start: given, End: given, Count: 1}).Result()
+			if err != nil || len(p) != 1 || p[0].Consumer != "w2" {
+				t.Errorf("the given-back message's pending entry is %+v (%v); want it with w2", p, err)
+			}
+		})
+	}
+}

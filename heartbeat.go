@@ -237,19 +237,24 @@ func (w *Worker) adoptPending(ctx context.Context, dead string) error {
 		if err != nil || len(pend) == 0 {
 			return err
 		}
-		ids := make([]string, len(pend))
-		minIdle := pend[0].Idle
-		for i, p := range pend {
-			ids[i] = p.ID
-			minIdle = min(minIdle, p.Idle)
-		}
-		// With the smallest idle time seen, so that a message another
-		// worker claimed meanwhile (resetting its idle time) stays with it.
-		adopted, err := w.c.rdb.XClaimJustID(ctx, &redis.XClaimArgs{
-			Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: minIdle, Messages: ids,
-		}).Result()
+		// Each with the idle time it was listed with as the bar, so that a
+		// message another worker claimed meanwhile (resetting its idle
+		// time) stays with it.
+		claims := make([]*redis.StringSliceCmd, len(pend))
+		_, err = w.c.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+			for i, p := range pend {
+				claims[i] = pipe.XClaimJustID(ctx, &redis.XClaimArgs{
+					Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: p.Idle, Messages: []string{p.ID},
+				})
+			}
+			return nil
+		})
 		if err != nil {
 			return err
+		}
+		var adopted []string
+		for _, c := range claims {
+			adopted = append(adopted, c.Val()...)
 		}
 		now := w.c.clock.Now()
 		w.mu.Lock()
@@ -258,7 +263,7 @@ func (w *Worker) adoptPending(ctx context.Context, dead string) error {
 		}
 		w.mu.Unlock()
 		w.log.Info("pelican: adopted the pending messages of a dead consumer", "dead_consumer", dead, "count", len(adopted))
-		if len(adopted) < len(ids) {
+		if len(adopted) < len(pend) {
 			return nil // some were gone; the rest is handled next time
 		}
 	}

@@ -104,10 +104,8 @@ func (w *Worker) retryDue(ctx, work context.Context) error {
 		return err
 	}
 	now := w.c.clock.Now()
-	var due []string
-	deliveries := map[string]int64{}
+	var due []redis.XPendingExt
 	records := map[string]*failureRecord{}
-	minIdle := time.Duration(-1)
 	for i, p := range cand {
 		var rec *failureRecord
 		if s, ok := recs[i].(string); ok {
@@ -120,37 +118,46 @@ func (w *Worker) retryDue(ctx, work context.Context) error {
 		if !isDue(rec, p, now, w.cfg.Backoff, threshold) {
 			continue
 		}
-		due = append(due, p.ID)
-		deliveries[p.ID] = p.RetryCount
+		due = append(due, p)
 		records[p.ID] = rec
-		if minIdle < 0 || p.Idle < minIdle {
-			minIdle = p.Idle
-		}
 	}
 	if len(due) == 0 {
 		return nil
 	}
-	// Claim with the smallest idle time seen, so that an entry another
-	// worker took meanwhile (resetting its idle time) is left alone.
-	claimed, err := w.c.rdb.XClaim(ctx, &redis.XClaimArgs{
-		Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: minIdle, Messages: due,
-	}).Result()
+	if w.beforeRetryClaim != nil {
+		w.beforeRetryClaim()
+	}
+	// Claim each entry with the idle time it was listed with as the bar,
+	// in one round trip: an entry another worker took since (resetting its
+	// idle time) is left alone. One bar for all would not do: the smallest
+	// lets through an entry listed long idle and taken a moment ago.
+	claims := make([]*redis.XMessageSliceCmd, len(due))
+	_, err = w.c.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		for i, p := range due {
+			claims[i] = pipe.XClaim(ctx, &redis.XClaimArgs{
+				Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: p.Idle, Messages: []string{p.ID},
+			})
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
 	if len(adopted) > 0 {
 		w.mu.Lock()
-		for _, id := range due {
-			delete(w.adopted, id)
+		for _, p := range due {
+			delete(w.adopted, p.ID)
 		}
 		w.mu.Unlock()
 	}
-	msgs := make([]*Message, 0, len(claimed))
-	for _, xm := range claimed {
-		m := w.message(xm)
-		m.Deliveries = deliveries[xm.ID] + 1
-		m.failure = records[xm.ID]
-		msgs = append(msgs, m)
+	msgs := make([]*Message, 0, len(due))
+	for i, p := range due {
+		for _, xm := range claims[i].Val() {
+			m := w.message(xm)
+			m.Deliveries = p.RetryCount + 1
+			m.failure = records[xm.ID]
+			msgs = append(msgs, m)
+		}
 	}
 	w.handleBatch(work, msgs)
 	return nil

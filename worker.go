@@ -189,8 +189,10 @@ type Worker struct {
 	boxed struct{ stream, group, consumer any }
 
 	// afterRead, when set (by tests), runs after each read of a read loop
-	// that returned messages, before the loop takes them in hand.
-	afterRead func()
+	// that returned messages, before the loop takes them in hand;
+	// beforeRetryClaim after a retry scan has chosen what is due, before
+	// it claims them.
+	afterRead, beforeRetryClaim func()
 }
 
 type workerStats struct {
