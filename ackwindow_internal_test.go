@@ -14,23 +14,35 @@ import (
 	"github.com/pelicanhq/pelican/internal/redistest"
 )
 
+// testServers starts the servers the package's internal tests run on: the
+// embedded engine and a redis-server 7. Each function returns a new
+// client of one of them.
+func testServers(t *testing.T) map[string]func() redis.UniversalClient {
+	t.Helper()
+	db := embedded.Open(embedded.Config{})
+	t.Cleanup(func() { db.Close() })
+	r := redistest.StartRedis(t)
+	return map[string]func() redis.UniversalClient{
+		"embedded": func() redis.UniversalClient { return db.NewClient(&redis.Options{}) },
+		"redis7":   func() redis.UniversalClient { return redis.NewClient(&redis.Options{Addr: r.Addr}) },
+	}
+}
+
 // A lane that is slow to take a batch it has read in hand (descheduled,
 // say) leaves its messages pending and unowned meanwhile. The retry scan,
 // which runs every millisecond with a backoff of a millisecond, must not
 // take them for failed messages and run them too: each message runs its
 // handler once, on every backend.
 func TestRetryScanLeavesReadMessagesToTheirLane(t *testing.T) {
-	db := embedded.Open(embedded.Config{})
-	defer db.Close()
-	r := redistest.StartRedis(t)
+	open := testServers(t)
 	servers := []struct {
 		name      string
 		open      func() redis.UniversalClient
 		fallbacks bool
 	}{
-		{"embedded", func() redis.UniversalClient { return db.NewClient(&redis.Options{}) }, false},
-		{"embedded-fallbacks", func() redis.UniversalClient { return db.NewClient(&redis.Options{}) }, true},
-		{"redis7", func() redis.UniversalClient { return redis.NewClient(&redis.Options{Addr: r.Addr}) }, false},
+		{"embedded", open["embedded"], false},
+		{"embedded-fallbacks", open["embedded"], true},
+		{"redis7", open["redis7"], false},
 	}
 	for _, srv := range servers {
 		t.Run(srv.name, func(t *testing.T) {
@@ -97,13 +109,7 @@ func TestRetryScanLeavesReadMessagesToTheirLane(t *testing.T) {
 // had been idle only briefly: each is claimed with its own idle time as
 // the bar.
 func TestRetryScanLeavesWhatAnotherWorkerTookMeanwhile(t *testing.T) {
-	db := embedded.Open(embedded.Config{})
-	defer db.Close()
-	r := redistest.StartRedis(t)
-	servers := map[string]func() redis.UniversalClient{
-		"embedded": func() redis.UniversalClient { return db.NewClient(&redis.Options{}) },
-		"redis7":   func() redis.UniversalClient { return redis.NewClient(&redis.Options{Addr: r.Addr}) },
-	}
+	servers := testServers(t)
 	for name, open := range servers {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()

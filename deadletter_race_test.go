@@ -36,13 +36,7 @@ func moveWorker(t *testing.T, c *Client, stream, consumer string, exactlyOnce bo
 // script and with the WATCH form, on the embedded engine and on
 // redis-server 7.
 func TestDeadLetterRaceMovesOnce(t *testing.T) {
-	db := embedded.Open(embedded.Config{})
-	defer db.Close()
-	r := redistest.StartRedis(t)
-	servers := map[string]func() redis.UniversalClient{
-		"embedded": func() redis.UniversalClient { return db.NewClient(&redis.Options{}) },
-		"redis7":   func() redis.UniversalClient { return redis.NewClient(&redis.Options{Addr: r.Addr}) },
-	}
+	servers := testServers(t)
 	ctx := context.Background()
 	for name, open := range servers {
 		for _, watched := range []bool{false, true} {

@@ -237,15 +237,12 @@ func (w *Worker) adoptPending(ctx context.Context, dead string) error {
 		if err != nil || len(pend) == 0 {
 			return err
 		}
-		// Each with the idle time it was listed with as the bar, so that a
-		// message another worker claimed meanwhile (resetting its idle
-		// time) stays with it.
+		// A message another worker claimed meanwhile stays with it (see
+		// claimAsListed).
 		claims := make([]*redis.StringSliceCmd, len(pend))
 		_, err = w.c.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 			for i, p := range pend {
-				claims[i] = pipe.XClaimJustID(ctx, &redis.XClaimArgs{
-					Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: p.Idle, Messages: []string{p.ID},
-				})
+				claims[i] = pipe.XClaimJustID(ctx, w.claimAsListed(p))
 			}
 			return nil
 		})

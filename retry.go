@@ -127,16 +127,11 @@ func (w *Worker) retryDue(ctx, work context.Context) error {
 	if w.beforeRetryClaim != nil {
 		w.beforeRetryClaim()
 	}
-	// Claim each entry with the idle time it was listed with as the bar,
-	// in one round trip: an entry another worker took since (resetting its
-	// idle time) is left alone. One bar for all would not do: the smallest
-	// lets through an entry listed long idle and taken a moment ago.
+	// One XCLAIM per entry, in one round trip (see claimAsListed).
 	claims := make([]*redis.XMessageSliceCmd, len(due))
 	_, err = w.c.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 		for i, p := range due {
-			claims[i] = pipe.XClaim(ctx, &redis.XClaimArgs{
-				Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: p.Idle, Messages: []string{p.ID},
-			})
+			claims[i] = pipe.XClaim(ctx, w.claimAsListed(p))
 		}
 		return nil
 	})
@@ -161,6 +156,18 @@ func (w *Worker) retryDue(ctx, work context.Context) error {
 	}
 	w.handleBatch(work, msgs)
 	return nil
+}
+
+// claimAsListed returns the XCLAIM of pending entry p to this worker with
+// the idle time p was listed with as the bar: if another worker has taken
+// p since (resetting its idle time), the claim leaves it alone. Entries
+// listed together are claimed one by one for that reason: one bar for all,
+// the smallest, would let through an entry listed long idle and taken a
+// moment ago.
+func (w *Worker) claimAsListed(p redis.XPendingExt) *redis.XClaimArgs {
+	return &redis.XClaimArgs{
+		Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: p.Idle, Messages: []string{p.ID},
+	}
 }
 
 // recentlyAdopted returns the messages adopted from dead consumers less
