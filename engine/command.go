@@ -123,20 +123,35 @@ func lowerName(b []byte) string {
 // lookupCommandLogic does. It returns nil for an unknown command or
 // subcommand.
 func (e *Engine) lookupCommand(args [][]byte) *Command {
-	t := table()
-	var base *Command
-	if isLower(args[0]) {
-		base = t[string(args[0])]
-	} else {
-		base = t[lowerName(args[0])]
-	}
+	base := lookupName(table(), args[0])
 	if base == nil {
 		return nil
 	}
 	if len(args) == 1 || base.subs == nil {
 		return base
 	}
-	return base.subs[lowerName(args[1])]
+	return lookupName(base.subs, args[1])
+}
+
+// lookupName returns the command of table named name, in any case. Names
+// of up to 32 bytes are lowered on the stack, so that a lookup allocates
+// nothing.
+func lookupName(table map[string]*Command, name []byte) *Command {
+	if isLower(name) {
+		return table[string(name)]
+	}
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return table[lowerName(name)]
+	}
+	lower := buf[:len(name)]
+	for i, c := range name {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	return table[string(lower)]
 }
 
 // lookupContainer returns the command named by name if it has

@@ -377,8 +377,11 @@ func lineOf(where string) string {
 	return strings.TrimSuffix(strings.TrimPrefix(where, scriptChunk+":"), ":")
 }
 
-// stringsTable returns a Lua array of args. They are copied into one
-// string, which the elements share, rather than one allocation each.
+// stringsTable returns a Lua array of args. Their bytes are copied into
+// one string, which the elements share, and their string headers into one
+// slice, which the elements point into (boxedString): two allocations for
+// the table's contents, not two per element. A script's ARGV holds every
+// field of every message it writes.
 func stringsTable(L *lua.LState, args [][]byte) *lua.LTable {
 	t := L.CreateTable(len(args), 0)
 	n := 0
@@ -391,11 +394,31 @@ func stringsTable(L *lua.LState, args [][]byte) *lua.LTable {
 		b.Write(a)
 	}
 	all, at := b.String(), 0
-	for _, a := range args {
-		t.Append(lua.LString(all[at : at+len(a)]))
+	headers := make([]lua.LString, len(args))
+	for i, a := range args {
+		headers[i] = lua.LString(all[at : at+len(a)])
 		at += len(a)
+		t.Append(boxedString(&headers[i]))
 	}
 	return t
+}
+
+// lstringTab is the first word of a lua.LValue holding a lua.LString: its
+// interface table.
+var lstringTab = func() unsafe.Pointer {
+	var v lua.LValue = lua.LString("")
+	return (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[0]
+}()
+
+// boxedString returns *s as a lua.LValue whose data word is s itself,
+// where converting *s would copy its header into a new allocation. The
+// value is the same either way: *s must not change afterwards, as Go
+// assumes of what an interface holds.
+func boxedString(s *lua.LString) lua.LValue {
+	var v lua.LValue
+	words := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))
+	words[0], words[1] = lstringTab, unsafe.Pointer(s)
+	return v
 }
 
 // call runs a command for redis.call (raise set) or redis.pcall.
@@ -524,6 +547,9 @@ func luaFromReply(L *lua.LState, b []byte) (lua.LValue, int, error) {
 		return t, next, nil
 	case ':':
 		n, err := strconv.ParseInt(line, 10, 64)
+		if n >= 0 && n < int64(len(smallNumbers)) {
+			return smallNumbers[n], next, err
+		}
 		return lua.LNumber(n), next, err
 	case '$':
 		n, err := strconv.Atoi(line)
@@ -558,6 +584,16 @@ func luaFromReply(L *lua.LState, b []byte) (lua.LValue, int, error) {
 	}
 	return lua.LNil, 0, fmt.Errorf("bad reply from a command")
 }
+
+// smallNumbers holds the Lua numbers 0 to 255 as values, so that the
+// integer replies scripts see most (XACK's 1, HDEL's counts) are not each
+// boxed anew.
+var smallNumbers = func() (v [256]lua.LValue) {
+	for i := range v {
+		v[i] = lua.LNumber(i)
+	}
+	return v
+}()
 
 // maxReplyDepth is how deeply a script's result may nest; past it (a
 // table that contains itself, say) the reply is Redis's error.

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	lua "github.com/yuin/gopher-lua"
+
 	"strings"
 	"testing"
 	"time"
@@ -181,5 +183,34 @@ func TestScriptStringRepIsBounded(t *testing.T) {
 	}
 	if r := c.do(t, "EVAL", "return {string.rep('ab', 3), ('x'):rep(2), string.rep('x', -1), string.rep('', 5)}", "0"); len(r.Elems) != 4 || r.Elems[0].Str != "ababab" || r.Elems[1].Str != "xx" || r.Elems[2].Str != "" || r.Elems[3].Str != "" {
 		t.Errorf("string.rep of small strings = %v, want [ababab xx '' '']", r)
+	}
+}
+
+// KEYS and ARGV elements share their storage (stringsTable); each must
+// still behave as its own string, in Lua and in Go.
+func TestScriptArgumentsAreOrdinaryStrings(t *testing.T) {
+	e, _ := newIntroEngine(t, Config{})
+	c := newIntroClient(e, "127.0.0.1:1000")
+	script := `
+local t = {[ARGV[1]] = 1}
+return {ARGV[1] == 'a', ARGV[2] .. ARGV[1], #ARGV[3], t.a, string.upper(KEYS[1]), ARGV[4] == '', tonumber(ARGV[5]) + 1,
+	type(ARGV[2]), ARGV[2] < ARGV[3]}`
+	r := c.do(t, "EVAL", script, "1", "key", "a", "bc", "def", "", "41")
+	want := `*[1 $"bca" 3 1 $"KEY" 1 42 $"string" 1]`
+	if got := r.String(); got != want {
+		t.Errorf("EVAL = %s, want %s", got, want)
+	}
+
+	L := lua.NewState()
+	defer L.Close()
+	tbl := stringsTable(L, [][]byte{[]byte("x"), []byte(""), []byte("yz")})
+	for i, want := range []string{"x", "", "yz"} {
+		v := tbl.RawGetInt(i + 1)
+		if v != lua.LValue(lua.LString(want)) {
+			t.Errorf("element %d = %#v, want %q", i+1, v, want)
+		}
+		if s, ok := v.(lua.LString); !ok || string(s) != want {
+			t.Errorf("element %d as lua.LString = %q, %v", i+1, s, ok)
+		}
 	}
 }
