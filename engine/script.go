@@ -380,7 +380,7 @@ func lineOf(where string) string {
 // stringsTable returns a Lua array of args. Their bytes are copied into
 // one string, which the elements share, and their string headers into one
 // slice, which the elements point into (boxedString): two allocations for
-// the table's contents, not two per element. A script's ARGV holds every
+// all the elements rather than one each. A script's ARGV can hold every
 // field of every message it writes.
 func stringsTable(L *lua.LState, args [][]byte) *lua.LTable {
 	t := L.CreateTable(len(args), 0)

@@ -1,11 +1,11 @@
 package engine
 
 import (
-	lua "github.com/yuin/gopher-lua"
-
 	"strings"
 	"testing"
 	"time"
+
+	lua "github.com/yuin/gopher-lua"
 )
 
 // The conformance suite (internal/conformance/testdata/scripting.txt)
