@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/pelicanhq/pelican"
 )
 
@@ -89,9 +87,7 @@ func TestTrimmedAbandonedMessagesAreCountedLostToTrim(t *testing.T) {
 	eachBackend(t, func(t *testing.T, c *pelican.Client) {
 		ctx := context.Background()
 		rdb := c.Redis()
-		rdb.XGroupCreateMkStream(ctx, "trimmed", "g", "0")
-		publishN(t, c, "trimmed", 10)
-		rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "ghost", Streams: []string{"trimmed", ">"}, Count: 10, Block: -1})
+		heldByGhost(t, c, "trimmed", 10)
 		if err := rdb.XTrimMaxLen(ctx, "trimmed", 0).Err(); err != nil {
 			t.Fatal(err)
 		}

@@ -131,6 +131,23 @@ func pendingCount(t *testing.T, rdb redis.UniversalClient, stream, group string)
 }
 
 // publishN publishes n messages with field n = 0..n-1.
+// heldByGhost publishes n messages to stream, creates group "g" from its
+// start and has consumer "ghost", which then dies, read them all: they
+// stay pending to it.
+func heldByGhost(t *testing.T, c *pelican.Client, stream string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	rdb := c.Redis()
+	if err := rdb.XGroupCreateMkStream(ctx, stream, "g", "0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	publishN(t, c, stream, n)
+	res, err := rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "ghost", Streams: []string{stream, ">"}, Count: int64(n), Block: -1}).Result()
+	if err != nil || len(res) != 1 || len(res[0].Messages) != n {
+		t.Fatalf("the ghost read %v, %v; want %d messages", res, err, n)
+	}
+}
+
 func publishN(t *testing.T, c *pelican.Client, stream string, n int) []string {
 	t.Helper()
 	batch := make([]map[string]string, n)

@@ -339,10 +339,7 @@ func TestHeartbeatsKeepSlowMessages(t *testing.T) {
 func TestDeadConsumersAreRemovedWithoutLosingMessages(t *testing.T) {
 	eachBackend(t, func(t *testing.T, c *pelican.Client) {
 		ctx := context.Background()
-		rdb := c.Redis()
-		rdb.XGroupCreateMkStream(ctx, "s", "g", "0")
-		publishN(t, c, "s", 4)
-		rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "ghost", Streams: []string{"s", ">"}, Count: 4, Block: -1})
+		heldByGhost(t, c, "s", 4)
 		cfg := fastConfig("s", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error { return nil }))
 		cfg.ClaimMinIdle = time.Hour // only the janitor may take the ghost's messages
 		cfg.HeartbeatInterval = 50 * time.Millisecond
