@@ -3,10 +3,11 @@ package pelican_test
 import (
 	"context"
 	"errors"
-	"github.com/pelicanhq/pelican"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/pelicanhq/pelican"
 )
 
 func TestRetryAfterShorterThanTheScanInterval(t *testing.T) {
