@@ -64,7 +64,7 @@ func TestRetryScanLeavesReadMessagesToTheirLane(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			w.afterRead = func() { time.Sleep(20 * time.Millisecond) } // slow to take the batch in hand
+			w.reader.afterRead = func() { time.Sleep(20 * time.Millisecond) } // slow to take the batch in hand
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
 			go func() { done <- w.Run(ctx) }()
@@ -103,11 +103,11 @@ func TestRetryScanLeavesReadMessagesToTheirLane(t *testing.T) {
 }
 
 // The retry scan lists the worker's pending messages, then claims those
-// that are due. A message another worker takes in between (here one given
-// back, hence idle for decades, that another worker's claim pass takes)
-// must be left to it, even when the same scan also claims a message that
-// had been idle only briefly: each is claimed with its own idle time as
-// the bar.
+// that are due and queues them for the lanes. A message another worker
+// takes in between (here one given back, hence idle for decades, that
+// another worker's claim pass takes) must be left to it, even when the
+// same scan also claims a message that had been idle only briefly: each
+// is claimed with its own idle time as the bar.
 func TestRetryScanLeavesWhatAnotherWorkerTookMeanwhile(t *testing.T) {
 	servers := testServers(t)
 	for name, open := range servers {
@@ -117,16 +117,9 @@ func TestRetryScanLeavesWhatAnotherWorkerTookMeanwhile(t *testing.T) {
 			defer c.Close()
 			rdb := c.Redis()
 			stream := "taken-" + name
-			var mu sync.Mutex
-			ran := map[string]int{}
 			w, err := c.NewWorker(WorkerConfig{
 				Stream: stream, Group: "g", Consumer: "w1", ClaimMinIdle: time.Minute,
-				Handler: HandlerFunc(func(ctx context.Context, m *Message) error {
-					mu.Lock()
-					ran[m.ID]++
-					mu.Unlock()
-					return nil
-				}),
+				Handler: HandlerFunc(func(ctx context.Context, m *Message) error { return nil }),
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -142,19 +135,18 @@ func TestRetryScanLeavesWhatAnotherWorkerTookMeanwhile(t *testing.T) {
 			// failed failed a moment ago and is due now.
 			rec := failureRecord{First: time.Now(), Last: time.Now(), RetryAt: time.Now().Add(-time.Second), Class: ClassHandler, Err: "x"}
 			rdb.HSet(ctx, w.keys.failures(), failed, rec.encode())
-			w.beforeRetryClaim = func() {
+			w.retrier.beforeClaim = func() {
 				// Another worker's claim pass takes the given-back message,
 				// and some time passes.
 				rdb.XClaimJustID(ctx, &redis.XClaimArgs{Stream: stream, Group: "g", Consumer: "w2", Messages: []string{given}})
 				time.Sleep(30 * time.Millisecond)
 			}
-			if err := w.retryDue(ctx, ctx); err != nil {
+			if err := w.retrier.scan(ctx); err != nil {
 				t.Fatal(err)
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			if ran[given] != 0 || ran[failed] != 1 {
-				t.Errorf("handler runs: given-back message %d (another worker took it), failed message %d; want 0 and 1", ran[given], ran[failed])
+			queued, _ := w.proc.stop()
+			if got := ids(queued); len(got) != 1 || got[0] != failed {
+				t.Errorf("the retry scan queued %v; want only the failed message %s (another worker took the given-back one)", got, failed)
 			}
 			p, err := rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: stream, Group: "g", Start: given, End: given, Count: 1}).Result()
 			if err != nil || len(p) != 1 || p[0].Consumer != "w2" {
@@ -162,4 +154,13 @@ func TestRetryScanLeavesWhatAnotherWorkerTookMeanwhile(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ids returns the IDs of msgs.
+func ids(msgs []*Message) []string {
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
+		out[i] = m.ID
+	}
+	return out
 }

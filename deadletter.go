@@ -30,6 +30,7 @@ const (
 	FieldErrorClass     = ReservedPrefix + "error-class"     // the last error's class (Class*)
 	FieldRedrives       = ReservedPrefix + "redrives"        // how often it was redriven to its stream
 	FieldDeadAt         = ReservedPrefix + "dead-at"         // Unix ms of the move
+	FieldStack          = ReservedPrefix + "stack"           // the stack of a handler panic, at most 4 KiB; absent for other failures
 )
 
 // Fields of a message redriven from a dead-letter stream to its stream.
@@ -61,8 +62,13 @@ type DeadLetter struct {
 	Deliveries int64
 	// FirstFailure and LastFailure bound its failures.
 	FirstFailure, LastFailure time.Time
-	// Error and Class describe the last failure.
+	// Error and Class describe the last failure: Error is the handler's
+	// own error text (without the marks of Permanent, Unavailable or
+	// RetryAfter, so that failures group by cause).
 	Error, Class string
+	// Stack is the start of the stack of the handler's panic, when the
+	// last failure was one (at most 4 KiB).
+	Stack string
 	// Redrives counts the times it was sent back to its stream before.
 	Redrives int64
 	// Values are its original fields.
@@ -83,8 +89,10 @@ type deadRequest struct {
 // was still pending, so that two workers racing on a message move it
 // once. Where the server runs Lua scripts this is one script per batch
 // (moveByScript); otherwise one MULTI/EXEC under WATCH of a marker per
-// message (moveWatched).
-func (w *Worker) deadLetter(ctx context.Context, reqs []deadRequest) {
+// message (moveWatched). It releases the messages it is done with (moved,
+// settled by another worker, or refused for good: they stay pending) and
+// returns those to try again because the server could not be reached.
+func (w *Worker) deadLetter(ctx context.Context, reqs []deadRequest) (retry []deadRequest) {
 	now := w.c.clock.Now()
 	letters := make([]DeadLetter, len(reqs))
 	fields := make([][]any, len(reqs))
@@ -106,6 +114,18 @@ func (w *Worker) deadLetter(ctx context.Context, reqs []deadRequest) {
 		}
 	}
 	moved := make([]bool, len(reqs))
+	failed := make([]bool, len(reqs))
+	fail := func(idx []int, err error) {
+		w.health.report(err)
+		if isTransient(err) {
+			for _, i := range idx {
+				failed[i] = true
+				retry = append(retry, reqs[i])
+			}
+			return
+		}
+		w.moveFailed(reqs, idx, err)
+	}
 	if len(byScript) > 0 {
 		err := w.moveSome(ctx, byScript, reqs, letters, fields, ids, moved, w.moveByScript)
 		if refusesScripts(err) {
@@ -114,15 +134,19 @@ func (w *Worker) deadLetter(ctx context.Context, reqs []deadRequest) {
 			watched, err = append(watched, byScript...), nil
 		}
 		if err != nil {
-			w.moveFailed(reqs, byScript, err)
+			fail(byScript, err)
 		}
 	}
 	if len(watched) > 0 {
 		if err := w.moveSome(ctx, watched, reqs, letters, fields, ids, moved, w.moveWatched); err != nil {
-			w.moveFailed(reqs, watched, err)
+			fail(watched, err)
 		}
 	}
 	for i := range letters {
+		if failed[i] {
+			continue
+		}
+		w.inflight.release(reqs[i].m)
 		if !moved[i] {
 			continue
 		}
@@ -137,6 +161,7 @@ func (w *Worker) deadLetter(ctx context.Context, reqs []deadRequest) {
 			w.cfg.OnDeadLetter(ctx, *d)
 		}
 	}
+	return retry
 }
 
 // moveSome moves the messages at positions idx of a batch with move,
@@ -371,12 +396,12 @@ func (w *Worker) deadLetterEntry(r deadRequest, now time.Time, nowMs any) (DeadL
 	d := DeadLetter{
 		OriginalID: m.ID, Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer,
 		Deliveries: m.Deliveries, FirstFailure: now, LastFailure: now,
-		Error: errText(r.cause), Class: r.class,
+		Error: causeText(r.cause), Class: r.class, Stack: stackOf(r.cause),
 	}
 	if m.failure != nil {
 		d.FirstFailure = m.failure.First
 		if r.class == ClassMaxDeliveries {
-			d.LastFailure, d.Class = m.failure.Last, m.failure.Class
+			d.LastFailure, d.Class, d.Stack = m.failure.Last, m.failure.Class, m.failure.Stack
 		}
 	}
 	if v, ok := m.Values[FieldRedrives]; ok {
@@ -413,6 +438,9 @@ func (w *Worker) deadLetterEntry(r deadRequest, now time.Time, nowMs any) (DeadL
 		FieldRedrives, d.Redrives,
 		FieldDeadAt, nowMs,
 	)
+	if d.Stack != "" {
+		fields = append(fields, FieldStack, d.Stack)
+	}
 	return d, fields
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -38,11 +39,14 @@ func Unavailable(err error) error { return &kindError{kind: ErrUnavailable, err:
 // same, at several times the cost on a path taken once per message.)
 type kindError struct{ kind, err error }
 
+// Error returns the wrapped error's text: the kind is a mark, not part of
+// the message, so that failures group by their cause in the dead-letter
+// stream.
 func (e *kindError) Error() string {
 	if e.err == nil {
 		return e.kind.Error()
 	}
-	return e.kind.Error() + ": " + e.err.Error()
+	return e.err.Error()
 }
 
 func (e *kindError) Unwrap() []error { return []error{e.kind, e.err} }
@@ -57,11 +61,12 @@ type retryAfterError struct {
 	err error
 }
 
+// Error returns the wrapped error's text (see kindError.Error).
 func (e *retryAfterError) Error() string {
 	if e.err == nil {
 		return fmt.Sprintf("retry after %v", e.d)
 	}
-	return fmt.Sprintf("retry after %v: %v", e.d, e.err)
+	return e.err.Error()
 }
 
 func (e *retryAfterError) Unwrap() error { return e.err }
@@ -75,12 +80,65 @@ const (
 	ClassUnavailable   = "unavailable"    // the handler returned ErrUnavailable
 	ClassMaxDeliveries = "max-deliveries" // delivered more than MaxDeliveries times without success
 	ClassShutdown      = "shutdown"       // the worker shut down before the handler finished
+	ClassCrash         = "crash"          // the worker died (crashed, was killed) while the handler ran
 )
 
-// panicError is what a recovered handler panic becomes.
-type panicError struct{ v any }
+// panicError is what a recovered handler panic becomes: its value, whose
+// text is the error's, and the stack where it happened.
+type panicError struct {
+	v     any
+	stack string
+}
 
-func (e panicError) Error() string { return fmt.Sprintf("handler panic: %v", e.v) }
+func (e *panicError) Error() string { return fmt.Sprint(e.v) }
+
+// maxStack bounds the part of a panic's stack kept with its failure
+// record and dead letter; the log gets all of it.
+const maxStack = 4096
+
+// panicStack returns the stack of a recovered panic from debug.Stack's
+// output, starting at the frame that panicked: the frames of debug.Stack,
+// the worker's recover and the runtime's panic come first and say nothing.
+func panicStack(b []byte) string {
+	s := string(b)
+	if i := strings.Index(s, "\npanic("); i >= 0 {
+		// The line after panic's two lines (call and file) is the frame
+		// that panicked.
+		rest := s[i+1:]
+		for range 2 {
+			if j := strings.IndexByte(rest, '\n'); j >= 0 {
+				rest = rest[j+1:]
+			}
+		}
+		header := s[:strings.IndexByte(s, '\n')+1] // "goroutine N [running]:"
+		s = header + rest
+	}
+	return s
+}
+
+// stackOf returns the bounded stack to keep with a failure: that of a
+// panic in err's chain, cut at maxStack bytes; "" for other errors.
+func stackOf(err error) string {
+	var pe *panicError
+	if !errors.As(err, &pe) {
+		return ""
+	}
+	if len(pe.stack) > maxStack {
+		return pe.stack[:maxStack]
+	}
+	return pe.stack
+}
+
+// causeText returns the text of a handler's failure as kept in failure
+// records and dead letters: the handler's own error, without the marks of
+// Permanent, Unavailable and RetryAfter (their Error methods leave them
+// out), so that failures group by their real cause.
+func causeText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
 
 // outcome is what a handler's result means for its message.
 type outcome int
@@ -122,7 +180,7 @@ func classify(err, ctxErr error) (outcome, string, time.Duration) {
 
 // isPanic reports whether err is a recovered handler panic.
 func isPanic(err error) bool {
-	var pe panicError
+	var pe *panicError
 	return errors.As(err, &pe)
 }
 

@@ -29,18 +29,20 @@ type handlerContext struct {
 }
 
 // newHandlerContext returns the context of a handler starting now, with
-// time limit timeout. base is a recent time.Now (the worker takes one per
-// batch): now is read as base plus the monotonic time since.
+// time limit timeout. base is a time.Now with a monotonic reading (the
+// worker's epoch): now is read as base plus the monotonic time since.
 func newHandlerContext(parent context.Context, timeout time.Duration, base time.Time) *handlerContext {
 	c := new(handlerContext)
-	c.init(parent, timeout, base)
+	c.init(parent, timeout, base, time.Since(base))
 	return c
 }
 
-// init sets up a zero handlerContext as newHandlerContext does, so that a
-// batch's contexts can be allocated together.
-func (c *handlerContext) init(parent context.Context, timeout time.Duration, base time.Time) {
-	limit := time.Since(base) + timeout
+// init sets up a zero handlerContext as newHandlerContext does for a
+// handler that started at start (time.Since(base) then), so that a
+// batch's contexts can be allocated together and the caller's reading of
+// the clock serves twice.
+func (c *handlerContext) init(parent context.Context, timeout time.Duration, base time.Time, start time.Duration) {
+	limit := start + timeout
 	if d, ok := parent.Deadline(); ok {
 		limit = min(limit, d.Sub(base))
 	}

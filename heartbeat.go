@@ -2,85 +2,97 @@ package pelican
 
 import (
 	"context"
-	"strconv"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// Heartbeats. Every HeartbeatInterval a worker resets the idle time of
-// the messages its handlers are still working on (XCLAIM to itself with
-// JUSTID, which keeps their delivery count, like JetStream's in-progress
-// acknowledgement), so that no other worker claims them as abandoned, and
-// records that it is alive in the group's workers hash.
+// The heartbeater tells the group, every HeartbeatInterval, that the
+// worker is alive (its beat in the group's workers hash: see consumer.go)
+// and that its handlers are still at work: it resets the idle time of
+// the messages the worker owns (XCLAIM to itself with JUSTID, which keeps
+// their delivery count, like JetStream's in-progress acknowledgement), so
+// that no other worker claims them as abandoned. It also records the
+// worker's counters in the group's stats hash.
+type heartbeater struct {
+	w *Worker
 
-// heartbeatLoop beats every HeartbeatInterval until ctx ends.
-func (w *Worker) heartbeatLoop(ctx, work context.Context) {
-	w.heartbeat(ctx)
-	t := time.NewTicker(w.cfg.HeartbeatInterval)
+	// mu is held by a heartbeat from listing the owned messages until it
+	// has reset their idle time (claiming them to this worker), and by
+	// giving messages back: a heartbeat must not claim back a message
+	// given back after it was listed. Lock order: mu, then inFlight.mu.
+	mu sync.Mutex
+
+	// warned is set once the worker has logged that another worker took
+	// its name; guarded by mu.
+	warned bool
+}
+
+// run beats every HeartbeatInterval until ctx ends.
+func (h *heartbeater) run(ctx context.Context) {
+	t := time.NewTicker(h.w.cfg.HeartbeatInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			w.heartbeat(ctx)
+			h.beat(ctx)
 		}
 	}
 }
 
-func (w *Worker) heartbeat(ctx context.Context) {
-	w.beatMu.Lock()
-	defer w.beatMu.Unlock()
-	ids, err := w.ownInFlight(ctx)
-	if err != nil && ctx.Err() == nil {
-		w.log.Warn("pelican: heartbeat failed", "err", err)
-	}
+// beat sends one heartbeat.
+func (h *heartbeater) beat(ctx context.Context) {
+	w := h.w
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ids, err := h.stillOurs(ctx)
+	w.health.report(err)
+	var prev *redis.StringCmd
 	_, err = w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		if len(ids) > 0 {
 			p.XClaimJustID(ctx, &redis.XClaimArgs{
 				Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: 0, Messages: ids,
 			})
 		}
-		p.HSet(ctx, w.keys.workers(), w.cfg.Consumer, w.c.clock.Now().UnixMilli())
+		prev = p.HGet(ctx, w.keys.workers(), w.cfg.Consumer)
+		p.HSet(ctx, w.keys.workers(), w.cfg.Consumer, w.beatValue(false))
 		p.HSet(ctx, w.keys.counters(), w.cfg.Consumer, encodeStats(w.Stats()))
 		return nil
 	})
-	if err != nil && ctx.Err() == nil {
-		w.log.Warn("pelican: heartbeat failed", "err", err)
+	if err == redis.Nil {
+		err = nil
+	}
+	w.health.report(err)
+	if err != nil {
+		if isNoGroup(err) {
+			w.group.recreate(ctx, err)
+		} else if ctx.Err() == nil && !isTransient(err) {
+			w.log.Warn("pelican: heartbeat failed", "err", err)
+		}
+		return
+	}
+	if b, ok := parseBeat(prev.Val()); ok && b.instance != "" && b.instance != w.self.instance && !h.warned {
+		h.warned = true
+		w.log.Error("pelican: another worker took this worker's consumer name, taking it for dead (after an outage or a stall of three heartbeats): both now run under one name and may process messages twice; restart one of them",
+			"other_host", b.host, "other_pid", b.pid)
 	}
 }
 
-// publishStats records the worker's final counters when it stops, so that
-// what it did after its last heartbeat is not lost to the monitors.
-func (w *Worker) publishStats(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	if err := w.c.rdb.HSet(ctx, w.keys.counters(), w.cfg.Consumer, encodeStats(w.Stats())).Err(); err != nil {
-		w.log.Warn("pelican: recording the final counters failed", "err", err)
-	}
-}
-
-// ownInFlight returns the messages being handled that are still pending
-// to this worker. A message another worker claimed meanwhile (after a
-// stall longer than ClaimMinIdle) is left to it: claiming it back would
-// only make both process it.
-func (w *Worker) ownInFlight(ctx context.Context) ([]string, error) {
-	w.mu.Lock()
-	inFlight := w.heldLocked()
-	if inFlight == nil {
-		inFlight = make(map[string]bool, len(w.inFlight))
-	}
-	for id := range w.inFlight {
-		inFlight[id] = true
-	}
-	w.mu.Unlock()
-	if len(inFlight) == 0 {
+// stillOurs returns the owned messages that are still pending to this
+// worker. A message another worker claimed meanwhile (after a stall
+// longer than ClaimMinIdle) is left to it: claiming it back would only
+// make both process it.
+func (h *heartbeater) stillOurs(ctx context.Context) ([]string, error) {
+	w := h.w
+	owned := w.inflight.owned()
+	if len(owned) == 0 {
 		return nil, nil
 	}
 	var lo, hi string
-	for id := range inFlight {
+	for id := range owned {
 		if lo == "" || lessID(id, lo) {
 			lo = id
 		}
@@ -97,7 +109,7 @@ func (w *Worker) ownInFlight(ctx context.Context) ([]string, error) {
 			return ids, err
 		}
 		for _, p := range pend {
-			if inFlight[p.ID] {
+			if owned[p.ID] {
 				ids = append(ids, p.ID)
 			}
 		}
@@ -108,192 +120,26 @@ func (w *Worker) ownInFlight(ctx context.Context) ([]string, error) {
 	}
 }
 
+// stopped records, when the worker has stopped, its final counters and
+// that it stopped, so that monitors see what it did after its last
+// heartbeat and its name is free at once. The consumer stays in the group
+// until a live worker's janitor deletes it (a stopped worker is dead to
+// it at once), once it holds nothing. It waits at most until ctx ends.
+func (h *heartbeater) stopped(ctx context.Context) {
+	w := h.w
+	_, err := w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, w.keys.counters(), w.cfg.Consumer, encodeStats(w.Stats()))
+		p.HSet(ctx, w.keys.workers(), w.cfg.Consumer, w.beatValue(true))
+		return nil
+	})
+	if err != nil {
+		w.log.Warn("pelican: recording the final counters failed", "err", err)
+	}
+}
+
 // lessID orders two stream IDs.
 func lessID(a, b string) bool {
 	am, as, _ := splitID(a)
 	bm, bs, _ := splitID(b)
 	return am < bm || (am == bm && as < bs)
-}
-
-// WorkerInfo describes a consumer of a group.
-type WorkerInfo struct {
-	// Name is the consumer's name.
-	Name string
-	// Pending counts the messages it holds.
-	Pending int64
-	// Idle is the time since it last read or claimed.
-	Idle time.Duration
-	// LastHeartbeat is when it last reported alive (zero if never: a
-	// consumer that is not a Pelican worker).
-	LastHeartbeat time.Time
-	// Stats are the worker's counters as of its last heartbeat (zero for
-	// a consumer that is not a Pelican worker). They count from the
-	// worker's start.
-	Stats WorkerStats
-}
-
-// Workers lists the consumers of a group with their liveness.
-func (c *Client) Workers(ctx context.Context, stream, group string) ([]WorkerInfo, error) {
-	keys := groupKeys{stream: stream, group: group}
-	var (
-		info            *redis.XInfoConsumersCmd
-		beats, counters *redis.MapStringStringCmd
-	)
-	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		info = p.XInfoConsumers(ctx, stream, group)
-		beats = p.HGetAll(ctx, keys.workers())
-		counters = p.HGetAll(ctx, keys.counters())
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	consumers := info.Val()
-	out := make([]WorkerInfo, len(consumers))
-	for i, cs := range consumers {
-		out[i] = WorkerInfo{Name: cs.Name, Pending: cs.Pending, Idle: cs.Idle}
-		if ms, err := strconv.ParseInt(beats.Val()[cs.Name], 10, 64); err == nil {
-			out[i].LastHeartbeat = time.UnixMilli(ms)
-		}
-		out[i].Stats, _ = decodeStats(counters.Val()[cs.Name])
-	}
-	return out, nil
-}
-
-// Dead consumers. A consumer that has neither read nor sent a heartbeat
-// for DeadConsumerAfter is gone. The janitor hands its pending messages to
-// this worker first (XCLAIM with JUSTID: they keep their delivery counts,
-// and this worker's retry loop takes them from there, as adopted), and only when it
-// holds nothing deletes it from the group, since XGROUP DELCONSUMER drops
-// whatever a consumer still holds.
-
-// janitorLoop cleans up dead consumers until ctx ends.
-func (w *Worker) janitorLoop(ctx, work context.Context) {
-	t := time.NewTicker(max(w.cfg.ClaimInterval, w.cfg.DeadConsumerAfter/4))
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := w.removeDeadConsumers(ctx); err != nil && ctx.Err() == nil {
-				w.log.Warn("pelican: cleaning up dead consumers failed", "err", err)
-			}
-		}
-	}
-}
-
-func (w *Worker) removeDeadConsumers(ctx context.Context) error {
-	infos, err := w.c.Workers(ctx, w.cfg.Stream, w.cfg.Group)
-	if err != nil {
-		return err
-	}
-	now := w.c.clock.Now()
-	for _, info := range infos {
-		if info.Name == w.cfg.Consumer {
-			continue
-		}
-		lastSeen := now.Add(-info.Idle)
-		if info.LastHeartbeat.After(lastSeen) {
-			lastSeen = info.LastHeartbeat
-		}
-		if now.Sub(lastSeen) < w.cfg.DeadConsumerAfter {
-			continue
-		}
-		if err := w.adoptPending(ctx, info.Name); err != nil {
-			return err
-		}
-		n, err := w.c.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
-			Stream: w.cfg.Stream, Group: w.cfg.Group, Start: "-", End: "+", Count: 1, Consumer: info.Name,
-		}).Result()
-		if err != nil {
-			return err
-		}
-		if len(n) > 0 {
-			continue // still holds messages: next time
-		}
-		dropped, err := w.c.rdb.XGroupDelConsumer(ctx, w.cfg.Stream, w.cfg.Group, info.Name).Result()
-		if err != nil {
-			return err
-		}
-		w.c.rdb.HDel(ctx, w.keys.workers(), info.Name)
-		w.c.rdb.HDel(ctx, w.keys.counters(), info.Name)
-		if dropped > 0 {
-			w.log.Error("pelican: a dead consumer received messages while being deleted; they are no longer pending", "dead_consumer", info.Name, "count", dropped)
-		} else {
-			w.log.Info("pelican: removed a dead consumer", "dead_consumer", info.Name, "silent_for", now.Sub(lastSeen))
-		}
-	}
-	return nil
-}
-
-// adoptPending moves the pending messages of a dead consumer to this
-// worker without counting a delivery.
-func (w *Worker) adoptPending(ctx context.Context, dead string) error {
-	for {
-		pend, err := w.c.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
-			Stream: w.cfg.Stream, Group: w.cfg.Group, Start: "-", End: "+", Count: maxScan, Consumer: dead,
-		}).Result()
-		if err != nil || len(pend) == 0 {
-			return err
-		}
-		// A message another worker claimed meanwhile stays with it (see
-		// claimAsListed).
-		claims := make([]*redis.StringSliceCmd, len(pend))
-		_, err = w.c.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-			for i, p := range pend {
-				claims[i] = pipe.XClaimJustID(ctx, w.claimAsListed(p))
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		var adopted []string
-		for _, c := range claims {
-			adopted = append(adopted, c.Val()...)
-		}
-		now := w.c.clock.Now()
-		w.mu.Lock()
-		for _, id := range adopted {
-			w.adopted[id] = now
-		}
-		w.mu.Unlock()
-		w.log.Info("pelican: adopted the pending messages of a dead consumer", "dead_consumer", dead, "count", len(adopted))
-		if len(adopted) < len(pend) {
-			return nil // some were gone; the rest is handled next time
-		}
-	}
-}
-
-// encodeStats writes a worker's counters for the counters hash:
-// "1|<processed>|<failed>|<dead-lettered>|<given back>|<lost to trim>|
-// <duplicates>|<not ours>|<redeliveries>", a version then the counters.
-func encodeStats(s WorkerStats) string {
-	b := make([]byte, 0, 64)
-	b = append(b, '1')
-	for _, n := range []int64{s.Processed, s.Failed, s.DeadLettered, s.GivenBack, s.LostToTrim, s.Duplicates, s.NotOurs, s.Redeliveries} {
-		b = append(b, '|')
-		b = strconv.AppendInt(b, n, 10)
-	}
-	return string(b)
-}
-
-// decodeStats parses encodeStats's format; it reports false for anything
-// else (counters a future version added at the end are ignored).
-func decodeStats(v string) (WorkerStats, bool) {
-	parts := strings.Split(v, "|")
-	if len(parts) < 9 || parts[0] != "1" {
-		return WorkerStats{}, false
-	}
-	var n [8]int64
-	for i := range n {
-		x, err := strconv.ParseInt(parts[i+1], 10, 64)
-		if err != nil {
-			return WorkerStats{}, false
-		}
-		n[i] = x
-	}
-	return WorkerStats{Processed: n[0], Failed: n[1], DeadLettered: n[2], GivenBack: n[3],
-		LostToTrim: n[4], Duplicates: n[5], NotOurs: n[6], Redeliveries: n[7]}, true
 }

@@ -24,9 +24,22 @@ type Message struct {
 	MaxDeliveries int
 
 	tx      redis.Pipeliner // exactly-once mode: where the handler queues its writes
-	failure *failureRecord  // earlier failures, when known
-	held    bool            // owned with its read batch, not one by one (see ownRead)
-	claimed bool            // read with CLAIM from another consumer's (or a given-back) pending entry
+	failure *failureRecord  // its failure record, when known
+	// hctx is the context its handler runs under, allocated with its
+	// read's batch (nil: allocated when the handler starts).
+	hctx *handlerContext
+	// batch is the read it came with, if it is owned with it, and owned
+	// whether it is owned (see inFlight); guarded by inFlight.mu.
+	batch *readBatch
+	owned bool
+	// claimIdle is, for a message a read claimed (XREADGROUP CLAIM), the
+	// idle time of its pending entry in ms; -1 for a new one.
+	claimIdle int64
+	// suspect is set for a message recovered from a worker that may have
+	// died handling it (see recover.go); crashMarked once its crash record
+	// is written, prevFailure holding the record it had before.
+	suspect, crashMarked bool
+	prevFailure          *failureRecord
 }
 
 // IdempotencyKey identifies this message in this group, the same on every

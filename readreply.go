@@ -20,25 +20,13 @@ import (
 // A ClusterClient reads with the generic reply instead: it must see MOVED
 // and ASK errors to follow them, and RawCmd keeps error replies as bytes.
 
-// readGroupArgs returns the XREADGROUP command of the read loops: new
-// messages (">") and, where the server can, abandoned ones (CLAIM).
-func (w *Worker) readGroupArgs() []any {
-	args := []any{"xreadgroup", "group", w.cfg.Group, w.cfg.Consumer, "count", w.cfg.BatchSize}
-	if w.cfg.Block >= 0 {
-		args = append(args, "block", w.cfg.Block.Milliseconds())
-	}
-	if w.caps.ClaimRead {
-		args = append(args, "claim", w.cfg.ClaimMinIdle.Milliseconds())
-	}
-	return append(args, "streams", w.cfg.Stream, ">")
-}
-
 // newMessage sets a zero m to the defaults of a first delivery of entry
 // id. It writes only the fields that differ from zero: m is a fresh
 // element of a batch's slab.
 func (w *Worker) newMessage(m *Message, id string) {
 	m.ID, m.Stream, m.Group = id, w.cfg.Stream, w.cfg.Group
 	m.Deliveries, m.MaxDeliveries = 1, w.cfg.MaxDeliveries
+	m.claimIdle = -1
 }
 
 // parseReadGroup turns an XREADGROUP reply for one stream, as go-redis's
@@ -68,6 +56,7 @@ func (w *Worker) parseReadGroup(reply any) ([]*Message, error) {
 		return nil, fmt.Errorf("pelican: unexpected XREADGROUP reply of type %T", reply)
 	}
 	slab := make([]Message, len(entries)) // one allocation for the batch
+	ctxs := make([]handlerContext, len(entries))
 	msgs := make([]*Message, len(entries))
 	for i, e := range entries {
 		parts, ok := e.([]any)
@@ -80,6 +69,7 @@ func (w *Worker) parseReadGroup(reply any) ([]*Message, error) {
 		}
 		m := &slab[i]
 		w.newMessage(m, id)
+		m.hctx = &ctxs[i]
 		if fields, ok := parts[1].([]any); ok {
 			m.Values = make(map[string]string, len(fields)/2)
 			for j := 0; j+1 < len(fields); j += 2 {
@@ -94,7 +84,9 @@ func (w *Worker) parseReadGroup(reply any) ([]*Message, error) {
 			idle, _ := parts[2].(int64)
 			if n, ok := parts[3].(int64); ok {
 				m.Deliveries = n + 1
-				m.claimed = idle > 0 || n > 0
+				if idle > 0 || n > 0 {
+					m.claimIdle = idle
+				}
 			}
 		}
 		msgs[i] = m
@@ -280,10 +272,12 @@ func (w *Worker) parseReadGroupRaw(b []byte) ([]*Message, error) {
 		return nil, errTruncated
 	}
 	slab := make([]Message, count) // one allocation for the batch
+	ctxs := make([]handlerContext, count)
 	msgs := make([]*Message, count)
 	var spans []int // field name and value offsets within an entry
 	for i := range slab {
 		m := &slab[i]
+		m.hctx = &ctxs[i]
 		if spans, err = w.parseRawEntry(&r, m, spans[:0]); err != nil {
 			return nil, err
 		}
@@ -347,7 +341,9 @@ func (w *Worker) parseRawEntry(r *rawReply, m *Message, spans []int) ([]int, err
 		}
 		if kind == ':' {
 			m.Deliveries = n + 1
-			m.claimed = idleKind == ':' && idle > 0 || n > 0
+			if idleKind == ':' && idle > 0 || n > 0 {
+				m.claimIdle = max(idle, 0)
+			}
 		}
 		parts -= 2
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican/embedded"
@@ -27,10 +28,10 @@ func TestParseReadGroup(t *testing.T) {
 		[]any{"4-1", nil}, // deleted while pending
 	}
 	want := []Message{
-		{ID: "1-1", Stream: "s", Group: "g", Values: map[string]string{"a": "1", "b": "2"}, Deliveries: 1, MaxDeliveries: 3},
-		{ID: "2-1", Stream: "s", Group: "g", Values: map[string]string{"c": "3"}, Deliveries: 3, MaxDeliveries: 3, claimed: true},
-		{ID: "3-1", Stream: "s", Group: "g", Values: map[string]string{"d": "4"}, Deliveries: 1, MaxDeliveries: 3},
-		{ID: "4-1", Stream: "s", Group: "g", Deliveries: 1, MaxDeliveries: 3},
+		{ID: "1-1", Stream: "s", Group: "g", Values: map[string]string{"a": "1", "b": "2"}, Deliveries: 1, MaxDeliveries: 3, claimIdle: -1},
+		{ID: "2-1", Stream: "s", Group: "g", Values: map[string]string{"c": "3"}, Deliveries: 3, MaxDeliveries: 3, claimIdle: 5000},
+		{ID: "3-1", Stream: "s", Group: "g", Values: map[string]string{"d": "4"}, Deliveries: 1, MaxDeliveries: 3, claimIdle: -1},
+		{ID: "4-1", Stream: "s", Group: "g", Deliveries: 1, MaxDeliveries: 3, claimIdle: -1},
 	}
 	for name, reply := range map[string]any{
 		"resp2": []any{[]any{"s", entries}},
@@ -44,7 +45,7 @@ func TestParseReadGroup(t *testing.T) {
 		for i, m := range msgs {
 			got[i] = *m
 		}
-		if diff := cmp.Diff(want, got, cmp.AllowUnexported(Message{})); diff != "" {
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(Message{}), cmpopts.IgnoreFields(Message{}, "hctx")); diff != "" {
 			t.Errorf("%s: messages differ (-want +got):\n%s", name, diff)
 		}
 	}
@@ -81,11 +82,11 @@ func TestParseReadGroupRaw(t *testing.T) {
 		"*2\r\n$3\r\n4-1\r\n*-1\r\n" + // deleted while pending
 		"*4\r\n$3\r\n5-1\r\n*2\r\n$1\r\ne\r\n$1\r\n5\r\n:700\r\n:0\r\n" // given back before its delivery counted
 	want := []Message{
-		{ID: "1-1", Stream: "s", Group: "g", Values: map[string]string{"a": "1", "b": "2\r\n"}, Deliveries: 1, MaxDeliveries: 3},
-		{ID: "2-1", Stream: "s", Group: "g", Values: map[string]string{"c": "3"}, Deliveries: 3, MaxDeliveries: 3, claimed: true},
-		{ID: "3-1", Stream: "s", Group: "g", Values: map[string]string{"d": ""}, Deliveries: 1, MaxDeliveries: 3},
-		{ID: "4-1", Stream: "s", Group: "g", Deliveries: 1, MaxDeliveries: 3},
-		{ID: "5-1", Stream: "s", Group: "g", Values: map[string]string{"e": "5"}, Deliveries: 1, MaxDeliveries: 3, claimed: true},
+		{ID: "1-1", Stream: "s", Group: "g", Values: map[string]string{"a": "1", "b": "2\r\n"}, Deliveries: 1, MaxDeliveries: 3, claimIdle: -1},
+		{ID: "2-1", Stream: "s", Group: "g", Values: map[string]string{"c": "3"}, Deliveries: 3, MaxDeliveries: 3, claimIdle: 5000},
+		{ID: "3-1", Stream: "s", Group: "g", Values: map[string]string{"d": ""}, Deliveries: 1, MaxDeliveries: 3, claimIdle: -1},
+		{ID: "4-1", Stream: "s", Group: "g", Deliveries: 1, MaxDeliveries: 3, claimIdle: -1},
+		{ID: "5-1", Stream: "s", Group: "g", Values: map[string]string{"e": "5"}, Deliveries: 1, MaxDeliveries: 3, claimIdle: 700},
 	}
 	for name, reply := range map[string]string{
 		"resp2":             "*1\r\n*2\r\n$1\r\ns\r\n" + entries,
@@ -96,7 +97,7 @@ func TestParseReadGroupRaw(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if diff := cmp.Diff(want, derefMessages(msgs), cmp.AllowUnexported(Message{})); diff != "" {
+		if diff := cmp.Diff(want, derefMessages(msgs), cmp.AllowUnexported(Message{}), cmpopts.IgnoreFields(Message{}, "hctx")); diff != "" {
 			t.Errorf("%s: messages differ (-want +got):\n%s", name, diff)
 		}
 	}
@@ -199,7 +200,7 @@ func TestParseReadGroupRawMatchesGeneric(t *testing.T) {
 			if len(got) != 40 {
 				t.Errorf("%s RESP%d: %d messages, want 40", name, proto, len(got))
 			}
-			if diff := cmp.Diff(derefMessages(generic), derefMessages(got), cmp.AllowUnexported(Message{})); diff != "" {
+			if diff := cmp.Diff(derefMessages(generic), derefMessages(got), cmp.AllowUnexported(Message{}), cmpopts.IgnoreFields(Message{}, "hctx")); diff != "" {
 				t.Errorf("%s RESP%d: raw and generic differ (-generic +raw):\n%s", name, proto, diff)
 			}
 			rdb.Close()

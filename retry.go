@@ -2,96 +2,132 @@ package pelican
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
 // Retries. A failed message stays in the worker's PEL, with a failure
-// record saying when it is due again (see recordFailure). The retry loop
-// looks through the worker's own pending messages, claims those that are
-// due (XCLAIM counts the new delivery) and handles them. Nothing is kept
-// in memory: a restarted worker replays its pending messages at once (the
-// restart counts as a delivery), and a message whose worker is gone is
+// record saying when it is due again (see Worker.fail). The retrier looks
+// through the worker's own pending messages every RetryInterval, and
+// sooner when a retry it scheduled falls due; it claims those that are
+// due (XCLAIM counts the new delivery) and queues them for the lanes.
+// Nothing is kept in memory: a restarted worker replays its pending
+// messages (see recovery.replay), and a message whose worker is gone is
 // claimed by another once idle for ClaimMinIdle.
+type retrier struct {
+	w *Worker
 
-// retryLoop runs retryDue every RetryInterval until ctx ends, and also
-// when a retry this worker scheduled falls due sooner.
-func (w *Worker) retryLoop(ctx, work context.Context) {
+	mu   sync.Mutex
+	next time.Time // the earliest retry this worker scheduled, if any
+	kick chan struct{}
+
+	// beforeClaim, when set (by tests), runs after a scan has chosen what
+	// is due, before it claims them.
+	beforeClaim func()
+}
+
+func newRetrier(w *Worker) *retrier { return &retrier{w: w, kick: make(chan struct{}, 1)} }
+
+// run scans every RetryInterval until ctx ends, and also when a retry
+// this worker scheduled falls due sooner.
+func (r *retrier) run(ctx context.Context) {
+	w := r.w
 	t := time.NewTimer(w.cfg.RetryInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-w.retryKick:
+		case <-r.kick:
 			// A retry was scheduled: maybe sooner than the next scan.
 		case <-t.C:
-			if err := w.retryDue(ctx, work); err != nil && ctx.Err() == nil {
-				w.log.Warn("pelican: looking for messages to retry failed", "err", err)
+			err := r.scan(ctx)
+			w.health.report(err)
+			if err != nil && ctx.Err() == nil {
+				if isNoGroup(err) {
+					w.group.recreate(ctx, err)
+				} else if !isTransient(err) {
+					w.log.Warn("pelican: looking for messages to retry failed", "err", err)
+				}
 			}
 		}
 		t.Stop()
-		t.Reset(w.untilNextScan())
+		t.Reset(r.untilNextScan())
 	}
 }
 
-// scheduleRetry notes when a message this worker failed is due, so that
-// the retry loop wakes then even if RetryInterval is longer.
-func (w *Worker) scheduleRetry(at time.Time) {
-	w.mu.Lock()
-	sooner := w.nextRetry.IsZero() || at.Before(w.nextRetry)
-	if sooner {
-		w.nextRetry = at
+// schedule notes when a message this worker failed is due, so that the
+// retrier wakes then even if RetryInterval is longer.
+func (r *retrier) schedule(at time.Time) {
+	if at.IsZero() {
+		return
 	}
-	w.mu.Unlock()
+	r.mu.Lock()
+	sooner := r.next.IsZero() || at.Before(r.next)
+	if sooner {
+		r.next = at
+	}
+	r.mu.Unlock()
 	if sooner {
 		select {
-		case w.retryKick <- struct{}{}:
+		case r.kick <- struct{}{}:
 		default:
 		}
 	}
 }
 
-// untilNextScan returns how long the retry loop waits: RetryInterval, or
-// less when a scheduled retry is due sooner.
-func (w *Worker) untilNextScan() time.Duration {
+// untilNextScan returns how long the retrier waits: RetryInterval, or
+// less when a scheduled retry is due sooner; while the server is
+// unreachable, the outage backoff.
+func (r *retrier) untilNextScan() time.Duration {
+	w := r.w
 	wait := w.cfg.RetryInterval
+	if w.health.isDown() {
+		return max(wait, w.health.backoff())
+	}
 	now := w.c.clock.Now()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.nextRetry.IsZero() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.next.IsZero() {
 		return wait
 	}
-	if !w.nextRetry.After(now) {
+	if !r.next.After(now) {
 		// Due now: scan at once, and forget it (the scan handles it).
-		w.nextRetry = time.Time{}
+		r.next = time.Time{}
 		return 0
 	}
-	return min(wait, w.nextRetry.Sub(now))
+	return min(wait, r.next.Sub(now))
 }
 
-// maxScan bounds how many pending entries one retry scan looks at.
+// maxScan bounds how many pending entries one scan looks at.
 const maxScan = 1000
 
-// retryDue handles the worker's failed messages whose retry is due.
-func (w *Worker) retryDue(ctx, work context.Context) error {
-	adopted := w.recentlyAdopted()
+// scan queues the worker's failed messages whose retry is due. Messages
+// owned already are being handled; a message with a crash record, or
+// pending with no record long enough to be taken for abandoned, goes to
+// recovery as a suspect.
+func (r *retrier) scan(ctx context.Context) error {
+	w := r.w
+	queued, _ := w.proc.load()
+	room := w.cfg.BatchSize - queued
+	if room <= 0 {
+		return nil // the lanes have enough to do: next time
+	}
 	pend, err := w.c.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
 		Stream: w.cfg.Stream, Group: w.cfg.Group, Start: "-", End: "+", Count: maxScan, Consumer: w.cfg.Consumer,
 	}).Result()
 	if err != nil || len(pend) == 0 {
 		return err
 	}
-	var cand []redis.XPendingExt
-	w.mu.Lock()
-	held := w.heldLocked()
+	owned := w.inflight.owned()
+	cand := pend[:0]
 	for _, p := range pend {
-		if !w.busyLocked(p.ID, held) {
+		if !owned[p.ID] {
 			cand = append(cand, p)
 		}
 	}
-	w.mu.Unlock()
 	if len(cand) == 0 {
 		return nil
 	}
@@ -99,96 +135,126 @@ func (w *Worker) retryDue(ctx, work context.Context) error {
 	for i, p := range cand {
 		ids[i] = p.ID
 	}
-	recs, err := w.c.rdb.HMGet(ctx, w.keys.failures(), ids...).Result()
+	recs, err := w.failureRecords(ctx, ids)
 	if err != nil {
 		return err
 	}
 	now := w.c.clock.Now()
 	var due []redis.XPendingExt
-	records := map[string]*failureRecord{}
+	var dueRecs []*failureRecord
+	var ss []*suspect
 	for i, p := range cand {
-		var rec *failureRecord
-		if s, ok := recs[i].(string); ok {
-			rec, _ = decodeFailure(s)
-		}
-		threshold := w.cfg.ClaimMinIdle
-		if adopted[p.ID] {
-			threshold = 0 // taken over from a dead consumer: ours to run
-		}
-		if !isDue(rec, p, now, w.cfg.Backoff, threshold) {
+		rec := recs[i]
+		if !isDue(rec, p, now, w.cfg.Backoff, w.cfg.ClaimMinIdle) {
 			continue
 		}
-		due = append(due, p)
-		records[p.ID] = rec
+		if rec != nil && rec.Class == ClassCrash || rec == nil && !givenBack(p.Idle, now) {
+			// A crash record left by an attempt of an earlier run, or no
+			// record at all after ClaimMinIdle: its handler may have
+			// killed a worker.
+			if w.inflight.tryAdd(p.ID, now) {
+				ss = append(ss, &suspect{id: p.ID, deliveries: p.RetryCount})
+			}
+			continue
+		}
+		if len(due) < room {
+			due, dueRecs = append(due, p), append(dueRecs, rec)
+		}
 	}
+	w.recovery.queue(ss)
 	if len(due) == 0 {
 		return nil
 	}
-	if w.beforeRetryClaim != nil {
-		w.beforeRetryClaim()
-	}
-	// One XCLAIM per entry, in one round trip (see claimAsListed).
-	claims := make([]*redis.XMessageSliceCmd, len(due))
-	_, err = w.c.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-		for i, p := range due {
-			claims[i] = pipe.XClaim(ctx, w.claimAsListed(p))
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	if len(adopted) > 0 {
-		w.mu.Lock()
-		for _, p := range due {
-			delete(w.adopted, p.ID)
-		}
-		w.mu.Unlock()
+	if r.beforeClaim != nil {
+		r.beforeClaim()
 	}
 	msgs := make([]*Message, 0, len(due))
-	for i, p := range due {
-		for _, xm := range claims[i].Val() {
-			m := w.message(xm)
-			m.Deliveries = p.RetryCount + 1
-			m.failure = records[xm.ID]
-			msgs = append(msgs, m)
-		}
+	for _, p := range due {
+		msgs = append(msgs, &Message{ID: p.ID})
 	}
-	w.handleBatch(work, msgs)
+	msgs = w.inflight.add(msgs, now)
+	if len(msgs) < len(due) {
+		// Some were taken meanwhile by another part of this worker.
+		keep := map[string]bool{}
+		for _, m := range msgs {
+			keep[m.ID] = true
+		}
+		n := 0
+		for i, p := range due {
+			if keep[p.ID] {
+				due[n], dueRecs[n] = p, dueRecs[i]
+				n++
+			}
+		}
+		due, dueRecs = due[:n], dueRecs[:n]
+	}
+	claimed, err := w.claimListed(ctx, due, false)
+	if err != nil {
+		w.inflight.release(msgs...)
+		return err
+	}
+	var ready, gone []*Message
+	for i, m := range msgs {
+		xm := claimed[i]
+		if xm == nil {
+			gone = append(gone, m)
+			continue
+		}
+		w.fill(m, *xm)
+		m.Deliveries = due[i].RetryCount + 1
+		m.failure = dueRecs[i]
+		ready = append(ready, m)
+	}
+	w.inflight.release(gone...)
+	if refused := w.proc.push(ready); refused != nil {
+		w.settler.giveBack(w.after, refused...)
+	}
 	return nil
 }
 
-// claimAsListed returns the XCLAIM of pending entry p to this worker with
-// the idle time p was listed with as the bar: if another worker has taken
-// p since (resetting its idle time), the claim leaves it alone. Entries
-// listed together are claimed one by one for that reason: one bar for all,
-// the smallest, would let through an entry listed long idle and taken a
-// moment ago.
-func (w *Worker) claimAsListed(p redis.XPendingExt) *redis.XClaimArgs {
-	return &redis.XClaimArgs{
-		Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: p.Idle, Messages: []string{p.ID},
+// claimListed claims pending entries listed by XPENDING for this
+// consumer, each with the idle time it was listed with as the bar: if
+// another worker has taken one since (resetting its idle time), the claim
+// leaves it alone. Entries listed together are claimed one by one for
+// that reason (in one round trip): one bar for all, the smallest, would
+// let through an entry listed long idle and taken a moment ago. The claim
+// counts a delivery unless justID, which leaves the count and returns no
+// fields. It returns, per entry, the claimed message, nil where the claim
+// found it taken or deleted from the stream (an XCLAIM drops such an entry
+// from the PEL).
+func (w *Worker) claimListed(ctx context.Context, listed []redis.XPendingExt, justID bool) ([]*redis.XMessage, error) {
+	if len(listed) == 0 {
+		return nil, nil
 	}
-}
-
-// recentlyAdopted returns the messages adopted from dead consumers less
-// than ClaimMinIdle ago, forgetting older ones: isDue's general rule
-// covers those.
-func (w *Worker) recentlyAdopted() map[string]bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.adopted) == 0 {
+	full := make([]*redis.XMessageSliceCmd, len(listed))
+	ids := make([]*redis.StringSliceCmd, len(listed))
+	_, err := w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, e := range listed {
+			a := &redis.XClaimArgs{
+				Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: max(e.Idle, 0), Messages: []string{e.ID},
+			}
+			if justID {
+				ids[i] = p.XClaimJustID(ctx, a)
+			} else {
+				full[i] = p.XClaim(ctx, a)
+			}
+		}
 		return nil
+	})
+	if err != nil && err != redis.Nil {
+		return nil, err
 	}
-	now := w.c.clock.Now()
-	out := make(map[string]bool, len(w.adopted))
-	for id, at := range w.adopted {
-		if now.Sub(at) >= w.cfg.ClaimMinIdle {
-			delete(w.adopted, id)
-		} else {
-			out[id] = true
+	out := make([]*redis.XMessage, len(listed))
+	for i := range listed {
+		if justID {
+			if v := ids[i].Val(); len(v) > 0 {
+				out[i] = &redis.XMessage{ID: v[0]}
+			}
+		} else if v := full[i].Val(); len(v) > 0 {
+			out[i] = &v[0]
 		}
 	}
-	return out
+	return out, nil
 }
 
 // isDue says whether a pending message of this worker should be retried
@@ -203,50 +269,5 @@ func isDue(rec *failureRecord, p redis.XPendingExt, now time.Time, b Backoff, cl
 	if rec != nil {
 		return !now.Before(rec.RetryAt)
 	}
-	return p.Idle >= max(b.Delay(int(p.RetryCount)), claimMinIdle)
-}
-
-// replayOwn handles, before anything else, the messages left pending to
-// this consumer by an earlier run: it reads its own history from ID 0, as
-// the classic pattern does. The read counts as a delivery, and the count
-// is checked before the handler runs, so a message that crashed the
-// worker cannot crash it forever.
-func (w *Worker) replayOwn(ctx, work context.Context) error {
-	start := "0"
-	for ctx.Err() == nil {
-		res, err := w.c.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
-			Group: w.cfg.Group, Consumer: w.cfg.Consumer, Streams: []string{w.cfg.Stream, start},
-			Count: int64(w.cfg.BatchSize), Block: -1,
-		}).Result()
-		if err == redis.Nil {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if len(res) == 0 || len(res[0].Messages) == 0 {
-			return nil
-		}
-		xms := res[0].Messages
-		counts, err := w.deliveriesOf(ctx, w.cfg.Consumer, xms[0].ID, xms[len(xms)-1].ID, len(xms))
-		if err != nil {
-			return err
-		}
-		msgs := make([]*Message, 0, len(xms))
-		for _, xm := range xms {
-			n, pending := counts[xm.ID]
-			if !pending {
-				continue
-			}
-			m := w.message(xm)
-			if xm.Values == nil {
-				m.Values = nil
-			}
-			m.Deliveries = n
-			msgs = append(msgs, m)
-		}
-		w.handleBatch(work, msgs)
-		start = xms[len(xms)-1].ID
-	}
-	return nil
+	return p.Idle < 0 || p.Idle >= max(b.Delay(int(p.RetryCount)), claimMinIdle)
 }

@@ -24,7 +24,7 @@ func TestClassify(t *testing.T) {
 		{"wrapped permanent", fmt.Errorf("order: %w", Permanent(errors.New("bad"))), nil, outcomeDead, ClassPermanent, 0},
 		{"wrapped unavailable", fmt.Errorf("db: %w", Unavailable(errors.New("down"))), nil, outcomeGiveBack, ClassUnavailable, 0},
 		{"retry after", RetryAfter(5*time.Second, errors.New("busy")), nil, outcomeRetry, ClassHandler, 5 * time.Second},
-		{"panic", panicError{"boom"}, nil, outcomeRetry, ClassPanic, 0},
+		{"panic", &panicError{v: "boom"}, nil, outcomeRetry, ClassPanic, 0},
 		{"timeout", context.DeadlineExceeded, context.DeadlineExceeded, outcomeRetry, ClassTimeout, 0},
 		{"shutdown", context.Canceled, context.Canceled, outcomeGiveBack, ClassShutdown, 0},
 		// A handler that says its failure is permanent is believed even
@@ -119,7 +119,8 @@ func TestHashTag(t *testing.T) {
 func TestDefaultsAndValidation(t *testing.T) {
 	h := HandlerFunc(func(ctx context.Context, m *Message) error { return nil })
 	cfg := WorkerConfig{Stream: "s", Group: "g", Consumer: "c", Handler: h}
-	if err := cfg.setDefaults(); err != nil {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.MaxDeliveries != 3 || cfg.ClaimMinIdle != 5*time.Minute || cfg.DeadLetterStream != "s:dlq" || cfg.StartID != "0" {
@@ -131,8 +132,8 @@ func TestDefaultsAndValidation(t *testing.T) {
 		{Stream: "s", Group: "g"},
 		{Stream: "s", Group: "g", Consumer: "c", Handler: h, ClaimMinIdle: time.Second, HeartbeatInterval: time.Second},
 	} {
-		if err := bad.setDefaults(); err == nil {
-			t.Errorf("%+v was accepted", bad)
+		if err := bad.Validate(); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%+v: Validate = %v, want ErrInvalidConfig", bad, err)
 		}
 	}
 }

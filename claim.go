@@ -1,0 +1,200 @@
+package pelican
+
+import (
+	"context"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The claimer takes over abandoned messages: a worker that dies leaves
+// its messages pending, and once one has been idle for ClaimMinIdle (a
+// live worker's heartbeats keep its slow messages from getting there) any
+// worker may claim and process it. Every ClaimInterval the claimer lists
+// the group's pending entries idle that long (XPENDING IDLE), claims them
+// as listed without counting a delivery (XCLAIM JUSTID), and hands them
+// to recovery as suspects; entries given back (see settler.giveBack) go
+// to the lanes like any message. On servers with XREADGROUP CLAIM, reads
+// claim abandoned messages too; the claim pass still runs there, for the
+// entries deleted from the stream while pending, which only a claim drops
+// from the PEL (counted as lost to trim).
+type claimer struct {
+	w *Worker
+}
+
+// run claims every ClaimInterval until ctx ends.
+func (c *claimer) run(ctx context.Context) {
+	w := c.w
+	t := time.NewTicker(w.cfg.ClaimInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if w.health.isDown() {
+				continue
+			}
+			err := c.pass(ctx)
+			w.health.report(err)
+			if err != nil && ctx.Err() == nil {
+				if isNoGroup(err) {
+					w.group.recreate(ctx, err)
+				} else if !isTransient(err) {
+					w.log.Warn("pelican: claiming abandoned messages failed", "err", err)
+				}
+			}
+		}
+	}
+}
+
+// pass runs through the group's PEL once, claiming what is idle for
+// ClaimMinIdle, as far as the lanes have room.
+func (c *claimer) pass(ctx context.Context) error {
+	w := c.w
+	for start := "-"; ctx.Err() == nil; {
+		queued, suspects := w.proc.load()
+		room := w.cfg.BatchSize - max(queued, suspects)
+		if room <= 0 {
+			return nil // busy enough: next time
+		}
+		pend, err := w.c.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
+			Stream: w.cfg.Stream, Group: w.cfg.Group, Idle: w.cfg.ClaimMinIdle, Start: start, End: "+", Count: int64(room),
+		}).Result()
+		if err != nil || len(pend) == 0 {
+			return err
+		}
+		if err := c.claim(ctx, pend); err != nil {
+			return err
+		}
+		if len(pend) < room {
+			return nil
+		}
+		start = "(" + pend[len(pend)-1].ID
+	}
+	return nil
+}
+
+// claim claims the listed entries that this worker does not own, queueing
+// them.
+func (c *claimer) claim(ctx context.Context, pend []redis.XPendingExt) error {
+	w := c.w
+	now := w.c.clock.Now()
+	var listed []redis.XPendingExt
+	for _, p := range pend {
+		if p.Consumer == w.cfg.Consumer && !givenBack(p.Idle, now) {
+			continue // its own: the retry scan's
+		}
+		if w.inflight.tryAdd(p.ID, now) {
+			listed = append(listed, p)
+		}
+	}
+	if len(listed) == 0 {
+		return nil
+	}
+	claimed, err := w.claimListed(ctx, listed, true)
+	if err != nil {
+		for _, p := range listed {
+			w.inflight.releaseID(p.ID)
+		}
+		return err
+	}
+	var ss []*suspect
+	var back []redis.XPendingExt
+	var missing []string
+	for i, p := range listed {
+		switch {
+		case claimed[i] == nil:
+			w.inflight.releaseID(p.ID)
+			missing = append(missing, p.ID)
+		case givenBack(p.Idle, now):
+			back = append(back, p)
+		default:
+			ss = append(ss, &suspect{id: p.ID, deliveries: p.RetryCount})
+		}
+	}
+	if len(ss) > 0 {
+		w.log.Info("pelican: claimed abandoned messages", "count", len(ss))
+	}
+	w.recovery.queue(ss)
+	c.countLost(ctx, missing)
+	return c.queueGivenBack(ctx, back)
+}
+
+// queueGivenBack fetches the given-back entries this worker claimed,
+// counting the new delivery, and queues them for the lanes.
+func (c *claimer) queueGivenBack(ctx context.Context, back []redis.XPendingExt) error {
+	w := c.w
+	if len(back) == 0 {
+		return nil
+	}
+	ids := make([]string, len(back))
+	for i, p := range back {
+		ids[i] = p.ID
+	}
+	recs, err := w.failureRecords(ctx, ids)
+	if err == nil {
+		var xms []redis.XMessage
+		xms, err = w.c.rdb.XClaim(ctx, &redis.XClaimArgs{
+			Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, Messages: ids,
+		}).Result()
+		if err == nil {
+			byID := make(map[string]int, len(back))
+			for i, p := range back {
+				byID[p.ID] = i
+			}
+			msgs := make([]*Message, 0, len(xms))
+			for _, xm := range xms {
+				i := byID[xm.ID]
+				m := w.message(xm)
+				m.Deliveries = back[i].RetryCount + 1
+				m.failure = recs[i]
+				m.owned = true
+				msgs = append(msgs, m)
+				delete(byID, xm.ID)
+			}
+			for id := range byID {
+				w.inflight.releaseID(id) // deleted meanwhile
+			}
+			if refused := w.proc.push(msgs); refused != nil {
+				w.settler.giveBack(w.after, refused...)
+			}
+			return nil
+		}
+	}
+	for _, id := range ids {
+		w.inflight.releaseID(id)
+	}
+	return err
+}
+
+// countLost counts, among entries a claim did not return, those deleted
+// from the stream while pending: the claim dropped them from the PEL.
+// The others were taken by another worker meanwhile.
+func (c *claimer) countLost(ctx context.Context, ids []string) {
+	w := c.w
+	if len(ids) == 0 {
+		return
+	}
+	ranges := make([]*redis.XMessageSliceCmd, len(ids))
+	_, err := w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			ranges[i] = p.XRangeN(ctx, w.cfg.Stream, id, id, 1)
+		}
+		return nil
+	})
+	if err != nil {
+		return
+	}
+	var lost []string
+	for i, r := range ranges {
+		if len(r.Val()) == 0 {
+			lost = append(lost, ids[i])
+		}
+	}
+	if len(lost) > 0 {
+		w.stats.lostToTrim.Add(int64(len(lost)))
+		w.log.Warn("pelican: pending messages lost to trim", "count", len(lost), "ids", lost)
+		w.c.rdb.HDel(ctx, w.keys.failures(), lost...)
+	}
+}

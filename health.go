@@ -1,0 +1,86 @@
+package pelican
+
+import (
+	"sync"
+	"time"
+)
+
+// health tracks whether the worker can reach its server. Every part of
+// the worker reports the outcome of its round trips; the first failure
+// that says the server is unreachable (a network error, a timeout, a
+// server that is loading or failing over) is logged as an error and
+// counted as an outage, the ones after it are not, and the first success
+// after it logs how long the outage lasted. Meanwhile the parts wait
+// between attempts with backoff, doubling from 50ms to 5s, so that an
+// outage is neither a crash nor a busy loop. Its lock is a leaf.
+type health struct {
+	w *Worker
+
+	mu       sync.Mutex
+	down     bool
+	since    time.Time // when the outage began
+	failures int       // consecutive failed reports
+	lastErr  error
+	back     time.Time // when the last outage ended
+}
+
+const (
+	minOutageBackoff = 50 * time.Millisecond
+	maxOutageBackoff = 5 * time.Second
+)
+
+// report records the outcome of a round trip: nil for a success; an error
+// that does not say the server is unreachable counts as a success (the
+// server answered).
+func (h *health) report(err error) {
+	if err != nil && !isTransient(err) {
+		err = nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err == nil {
+		if h.down {
+			h.w.log.Info("pelican: the server is reachable again", "outage", time.Since(h.since).Round(time.Millisecond), "last_err", h.lastErr)
+		}
+		if h.down {
+			h.back = time.Now()
+		}
+		h.down, h.failures, h.lastErr = false, 0, nil
+		return
+	}
+	h.failures++
+	h.lastErr = err
+	if !h.down {
+		h.down, h.since = true, time.Now()
+		h.w.stats.outages.Add(1)
+		h.w.log.Error("pelican: the server is unreachable; retrying with backoff until it is back (no message loses a delivery attempt meanwhile)", "err", err)
+	}
+}
+
+// isDown reports whether the server is unreachable as far as the last
+// reports tell.
+func (h *health) isDown() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.down
+}
+
+// upFor reports whether the server has been reachable for at least d (or
+// was never lost).
+func (h *health) upFor(d time.Duration) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return !h.down && (h.back.IsZero() || time.Since(h.back) >= d)
+}
+
+// backoff returns how long to wait before the next attempt: 0 while the
+// server is reachable.
+func (h *health) backoff() time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.failures == 0 {
+		return minOutageBackoff
+	}
+	d := minOutageBackoff << min(h.failures-1, 10)
+	return min(d, maxOutageBackoff)
+}

@@ -1,0 +1,139 @@
+package pelican
+
+import (
+	"context"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The janitor hands over the messages of dead consumers and deletes them
+// from the group. A Pelican worker is dead when its beats say so (see
+// consumer.go): it stopped, it missed three heartbeats, or it ran on this
+// host and its process is gone; any other consumer when it has been idle
+// for DeadConsumerAfter. The janitor claims a dead consumer's pending
+// messages for its own worker as listed (XCLAIM JUSTID: they keep their
+// delivery counts) and queues them as suspects (see recover.go), and only
+// when the consumer holds nothing deletes it, since XGROUP DELCONSUMER
+// drops whatever a consumer still holds. It runs when the worker starts,
+// so that a restarted worker takes over at once what its predecessor on
+// the same host left, then every HeartbeatInterval.
+//
+// After an outage every worker's beats are stale, the live ones' too: the
+// janitor judges no one until its own worker has been back for three
+// heartbeats.
+type janitor struct {
+	w *Worker
+}
+
+// run cleans up dead consumers until ctx ends.
+func (j *janitor) run(ctx context.Context) {
+	w := j.w
+	j.pass(ctx)
+	t := time.NewTicker(w.cfg.HeartbeatInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			j.pass(ctx)
+		}
+	}
+}
+
+func (j *janitor) pass(ctx context.Context) {
+	w := j.w
+	if !w.health.upFor(3 * w.cfg.HeartbeatInterval) {
+		return
+	}
+	err := j.removeDead(ctx)
+	w.health.report(err)
+	if err != nil && ctx.Err() == nil && !isTransient(err) && !isNoGroup(err) {
+		w.log.Warn("pelican: cleaning up dead consumers failed", "err", err)
+	}
+}
+
+// removeDead hands over the messages of the dead consumers of the group
+// and deletes those that hold nothing.
+func (j *janitor) removeDead(ctx context.Context) error {
+	w := j.w
+	infos, beats, err := w.c.workers(ctx, w.cfg.Stream, w.cfg.Group, w.self)
+	if err != nil {
+		return err
+	}
+	now := w.c.clock.Now()
+	for i, info := range infos {
+		if info.Name == w.cfg.Consumer {
+			continue
+		}
+		b := beats[i]
+		switch b.judge(now, w.self) {
+		case alive:
+			continue
+		case unknown:
+			lastSeen := now.Add(-info.Idle)
+			if b.at.After(lastSeen) {
+				lastSeen = b.at
+			}
+			if now.Sub(lastSeen) < w.cfg.DeadConsumerAfter {
+				continue
+			}
+		}
+		if info.Pending > 0 {
+			if err := j.adopt(ctx, info.Name); err != nil {
+				return err
+			}
+			continue // deleted on a later pass, once it holds nothing
+		}
+		if err := j.delete(ctx, info.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// adopt claims the pending messages of dead consumer dead for this
+// worker, as far as its lanes have room.
+func (j *janitor) adopt(ctx context.Context, dead string) error {
+	w := j.w
+	_, suspects := w.proc.load()
+	room := w.cfg.BatchSize - suspects
+	if room <= 0 {
+		return nil
+	}
+	pend, err := w.c.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
+		Stream: w.cfg.Stream, Group: w.cfg.Group, Start: "-", End: "+", Count: int64(room), Consumer: dead,
+	}).Result()
+	if err != nil || len(pend) == 0 {
+		return err
+	}
+	w.log.Info("pelican: taking over the pending messages of a dead consumer", "dead_consumer", dead, "count", len(pend))
+	return w.claimer.claim(ctx, pend)
+}
+
+// delete deletes dead consumer name, which held nothing when listed, from
+// the group, with its beat and counters.
+func (j *janitor) delete(ctx context.Context, name string) error {
+	w := j.w
+	// Listed with nothing pending; check again right before deleting, as
+	// close as Redis 7 allows to an atomic check.
+	pend, err := w.c.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
+		Stream: w.cfg.Stream, Group: w.cfg.Group, Start: "-", End: "+", Count: 1, Consumer: name,
+	}).Result()
+	if err != nil || len(pend) > 0 {
+		return err
+	}
+	dropped, err := w.c.rdb.XGroupDelConsumer(ctx, w.cfg.Stream, w.cfg.Group, name).Result()
+	if err != nil {
+		return err
+	}
+	w.c.rdb.HDel(ctx, w.keys.workers(), name)
+	w.c.rdb.HDel(ctx, w.keys.counters(), name)
+	if dropped > 0 {
+		w.log.Error("pelican: a dead consumer received messages while being deleted; they are no longer pending", "dead_consumer", name, "count", dropped)
+	} else {
+		w.log.Info("pelican: removed a dead consumer", "dead_consumer", name)
+	}
+	return nil
+}

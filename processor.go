@@ -1,0 +1,355 @@
+package pelican
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The processor runs the handlers. It has Concurrency lanes, goroutines
+// that each run one handler at a time, and a queue of the messages that
+// are owned and waiting for a lane. A lane takes the next message from
+// the queue; when the queue runs low it reads the next batch itself
+// (reader.read), so that reading happens in batches while a slow message
+// holds up only its own lane. With one lane this is the classic loop:
+// read a batch, handle it, read the next (acknowledging the batch with
+// that read).
+//
+// Suspects, messages recovered from a worker that may have died while
+// handling them (see recover.go), run alone: once one is waiting, no
+// lane starts another message until the running ones are done, and none
+// starts while it runs. A message that crashes its process then takes no
+// neighbour's delivery attempt with it.
+//
+// A handler that overruns its time limit is abandoned by the watchdog
+// (watchdog.go), which settles its message and starts a new lane in its
+// place: a lane's slot is counted in running, not in goroutines.
+type processor struct {
+	w *Worker
+
+	mu   sync.Mutex
+	cond sync.Cond // signalled when the queue, suspects, running or reads change, and on stop
+	// queue holds the owned messages waiting for a lane, from head on.
+	queue []*Message
+	head  int
+	// suspects wait to run alone (see recover.go), oldest first.
+	suspects []*suspect
+	// running counts the handler slots in use: lanes running a handler
+	// and the attempts of suspects.
+	running int
+	// suspectRunning is set while a suspect runs.
+	suspectRunning bool
+	// reads counts the reads in flight, and asked the messages they asked
+	// for.
+	reads, asked int
+	// stopping is set once the worker shuts down: lanes end as they come
+	// back for work.
+	stopping bool
+	// readRTT is a moving average of the time a read takes when it
+	// returns messages: the read sizing of readCount uses it.
+	readRTT time.Duration
+
+	lanes []*lane     // every lane started, abandoned ones included; guarded by mu
+	wg    sync.WaitGroup // lanes running
+}
+
+// lane is one handler slot's goroutine and what the watchdog sees of it.
+type lane struct {
+	// current is the message whose handler runs, nil between messages.
+	current atomic.Pointer[Message]
+	// started is when current's handler started, in nanoseconds since
+	// the worker's epoch.
+	started atomic.Int64
+	// abandoned is set by the watchdog when it gave up on current's
+	// handler: the lane ends as soon as the handler returns, discarding
+	// its result.
+	abandoned atomic.Bool
+	// avg is a moving average of this lane's handler durations, in
+	// nanoseconds (see readCount).
+	avg atomic.Int64
+}
+
+func newProcessor(w *Worker) *processor {
+	p := &processor{w: w}
+	p.cond.L = &p.mu
+	return p
+}
+
+// maxReads is how many reads a worker with n lanes keeps in flight at
+// most: one per lane up to two, so that a fast server is kept busy while
+// the worker parses a reply, and no more, so that a worker does not hold
+// messages its lanes cannot run soon.
+func maxReads(lanes int) int { return min(lanes, 2) }
+
+// start starts the lanes.
+func (p *processor) start(work context.Context) {
+	for range p.w.cfg.Concurrency {
+		p.startLane(work)
+	}
+}
+
+func (p *processor) startLane(work context.Context) {
+	l := new(lane)
+	p.mu.Lock()
+	p.lanes = append(p.lanes, l)
+	p.mu.Unlock()
+	p.wg.Add(1)
+	go p.run(work, l)
+}
+
+// run is a lane's loop: take the next message, suspect or read, until
+// the worker stops or the watchdog abandons the lane. An abandoned lane
+// ends without a word: whoever abandoned it freed its slot and marked it
+// done in p.wg.
+func (p *processor) run(work context.Context, l *lane) {
+	for {
+		m, s, read := p.next()
+		kept := true
+		switch {
+		case m != nil:
+			kept = p.w.handleOne(work, l, m)
+		case s != nil:
+			kept = p.w.recovery.attempt(work, l, s)
+		case read:
+			p.w.reader.read(work)
+			continue
+		default:
+			p.wg.Done()
+			return
+		}
+		if !kept {
+			return
+		}
+		p.done(s != nil)
+	}
+}
+
+// next blocks until there is something for a lane to do, and returns it:
+// a message to handle, a suspect to attempt, or a read to make (read
+// true). It returns nothing once the worker stops.
+func (p *processor) next() (m *Message, s *suspect, read bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for {
+		switch {
+		case p.stopping:
+			return nil, nil, false
+		case len(p.suspects) > 0 || p.suspectRunning:
+			if p.running == 0 && !p.suspectRunning {
+				s = p.suspects[0]
+				p.suspects[0] = nil
+				p.suspects = p.suspects[1:]
+				p.running++
+				p.suspectRunning = true
+				return nil, s, false
+			}
+			// Let the running handlers finish, start nothing else.
+		case p.queued() > 0:
+			if p.queued() < p.lowWaterLocked() && p.reads < maxReads(p.w.cfg.Concurrency) {
+				p.reads++
+				return nil, nil, true
+			}
+			m = p.queue[p.head]
+			p.queue[p.head] = nil
+			if p.head++; p.head == len(p.queue) {
+				p.queue, p.head = p.queue[:0], 0
+			}
+			p.running++
+			return m, nil, false
+		case p.reads < maxReads(p.w.cfg.Concurrency):
+			p.reads++
+			return nil, nil, true
+		default:
+			// Nothing to run and reads under way: what this lane's last
+			// handler left to write goes out now rather than with the
+			// next read, which may wait for new messages up to Block.
+			p.w.settler.kick()
+		}
+		p.cond.Wait()
+	}
+}
+
+// queued returns how many messages wait in the queue. p.mu must be held.
+func (p *processor) queued() int { return len(p.queue) - p.head }
+
+// lowWaterLocked is the queue length under which a lane reads the next
+// batch before taking a message, so that the other lanes do not run dry
+// while it reads. A single lane reads only once the queue is empty: it
+// could not run anything while it reads. p.mu must be held.
+func (p *processor) lowWaterLocked() int {
+	if p.w.cfg.Concurrency == 1 {
+		return 0
+	}
+	return (p.aheadLocked() + 1) / 2
+}
+
+// aheadLocked is how many messages the queue should hold to keep the
+// lanes busy through a read: as many as they handle in two reads' time,
+// from 1 to BatchSize. Unknown speeds count as fast. p.mu must be held.
+func (p *processor) aheadLocked() int {
+	cfg := &p.w.cfg
+	var sum, n int64
+	for _, l := range p.lanes {
+		if a := l.avg.Load(); a > 0 && !l.abandoned.Load() {
+			sum += a
+			n++
+		}
+	}
+	if n == 0 || p.readRTT <= 0 {
+		return cfg.BatchSize
+	}
+	handler := sum / n
+	if handler <= 0 {
+		return cfg.BatchSize
+	}
+	ahead := 2 * int64(cfg.Concurrency) * int64(p.readRTT) / handler
+	return int(min(max(ahead, 1), int64(cfg.BatchSize)))
+}
+
+// readCount returns how many messages a read should ask for: enough to
+// give every free lane one and to keep the queue ahead, at most
+// BatchSize, less what reads already under way asked for. A worker whose
+// handlers are slow so asks only for what it can start soon, leaving the
+// rest of the stream to the group's other workers. p.mu must be held.
+func (p *processor) readCountLocked() int {
+	free := p.w.cfg.Concurrency - p.running
+	n := free + p.aheadLocked() - p.queued() - p.asked
+	return min(max(n, 1), p.w.cfg.BatchSize)
+}
+
+// beginRead returns the count for a read a lane is about to make (next
+// returned read), counting it as asked.
+func (p *processor) beginRead() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := p.readCountLocked()
+	p.asked += n
+	return n
+}
+
+// endRead ends a read that asked for asked messages, queueing what it
+// returned (already owned), and notes how long it took when it returned
+// messages. Messages read after the worker began to stop are returned,
+// for the caller to give back.
+func (p *processor) endRead(asked int, msgs []*Message, took time.Duration) (refused []*Message) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.reads--
+	p.asked -= asked
+	if len(msgs) > 0 {
+		if p.readRTT == 0 {
+			p.readRTT = took
+		} else {
+			p.readRTT += (took - p.readRTT) / 8
+		}
+	}
+	if p.stopping {
+		p.cond.Broadcast()
+		return msgs
+	}
+	p.queue = append(p.queue, msgs...)
+	p.cond.Broadcast()
+	return nil
+}
+
+// push queues owned messages for the lanes (retries, given-back messages
+// a claim took); it returns them if the worker is stopping.
+func (p *processor) push(msgs []*Message) (refused []*Message) {
+	if len(msgs) == 0 {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopping {
+		return msgs
+	}
+	p.queue = append(p.queue, msgs...)
+	p.cond.Broadcast()
+	return nil
+}
+
+// pushSuspects queues suspects to run alone; it returns them if the
+// worker is stopping.
+func (p *processor) pushSuspects(ss []*suspect) (refused []*suspect) {
+	if len(ss) == 0 {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopping {
+		return ss
+	}
+	p.suspects = append(p.suspects, ss...)
+	p.cond.Broadcast()
+	return nil
+}
+
+// load returns how many messages and suspects wait for a lane: the retry
+// scan and the claim pass take no more while the lanes have enough.
+func (p *processor) load() (queued, suspects int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.queued(), len(p.suspects)
+}
+
+// done frees the slot of a lane that finished a message or a suspect.
+func (p *processor) done(suspect bool) {
+	p.mu.Lock()
+	p.running--
+	if suspect {
+		p.suspectRunning = false
+	}
+	p.cond.Broadcast()
+	p.mu.Unlock()
+}
+
+// stop makes the lanes end as they come back for work, and returns the
+// messages and suspects that were waiting, for the caller to give back.
+func (p *processor) stop() ([]*Message, []*suspect) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stopping = true
+	msgs := append([]*Message(nil), p.queue[p.head:]...)
+	p.queue, p.head = nil, 0
+	ss := p.suspects
+	p.suspects = nil
+	p.cond.Broadcast()
+	return msgs, ss
+}
+
+// wait waits until every lane has ended or ctx ends, and reports whether
+// they all did.
+func (p *processor) wait(ctx context.Context) bool {
+	done := make(chan struct{})
+	go func() {
+		p.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// abandonAll abandons the handlers still running when shutdown's grace
+// period is over, and returns their messages, for the caller to give
+// back.
+func (p *processor) abandonAll() []*Message {
+	p.mu.Lock()
+	lanes := append([]*lane(nil), p.lanes...)
+	p.mu.Unlock()
+	var msgs []*Message
+	for _, l := range lanes {
+		m := l.current.Load()
+		if m == nil || !l.current.CompareAndSwap(m, nil) {
+			continue
+		}
+		l.abandoned.Store(true)
+		p.wg.Done()
+		msgs = append(msgs, m)
+	}
+	return msgs
+}

@@ -1,0 +1,351 @@
+package pelican
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The settler writes what handling leaves to write: acknowledgements,
+// failure records (and the deletion of those no longer needed), and
+// dead-letter moves. Lanes hand it each message's outcome; what piles up
+// is written in bulk, a round trip for many messages: acknowledgements
+// and records ride on the next read (reader.read takes them), and
+// whatever a read does not take, and every dead-letter move, the
+// settler's own goroutine writes as soon as a lane has nothing else to do.
+// A write that fails is kept and tried again; a message stays owned (see
+// inFlight) until its outcome is written.
+//
+// Giving a message back is not deferred: it is done at once, so that
+// another lane or worker can take the message.
+type settler struct {
+	w *Worker
+
+	mu  sync.Mutex
+	cur *outcomes // what waits to be written
+	// free holds emptied outcomes for reuse.
+	free []*outcomes
+
+	kickc chan struct{} // wakes loop
+}
+
+// outcomes are settled messages whose outcome waits to be written.
+type outcomes struct {
+	// acks are the IDs to acknowledge, and ackMsgs their messages.
+	acks    []string
+	ackMsgs []*Message
+	// forget lists failure records to delete: retried messages that have
+	// now succeeded.
+	forget []string
+	// records are the failure records to write, as HSET arguments, for
+	// the messages recMsgs; retryAt is the earliest retry they schedule.
+	records []any
+	recMsgs []*Message
+	retryAt time.Time
+	// dead are the messages to move to the dead-letter stream.
+	dead []deadRequest
+	// processed counts the handlers that succeeded among acks.
+	processed int64
+}
+
+func (o *outcomes) empty() bool {
+	return len(o.acks) == 0 && len(o.records) == 0 && len(o.forget) == 0 && len(o.dead) == 0
+}
+
+func (o *outcomes) reset() {
+	clear(o.ackMsgs)
+	clear(o.recMsgs)
+	clear(o.records)
+	clear(o.dead)
+	*o = outcomes{acks: o.acks[:0], ackMsgs: o.ackMsgs[:0], forget: o.forget[:0],
+		records: o.records[:0], recMsgs: o.recMsgs[:0], dead: o.dead[:0]}
+}
+
+// merge adds what o holds to into.
+func (o *outcomes) mergeInto(into *outcomes) {
+	into.acks = append(into.acks, o.acks...)
+	into.ackMsgs = append(into.ackMsgs, o.ackMsgs...)
+	into.forget = append(into.forget, o.forget...)
+	into.records = append(into.records, o.records...)
+	into.recMsgs = append(into.recMsgs, o.recMsgs...)
+	if !o.retryAt.IsZero() && (into.retryAt.IsZero() || o.retryAt.Before(into.retryAt)) {
+		into.retryAt = o.retryAt
+	}
+	into.dead = append(into.dead, o.dead...)
+	into.processed += o.processed
+}
+
+func newSettler(w *Worker) *settler {
+	return &settler{w: w, cur: new(outcomes), kickc: make(chan struct{}, 1)}
+}
+
+// ack settles m as done with: it is acknowledged.
+func (s *settler) ack(m *Message) {
+	s.mu.Lock()
+	s.cur.acks = append(s.cur.acks, m.ID)
+	s.cur.ackMsgs = append(s.cur.ackMsgs, m)
+	s.mu.Unlock()
+}
+
+// processed settles m as processed: it is acknowledged, and its failure
+// record deleted if it has one.
+func (s *settler) processed(m *Message) {
+	s.mu.Lock()
+	o := s.cur
+	o.acks = append(o.acks, m.ID)
+	o.ackMsgs = append(o.ackMsgs, m)
+	if m.failure != nil {
+		o.forget = append(o.forget, m.ID)
+	}
+	o.processed++
+	s.mu.Unlock()
+}
+
+// record settles m as failed, to be retried: rec is written to the
+// failures hash and m stays pending.
+func (s *settler) record(m *Message, rec *failureRecord) {
+	v := rec.encode()
+	s.mu.Lock()
+	o := s.cur
+	o.records = append(o.records, m.ID, v)
+	o.recMsgs = append(o.recMsgs, m)
+	if o.retryAt.IsZero() || rec.RetryAt.Before(o.retryAt) {
+		o.retryAt = rec.RetryAt
+	}
+	s.mu.Unlock()
+}
+
+// dead settles m as failed for good: it is moved to the dead-letter
+// stream.
+func (s *settler) dead(m *Message, class string, cause error) {
+	s.mu.Lock()
+	s.cur.dead = append(s.cur.dead, deadRequest{m, class, cause})
+	s.mu.Unlock()
+	s.kick()
+}
+
+// release ends the ownership of m, whose outcome was written by the
+// caller (an exactly-once commit).
+func (s *settler) release(m *Message) { s.w.inflight.release(m) }
+
+// kick wakes the settler's goroutine to write what waits.
+func (s *settler) kick() {
+	select {
+	case s.kickc <- struct{}{}:
+	default:
+	}
+}
+
+// take removes and returns what waits to be written, nil if nothing: with
+// withDead false, the dead letters stay (a read takes the rest).
+func (s *settler) take(withDead bool) *outcomes {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.cur
+	if len(o.acks) == 0 && len(o.records) == 0 && len(o.forget) == 0 && (!withDead || len(o.dead) == 0) {
+		return nil
+	}
+	var next *outcomes
+	if n := len(s.free); n > 0 {
+		next, s.free = s.free[n-1], s.free[:n-1]
+	} else {
+		next = new(outcomes)
+	}
+	if !withDead && len(o.dead) > 0 {
+		next.dead, o.dead = append(next.dead, o.dead...), o.dead[:0]
+	}
+	s.cur = next
+	return o
+}
+
+// queue adds the commands writing o's acknowledgements and records, not
+// its dead letters, to pipe.
+func (s *settler) queue(ctx context.Context, pipe redis.Pipeliner, o *outcomes) {
+	w := s.w
+	if len(o.acks) > 0 {
+		crashPoint("before-ack")
+		pipe.XAck(ctx, w.cfg.Stream, w.cfg.Group, o.acks...)
+	}
+	if len(o.records) > 0 {
+		crashPoint("before-record")
+		pipe.HSet(ctx, w.keys.failures(), o.records...)
+	}
+	if len(o.forget) > 0 {
+		pipe.HDel(ctx, w.keys.failures(), o.forget...)
+	}
+}
+
+// finish ends the writing of o's acknowledgements and records (see
+// queue) with the pipeline's error: written, their messages are released;
+// not, they wait for the next write.
+func (s *settler) finish(o *outcomes, err error) {
+	if o == nil {
+		return
+	}
+	if err != nil {
+		s.putBack(o)
+		return
+	}
+	w := s.w
+	if len(o.records) > 0 {
+		crashPoint("after-record")
+		w.retrier.schedule(o.retryAt)
+	}
+	if o.processed > 0 {
+		w.stats.processed.Add(o.processed)
+	}
+	w.inflight.release(o.ackMsgs...)
+	w.inflight.release(o.recMsgs...)
+	if len(o.dead) > 0 {
+		// Left by a read's take: still to be moved.
+		s.mu.Lock()
+		s.cur.dead = append(s.cur.dead, o.dead...)
+		s.mu.Unlock()
+		s.kick()
+	}
+	o.reset()
+	s.mu.Lock()
+	s.free = append(s.free, o)
+	s.mu.Unlock()
+}
+
+// putBack returns outcomes that could not be written to those waiting.
+func (s *settler) putBack(o *outcomes) {
+	s.mu.Lock()
+	o.mergeInto(s.cur)
+	s.mu.Unlock()
+	o.reset()
+	s.kick()
+}
+
+// run writes what waits whenever kicked, until ctx ends. A failed write
+// is tried again after the server's backoff (see health).
+func (s *settler) run(ctx context.Context) {
+	var retry <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.kickc:
+		case <-retry:
+		}
+		retry = nil
+		if err := s.flush(ctx); err != nil && ctx.Err() == nil {
+			retry = time.After(s.w.health.backoff())
+		}
+	}
+}
+
+// flush writes everything that waits, in one round trip plus the
+// dead-letter moves.
+func (s *settler) flush(ctx context.Context) error {
+	o := s.take(true)
+	if o == nil {
+		return nil
+	}
+	dead := o.dead
+	o.dead = nil
+	var err error
+	if len(o.acks) > 0 || len(o.records) > 0 || len(o.forget) > 0 {
+		_, err = s.w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			s.queue(ctx, p, o)
+			return nil
+		})
+		s.w.health.report(err)
+		if err != nil {
+			s.w.log.Debug("pelican: writing outcomes failed; trying again", "count", len(o.acks)+len(o.recMsgs), "err", err)
+		}
+	}
+	s.finish(o, err)
+	if len(dead) > 0 {
+		retry := s.w.deadLetter(ctx, dead)
+		if len(retry) > 0 {
+			s.mu.Lock()
+			s.cur.dead = append(s.cur.dead, retry...)
+			s.mu.Unlock()
+			if err == nil {
+				err = errRetryMoves
+			}
+		}
+	}
+	return err
+}
+
+// errRetryMoves is flush's error when dead-letter moves are to be tried
+// again.
+var errRetryMoves = errorString("pelican: dead-letter moves to try again")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+// giveBack returns msgs, which the worker owns, to the group at once and
+// without spending an attempt, so that any worker can take them: XNACK
+// SILENT where the server has it; otherwise XCLAIM setting the delivery
+// count back by one and the delivery time to the Unix epoch, which makes
+// them claimable at once (and tells claims that they were given back). It
+// releases them first: a message given back may be claimed at once, by
+// another lane of this worker too, which must find it free. It waits for
+// a heartbeat under way, which could otherwise claim a message back right
+// after it was given back (see heartbeater.mu). A recovered message given
+// back gets its earlier failure record back (see recovery.attempt).
+func (s *settler) giveBack(ctx context.Context, msgs ...*Message) {
+	if len(msgs) == 0 {
+		return
+	}
+	w := s.w
+	w.heartbeat.mu.Lock()
+	defer w.heartbeat.mu.Unlock()
+	w.inflight.release(msgs...)
+	ids := make([]string, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.ID
+	}
+	crashPoint("before-give-back")
+	_, err := w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, m := range msgs {
+			if !m.crashMarked {
+				continue
+			}
+			if m.prevFailure != nil {
+				p.HSet(ctx, w.keys.failures(), m.ID, m.prevFailure.encode())
+			} else {
+				p.HDel(ctx, w.keys.failures(), m.ID)
+			}
+		}
+		if w.caps.Nack {
+			p.XNack(ctx, &redis.XNackArgs{Stream: w.cfg.Stream, Group: w.cfg.Group, Mode: "SILENT", IDs: ids})
+			return nil
+		}
+		byCount := map[int64][]any{}
+		for _, m := range msgs {
+			byCount[m.Deliveries] = append(byCount[m.Deliveries], m.ID)
+		}
+		for n, group := range byCount {
+			args := []any{"XCLAIM", w.cfg.Stream, w.cfg.Group, w.cfg.Consumer, 0}
+			args = append(args, group...)
+			args = append(args, "TIME", 1, "RETRYCOUNT", max(n-1, 0), "JUSTID")
+			p.Do(ctx, args...)
+		}
+		return nil
+	})
+	w.health.report(err)
+	if err != nil {
+		w.log.Warn("pelican: giving messages back failed; they stay pending until claimed", "count", len(ids), "err", err)
+		return
+	}
+	w.stats.givenBack.Add(int64(len(msgs)))
+}
+
+// givenBack reports whether a pending entry idle for idle at now was
+// given back (see giveBack): its delivery time is the Unix epoch (or none,
+// after XNACK, which XPENDING reports as a negative idle time).
+func givenBack(idle time.Duration, now time.Time) bool {
+	return idle < 0 || now.Add(-idle).Before(givenBackBefore)
+}
+
+// givenBackBefore: no pending entry was delivered before it, but those
+// given back.
+var givenBackBefore = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
