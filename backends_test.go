@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/embedded"
 	"github.com/pelicanhq/pelican/internal/redistest"
 )
 
@@ -28,7 +29,7 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 
 var backends = []backend{
 	{"embedded", func(t *testing.T) *pelican.Client {
-		c, err := pelican.NewEmbedded(pelican.Options{Logger: quietLogger()})
+		c, err := embedded.New(pelican.Options{Logger: quietLogger()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,7 +37,7 @@ var backends = []backend{
 		return c
 	}},
 	{"embedded-fallbacks", func(t *testing.T) *pelican.Client {
-		c, err := pelican.NewEmbedded(pelican.Options{Logger: quietLogger(), ForceFallbacks: true})
+		c, err := embedded.New(pelican.Options{Logger: quietLogger(), ForceFallbacks: true})
 		if err != nil {
 			t.Fatal(err)
 		}

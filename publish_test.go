@@ -9,10 +9,11 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/embedded"
 )
 
 func TestPublishRejectsBadMessages(t *testing.T) {
-	c, err := pelican.NewEmbedded(pelican.Options{})
+	c, err := embedded.New(pelican.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +133,7 @@ func TestIdempotentPublish(t *testing.T) {
 // ProducerID (a restarted producer) is deduplicated against the old one.
 func TestIdempotentPublishSurvivesARestart(t *testing.T) {
 	for _, fallbacks := range []bool{false, true} {
-		c1, _ := pelican.NewEmbedded(pelican.Options{ProducerID: "billing-1", ForceFallbacks: fallbacks})
+		c1, _ := embedded.New(pelican.Options{ProducerID: "billing-1", ForceFallbacks: fallbacks})
 		defer c1.Close()
 		ctx := context.Background()
 		opts := &pelican.PublishOptions{IdempotencyKey: "k"}

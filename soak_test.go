@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/embedded"
 )
 
 // A worker that runs for long does not grow: after a warm-up, pushing many
@@ -25,7 +26,7 @@ func TestWorkerMemoryStaysFlat(t *testing.T) {
 	if os.Getenv("PELICAN_LONG") != "" {
 		total = 2_000_000
 	}
-	c, err := pelican.NewEmbedded(pelican.Options{Logger: quietLogger()})
+	c, err := embedded.New(pelican.Options{Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
