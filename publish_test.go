@@ -10,6 +10,7 @@ import (
 
 	"github.com/pelicanhq/pelican"
 	"github.com/pelicanhq/pelican/embedded"
+	"github.com/pelicanhq/pelican/internal/backendtest"
 )
 
 func TestPublishRejectsBadMessages(t *testing.T) {
@@ -41,7 +42,7 @@ func TestPublishRejectsBadMessages(t *testing.T) {
 }
 
 func TestPublishBatchAndTrimming(t *testing.T) {
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		ctx := context.Background()
 		ids := publishN(t, c, "s", 250)
 		if len(ids) != 250 || ids[0] >= ids[249] {
@@ -75,7 +76,7 @@ type order struct {
 }
 
 func TestTypedPayloadRoundTrip(t *testing.T) {
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		got := make(chan order, 1)
 		_, stop := runWorker(t, c, fastConfig("s", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
 			var o order
@@ -96,7 +97,7 @@ func TestTypedPayloadRoundTrip(t *testing.T) {
 }
 
 func TestIdempotentPublish(t *testing.T) {
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		ctx := context.Background()
 		opts := &pelican.PublishOptions{IdempotencyKey: "order-42"}
 		first, err := c.Publish(ctx, "s", map[string]string{"order": "42"}, opts)
