@@ -10,21 +10,22 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/pelicanhq/pelican/embedded"
+	"github.com/pelicanhq/pelican/engine"
+	"github.com/pelicanhq/pelican/internal/pelicantest"
 	"github.com/pelicanhq/pelican/internal/redistest"
 )
 
-// testServers starts the servers the package's internal tests run on: the
-// embedded engine and a redis-server 7. Each function returns a new
-// client of one of them.
+// testServers starts the servers the package's internal tests run on:
+// Pelican's engine, served over loopback TCP (package embedded imports
+// this one, so these tests cannot use it), and a redis-server 7. Each
+// function returns a new client of one of them.
 func testServers(t *testing.T) map[string]func() redis.UniversalClient {
 	t.Helper()
-	db := embedded.Open(embedded.Config{})
-	t.Cleanup(func() { db.Close() })
+	p := pelicantest.StartPelican(t, engine.Config{ActiveExpiry: true})
 	r := redistest.StartRedis(t)
 	return map[string]func() redis.UniversalClient{
-		"embedded": func() redis.UniversalClient { return db.NewClient(&redis.Options{}) },
-		"redis7":   func() redis.UniversalClient { return redis.NewClient(&redis.Options{Addr: r.Addr}) },
+		"pelican": func() redis.UniversalClient { return redis.NewClient(&redis.Options{Addr: p.Addr}) },
+		"redis7":  func() redis.UniversalClient { return redis.NewClient(&redis.Options{Addr: r.Addr}) },
 	}
 }
 
@@ -40,8 +41,8 @@ func TestRetryScanLeavesReadMessagesToTheirLane(t *testing.T) {
 		open      func() redis.UniversalClient
 		fallbacks bool
 	}{
-		{"embedded", open["embedded"], false},
-		{"embedded-fallbacks", open["embedded"], true},
+		{"pelican", open["pelican"], false},
+		{"pelican-fallbacks", open["pelican"], true},
 		{"redis7", open["redis7"], false},
 	}
 	for _, srv := range servers {

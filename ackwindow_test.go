@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/backendtest"
 )
 
 // A message stays pending while a lane has read it but not yet taken it
@@ -21,7 +22,7 @@ import (
 // due almost at once; handlers take a little time so that a batch's first
 // messages have been idle a while when it ends.
 func TestFinishedMessageIsNotRetriedBeforeItsAcknowledgement(t *testing.T) {
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		const n = 3000
 		var mu sync.Mutex
 		succeeded := map[string]int{}
@@ -84,7 +85,7 @@ func TestFinishedMessageIsNotRetriedBeforeItsAcknowledgement(t *testing.T) {
 // backend: where reads claim with XREADGROUP CLAIM too, which skips such
 // entries and leaves them pending.
 func TestTrimmedAbandonedMessagesAreCountedLostToTrim(t *testing.T) {
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		ctx := context.Background()
 		rdb := c.Redis()
 		heldByGhost(t, c, "trimmed", 10)
@@ -109,7 +110,7 @@ func TestTrimmedAbandonedMessagesAreCountedLostToTrim(t *testing.T) {
 // claim it back just after: otherwise it ends up pending to a worker that
 // is not handling it, until ClaimMinIdle (here a minute).
 func TestGivenBackMessageCanBeTakenByAnotherLaneAtOnce(t *testing.T) {
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		const n = 200
 		var mu sync.Mutex
 		ran := map[string]bool{}

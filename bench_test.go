@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/embedded"
 	"github.com/pelicanhq/pelican/internal/cputime"
 )
 
@@ -33,7 +34,7 @@ const (
 func openBench(b *testing.B, n int, opts pelican.Options) *pelican.Client {
 	b.Helper()
 	opts.Logger = slog.New(slog.DiscardHandler)
-	c, err := pelican.NewEmbedded(opts)
+	c, err := embedded.New(opts)
 	if err != nil {
 		b.Fatal(err)
 	}

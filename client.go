@@ -12,9 +12,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/pelicanhq/pelican/embedded"
-	"github.com/pelicanhq/pelican/engine"
 )
 
 // Options configure a Client. The zero value works.
@@ -61,13 +58,12 @@ type Client struct {
 	// idmpConfigured remembers the streams whose IDMP-DURATION this client
 	// has set (stream + "\x00" + seconds).
 	idmpConfigured sync.Map
-
-	closeFn func() error
 }
 
 // New returns a client over rdb: a single Redis, Sentinel or Cluster
-// client, or one from the embedded engine. The server's capabilities are
-// detected on first use.
+// client, or one of the embedded engine's. The server's capabilities are
+// detected on first use. For a client of an engine running in this
+// process, with nothing to configure, see embedded.New.
 func New(rdb redis.UniversalClient, opts Options) *Client {
 	c := &Client{rdb: rdb, opts: opts, log: opts.Logger, clock: opts.Clock}
 	_, c.cluster = rdb.(*redis.ClusterClient)
@@ -90,24 +86,6 @@ func New(rdb redis.UniversalClient, opts Options) *Client {
 	return c
 }
 
-// NewEmbedded returns a client of a new engine running in this process:
-// no server to start, nothing to configure. Close stops the engine, whose
-// data is kept in memory. To reach the same engine through more than one
-// client (say, to simulate a worker that dies), open it with
-// embedded.Open and call New with its NewClient for each.
-func NewEmbedded(opts Options) (*Client, error) {
-	ecfg := engine.Config{}
-	if opts.Clock != nil {
-		ecfg.Clock = opts.Clock.Now
-	}
-	db := embedded.Open(embedded.Config{Engine: ecfg})
-	// In-memory connections are cheap: allow plenty, so that workers with
-	// a high Concurrency never wait for one.
-	c := New(db.NewClient(&redis.Options{PoolSize: 256}), opts)
-	c.closeFn = db.Close
-	return c, nil
-}
-
 // Redis returns the go-redis client the client works through.
 func (c *Client) Redis() redis.UniversalClient { return c.rdb }
 
@@ -117,16 +95,9 @@ func (c *Client) Logger() *slog.Logger { return c.log }
 // Clock returns the clock the client tells the time with.
 func (c *Client) Clock() Clock { return c.clock }
 
-// Close closes the go-redis client, and the engine of an embedded client.
-func (c *Client) Close() error {
-	err := c.rdb.Close()
-	if c.closeFn != nil {
-		if cerr := c.closeFn(); err == nil {
-			err = cerr
-		}
-	}
-	return err
-}
+// Close closes the go-redis client. A client from embedded.New stops its
+// engine too.
+func (c *Client) Close() error { return c.rdb.Close() }
 
 // Capabilities are the newer stream commands a server offers. Pelican
 // uses each where present and a Redis 7 fallback otherwise.

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/embedded"
+	"github.com/pelicanhq/pelican/internal/backendtest"
 )
 
 // skewClock is the real clock plus an offset the test moves forward: the
@@ -23,7 +25,7 @@ func (c *skewClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 // retry happens then, not before, and is delivered as the second attempt.
 func TestLongBackoffWithoutSleeping(t *testing.T) {
 	clk := &skewClock{}
-	c, err := pelican.NewEmbedded(pelican.Options{Clock: clk, Logger: quietLogger()})
+	c, err := embedded.New(pelican.Options{Clock: clk, Logger: backendtest.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +65,7 @@ func TestLongBackoffWithoutSleeping(t *testing.T) {
 // ClaimMinIdle.
 func TestBackoffIsCappedAtTheClaimThreshold(t *testing.T) {
 	clk := &skewClock{}
-	c, err := pelican.NewEmbedded(pelican.Options{Clock: clk, Logger: quietLogger()})
+	c, err := embedded.New(pelican.Options{Clock: clk, Logger: backendtest.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/backendtest"
 	"github.com/pelicanhq/pelican/internal/redistest"
 )
 
@@ -19,7 +20,7 @@ import (
 func TestRedisCluster(t *testing.T) {
 	cl := redistest.StartCluster(t, 3)
 	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: cl.Addrs})
-	c := pelican.New(rdb, pelican.Options{Logger: quietLogger()})
+	c := pelican.New(rdb, pelican.Options{Logger: backendtest.Quiet()})
 	defer c.Close()
 	ctx := context.Background()
 

@@ -9,7 +9,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/pelicanhq/pelican/embedded"
+	"github.com/pelicanhq/pelican/engine"
+	"github.com/pelicanhq/pelican/internal/pelicantest"
 	"github.com/pelicanhq/pelican/internal/redistest"
 )
 
@@ -33,7 +34,7 @@ func moveWorker(t *testing.T, c *Client, stream, consumer string, exactlyOnce bo
 
 // Two workers that both hold a message (one read it, the other claimed it
 // from the first) and both dead-letter it at once move it once: with the
-// script and with the WATCH form, on the embedded engine and on
+// script and with the WATCH form, on Pelican's engine and on
 // redis-server 7.
 func TestDeadLetterRaceMovesOnce(t *testing.T) {
 	servers := testServers(t)
@@ -166,12 +167,10 @@ func TestDeadLetterMixedBatchMovesOnce(t *testing.T) {
 // When the dead-letter stream's key holds another type, the move fails
 // before writing anything: the messages stay pending, nothing is lost.
 func TestDeadLetterWrongTypeLosesNothing(t *testing.T) {
-	db := embedded.Open(embedded.Config{})
-	defer db.Close()
-	r := redistest.StartRedis(t)
+	servers := testServers(t)
 	for name, rdb := range map[string]redis.UniversalClient{
-		"embedded": db.NewClient(&redis.Options{}),
-		"redis7":   redis.NewClient(&redis.Options{Addr: r.Addr}),
+		"pelican": servers["pelican"](),
+		"redis7":  servers["redis7"](),
 	} {
 		for _, watched := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/watched=%v", name, watched), func(t *testing.T) {
@@ -200,10 +199,8 @@ func TestDeadLetterWrongTypeLosesNothing(t *testing.T) {
 // The dead-letter stream cannot be the stream itself or one of Pelican's
 // own keys: a move into it would write into what it reads.
 func TestDeadLetterStreamMustBeItsOwn(t *testing.T) {
-	c, err := NewEmbedded(Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := pelicantest.StartPelican(t, engine.Config{})
+	c := New(redis.NewClient(&redis.Options{Addr: p.Addr}), Options{Logger: slog.New(slog.DiscardHandler)})
 	defer c.Close()
 	for _, dlq := range []string{"s", "s:pelican:failures:g"} {
 		_, err := c.NewWorker(WorkerConfig{Stream: "s", Group: "g", Consumer: "c", DeadLetterStream: dlq,

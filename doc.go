@@ -9,14 +9,17 @@
 // another. All state lives in Redis, so a worker restart loses nothing.
 //
 // Pelican speaks only the Redis protocol, through go-redis v9: it runs on
-// Pelican's embedded engine (no setup at all), on a real Redis, or on a
-// Redis Cluster. It asks the server what it offers and uses the newest
-// commands it has (XREADGROUP CLAIM, XNACK, XADD IDMP), falling back to
-// Redis 7 commands with the same guarantees where they are missing.
+// a real Redis, on a Redis Cluster, or on Pelican's embedded engine (no
+// setup at all: package embedded, which this package does not import, so
+// a program that talks to Redis does not carry the engine). It asks the
+// server what it offers and uses the newest commands it has (XREADGROUP
+// CLAIM, XNACK, XADD IDMP), falling back to Redis 7 commands with the same
+// guarantees where they are missing.
 //
 // A worker:
 //
-//	c, _ := pelican.NewEmbedded(pelican.Options{})
+//	c := pelican.New(redis.NewClient(&redis.Options{Addr: "localhost:6379"}), pelican.Options{})
+//	// or, with an engine in this process: c, _ := embedded.New(pelican.Options{})
 //	defer c.Close()
 //	w, _ := c.NewWorker(pelican.WorkerConfig{
 //		Stream: "orders", Group: "billing",

@@ -12,11 +12,12 @@ import (
 	"time"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/embedded"
 )
 
 func ExampleClient_Publish() {
 	ctx := context.Background()
-	c, err := pelican.NewEmbedded(pelican.Options{})
+	c, err := embedded.New(pelican.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -39,7 +40,7 @@ func ExampleClient_Publish() {
 // a producer retries: the retry gets the first publish's ID back.
 func ExampleClient_Publish_idempotencyKey() {
 	ctx := context.Background()
-	c, err := pelican.NewEmbedded(pelican.Options{ProducerID: "checkout"})
+	c, err := embedded.New(pelican.Options{ProducerID: "checkout"})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -70,7 +71,7 @@ func ExampleClient_Publish_idempotencyKey() {
 // here, keeps exactly MaxLen entries.
 func ExamplePublishOptions() {
 	ctx := context.Background()
-	c, err := pelican.NewEmbedded(pelican.Options{})
+	c, err := embedded.New(pelican.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -97,7 +98,7 @@ func ExamplePublishOptions() {
 func ExampleClient_NewWorker() {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	c, err := pelican.NewEmbedded(pelican.Options{})
+	c, err := embedded.New(pelican.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -143,7 +144,7 @@ func ExampleMessage_Decode() {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	c, err := pelican.NewEmbedded(pelican.Options{})
+	c, err := embedded.New(pelican.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -179,7 +180,7 @@ func ExampleRetryAfter() {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	// Pelican logs each failure; this example prints its own account.
-	c, err := pelican.NewEmbedded(pelican.Options{Logger: slog.New(slog.DiscardHandler)})
+	c, err := embedded.New(pelican.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -221,7 +222,7 @@ func ExamplePermanent() {
 	ctx := context.Background()
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	c, err := pelican.NewEmbedded(pelican.Options{Logger: slog.New(slog.DiscardHandler)})
+	c, err := embedded.New(pelican.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -266,7 +267,7 @@ func ExampleMessage_Tx() {
 	ctx := context.Background()
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	c, err := pelican.NewEmbedded(pelican.Options{Logger: slog.New(slog.DiscardHandler)})
+	c, err := embedded.New(pelican.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		log.Fatal(err)
 	}

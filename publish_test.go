@@ -9,10 +9,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/embedded"
+	"github.com/pelicanhq/pelican/internal/backendtest"
 )
 
 func TestPublishRejectsBadMessages(t *testing.T) {
-	c, err := pelican.NewEmbedded(pelican.Options{})
+	c, err := embedded.New(pelican.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +42,7 @@ func TestPublishRejectsBadMessages(t *testing.T) {
 }
 
 func TestPublishBatchAndTrimming(t *testing.T) {
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		ctx := context.Background()
 		ids := publishN(t, c, "s", 250)
 		if len(ids) != 250 || ids[0] >= ids[249] {
@@ -74,7 +76,7 @@ type order struct {
 }
 
 func TestTypedPayloadRoundTrip(t *testing.T) {
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		got := make(chan order, 1)
 		_, stop := runWorker(t, c, fastConfig("s", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
 			var o order
@@ -95,7 +97,7 @@ func TestTypedPayloadRoundTrip(t *testing.T) {
 }
 
 func TestIdempotentPublish(t *testing.T) {
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		ctx := context.Background()
 		opts := &pelican.PublishOptions{IdempotencyKey: "order-42"}
 		first, err := c.Publish(ctx, "s", map[string]string{"order": "42"}, opts)
@@ -132,7 +134,7 @@ func TestIdempotentPublish(t *testing.T) {
 // ProducerID (a restarted producer) is deduplicated against the old one.
 func TestIdempotentPublishSurvivesARestart(t *testing.T) {
 	for _, fallbacks := range []bool{false, true} {
-		c1, _ := pelican.NewEmbedded(pelican.Options{ProducerID: "billing-1", ForceFallbacks: fallbacks})
+		c1, _ := embedded.New(pelican.Options{ProducerID: "billing-1", ForceFallbacks: fallbacks})
 		defer c1.Close()
 		ctx := context.Background()
 		opts := &pelican.PublishOptions{IdempotencyKey: "k"}

@@ -12,7 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/pelicanhq/pelican/embedded"
+	"github.com/pelicanhq/pelican/engine"
+	"github.com/pelicanhq/pelican/internal/pelicantest"
 	"github.com/pelicanhq/pelican/internal/redistest"
 )
 
@@ -150,15 +151,16 @@ func FuzzParseReadGroupRaw(f *testing.F) {
 }
 
 // The raw parser reads what servers send exactly as go-redis's generic
-// reply reads it: both protocols, on the embedded engine and on
+// reply reads it: both protocols, on Pelican's engine and on
 // redis-server 7, with fields of every size, a binary value and an entry
 // deleted while pending.
 func TestParseReadGroupRawMatchesGeneric(t *testing.T) {
-	db := embedded.Open(embedded.Config{})
-	defer db.Close()
+	p := pelicantest.StartPelican(t, engine.Config{ActiveExpiry: true})
 	r := redistest.StartRedis(t)
 	servers := map[string]func(proto int) redis.UniversalClient{
-		"embedded": func(proto int) redis.UniversalClient { return db.NewClient(&redis.Options{Protocol: proto}) },
+		"pelican": func(proto int) redis.UniversalClient {
+			return redis.NewClient(&redis.Options{Addr: p.Addr, Protocol: proto})
+		},
 		"redis7": func(proto int) redis.UniversalClient {
 			return redis.NewClient(&redis.Options{Addr: r.Addr, Protocol: proto})
 		},
@@ -211,9 +213,8 @@ func TestParseReadGroupRawMatchesGeneric(t *testing.T) {
 // A worker over a RESP2 connection reads, claims and acknowledges as over
 // RESP3.
 func TestWorkerOverRESP2(t *testing.T) {
-	db := embedded.Open(embedded.Config{})
-	defer db.Close()
-	c := New(db.NewClient(&redis.Options{Protocol: 2}), Options{})
+	p := pelicantest.StartPelican(t, engine.Config{ActiveExpiry: true})
+	c := New(redis.NewClient(&redis.Options{Addr: p.Addr, Protocol: 2}), Options{})
 	defer c.Close()
 	ctx := context.Background()
 	// A message abandoned by a consumer that died, then a new one.

@@ -8,10 +8,11 @@ import (
 	"time"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/backendtest"
 )
 
 func TestRetryAfterShorterThanTheScanInterval(t *testing.T) {
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		var first, second atomic.Int64
 		cfg := fastConfig("s", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
 			if first.Load() == 0 {

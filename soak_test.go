@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/embedded"
+	"github.com/pelicanhq/pelican/internal/backendtest"
 )
 
 // A worker that runs for long does not grow: after a warm-up, pushing many
@@ -25,7 +27,7 @@ func TestWorkerMemoryStaysFlat(t *testing.T) {
 	if os.Getenv("PELICAN_LONG") != "" {
 		total = 2_000_000
 	}
-	c, err := pelican.NewEmbedded(pelican.Options{Logger: quietLogger()})
+	c, err := embedded.New(pelican.Options{Logger: backendtest.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +98,7 @@ func TestMixedOutcomesSoak(t *testing.T) {
 	if os.Getenv("PELICAN_LONG") != "" {
 		total = 500_000
 	}
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		ctx := context.Background()
 		var (
 			mu        sync.Mutex

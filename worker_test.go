@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/backendtest"
 )
 
 func TestCapabilities(t *testing.T) {
@@ -20,21 +21,21 @@ func TestCapabilities(t *testing.T) {
 		"embedded-fallbacks": {},
 		"redis7":             {Scripting: true},
 	}
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			got, err := b.open(t).Capabilities(context.Background())
+	for _, b := range backendtest.Backends {
+		t.Run(b.Name, func(t *testing.T) {
+			got, err := b.Open(t, pelican.Options{}).Capabilities(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got != want[b.name] {
-				t.Errorf("Capabilities() = %+v, want %+v", got, want[b.name])
+			if got != want[b.Name] {
+				t.Errorf("Capabilities() = %+v, want %+v", got, want[b.Name])
 			}
 		})
 	}
 }
 
 func TestEveryMessageIsProcessedAndAcknowledged(t *testing.T) {
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		const n = 500
 		var mu sync.Mutex
 		seen := map[string]int{}
@@ -64,7 +65,7 @@ func TestEveryMessageIsProcessedAndAcknowledged(t *testing.T) {
 }
 
 func TestFailingMessageIsRetriedThenDeadLettered(t *testing.T) {
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		var calls atomic.Int64
 		var dead []pelican.DeadLetter
 		var mu sync.Mutex
@@ -128,7 +129,7 @@ func TestFailingMessageIsRetriedThenDeadLettered(t *testing.T) {
 }
 
 func TestPermanentFailureIsDeadLetteredAtOnce(t *testing.T) {
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		var calls atomic.Int64
 		w, stop := runWorker(t, c, fastConfig("s", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
 			calls.Add(1)
@@ -148,7 +149,7 @@ func TestPermanentFailureIsDeadLetteredAtOnce(t *testing.T) {
 }
 
 func TestUnavailableGivesTheMessageBackWithoutSpendingAnAttempt(t *testing.T) {
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		var calls atomic.Int64
 		w, stop := runWorker(t, c, fastConfig("s", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
 			if m.Deliveries != 1 {
@@ -172,7 +173,7 @@ func TestUnavailableGivesTheMessageBackWithoutSpendingAnAttempt(t *testing.T) {
 }
 
 func TestPanicAndRetryAfter(t *testing.T) {
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		var calls atomic.Int64
 		var retryGap atomic.Int64
 		var last atomic.Int64
@@ -206,7 +207,7 @@ func TestPanicAndRetryAfter(t *testing.T) {
 // that never acknowledges them, as a crashed worker would, and checks that
 // a worker claims and processes them once they are idle for ClaimMinIdle.
 func TestAbandonedMessagesAreClaimed(t *testing.T) {
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		ctx := context.Background()
 		rdb := c.Redis()
 		rdb.XGroupCreateMkStream(ctx, "s", "g", "0")
@@ -242,7 +243,7 @@ func TestAbandonedMessagesAreClaimed(t *testing.T) {
 // delivery, and dead-letters a message whose count is already past the
 // limit without running the handler (no crash loop).
 func TestRestartedWorkerReplaysItsOwnPending(t *testing.T) {
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		ctx := context.Background()
 		rdb := c.Redis()
 		rdb.XGroupCreateMkStream(ctx, "s", "g", "0")
@@ -270,7 +271,7 @@ func TestRestartedWorkerReplaysItsOwnPending(t *testing.T) {
 }
 
 func TestGracefulShutdownGivesUnfinishedMessagesBack(t *testing.T) {
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		started := make(chan struct{}, 10)
 		cfg := fastConfig("s", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
 			started <- struct{}{}
@@ -312,7 +313,7 @@ func TestGracefulShutdownGivesUnfinishedMessagesBack(t *testing.T) {
 // times longer than ClaimMinIdle keeps its message: no other worker
 // claims it.
 func TestHeartbeatsKeepSlowMessages(t *testing.T) {
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		var calls atomic.Int64
 		h := pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
 			calls.Add(1)
@@ -337,7 +338,7 @@ func TestHeartbeatsKeepSlowMessages(t *testing.T) {
 }
 
 func TestDeadConsumersAreRemovedWithoutLosingMessages(t *testing.T) {
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		ctx := context.Background()
 		heldByGhost(t, c, "s", 4)
 		cfg := fastConfig("s", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error { return nil }))
@@ -364,7 +365,7 @@ func TestDeadConsumersAreRemovedWithoutLosingMessages(t *testing.T) {
 }
 
 func TestExactlyOnceSideEffects(t *testing.T) {
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		ctx := context.Background()
 		var calls atomic.Int64
 		cfg := fastConfig("s", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
@@ -396,7 +397,7 @@ func TestExactlyOnceSideEffects(t *testing.T) {
 // by billing's workers only; the workers of other groups reading the same
 // stream acknowledge it without running their handlers.
 func TestRedrivenMessageIsForItsGroupOnly(t *testing.T) {
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		ctx := context.Background()
 		var billing, shipping atomic.Int64
 		cfg := fastConfig("orders", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
@@ -438,7 +439,7 @@ func TestRedrivenMessageIsForItsGroupOnly(t *testing.T) {
 
 // Workers reports each worker's counters as of its last heartbeat.
 func TestWorkersReportCounters(t *testing.T) {
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		w, stop := runWorker(t, c, fastConfig("orders", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
 			if m.Deliveries == 1 && m.Values["n"] == "0" {
 				return errors.New("first attempt fails")
@@ -464,7 +465,7 @@ func TestWorkersReportCounters(t *testing.T) {
 // A stopping worker records its final counters: what it did after its
 // last heartbeat is not lost to the monitors.
 func TestWorkerRecordsFinalCountersOnStop(t *testing.T) {
-	eachBackend(t, func(t *testing.T, c *pelican.Client) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		cfg := fastConfig("orders", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error { return nil }))
 		cfg.HeartbeatInterval = time.Hour // only the first beat, at start
 		cfg.ClaimMinIdle = 2 * time.Hour

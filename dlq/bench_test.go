@@ -11,6 +11,7 @@ import (
 
 	"github.com/pelicanhq/pelican"
 	"github.com/pelicanhq/pelican/dlq"
+	"github.com/pelicanhq/pelican/embedded"
 	"github.com/pelicanhq/pelican/engine"
 	"github.com/pelicanhq/pelican/internal/pelicantest"
 	"github.com/pelicanhq/pelican/internal/redistest"
@@ -94,7 +95,7 @@ var benchBackends = []struct {
 	open func(b *testing.B) *pelican.Client
 }{
 	{"embedded", func(b *testing.B) *pelican.Client {
-		c, err := pelican.NewEmbedded(pelican.Options{Logger: slog.New(slog.DiscardHandler)})
+		c, err := embedded.New(pelican.Options{Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			b.Fatal(err)
 		}

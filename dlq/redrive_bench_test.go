@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/embedded"
 	"github.com/pelicanhq/pelican/internal/backendtest"
 	"github.com/pelicanhq/pelican/internal/redistest"
 )
@@ -31,7 +32,7 @@ var redriveBenchBackends = []struct {
 }
 
 func openRedriveBenchEmbedded(b *testing.B, fallbacks bool) *pelican.Client {
-	c, err := pelican.NewEmbedded(pelican.Options{ForceFallbacks: fallbacks, Logger: backendtest.Quiet()})
+	c, err := embedded.New(pelican.Options{ForceFallbacks: fallbacks, Logger: backendtest.Quiet()})
 	if err != nil {
 		b.Fatal(err)
 	}

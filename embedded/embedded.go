@@ -1,8 +1,15 @@
 // Package embedded runs a Pelican engine inside the calling process and
 // hands out go-redis clients whose connections go straight to it, through
 // in-memory pipes instead of sockets. It is the zero-setup default: code
-// written against a *redis.Client runs unchanged against a real Redis
-// later.
+// written against a *redis.Client, or a pelican.Client, runs unchanged
+// against a real Redis later.
+//
+// New returns a pelican.Client of a new engine:
+//
+//	c, err := embedded.New(pelican.Options{})
+//	defer c.Close()
+//
+// Open starts an engine that several go-redis clients can share:
 //
 //	db := embedded.Open(embedded.Config{})
 //	defer db.Close()
@@ -19,10 +26,48 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/pelicanhq/pelican"
 	"github.com/pelicanhq/pelican/engine"
 	"github.com/pelicanhq/pelican/internal/memconn"
 	"github.com/pelicanhq/pelican/server"
 )
+
+// New returns a client of a new engine running in this process: no server
+// to start, nothing to configure. The engine tells the time with
+// opts.Clock. Close stops the engine, whose data is kept in memory. To
+// reach the same engine through more than one client (say, to simulate a
+// worker that dies), open it with Open and call pelican.New with its
+// NewClient for each.
+func New(opts pelican.Options) (*pelican.Client, error) {
+	ecfg := engine.Config{}
+	if opts.Clock != nil {
+		ecfg.Clock = opts.Clock.Now
+	}
+	db := Open(Config{Engine: ecfg})
+	// In-memory connections are cheap: allow plenty, so that workers with
+	// a high Concurrency never wait for one.
+	rdb := db.NewClient(&redis.Options{PoolSize: 256})
+	return pelican.New(&owningClient{Client: rdb, db: db}, opts), nil
+}
+
+// owningClient is a go-redis client of a database it owns: closing it
+// stops the database too, so that the pelican.Client of New shuts
+// everything down with its Close. It embeds *redis.Client rather than
+// being one, which code asking whether a client is a single server's must
+// allow for (internal/watch asks for its Options method).
+type owningClient struct {
+	*redis.Client
+	db *DB
+}
+
+// Close closes the client's connections, then the database.
+func (c *owningClient) Close() error {
+	err := c.Client.Close()
+	if dberr := c.db.Close(); err == nil {
+		err = dberr
+	}
+	return err
+}
 
 // Config configures an embedded database. The zero value works.
 type Config struct {

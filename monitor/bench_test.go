@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/embedded"
 	"github.com/pelicanhq/pelican/engine"
 	"github.com/pelicanhq/pelican/internal/backendtest"
 	"github.com/pelicanhq/pelican/internal/pelicantest"
@@ -40,7 +41,7 @@ type benchBackend struct {
 
 var benchBackends = []benchBackend{
 	{"embedded", func(b *testing.B) *pelican.Client {
-		c, err := pelican.NewEmbedded(pelican.Options{Logger: backendtest.Quiet()})
+		c, err := embedded.New(pelican.Options{Logger: backendtest.Quiet()})
 		if err != nil {
 			b.Fatal(err)
 		}

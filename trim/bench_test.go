@@ -7,6 +7,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/embedded"
 	"github.com/pelicanhq/pelican/internal/backendtest"
 	"github.com/pelicanhq/pelican/internal/redistest"
 )
@@ -30,8 +31,8 @@ var benchBackends = []struct {
 	name string
 	open func(b *testing.B) *pelican.Client
 }{
-	{"embedded", func(b *testing.B) *pelican.Client { return embedded(b, false) }},
-	{"embedded-fallbacks", func(b *testing.B) *pelican.Client { return embedded(b, true) }},
+	{"embedded", func(b *testing.B) *pelican.Client { return openEmbedded(b, false) }},
+	{"embedded-fallbacks", func(b *testing.B) *pelican.Client { return openEmbedded(b, true) }},
 	{"redis7-tcp", func(b *testing.B) *pelican.Client {
 		r := redistest.StartRedis(b)
 		c := pelican.New(redis.NewClient(&redis.Options{Addr: r.Addr}), pelican.Options{Logger: backendtest.Quiet()})
@@ -40,8 +41,8 @@ var benchBackends = []struct {
 	}},
 }
 
-func embedded(b *testing.B, fallbacks bool) *pelican.Client {
-	c, err := pelican.NewEmbedded(pelican.Options{Logger: backendtest.Quiet(), ForceFallbacks: fallbacks})
+func openEmbedded(b *testing.B, fallbacks bool) *pelican.Client {
+	c, err := embedded.New(pelican.Options{Logger: backendtest.Quiet(), ForceFallbacks: fallbacks})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/embedded"
 	"github.com/pelicanhq/pelican/internal/backendtest"
 )
 
@@ -93,7 +94,7 @@ func TestTrimmer(t *testing.T) {
 
 // TestEveryBadPolicy checks that a bad policy stops Every at once.
 func TestEveryBadPolicy(t *testing.T) {
-	c, err := pelican.NewEmbedded(pelican.Options{Logger: backendtest.Quiet()})
+	c, err := embedded.New(pelican.Options{Logger: backendtest.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}

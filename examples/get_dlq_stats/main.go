@@ -29,6 +29,7 @@ import (
 
 	"github.com/pelicanhq/pelican"
 	"github.com/pelicanhq/pelican/dlq"
+	"github.com/pelicanhq/pelican/embedded"
 )
 
 const stream = "examples:invoices" // its dead letters go to "examples:invoices:dlq"
@@ -221,7 +222,7 @@ func connect(ctx context.Context, addr string) (*pelican.Client, error) {
 	// Pelican logs dead letters; this example prints its own account.
 	opts := pelican.Options{Logger: slog.New(slog.DiscardHandler)}
 	if addr == "" {
-		return pelican.NewEmbedded(opts)
+		return embedded.New(opts)
 	}
 	c := pelican.New(redis.NewClient(&redis.Options{Addr: addr}), opts)
 	// The stream, its dead letters and Pelican's bookkeeping all have

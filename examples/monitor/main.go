@@ -25,6 +25,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/embedded"
 	"github.com/pelicanhq/pelican/monitor"
 )
 
@@ -185,7 +186,7 @@ func dropTime(groups []string, a slog.Attr) slog.Attr {
 func connect(ctx context.Context, addr string) (*pelican.Client, error) {
 	opts := pelican.Options{Logger: slog.New(slog.DiscardHandler)}
 	if addr == "" {
-		return pelican.NewEmbedded(opts)
+		return embedded.New(opts)
 	}
 	c := pelican.New(redis.NewClient(&redis.Options{Addr: addr}), opts)
 	keys, err := c.Redis().Keys(ctx, stream+"*").Result()

@@ -22,6 +22,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/embedded"
 )
 
 const stream = "examples:orders" // its dead letters go to "examples:orders:dlq"
@@ -137,7 +138,7 @@ func connect(ctx context.Context, addr string) (*pelican.Client, error) {
 	// account of them instead.
 	opts := pelican.Options{Logger: slog.New(slog.DiscardHandler)}
 	if addr == "" {
-		return pelican.NewEmbedded(opts)
+		return embedded.New(opts)
 	}
 	c := pelican.New(redis.NewClient(&redis.Options{Addr: addr}), opts)
 	// The stream, its dead letters and Pelican's bookkeeping all have

@@ -26,6 +26,7 @@ import (
 
 	"github.com/pelicanhq/pelican"
 	"github.com/pelicanhq/pelican/dlq"
+	"github.com/pelicanhq/pelican/embedded"
 )
 
 const stream = "examples:bills" // dead letters in "examples:bills:dlq"
@@ -243,7 +244,7 @@ func connect(ctx context.Context, addr string) (*pelican.Client, error) {
 	// prints its own account of them instead.
 	opts := pelican.Options{Logger: slog.New(slog.DiscardHandler)}
 	if addr == "" {
-		return pelican.NewEmbedded(opts)
+		return embedded.New(opts)
 	}
 	c := pelican.New(redis.NewClient(&redis.Options{Addr: addr}), opts)
 	// The stream, its dead letters, the parked stream and Pelican's

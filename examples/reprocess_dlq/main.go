@@ -28,6 +28,7 @@ import (
 
 	"github.com/pelicanhq/pelican"
 	"github.com/pelicanhq/pelican/dlq"
+	"github.com/pelicanhq/pelican/embedded"
 )
 
 const stream = "examples:shipments" // its dead letters go to "examples:shipments:dlq"
@@ -209,7 +210,7 @@ func connect(ctx context.Context, addr string) (*pelican.Client, error) {
 	// Pelican logs dead letters; this example prints its own account.
 	opts := pelican.Options{Logger: slog.New(slog.DiscardHandler)}
 	if addr == "" {
-		return pelican.NewEmbedded(opts)
+		return embedded.New(opts)
 	}
 	c := pelican.New(redis.NewClient(&redis.Options{Addr: addr}), opts)
 	// The stream, its dead letters and Pelican's bookkeeping all have

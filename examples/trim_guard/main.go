@@ -26,6 +26,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/embedded"
 	"github.com/pelicanhq/pelican/trim"
 )
 
@@ -171,7 +172,7 @@ func catchUp(ctx context.Context, c *pelican.Client, stream string) (int, error)
 func connect(ctx context.Context, addr string, fallbacks bool) (*pelican.Client, error) {
 	opts := pelican.Options{Logger: slog.New(slog.DiscardHandler), ForceFallbacks: fallbacks}
 	if addr == "" {
-		return pelican.NewEmbedded(opts)
+		return embedded.New(opts)
 	}
 	c := pelican.New(redis.NewClient(&redis.Options{Addr: addr}), opts)
 	keys, err := c.Redis().Keys(ctx, "examples:audit*").Result()

@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/embedded"
 )
 
 const stream = "examples:events"
@@ -115,7 +116,7 @@ func run(ctx context.Context, addr string) error {
 // addr after deleting what an earlier run left there.
 func connect(ctx context.Context, addr string) (*pelican.Client, error) {
 	if addr == "" {
-		return pelican.NewEmbedded(pelican.Options{})
+		return embedded.New(pelican.Options{})
 	}
 	c := pelican.New(redis.NewClient(&redis.Options{Addr: addr}), pelican.Options{})
 	if err := c.Redis().Del(ctx, stream).Err(); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/embedded"
 	"github.com/pelicanhq/pelican/internal/redistest"
 )
 
@@ -50,7 +51,7 @@ func openEmbedded(t *testing.T, opts pelican.Options) *pelican.Client {
 	if opts.Logger == nil {
 		opts.Logger = Quiet()
 	}
-	c, err := pelican.NewEmbedded(opts)
+	c, err := embedded.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/embedded"
 )
 
 // Races the crash test once found, kept as regression tests.
@@ -111,7 +112,7 @@ func TestRetryScanLeavesClaimedMessages(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				ctx := context.Background()
-				c, err := pelican.NewEmbedded(pelican.Options{ForceFallbacks: fallbacks, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+				c, err := embedded.New(pelican.Options{ForceFallbacks: fallbacks, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -201,7 +202,7 @@ func must(t *testing.T, err error) {
 // for a passing reason (a worker stopped while starting, or the server not
 // up yet) must not leave the client unable to run workers afterwards.
 func TestCapabilitiesErrorIsNotKept(t *testing.T) {
-	c, err := pelican.NewEmbedded(pelican.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	c, err := embedded.New(pelican.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

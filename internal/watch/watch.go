@@ -34,7 +34,9 @@ func (t *Tx) Exec(ctx context.Context, queue func(p redis.Pipeliner)) ([]redis.C
 // first read that failed, or the connection's).
 func Run(ctx context.Context, rdb redis.UniversalClient, keys []string, reads func(p redis.Pipeliner),
 	fn func(t *Tx, replies []redis.Cmder, err error) error) error {
-	_, single := rdb.(*redis.Client)
+	// A single server's client has Options, whether it is a *redis.Client
+	// or a type embedding one; a cluster's or ring's has other options.
+	_, single := rdb.(interface{ Options() *redis.Options })
 	body := func(tx *redis.Tx) error {
 		t := &Tx{tx: tx}
 		var watch *redis.Cmd

@@ -3,8 +3,6 @@ package pelican_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -12,54 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
-	"github.com/pelicanhq/pelican/internal/redistest"
 )
-
-// The whole suite runs on every backend: the embedded engine with every
-// newer command, the embedded engine forced onto the Redis 7 fallbacks,
-// and a real redis-server 7 started by the test.
-
-type backend struct {
-	name string
-	open func(t *testing.T) *pelican.Client
-}
-
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-var backends = []backend{
-	{"embedded", func(t *testing.T) *pelican.Client {
-		c, err := pelican.NewEmbedded(pelican.Options{Logger: quietLogger()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return c
-	}},
-	{"embedded-fallbacks", func(t *testing.T) *pelican.Client {
-		c, err := pelican.NewEmbedded(pelican.Options{Logger: quietLogger(), ForceFallbacks: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return c
-	}},
-	{"redis7", func(t *testing.T) *pelican.Client {
-		r := redistest.StartRedis(t)
-		c := pelican.New(redis.NewClient(&redis.Options{Addr: r.Addr}), pelican.Options{Logger: quietLogger()})
-		t.Cleanup(func() { c.Close() })
-		return c
-	}},
-}
-
-// eachBackend runs f on every backend, in parallel subtests.
-func eachBackend(t *testing.T, f func(t *testing.T, c *pelican.Client)) {
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			f(t, b.open(t))
-		})
-	}
-}
 
 // fastConfig is a worker configuration with short intervals, so tests
 // see retries and claims within a second.

@@ -1,0 +1,44 @@
+package pelican_test
+
+import (
+	"errors"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// The library speaks only the Redis protocol, so an application that
+// talks to Redis must not link Pelican's engine, its server or the Lua
+// interpreter: they come with package embedded, for those who ask for it.
+func TestLibraryDoesNotLinkTheEngine(t *testing.T) {
+	library := []string{
+		"github.com/pelicanhq/pelican",
+		"github.com/pelicanhq/pelican/dlq",
+		"github.com/pelicanhq/pelican/monitor",
+		"github.com/pelicanhq/pelican/trim",
+	}
+	engine := []string{
+		"github.com/pelicanhq/pelican/engine",
+		"github.com/pelicanhq/pelican/embedded",
+		"github.com/pelicanhq/pelican/server",
+		"github.com/pelicanhq/pelican/internal/memconn",
+		"github.com/yuin/gopher-lua",
+	}
+	for _, pkg := range library {
+		out, err := exec.CommandContext(t.Context(), "go", "list", "-deps", pkg).Output()
+		if err != nil {
+			var exit *exec.ExitError
+			if errors.As(err, &exit) {
+				t.Fatalf("go list -deps %s: %v\n%s", pkg, err, exit.Stderr)
+			}
+			t.Fatalf("go list -deps %s: %v", pkg, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			for _, e := range engine {
+				if dep == e || strings.HasPrefix(dep, e+"/") {
+					t.Errorf("%s links %s", pkg, dep)
+				}
+			}
+		}
+	}
+}
