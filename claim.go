@@ -35,9 +35,8 @@ func (c *claimer) run(ctx context.Context) {
 			if w.health.isDown() {
 				continue
 			}
-			err := c.pass(ctx)
-			w.health.report(err)
-			if err != nil && ctx.Err() == nil {
+			if err := c.pass(ctx); err != nil && ctx.Err() == nil {
+				w.health.report(err)
 				if isNoGroup(err) {
 					w.group.recreate(ctx, err)
 				} else if !isTransient(err) {
@@ -64,6 +63,7 @@ func (c *claimer) pass(ctx context.Context) error {
 		if err != nil || len(pend) == 0 {
 			return err
 		}
+		w.health.report(nil)
 		if err := c.claim(ctx, pend); err != nil {
 			return err
 		}
@@ -80,6 +80,8 @@ func (c *claimer) pass(ctx context.Context) error {
 func (c *claimer) claim(ctx context.Context, pend []redis.XPendingExt) error {
 	w := c.w
 	now := w.c.clock.Now()
+	// Owned and claimed under the heartbeat's lock (see retrier.scan).
+	w.heartbeat.mu.Lock()
 	var listed []redis.XPendingExt
 	for _, p := range pend {
 		if p.Consumer == w.cfg.Consumer && !givenBack(p.Idle, now) {
@@ -90,9 +92,11 @@ func (c *claimer) claim(ctx context.Context, pend []redis.XPendingExt) error {
 		}
 	}
 	if len(listed) == 0 {
+		w.heartbeat.mu.Unlock()
 		return nil
 	}
 	claimed, err := w.claimListed(ctx, listed, true)
+	w.heartbeat.mu.Unlock()
 	if err != nil {
 		for _, p := range listed {
 			w.inflight.releaseID(p.ID)

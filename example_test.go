@@ -254,7 +254,7 @@ func ExamplePermanent() {
 	v := dead[0].Values
 	fmt.Println(v["order"], v[pelican.FieldOriginalStream], v[pelican.FieldGroup], v[pelican.FieldErrorClass])
 	// Output:
-	// dead after 1 delivery: pelican: permanent failure: bad order "not-a-number" (permanent)
+	// dead after 1 delivery: bad order "not-a-number" (permanent)
 	// not-a-number orders billing permanent
 }
 

@@ -48,7 +48,9 @@ func (j *janitor) pass(ctx context.Context) {
 		return
 	}
 	err := j.removeDead(ctx)
-	w.health.report(err)
+	if err != nil && ctx.Err() == nil {
+		w.health.report(err)
+	}
 	if err != nil && ctx.Err() == nil && !isTransient(err) && !isNoGroup(err) {
 		w.log.Warn("pelican: cleaning up dead consumers failed", "err", err)
 	}
@@ -62,6 +64,7 @@ func (j *janitor) removeDead(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	w.health.report(nil)
 	now := w.c.clock.Now()
 	for i, info := range infos {
 		if info.Name == w.cfg.Consumer {

@@ -46,11 +46,14 @@ type processor struct {
 	// stopping is set once the worker shuts down: lanes end as they come
 	// back for work.
 	stopping bool
-	// readRTT is a moving average of the time a read takes when it
-	// returns messages: the read sizing of readCount uses it.
+	// readRTT estimates how long a read takes when messages wait: the
+	// shortest recent read that returned messages (a read that waited for
+	// them says nothing of its cost), creeping up by a sixteenth on every
+	// longer one so that it follows a server that slows down. The read
+	// sizing of readCountLocked uses it.
 	readRTT time.Duration
 
-	lanes []*lane     // every lane started, abandoned ones included; guarded by mu
+	lanes []*lane        // every lane started, abandoned ones included; guarded by mu
 	wg    sync.WaitGroup // lanes running
 }
 
@@ -104,7 +107,7 @@ func (p *processor) startLane(work context.Context) {
 // done in p.wg.
 func (p *processor) run(work context.Context, l *lane) {
 	for {
-		m, s, read := p.next()
+		m, s, read, block := p.next()
 		kept := true
 		switch {
 		case m != nil:
@@ -112,7 +115,7 @@ func (p *processor) run(work context.Context, l *lane) {
 		case s != nil:
 			kept = p.w.recovery.attempt(work, l, s)
 		case read:
-			p.w.reader.read(work)
+			p.w.reader.read(work, block)
 			continue
 		default:
 			p.wg.Done()
@@ -127,14 +130,19 @@ func (p *processor) run(work context.Context, l *lane) {
 
 // next blocks until there is something for a lane to do, and returns it:
 // a message to handle, a suspect to attempt, or a read to make (read
-// true). It returns nothing once the worker stops.
-func (p *processor) next() (m *Message, s *suspect, read bool) {
+// true; block true if the read may wait for new messages). It returns
+// nothing once the worker stops.
+//
+// A read made while messages wait in the queue (to keep it ahead of the
+// lanes) does not block, and only one such read runs at a time: the other
+// lanes take the waiting messages meanwhile.
+func (p *processor) next() (m *Message, s *suspect, read, block bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for {
 		switch {
 		case p.stopping:
-			return nil, nil, false
+			return nil, nil, false, false
 		case len(p.suspects) > 0 || p.suspectRunning:
 			if p.running == 0 && !p.suspectRunning {
 				s = p.suspects[0]
@@ -142,13 +150,13 @@ func (p *processor) next() (m *Message, s *suspect, read bool) {
 				p.suspects = p.suspects[1:]
 				p.running++
 				p.suspectRunning = true
-				return nil, s, false
+				return nil, s, false, false
 			}
 			// Let the running handlers finish, start nothing else.
 		case p.queued() > 0:
-			if p.queued() < p.lowWaterLocked() && p.reads < maxReads(p.w.cfg.Concurrency) {
+			if p.reads == 0 && p.queued() < p.lowWaterLocked() {
 				p.reads++
-				return nil, nil, true
+				return nil, nil, true, false
 			}
 			m = p.queue[p.head]
 			p.queue[p.head] = nil
@@ -156,10 +164,10 @@ func (p *processor) next() (m *Message, s *suspect, read bool) {
 				p.queue, p.head = p.queue[:0], 0
 			}
 			p.running++
-			return m, nil, false
+			return m, nil, false, false
 		case p.reads < maxReads(p.w.cfg.Concurrency):
 			p.reads++
-			return nil, nil, true
+			return nil, nil, true, true
 		default:
 			// Nothing to run and reads under way: what this lane's last
 			// handler left to write goes out now rather than with the
@@ -237,11 +245,11 @@ func (p *processor) endRead(asked int, msgs []*Message, took time.Duration) (ref
 	defer p.mu.Unlock()
 	p.reads--
 	p.asked -= asked
-	if len(msgs) > 0 {
-		if p.readRTT == 0 {
+	if len(msgs) > 0 && took > 0 {
+		if p.readRTT == 0 || took < p.readRTT {
 			p.readRTT = took
 		} else {
-			p.readRTT += (took - p.readRTT) / 8
+			p.readRTT += p.readRTT / 16
 		}
 	}
 	if p.stopping {

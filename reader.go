@@ -20,13 +20,14 @@ type reader struct {
 	afterRead func()
 }
 
-// read makes one read for a lane and queues what it returns.
-func (r *reader) read(work context.Context) {
+// read makes one read for a lane and queues what it returns. With block
+// false the read returns at once, whether there are new messages or not.
+func (r *reader) read(work context.Context, block bool) {
 	w := r.w
 	count := w.proc.beginRead()
 	out := w.settler.take(false)
 	start := time.Now()
-	msgs, err := r.readBatch(work, count, out)
+	msgs, err := r.readBatch(work, count, block, out)
 	took := time.Since(start)
 	w.settler.finish(out, err)
 	if err != nil {
@@ -42,9 +43,6 @@ func (r *reader) read(work context.Context) {
 	}
 	fresh, claimed := splitClaimed(msgs)
 	w.inflight.addBatch(fresh)
-	if len(fresh) < count {
-		took = 0 // the read waited for messages: not a measure of its cost
-	}
 	if refused := w.proc.endRead(count, fresh, took); refused != nil {
 		w.settler.giveBack(w.after, refused...)
 	}
@@ -70,9 +68,9 @@ func (r *reader) failed(ctx context.Context, err error) {
 
 // readBatch reads up to count messages, after writing out's
 // acknowledgements and records, in one round trip.
-func (r *reader) readBatch(ctx context.Context, count int, out *outcomes) ([]*Message, error) {
+func (r *reader) readBatch(ctx context.Context, count int, block bool, out *outcomes) ([]*Message, error) {
 	w := r.w
-	args := r.args(count)
+	args := r.args(count, block)
 	var raw *redis.RawCmd
 	var generic *redis.Cmd
 	_, err := w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -100,12 +98,13 @@ func (r *reader) readBatch(ctx context.Context, count int, out *outcomes) ([]*Me
 }
 
 // args returns the XREADGROUP command of a read of count messages: new
-// messages (">") and, where the server can, abandoned ones (CLAIM).
-func (r *reader) args(count int) []any {
+// messages (">") and, where the server can, abandoned ones (CLAIM),
+// waiting for them up to Block if block is set.
+func (r *reader) args(count int, block bool) []any {
 	w := r.w
 	args := make([]any, 0, 14)
 	args = append(args, "xreadgroup", "group", w.cfg.Group, w.cfg.Consumer, "count", count)
-	if w.cfg.Block >= 0 {
+	if block && w.cfg.Block >= 0 {
 		args = append(args, "block", w.cfg.Block.Milliseconds())
 	}
 	if w.caps.ClaimRead {

@@ -43,9 +43,8 @@ func (r *retrier) run(ctx context.Context) {
 		case <-r.kick:
 			// A retry was scheduled: maybe sooner than the next scan.
 		case <-t.C:
-			err := r.scan(ctx)
-			w.health.report(err)
-			if err != nil && ctx.Err() == nil {
+			if err := r.scan(ctx); err != nil && ctx.Err() == nil {
+				w.health.report(err)
 				if isNoGroup(err) {
 					w.group.recreate(ctx, err)
 				} else if !isTransient(err) {
@@ -121,6 +120,7 @@ func (r *retrier) scan(ctx context.Context) error {
 	if err != nil || len(pend) == 0 {
 		return err
 	}
+	w.health.report(nil)
 	owned := w.inflight.owned()
 	cand := pend[:0]
 	for _, p := range pend {
@@ -172,6 +172,11 @@ func (r *retrier) scan(ctx context.Context) error {
 	for _, p := range due {
 		msgs = append(msgs, &Message{ID: p.ID})
 	}
+	// Owned and claimed under the heartbeat's lock: a heartbeat between
+	// the two would reset the idle time of the owned entries, and the
+	// claim, with the idle time they were listed with as its bar, would
+	// then take them for taken by another worker.
+	w.heartbeat.mu.Lock()
 	msgs = w.inflight.add(msgs, now)
 	if len(msgs) < len(due) {
 		// Some were taken meanwhile by another part of this worker.
@@ -189,6 +194,7 @@ func (r *retrier) scan(ctx context.Context) error {
 		due, dueRecs = due[:n], dueRecs[:n]
 	}
 	claimed, err := w.claimListed(ctx, due, false)
+	w.heartbeat.mu.Unlock()
 	if err != nil {
 		w.inflight.release(msgs...)
 		return err

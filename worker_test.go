@@ -3,6 +3,7 @@ package pelican_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -239,33 +240,43 @@ func TestAbandonedMessagesAreClaimed(t *testing.T) {
 }
 
 // TestRestartedWorkerReplaysItsOwnPending checks that a worker first
-// processes what it held before a restart, counting the restart as a
-// delivery, and dead-letters a message whose count is already past the
-// limit without running the handler (no crash loop).
+// processes what it held before a restart, counting the attempt as a
+// delivery; that a message whose attempts on record (here: three, the
+// last by a run that died during it, as its crash record says) reach the
+// limit is dead-lettered without running the handler (no crash loop);
+// and that a message delivered as often but never seen to fail (no
+// record: it waited behind the crasher) gets its attempt.
 func TestRestartedWorkerReplaysItsOwnPending(t *testing.T) {
 	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		ctx := context.Background()
 		rdb := c.Redis()
 		rdb.XGroupCreateMkStream(ctx, "s", "g", "0")
-		ids := publishN(t, c, "s", 3)
+		ids := publishN(t, c, "s", 4)
 		// The previous run of w1 read them and died; the third message
-		// had already been delivered 3 times (it crashed the worker).
-		rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "w1", Streams: []string{"s", ">"}, Count: 3, Block: -1})
-		rdb.Do(ctx, "XCLAIM", "s", "g", "w1", 0, ids[2], "RETRYCOUNT", 3)
+		// had already been attempted 3 times (it crashed the worker), the
+		// fourth delivered as often, by reads, without being tried.
+		rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "w1", Streams: []string{"s", ">"}, Count: 4, Block: -1})
+		rdb.Do(ctx, "XCLAIM", "s", "g", "w1", 0, ids[2], ids[3], "RETRYCOUNT", 3)
+		now := time.Now().UnixMilli()
+		rdb.HSet(ctx, "s:pelican:failures:g", ids[2], fmt.Sprintf("1|%d|%d|%d|crash|the worker stopped", now, now, now))
 		var handled sync.Map
 		w, stop := runWorker(t, c, fastConfig("s", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
 			handled.Store(m.ID, m.Deliveries)
 			return nil
 		})))
-		eventually(t, "the replay ends", func() bool { s := w.Stats(); return s.Processed == 2 && s.DeadLettered == 1 })
+		eventually(t, "the replay ends", func() bool { s := w.Stats(); return s.Processed == 3 && s.DeadLettered == 1 })
 		stop()
-		for _, id := range ids[:2] {
-			if n, ok := handled.Load(id); !ok || n.(int64) != 2 {
-				t.Errorf("%s replayed with deliveries %v, want 2", id, n)
+		for i, want := range []int64{2, 2, 0, 4} {
+			n, ok := handled.Load(ids[i])
+			switch {
+			case want == 0 && ok:
+				t.Errorf("%s, past MaxDeliveries on record, reached the handler", ids[i])
+			case want != 0 && (!ok || n.(int64) != want):
+				t.Errorf("%s replayed with deliveries %v, want %d", ids[i], n, want)
 			}
 		}
-		if _, ok := handled.Load(ids[2]); ok {
-			t.Error("the message past MaxDeliveries reached the handler")
+		if got := w.Stats().Recovered; got != 4 {
+			t.Errorf("Recovered = %d, want 4", got)
 		}
 	})
 }
