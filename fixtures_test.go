@@ -3,6 +3,8 @@ package pelican_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -110,4 +112,28 @@ func publishN(t *testing.T, c *pelican.Client, stream string, n int) []string {
 		t.Fatal(err)
 	}
 	return ids
+}
+
+// logBuffer collects what a logger writes, safely while workers log.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// capture returns a logger writing text to a new logBuffer.
+func capture() (*slog.Logger, *logBuffer) {
+	b := new(logBuffer)
+	return slog.New(slog.NewTextHandler(b, nil)), b
 }

@@ -133,7 +133,16 @@ func (r *recovery) attempt(work context.Context, l *lane, s *suspect) bool {
 	if !ok {
 		return true
 	}
-	return w.handleOne(work, l, m)
+	if !w.handleOne(work, l, m) {
+		return false
+	}
+	// Its outcome is written before the next suspect runs: if that one
+	// kills the worker, this one must not be found with its crash record,
+	// as if it had.
+	for w.settler.flush(ctx) != nil && work.Err() == nil {
+		sleep(work, w.health.backoff())
+	}
+	return true
 }
 
 // prepare decides what becomes of suspect s: dead-lettered at once if

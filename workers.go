@@ -2,6 +2,7 @@ package pelican
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +65,23 @@ func (c *Client) workers(ctx context.Context, stream, group string, self *proces
 	}
 	now := c.clock.Now()
 	consumers := info.Val()
+	// A worker that has beaten but not yet read is not a consumer of the
+	// group yet (Redis 7.0 creates one with its first read that returns
+	// something): it is listed too, after the consumers.
+	listed := make(map[string]bool, len(consumers))
+	for _, cs := range consumers {
+		listed[cs.Name] = true
+	}
+	var extra []string
+	for name := range beats.Val() {
+		if !listed[name] {
+			extra = append(extra, name)
+		}
+	}
+	slices.Sort(extra)
+	for _, name := range extra {
+		consumers = append(consumers, redis.XInfoConsumer{Name: name})
+	}
 	out := make([]WorkerInfo, len(consumers))
 	bs := make([]beat, len(consumers))
 	for i, cs := range consumers {

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"os"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -47,6 +49,10 @@ const (
 	// KindPermanent fails permanently: it must end in the dead-letter
 	// stream at once.
 	KindPermanent Kind = "permanent"
+	// KindPoison kills the worker process (SIGKILL, as a crash in a C
+	// library or the OOM killer would) every time it is handled: it must
+	// end in the dead-letter stream after MaxDeliveries attempts, alone.
+	KindPoison Kind = "poison"
 )
 
 // Succeeds reports whether messages of kind k are meant to be processed,
@@ -128,6 +134,9 @@ func (h *Handler) Handle(ctx context.Context, m *pelican.Message) error {
 		return errOnPurpose
 	case KindPermanent:
 		return pelican.Permanent(errOnPurpose)
+	case KindPoison:
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {} // SIGKILL is not delivered synchronously: never go on
 	default:
 		return pelican.Permanent(fmt.Errorf("crashtest: message %s has unknown kind %q", m.ID, kind))
 	}

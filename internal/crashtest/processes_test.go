@@ -226,6 +226,8 @@ type workerSpec struct {
 	binary string
 	// env is added to the worker's environment.
 	env []string
+	// batch is the workers' BatchSize; crashtest's if zero.
+	batch int
 }
 
 // worker is one running worker process.
@@ -261,6 +263,9 @@ func startWorker(t *testing.T, spec workerSpec, slot int, name string) (*worker,
 	}
 	if spec.exactlyOnce {
 		args = append(args, "-exactly-once")
+	}
+	if spec.batch > 0 {
+		args = append(args, "-batch", fmt.Sprint(spec.batch))
 	}
 	out := &lockedBuffer{}
 	binary := spec.binary
