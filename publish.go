@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pelicanhq/pelican/internal/streamid"
 )
 
 // PublishOptions control how a message is added. The zero value adds it
@@ -231,11 +233,11 @@ func (c *Client) nextID(ctx context.Context, tx *redis.Tx, stream string) (strin
 	info, err := tx.XInfoStream(ctx, stream).Result()
 	switch {
 	case err == nil:
-		ms, seq, ok := splitID(info.LastGeneratedID)
+		last, ok := streamid.Parse(info.LastGeneratedID)
 		if !ok {
 			return "", fmt.Errorf("pelican: unexpected last ID %q", info.LastGeneratedID)
 		}
-		lastMs, lastSeq = ms, seq
+		lastMs, lastSeq = last.Ms, last.Seq
 	case strings.Contains(err.Error(), "no such key"):
 	default:
 		return "", err
@@ -247,13 +249,9 @@ func (c *Client) nextID(ctx context.Context, tx *redis.Tx, stream string) (strin
 	return strconv.FormatUint(lastMs, 10) + "-" + strconv.FormatUint(lastSeq+1, 10), nil
 }
 
-// splitID parses "<ms>-<seq>".
+// splitID parses "<ms>-<seq>" (see streamid.Parse), for the worker's
+// comparisons of pending IDs.
 func splitID(id string) (ms, seq uint64, ok bool) {
-	a, b, found := strings.Cut(id, "-")
-	if !found {
-		return 0, 0, false
-	}
-	ms, err1 := strconv.ParseUint(a, 10, 64)
-	seq, err2 := strconv.ParseUint(b, 10, 64)
-	return ms, seq, err1 == nil && err2 == nil
+	p, ok := streamid.Parse(id)
+	return p.Ms, p.Seq, ok
 }

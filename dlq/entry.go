@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/streamid"
 )
 
 // Entry is one message in a dead-letter stream.
@@ -120,21 +121,11 @@ func parseMeta(m redis.XMessage, values bool) Entry {
 		num(pelican.FieldRedrives, &e.Redrives)
 	} // absent means never redriven: not malformed
 	if !ms(pelican.FieldDeadAt, &e.DeadAt) {
-		if t, ok := idTime(m.ID); ok {
-			e.DeadAt = t
+		if id, ok := streamid.Parse(m.ID); ok {
+			e.DeadAt = id.Time()
 		}
 	}
 	return e
-}
-
-// idTime returns the time in a stream ID's first part (Unix ms).
-func idTime(id string) (time.Time, bool) {
-	ms, _, _ := strings.Cut(id, "-")
-	n, err := strconv.ParseUint(ms, 10, 63)
-	if err != nil {
-		return time.Time{}, false
-	}
-	return time.UnixMilli(int64(n)), true
 }
 
 // toString renders a value go-redis returned (always a string for

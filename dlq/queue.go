@@ -8,6 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/streamid"
 )
 
 // Queue is one dead-letter stream and the operations on it.
@@ -50,7 +51,7 @@ func (q *Queue) scan(ctx context.Context, sel Selector, after string, fn func(En
 	}
 	if len(sel.IDs) > 0 {
 		for _, id := range sel.sortedIDs() {
-			if after != "" && !lessID(after, id) {
+			if after != "" && !streamid.Less(after, id) {
 				continue
 			}
 			msgs, err := q.rdb.XRange(ctx, q.name, id, id).Result()

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/streamid"
 	"github.com/pelicanhq/pelican/internal/watch"
 )
 
@@ -82,7 +83,7 @@ func (q *Queue) readBatch(ctx context.Context, sel Selector, after, until string
 			return b, q.wrap("XRANGE", err)
 		}
 		for _, m := range msgs {
-			if lessID(until, m.ID) {
+			if streamid.Less(until, m.ID) {
 				b.end = true
 				return b, nil
 			}
@@ -112,10 +113,10 @@ func (q *Queue) readIDs(ctx context.Context, sel Selector, after, until string, 
 	var b redriveBatch
 	var ids []string
 	for _, id := range sel.sortedIDs() {
-		if after != "" && !lessID(after, id) {
+		if after != "" && !streamid.Less(after, id) {
 			continue
 		}
-		if lessID(until, id) {
+		if streamid.Less(until, id) {
 			break
 		}
 		if len(ids) == n {
@@ -417,10 +418,10 @@ func (q *Queue) readPresent(ctx context.Context, p redis.Pipeliner, entries []re
 	if examined > 0 && examined <= 2*len(entries) {
 		first, last := entries[0].ID, entries[0].ID
 		for _, e := range entries[1:] {
-			if lessID(e.ID, first) {
+			if streamid.Less(e.ID, first) {
 				first = e.ID
 			}
-			if lessID(last, e.ID) {
+			if streamid.Less(last, e.ID) {
 				last = e.ID
 			}
 		}

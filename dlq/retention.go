@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pelicanhq/pelican/internal/streamid"
 )
 
 // Retention caps a dead-letter stream. Pelican never caps or expires a
@@ -156,8 +158,8 @@ func (q *Queue) Enforce(ctx context.Context, r Retention) (Enforced, error) {
 	}
 	res.Len = length.Val()
 	if oldest := first(2); oldest != "" {
-		if t, ok := idTime(oldest); ok {
-			res.OldestAge = max(now.Sub(t), 0)
+		if id, ok := streamid.Parse(oldest); ok {
+			res.OldestAge = max(now.Sub(id.Time()), 0)
 		}
 	}
 	if res.EvictedByAge > 0 {
@@ -225,7 +227,7 @@ func (q *Queue) dropNotesBefore(ctx context.Context, id string) error {
 	}
 	var stale []string
 	for _, n := range ids {
-		if id == "" || lessID(n, id) {
+		if id == "" || streamid.Less(n, id) {
 			stale = append(stale, n)
 		}
 	}

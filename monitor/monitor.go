@@ -13,7 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
-	"github.com/pelicanhq/pelican/stream"
+	"github.com/pelicanhq/pelican/internal/streamid"
 	"github.com/pelicanhq/pelican/trim"
 )
 
@@ -394,11 +394,11 @@ func (m *Monitor) fillConsumers(g *GroupStats, consumers []ConsumerStats, worker
 // ageOf returns the time since the moment in a stream ID (zero if it is
 // in the future or malformed).
 func ageOf(id string, now time.Time) time.Duration {
-	p, ok := stream.ParseID([]byte(id), 0, stream.Strict, false)
+	p, ok := streamid.Parse(id)
 	if !ok {
 		return 0
 	}
-	return max(now.Sub(time.UnixMilli(int64(p.ID.Ms))), 0)
+	return max(now.Sub(p.Time()), 0)
 }
 
 // parseConsumers reads an XINFO CONSUMERS reply of either protocol.
