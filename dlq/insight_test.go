@@ -15,6 +15,7 @@ import (
 
 	"github.com/pelicanhq/pelican"
 	"github.com/pelicanhq/pelican/dlq"
+	"github.com/pelicanhq/pelican/internal/await"
 	"github.com/pelicanhq/pelican/internal/backendtest"
 )
 
@@ -444,13 +445,7 @@ func TestWorkerDeadLetters(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		deadline := time.Now().Add(10 * time.Second)
-		for w.Stats().DeadLettered < 4 {
-			if time.Now().After(deadline) {
-				t.Fatalf("%d dead letters after 10s, want 4", w.Stats().DeadLettered)
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
+		await.True(t, "four messages are dead-lettered", func() bool { return w.Stats().DeadLettered >= 4 })
 		cancel()
 		if err := <-done; err != nil {
 			t.Fatal(err)

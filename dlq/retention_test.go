@@ -14,6 +14,7 @@ import (
 
 	"github.com/pelicanhq/pelican"
 	"github.com/pelicanhq/pelican/dlq"
+	"github.com/pelicanhq/pelican/internal/await"
 	"github.com/pelicanhq/pelican/internal/backendtest"
 )
 
@@ -251,13 +252,7 @@ func TestRunRetention(t *testing.T) {
 		for i := range 25 {
 			addLetters(t, c, "orders:dlq", letter{stream: "orders", group: "g", err: fmt.Sprint("failure ", i)})
 		}
-		deadline := time.Now().Add(10 * time.Second)
-		for xlen(t, c, "orders:dlq") != 10 {
-			if time.Now().After(deadline) {
-				t.Fatalf("the stream still holds %d entries", xlen(t, c, "orders:dlq"))
-			}
-			time.Sleep(time.Millisecond)
-		}
+		await.True(t, "the stream is capped at 10 entries", func() bool { return xlen(t, c, "orders:dlq") == 10 })
 		select {
 		case a := <-alerted:
 			if a.Reason != dlq.ReasonMaxLen || a.Len < 8 {
