@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/pelicanhq/pelican/internal/rediserr"
 	"github.com/pelicanhq/pelican/internal/watch"
 )
 
@@ -274,12 +275,7 @@ func typeIs(t, want string) bool { return t == want || t == "none" }
 // refusesScripts reports whether err says the server does not run Lua
 // scripts for this client (scripting disabled, or denied by ACL).
 func refusesScripts(err error) bool {
-	var serverErr redis.Error
-	if !errors.As(err, &serverErr) {
-		return false
-	}
-	msg := err.Error()
-	return strings.HasPrefix(msg, "ERR unknown command") || strings.HasPrefix(msg, "NOPERM")
+	return rediserr.IsUnknownCommand(err) || rediserr.IsNoPerm(err)
 }
 
 // moveWatched is deadLetter's move for servers without scripts: one

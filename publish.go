@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/pelicanhq/pelican/internal/rediserr"
 	"github.com/pelicanhq/pelican/internal/streamid"
 )
 
@@ -161,7 +162,7 @@ func (c *Client) configureIdempotency(ctx context.Context, stream string) error 
 		return nil
 	}
 	err := c.rdb.Do(ctx, "XCFGSET", stream, "IDMP-DURATION", secs).Err()
-	if err != nil && strings.Contains(err.Error(), "no such key") {
+	if rediserr.IsNoSuchKey(err) {
 		// An empty stream: add and delete a first entry at 0-1, which any
 		// later ID follows.
 		_, err = c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
@@ -169,7 +170,7 @@ func (c *Client) configureIdempotency(ctx context.Context, stream string) error 
 			p.XDel(ctx, stream, "0-1")
 			return nil
 		})
-		if err != nil && !strings.Contains(err.Error(), "equal or smaller") {
+		if err != nil && !rediserr.IsIDTooSmall(err) {
 			return fmt.Errorf("pelican: creating %s: %w", stream, err)
 		}
 		err = c.rdb.Do(ctx, "XCFGSET", stream, "IDMP-DURATION", secs).Err()
@@ -238,7 +239,7 @@ func (c *Client) nextID(ctx context.Context, tx *redis.Tx, stream string) (strin
 			return "", fmt.Errorf("pelican: unexpected last ID %q", info.LastGeneratedID)
 		}
 		lastMs, lastSeq = last.Ms, last.Seq
-	case strings.Contains(err.Error(), "no such key"):
+	case rediserr.IsNoSuchKey(err):
 	default:
 		return "", err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/rediserr"
 	"github.com/pelicanhq/pelican/internal/streamid"
 	"github.com/pelicanhq/pelican/internal/watch"
 )
@@ -266,13 +267,12 @@ func redriveTargets(moves []redriveEntry) (streams []string, groups map[string][
 // of groups, given its XINFO GROUPS reply; "" if nothing.
 func redriveTargetProblem(stream string, groups []string, reply *redis.XInfoGroupsCmd) string {
 	infos, err := reply.Result()
-	if err != nil {
-		switch msg := err.Error(); {
-		case strings.Contains(msg, "no such key"):
-			return fmt.Sprintf("stream %q does not exist", stream)
-		case strings.HasPrefix(msg, "WRONGTYPE"):
-			return fmt.Sprintf("key %q is not a stream", stream)
-		}
+	switch {
+	case rediserr.IsNoSuchKey(err):
+		return fmt.Sprintf("stream %q does not exist", stream)
+	case rediserr.IsWrongType(err):
+		return fmt.Sprintf("key %q is not a stream", stream)
+	case err != nil:
 		return fmt.Sprintf("stream %q: XINFO GROUPS: %v", stream, err)
 	}
 	for _, g := range groups {
@@ -400,7 +400,7 @@ func (j *Job) commit(ctx context.Context, b redriveBatch, c redriveSort) error {
 		return errRedriveContention
 	case errors.Is(err, errRedriveUncertain):
 		return err
-	case redriveTransient(err):
+	case rediserr.IsTransient(err):
 		return fmt.Errorf("%w: %w", errRedriveUncertain, err)
 	}
 	return q.wrap("redrive transaction", err)
@@ -620,8 +620,7 @@ func redriveFieldList(fields map[string]string) []any {
 // stream) are left to fn; an error of the connection is returned.
 func (q *Queue) redriveTransact(ctx context.Context, keys []string, reads func(p redis.Pipeliner), fn func(t *watch.Tx, reads []redis.Cmder) error) error {
 	return watch.Run(ctx, q.rdb, keys, reads, func(t *watch.Tx, cmds []redis.Cmder, err error) error {
-		var rerr redis.Error
-		if err != nil && !errors.As(err, &rerr) {
+		if err != nil && !rediserr.IsReply(err) {
 			return fmt.Errorf("%w: %w", errRedriveUncertain, err)
 		}
 		return fn(t, cmds)

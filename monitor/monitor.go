@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/rediserr"
 	"github.com/pelicanhq/pelican/internal/streamid"
 	"github.com/pelicanhq/pelican/trim"
 )
@@ -48,12 +49,16 @@ const (
 
 // Errors of the monitor.
 var (
-	// ErrNoStream means the stream does not exist.
-	ErrNoStream = errors.New("monitor: no such stream")
+	// ErrNoStream means the stream does not exist. It is
+	// pelican.ErrNoStream, so errors.Is matches it with the other
+	// packages' ErrNoStream.
+	ErrNoStream = pelican.ErrNoStream
 	// ErrNoGroup means the stream has no consumer group of that name.
 	ErrNoGroup = errors.New("monitor: no such consumer group")
-	// ErrWrongType means a key holds something else than a stream.
-	ErrWrongType = errors.New("monitor: the key is not a stream")
+	// ErrWrongType means a key holds something else than a stream. It is
+	// pelican.ErrWrongType, so errors.Is matches it with the other
+	// packages' ErrWrongType.
+	ErrWrongType = pelican.ErrWrongType
 )
 
 // Monitor reads the figures of streams. It keeps the previous sample of
@@ -117,17 +122,13 @@ func (m *Monitor) Group(ctx context.Context, stream, group string) (GroupStats, 
 // wrapErr turns Redis's replies for a missing key or a key of another
 // type into ErrNoStream and ErrWrongType.
 func wrapErr(key, op string, err error) error {
-	var rerr redis.Error
-	if errors.As(err, &rerr) {
-		msg := rerr.Error()
-		switch {
-		case strings.Contains(msg, "no such key"):
-			return fmt.Errorf("%w: %s", ErrNoStream, key)
-		case strings.HasPrefix(msg, "WRONGTYPE"):
-			return fmt.Errorf("%w: %s", ErrWrongType, key)
-		case strings.HasPrefix(msg, "NOGROUP"):
-			return fmt.Errorf("%w: %s: %s", ErrNoGroup, key, msg)
-		}
+	switch {
+	case rediserr.IsNoSuchKey(err):
+		return fmt.Errorf("%w: %s", ErrNoStream, key)
+	case rediserr.IsWrongType(err):
+		return fmt.Errorf("%w: %s", ErrWrongType, key)
+	case rediserr.IsNoGroup(err):
+		return fmt.Errorf("%w: %s: %v", ErrNoGroup, key, err)
 	}
 	return fmt.Errorf("monitor %s: %s: %w", key, op, err)
 }
@@ -211,7 +212,7 @@ func (m *Monitor) readDLQ(d *DLQStats, r streamReplies, now time.Time) error {
 			d.OldestID, d.NewestID = in.FirstEntry.ID, in.LastEntry.ID
 			d.OldestAge = ageOf(d.OldestID, now)
 		}
-	case errors.Is(wrapErr(d.Stream, "", err), ErrNoStream):
+	case rediserr.IsNoSuchKey(err): // nothing was ever dead-lettered
 	default:
 		return wrapErr(d.Stream, "XINFO STREAM", err)
 	}

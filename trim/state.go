@@ -2,21 +2,23 @@ package trim
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/rediserr"
 	"github.com/pelicanhq/pelican/internal/streamid"
 )
 
-// ErrNoStream means the stream does not exist.
-var ErrNoStream = errors.New("trim: no such stream")
+// ErrNoStream means the stream does not exist. It is pelican.ErrNoStream,
+// so errors.Is matches it with the other packages' ErrNoStream.
+var ErrNoStream = pelican.ErrNoStream
 
-// ErrWrongType means the key holds something else than a stream.
-var ErrWrongType = errors.New("trim: the key is not a stream")
+// ErrWrongType means the key holds something else than a stream. It is
+// pelican.ErrWrongType, so errors.Is matches it with the other packages'
+// ErrWrongType.
+var ErrWrongType = pelican.ErrWrongType
 
 // pageSize is how many entries one XRANGE or XPENDING reads.
 const pageSize = 1000
@@ -44,15 +46,11 @@ type groupState struct {
 // type into ErrNoStream and ErrWrongType, and adds the stream and the
 // operation to other errors.
 func wrapErr(key, op string, err error) error {
-	var rerr redis.Error
-	if errors.As(err, &rerr) {
-		msg := rerr.Error()
-		switch {
-		case strings.Contains(msg, "no such key"):
-			return fmt.Errorf("%w: %s", ErrNoStream, key)
-		case strings.HasPrefix(msg, "WRONGTYPE"):
-			return fmt.Errorf("%w: %s", ErrWrongType, key)
-		}
+	switch {
+	case rediserr.IsNoSuchKey(err):
+		return fmt.Errorf("%w: %s", ErrNoStream, key)
+	case rediserr.IsWrongType(err):
+		return fmt.Errorf("%w: %s", ErrWrongType, key)
 	}
 	return fmt.Errorf("trim %s: %s: %w", key, op, err)
 }
