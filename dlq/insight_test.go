@@ -303,9 +303,11 @@ func TestGet(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := dlq.Entry{
-			ID: ids[2], Values: map[string]string{}, OriginalID: "1-1", Stream: "orders", Group: "shipping", Consumer: "w1",
-			Deliveries: 3, FirstFailure: t0.Add(time.Second), LastFailure: t0.Add(2 * time.Second), DeadAt: t0.Add(2 * time.Second),
-			Error: `address "Main St 5" invalid`, Class: pelican.ClassPermanent, Redrives: 2,
+			DeadLetter: pelican.DeadLetter{
+				ID: ids[2], Values: map[string]string{}, OriginalID: "1-1", Stream: "orders", Group: "shipping", Consumer: "w1",
+				Deliveries: 3, FirstFailure: t0.Add(time.Second), LastFailure: t0.Add(2 * time.Second), DeadAt: t0.Add(2 * time.Second),
+				Error: `address "Main St 5" invalid`, Class: pelican.ClassPermanent, Redrives: 2,
+			},
 			Fingerprint: dlq.Fingerprint(`address "x" invalid`),
 		}
 		if diff := cmp.Diff(e, want); diff != "" {

@@ -21,25 +21,17 @@ import (
 // redriveEntry is a dead-letter entry, parsed, with every field as stored.
 type redriveEntry struct {
 	Entry
-	fields map[string]string
+	fields map[string]any
 }
 
 // parseRedriveEntry parses m, computing its Fingerprint only if fingerprint is
 // set: the regular expressions cost more than all the rest.
 func parseRedriveEntry(m redis.XMessage, fingerprint bool) redriveEntry {
-	fields := make(map[string]string, len(m.Values))
-	for k, v := range m.Values {
-		s, ok := v.(string)
-		if !ok {
-			s = toString(v)
-		}
-		fields[k] = s
-	}
 	e := parseMeta(m, true)
 	if fingerprint {
 		e.Fingerprint = Fingerprint(e.Error)
 	}
-	return redriveEntry{Entry: e, fields: fields}
+	return redriveEntry{Entry: e, fields: m.Values}
 }
 
 // redriveBatch is what one step of a job reads.
@@ -576,11 +568,10 @@ func (j *Job) redriveUndo(ctx context.Context, failed []redriveUndo) error {
 	return nil
 }
 
-// redriveFields returns what a redrive adds to the original stream: the
-// message's own fields, the group it is for and its redrive count.
+// redriveFields returns what a redrive adds to the original stream (see
+// pelican.AppendRedriven).
 func redriveFields(e redriveEntry) []any {
-	out := redriveFieldList(e.Values)
-	return append(out, pelican.FieldRedriveGroup, e.Group, pelican.FieldRedrives, e.Redrives+1)
+	return pelican.AppendRedriven(make([]any, 0, 2*len(e.Values)+4), &e.DeadLetter)
 }
 
 // parkedFields returns a parked entry's fields: all it had, and when it
@@ -590,9 +581,10 @@ func parkedFields(e redriveEntry, nowMs int64) []any {
 	return append(out, FieldParkedAt, nowMs)
 }
 
-// redriveFieldList returns fields as XADD's field-value list: the message's
-// own fields, then the metadata, each sorted by name.
-func redriveFieldList(fields map[string]string) []any {
+// redriveFieldList returns an entry's fields, as stored, as XADD's
+// field-value list: the message's own fields, then the metadata, each
+// sorted by name.
+func redriveFieldList(fields map[string]any) []any {
 	keys := make([]string, 0, len(fields))
 	for k := range fields {
 		keys = append(keys, k)
