@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/dlq"
 	"github.com/pelicanhq/pelican/internal/rediserr"
 	"github.com/pelicanhq/pelican/internal/streamid"
 	"github.com/pelicanhq/pelican/trim"
@@ -157,7 +157,7 @@ func (m *Monitor) read(ctx context.Context, key, only string) (StreamStats, erro
 		r.groups = p.XInfoGroups(ctx, key)
 		if only == "" {
 			r.dlq = p.XInfoStream(ctx, st.DeadLetters.Stream)
-			r.retention = p.HGetAll(ctx, st.DeadLetters.Stream+":pelican:retention")
+			r.retention = p.HGetAll(ctx, dlq.CountersKey(st.DeadLetters.Stream))
 			r.trimCounts = p.HMGet(ctx, trim.CountersKey(key), "removed", "lost", "prevented")
 		}
 		return nil
@@ -217,26 +217,12 @@ func (m *Monitor) readDLQ(d *DLQStats, r streamReplies, now time.Time) error {
 		return wrapErr(d.Stream, "XINFO STREAM", err)
 	}
 	if err := r.retention.Err(); err != nil {
-		return wrapErr(d.Stream, "HGETALL "+d.Stream+":pelican:retention", err)
+		return wrapErr(d.Stream, "HGETALL "+dlq.CountersKey(d.Stream), err)
 	}
-	for f, v := range r.retention.Val() {
-		reason, ok := strings.CutPrefix(f, "evicted:")
-		if !ok {
-			if f != "evicted" {
-				continue
-			}
-			reason = ""
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			continue
-		}
-		if d.EvictedBy == nil {
-			d.EvictedBy = map[string]int64{}
-		}
-		d.EvictedBy[reason] += n
-		d.Evicted += n
-	}
+	// A malformed counter is left out: the figures of the others still
+	// count.
+	c, _ := dlq.ParseCounters(r.retention.Val())
+	d.Evicted, d.EvictedBy = c.Evicted, c.EvictedBy
 	return nil
 }
 
