@@ -90,6 +90,7 @@ type MalformedDeadLetterError struct {
 	Fields []string
 }
 
+// Error names the entry and its malformed fields.
 func (e *MalformedDeadLetterError) Error() string {
 	return fmt.Sprintf("pelican: dead letter %s: missing or malformed %s", e.ID, strings.Join(e.Fields, ", "))
 }

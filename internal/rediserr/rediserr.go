@@ -123,16 +123,17 @@ func IsIDTooSmall(err error) bool { return hasText(err, idTooSmall) }
 
 // IsConnection reports whether err is a failure to reach the server or to
 // read its answer: a network error (refused, reset, timed out), a
-// connection closed mid-reply (io.EOF), a context deadline that expired
-// while waiting, or no pooled connection free in time. The command may or
-// may not have been applied. A context that was canceled is not a
-// connection error: the caller gave up.
+// connection closed under the command (io.EOF, net.ErrClosed), a context
+// deadline that expired while waiting, or no pooled connection free in
+// time. The command may or may not have been applied. A context that was
+// canceled is not a connection error: the caller gave up; nor is a
+// client that was closed (redis.ErrClosed): it stays closed.
 func IsConnection(err error) bool {
 	if err == nil || IsReply(err) || errors.Is(err, context.Canceled) {
 		return false
 	}
 	var netErr net.Error
-	return errors.As(err, &netErr) ||
+	return errors.As(err, &netErr) || errors.Is(err, net.ErrClosed) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, context.DeadlineExceeded) ||
 		errors.Is(err, redis.ErrPoolTimeout)

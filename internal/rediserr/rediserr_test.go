@@ -244,6 +244,10 @@ func TestConnectionErrors(t *testing.T) {
 	t.Run("deadline before sending", func(t *testing.T) {
 		check(t, context.DeadlineExceeded, conn)
 	})
+	t.Run("closed connection", func(t *testing.T) {
+		check(t, &net.OpError{Op: "write", Net: "tcp", Err: net.ErrClosed}, conn)
+		check(t, net.ErrClosed, conn)
+	})
 	t.Run("pool timeout", func(t *testing.T) {
 		check(t, redis.ErrPoolTimeout, conn)
 	})
