@@ -6,41 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/pelicanhq/pelican/internal/rediserr"
 	"github.com/pelicanhq/pelican/internal/watch"
-)
-
-// Fields of a dead-lettered message, besides its original fields. Their
-// names carry ReservedPrefix, which publishing refuses, so they cannot
-// collide with the message's own.
-const (
-	FieldOriginalID     = ReservedPrefix + "original-id"     // the message's ID in its stream
-	FieldOriginalStream = ReservedPrefix + "original-stream" // the stream it came from
-	FieldGroup          = ReservedPrefix + "group"           // the group that gave up on it
-	FieldConsumer       = ReservedPrefix + "consumer"        // the consumer that moved it
-	FieldDeliveries     = ReservedPrefix + "deliveries"      // its delivery count when moved
-	FieldFirstFailure   = ReservedPrefix + "first-failure"   // Unix ms of its first failure
-	FieldLastFailure    = ReservedPrefix + "last-failure"    // Unix ms of its last failure
-	FieldError          = ReservedPrefix + "error"           // the last error's text
-	FieldErrorClass     = ReservedPrefix + "error-class"     // the last error's class (Class*)
-	FieldRedrives       = ReservedPrefix + "redrives"        // how often it was redriven to its stream
-	FieldDeadAt         = ReservedPrefix + "dead-at"         // Unix ms of the move
-	FieldStack          = ReservedPrefix + "stack"           // the stack of a handler panic, at most 4 KiB; absent for other failures
-)
-
-// Fields of a message redriven from a dead-letter stream to its stream.
-const (
-	// FieldRedriveGroup names the group the message is redriven for:
-	// workers of other groups acknowledge it without running their
-	// handlers, since they processed it the first time.
-	FieldRedriveGroup = ReservedPrefix + "redrive-group"
-	// FieldRedrives (above) carries the redrive count: a redriven message
-	// that fails again takes it back to the dead-letter stream.
 )
 
 // DeadLetterStreamOf returns the default dead-letter stream of stream:
@@ -50,30 +21,6 @@ func DeadLetterStreamOf(stream string) string { return stream + ":dlq" }
 // deadMarkerTTL is how long the marker that makes a dead-letter move
 // happen once lives: far longer than two workers can race on a message.
 const deadMarkerTTL = 24 * time.Hour
-
-// DeadLetter describes a message moved to a dead-letter stream.
-type DeadLetter struct {
-	// ID is the message's ID in the dead-letter stream.
-	ID string
-	// OriginalID, Stream and Group say where it came from; Consumer which
-	// worker moved it.
-	OriginalID, Stream, Group, Consumer string
-	// Deliveries is its delivery count when it was moved.
-	Deliveries int64
-	// FirstFailure and LastFailure bound its failures.
-	FirstFailure, LastFailure time.Time
-	// Error and Class describe the last failure: Error is the handler's
-	// own error text (without the marks of Permanent, Unavailable or
-	// RetryAfter, so that failures group by cause).
-	Error, Class string
-	// Stack is the start of the stack of the handler's panic, when the
-	// last failure was one (at most 4 KiB).
-	Stack string
-	// Redrives counts the times it was sent back to its stream before.
-	Redrives int64
-	// Values are its original fields.
-	Values map[string]string
-}
 
 // deadRequest is a message to move to the dead-letter stream, and why.
 type deadRequest struct {
@@ -288,9 +235,9 @@ func (w *Worker) moveByScript(ctx context.Context, reqs []deadRequest, letters [
 // passes to XADD: Redis's Lua unpacks at most about 8,000 values at once.
 const maxScriptFields = 7000
 
-// errWrongType is Redis's error for a key of another type, which the
-// dead-letter move reports when the dead-letter stream's key (or the
-// failure records') holds one.
+// errWrongType is the WATCH form's error for a dead-letter stream (or
+// failures hash) key of another type: the reply the script form gets from
+// the server in the same case, so that both forms report it alike.
 var errWrongType = errors.New("WRONGTYPE Operation against a key holding the wrong kind of value")
 
 // typeIs reports whether TYPE's reply t is want or none.
@@ -299,12 +246,7 @@ func typeIs(t, want string) bool { return t == want || t == "none" }
 // refusesScripts reports whether err says the server does not run Lua
 // scripts for this client (scripting disabled, or denied by ACL).
 func refusesScripts(err error) bool {
-	var serverErr redis.Error
-	if !errors.As(err, &serverErr) {
-		return false
-	}
-	msg := err.Error()
-	return strings.HasPrefix(msg, "ERR unknown command") || strings.HasPrefix(msg, "NOPERM")
+	return rediserr.IsUnknownCommand(err) || rediserr.IsNoPerm(err)
 }
 
 // moveWatched is deadLetter's move for servers without scripts: one
@@ -395,8 +337,8 @@ func (w *Worker) deadLetterEntry(r deadRequest, now time.Time, nowMs any) (DeadL
 	m := r.m
 	d := DeadLetter{
 		OriginalID: m.ID, Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer,
-		Deliveries: m.Deliveries, FirstFailure: now, LastFailure: now,
-		Error: causeText(r.cause), Class: r.class, Stack: stackOf(r.cause),
+		Deliveries: m.Deliveries, FirstFailure: now, LastFailure: now, DeadAt: now,
+		Error: causeText(r.cause), Class: r.class, Stack: stackOf(r.cause), Redrives: redrivesOf(m.Values),
 	}
 	if m.failure != nil {
 		d.FirstFailure = m.failure.First
@@ -404,53 +346,12 @@ func (w *Worker) deadLetterEntry(r deadRequest, now time.Time, nowMs any) (DeadL
 			d.LastFailure, d.Class, d.Stack = m.failure.Last, m.failure.Class, m.failure.Stack
 		}
 	}
-	if v, ok := m.Values[FieldRedrives]; ok {
-		d.Redrives, _ = strconv.ParseInt(v, 10, 64)
+	boxed := boxedMeta{stream: w.boxed.stream, group: w.boxed.group, consumer: w.boxed.consumer, deadAt: nowMs}
+	if d.FirstFailure.Equal(now) {
+		boxed.firstFailure = nowMs
 	}
-	keys := make([]string, 0, len(m.Values))
-	for k := range m.Values {
-		if !strings.HasPrefix(k, ReservedPrefix) {
-			keys = append(keys, k)
-		}
+	if d.LastFailure.Equal(now) {
+		boxed.lastFailure = nowMs
 	}
-	slices.Sort(keys)
-	fields := make([]any, 0, 2*len(keys)+22)
-	for _, k := range keys {
-		fields = append(fields, k, m.Values[k])
-	}
-	first, last := nowMs, nowMs
-	if !d.FirstFailure.Equal(now) {
-		first = d.FirstFailure.UnixMilli()
-	}
-	if !d.LastFailure.Equal(now) {
-		last = d.LastFailure.UnixMilli()
-	}
-	fields = append(fields,
-		FieldOriginalID, d.OriginalID,
-		FieldOriginalStream, w.boxed.stream,
-		FieldGroup, w.boxed.group,
-		FieldConsumer, w.boxed.consumer,
-		FieldDeliveries, d.Deliveries,
-		FieldFirstFailure, first,
-		FieldLastFailure, last,
-		FieldError, d.Error,
-		FieldErrorClass, d.Class,
-		FieldRedrives, d.Redrives,
-		FieldDeadAt, nowMs,
-	)
-	if d.Stack != "" {
-		fields = append(fields, FieldStack, d.Stack)
-	}
-	return d, fields
-}
-
-// userValues returns values without the fields under ReservedPrefix.
-func userValues(values map[string]string) map[string]string {
-	out := make(map[string]string, len(values))
-	for k, v := range values {
-		if !strings.HasPrefix(k, ReservedPrefix) {
-			out[k] = v
-		}
-	}
-	return out
+	return d, appendDeadLetterFields(make([]any, 0, 2*len(m.Values)+22), &d, m.Values, &boxed)
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pelicanhq/pelican/internal/streamid"
 )
 
 // The heartbeater tells the group, every HeartbeatInterval, that the
@@ -93,10 +95,10 @@ func (h *heartbeater) stillOurs(ctx context.Context) ([]string, error) {
 	}
 	var lo, hi string
 	for id := range owned {
-		if lo == "" || lessID(id, lo) {
+		if lo == "" || streamid.Less(id, lo) {
 			lo = id
 		}
-		if hi == "" || lessID(hi, id) {
+		if hi == "" || streamid.Less(hi, id) {
 			hi = id
 		}
 	}
@@ -137,9 +139,3 @@ func (h *heartbeater) stopped(ctx context.Context) {
 	}
 }
 
-// lessID orders two stream IDs.
-func lessID(a, b string) bool {
-	am, as, _ := splitID(a)
-	bm, bs, _ := splitID(b)
-	return am < bm || (am == bm && as < bs)
-}

@@ -55,6 +55,18 @@ const ReservedPrefix = "pelican:"
 // live in different Redis Cluster slots.
 var ErrCrossSlot = errors.New("pelican: keys would span Redis Cluster slots")
 
+// ErrNoStream means a stream that an operation reads does not exist. The
+// operations packages return it wrapped with the stream's name
+// (trim.ErrNoStream and monitor.ErrNoStream are this same value).
+var ErrNoStream = errors.New("pelican: no such stream")
+
+// ErrWrongType means a key that Pelican reads or writes as a stream (or
+// as one of its own hashes) holds another type: Redis's WRONGTYPE. The
+// operations packages return it wrapped with the key's name
+// (dlq.ErrWrongType, trim.ErrWrongType and monitor.ErrWrongType are this
+// same value).
+var ErrWrongType = errors.New("pelican: the key holds another type")
+
 // HashTag returns the part of key Redis Cluster hashes: the text between
 // the first '{' and the next '}', when not empty; else the whole key. Keys
 // with the same hash tag share a slot.

@@ -147,7 +147,7 @@ func TestOutageSpendsNoAttempt(t *testing.T) {
 		publishN(t, c, "s", 1)
 		<-entered
 		p.Cut()
-		close(release) // the handler succeeds while the server is away
+		close(release)                      // the handler succeeds while the server is away
 		time.Sleep(1500 * time.Millisecond) // longer than go-redis retries a dial
 		p.Restore(t)
 		eventually(t, "the message is acknowledged", func() bool {

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pelicanhq/pelican/internal/rediserr"
+	"github.com/pelicanhq/pelican/internal/streamid"
 )
 
 // PublishOptions control how a message is added. The zero value adds it
@@ -159,7 +162,7 @@ func (c *Client) configureIdempotency(ctx context.Context, stream string) error 
 		return nil
 	}
 	err := c.rdb.Do(ctx, "XCFGSET", stream, "IDMP-DURATION", secs).Err()
-	if err != nil && strings.Contains(err.Error(), "no such key") {
+	if rediserr.IsNoSuchKey(err) {
 		// An empty stream: add and delete a first entry at 0-1, which any
 		// later ID follows.
 		_, err = c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
@@ -167,7 +170,7 @@ func (c *Client) configureIdempotency(ctx context.Context, stream string) error 
 			p.XDel(ctx, stream, "0-1")
 			return nil
 		})
-		if err != nil && !strings.Contains(err.Error(), "equal or smaller") {
+		if err != nil && !rediserr.IsIDTooSmall(err) {
 			return fmt.Errorf("pelican: creating %s: %w", stream, err)
 		}
 		err = c.rdb.Do(ctx, "XCFGSET", stream, "IDMP-DURATION", secs).Err()
@@ -231,12 +234,12 @@ func (c *Client) nextID(ctx context.Context, tx *redis.Tx, stream string) (strin
 	info, err := tx.XInfoStream(ctx, stream).Result()
 	switch {
 	case err == nil:
-		ms, seq, ok := splitID(info.LastGeneratedID)
+		last, ok := streamid.Parse(info.LastGeneratedID)
 		if !ok {
 			return "", fmt.Errorf("pelican: unexpected last ID %q", info.LastGeneratedID)
 		}
-		lastMs, lastSeq = ms, seq
-	case strings.Contains(err.Error(), "no such key"):
+		lastMs, lastSeq = last.Ms, last.Seq
+	case rediserr.IsNoSuchKey(err):
 	default:
 		return "", err
 	}
@@ -245,15 +248,4 @@ func (c *Client) nextID(ctx context.Context, tx *redis.Tx, stream string) (strin
 		return strconv.FormatUint(now, 10) + "-0", nil
 	}
 	return strconv.FormatUint(lastMs, 10) + "-" + strconv.FormatUint(lastSeq+1, 10), nil
-}
-
-// splitID parses "<ms>-<seq>".
-func splitID(id string) (ms, seq uint64, ok bool) {
-	a, b, found := strings.Cut(id, "-")
-	if !found {
-		return 0, 0, false
-	}
-	ms, err1 := strconv.ParseUint(a, 10, 64)
-	seq, err2 := strconv.ParseUint(b, 10, 64)
-	return ms, seq, err1 == nil && err2 == nil
 }

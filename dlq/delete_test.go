@@ -1,20 +1,18 @@
 package dlq_test
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
-	gocmp "github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/pelicanhq/pelican"
 	"github.com/pelicanhq/pelican/dlq"
 	"github.com/pelicanhq/pelican/internal/backendtest"
+	"github.com/pelicanhq/pelican/internal/streamid"
 )
 
 // annotate gives every entry of q a note by failing to reprocess it.
@@ -75,7 +73,7 @@ func TestDelete(t *testing.T) {
 				t.Errorf("%s: Purge = %d, %v; want 0, %v", tc.name, n, err, tc.want)
 			}
 		}
-		if diff := gocmp.Diff(remaining(t, q), ids); diff != "" {
+		if diff := cmp.Diff(remaining(t, q), ids); diff != "" {
 			t.Fatalf("bad selectors deleted something (-got +want):\n%s", diff)
 		}
 
@@ -98,10 +96,10 @@ func TestDelete(t *testing.T) {
 			if err != nil || n != s.deleted {
 				t.Errorf("%s: Delete = %d, %v; want %d", s.name, n, err, s.deleted)
 			}
-			if diff := gocmp.Diff(remaining(t, q), s.remaining); diff != "" {
+			if diff := cmp.Diff(remaining(t, q), s.remaining); diff != "" {
 				t.Errorf("%s: remaining (-got +want):\n%s", s.name, diff)
 			}
-			if diff := gocmp.Diff(noteIDs(t, c, "orders:dlq"), s.remaining); diff != "" {
+			if diff := cmp.Diff(noteIDs(t, c, "orders:dlq"), s.remaining); diff != "" {
 				t.Errorf("%s: notes (-got +want):\n%s", s.name, diff)
 			}
 		}
@@ -164,7 +162,7 @@ func TestPurge(t *testing.T) {
 		if err != nil || n != 3 {
 			t.Errorf("Purge by stream = %d, %v; want 3", n, err)
 		}
-		if diff := gocmp.Diff(remaining(t, q), []string{ids[3], ids[4]}); diff != "" {
+		if diff := cmp.Diff(remaining(t, q), []string{ids[3], ids[4]}); diff != "" {
 			t.Errorf("remaining (-got +want):\n%s", diff)
 		}
 		// One that empties the stream removes it and its notes, and keeps
@@ -201,18 +199,7 @@ func TestPurge(t *testing.T) {
 
 // sortIDs sorts stream IDs in stream order.
 func sortIDs(ids []string) []string {
-	slices.SortFunc(ids, func(a, b string) int {
-		am, as, _ := strings.Cut(a, "-")
-		bm, bs, _ := strings.Cut(b, "-")
-		an, _ := strconv.ParseUint(am, 10, 64)
-		bn, _ := strconv.ParseUint(bm, 10, 64)
-		if c := cmp.Compare(an, bn); c != 0 {
-			return c
-		}
-		ai, _ := strconv.ParseUint(as, 10, 64)
-		bi, _ := strconv.ParseUint(bs, 10, 64)
-		return cmp.Compare(ai, bi)
-	})
+	slices.SortFunc(ids, streamid.Compare)
 	if len(ids) == 0 {
 		return nil
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pelicanhq/pelican/internal/streamid"
 )
 
 // ErrNotFound means the dead-letter stream holds no entry with the ID
@@ -203,7 +205,7 @@ func (q *Queue) walk(ctx context.Context, sel Selector, after string, reverse bo
 			slices.Reverse(ids)
 		}
 		for _, id := range ids {
-			if after != "" && (!reverse && !lessID(after, id) || reverse && !lessID(id, after)) {
+			if after != "" && (!reverse && !streamid.Less(after, id) || reverse && !streamid.Less(id, after)) {
 				continue
 			}
 			msgs, err := q.rdb.XRange(ctx, q.name, id, id).Result()

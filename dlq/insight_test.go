@@ -15,6 +15,7 @@ import (
 
 	"github.com/pelicanhq/pelican"
 	"github.com/pelicanhq/pelican/dlq"
+	"github.com/pelicanhq/pelican/internal/await"
 	"github.com/pelicanhq/pelican/internal/backendtest"
 )
 
@@ -302,9 +303,11 @@ func TestGet(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := dlq.Entry{
-			ID: ids[2], Values: map[string]string{}, OriginalID: "1-1", Stream: "orders", Group: "shipping", Consumer: "w1",
-			Deliveries: 3, FirstFailure: t0.Add(time.Second), LastFailure: t0.Add(2 * time.Second), DeadAt: t0.Add(2 * time.Second),
-			Error: `address "Main St 5" invalid`, Class: pelican.ClassPermanent, Redrives: 2,
+			DeadLetter: pelican.DeadLetter{
+				ID: ids[2], Values: map[string]string{}, OriginalID: "1-1", Stream: "orders", Group: "shipping", Consumer: "w1",
+				Deliveries: 3, FirstFailure: t0.Add(time.Second), LastFailure: t0.Add(2 * time.Second), DeadAt: t0.Add(2 * time.Second),
+				Error: `address "Main St 5" invalid`, Class: pelican.ClassPermanent, Redrives: 2,
+			},
 			Fingerprint: dlq.Fingerprint(`address "x" invalid`),
 		}
 		if diff := cmp.Diff(e, want); diff != "" {
@@ -444,13 +447,7 @@ func TestWorkerDeadLetters(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		deadline := time.Now().Add(10 * time.Second)
-		for w.Stats().DeadLettered < 4 {
-			if time.Now().After(deadline) {
-				t.Fatalf("%d dead letters after 10s, want 4", w.Stats().DeadLettered)
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
+		await.True(t, "four messages are dead-lettered", func() bool { return w.Stats().DeadLettered >= 4 })
 		cancel()
 		if err := <-done; err != nil {
 			t.Fatal(err)

@@ -2,12 +2,13 @@ package dlq
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/rediserr"
+	"github.com/pelicanhq/pelican/internal/streamid"
 )
 
 // Queue is one dead-letter stream and the operations on it.
@@ -35,8 +36,10 @@ func ForStream(c *pelican.Client, stream string) *Queue {
 // Name returns the dead-letter stream's key.
 func (q *Queue) Name() string { return q.name }
 
-// ErrWrongType means the key holds something else than a stream.
-var ErrWrongType = errors.New("dlq: the key is not a stream")
+// ErrWrongType means the key holds something else than a stream. It is
+// pelican.ErrWrongType, so errors.Is matches it with the other packages'
+// ErrWrongType.
+var ErrWrongType = pelican.ErrWrongType
 
 // pageSize is how many entries a scan reads per XRANGE.
 const pageSize = 500
@@ -50,7 +53,7 @@ func (q *Queue) scan(ctx context.Context, sel Selector, after string, fn func(En
 	}
 	if len(sel.IDs) > 0 {
 		for _, id := range sel.sortedIDs() {
-			if after != "" && !lessID(after, id) {
+			if after != "" && !streamid.Less(after, id) {
 				continue
 			}
 			msgs, err := q.rdb.XRange(ctx, q.name, id, id).Result()
@@ -98,13 +101,8 @@ func (q *Queue) scan(ctx context.Context, sel Selector, after string, fn func(En
 // wrap adds the queue's name and the command to err, turning Redis's
 // WRONGTYPE into ErrWrongType.
 func (q *Queue) wrap(cmd string, err error) error {
-	if isWrongType(err) {
+	if rediserr.IsWrongType(err) {
 		return fmt.Errorf("dlq %s: %w", q.name, ErrWrongType)
 	}
 	return fmt.Errorf("dlq %s: %s: %w", q.name, cmd, err)
-}
-
-func isWrongType(err error) bool {
-	var rerr redis.Error
-	return errors.As(err, &rerr) && len(rerr.Error()) >= 9 && rerr.Error()[:9] == "WRONGTYPE"
 }

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/rediserr"
 )
 
 // Redrive sends dead letters back to the streams they came from, as a
@@ -363,7 +364,7 @@ func (j *Job) work(ctx context.Context) error {
 			return cancelled()
 		}
 		if err != nil {
-			if failures++; failures > redriveMaxFailures || !redriveTransient(err) {
+			if failures++; failures > redriveMaxFailures || !rediserr.IsTransient(err) {
 				return err
 			}
 			redrivePause(wctx, failures)
@@ -425,16 +426,6 @@ func redrivePause(ctx context.Context, n int) {
 	case <-t.C:
 	case <-ctx.Done():
 	}
-}
-
-// redriveTransient reports whether err may go away by itself: anything but a
-// reply of the server and errors of the job's own making.
-func redriveTransient(err error) bool {
-	var rerr interface{ RedisError() }
-	if errors.As(err, &rerr) || errors.Is(err, ErrWrongType) {
-		return false
-	}
-	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 
 // report calls the OnProgress hook with the current progress.

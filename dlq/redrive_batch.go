@@ -11,6 +11,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/rediserr"
+	"github.com/pelicanhq/pelican/internal/streamid"
 	"github.com/pelicanhq/pelican/internal/watch"
 )
 
@@ -19,25 +21,17 @@ import (
 // redriveEntry is a dead-letter entry, parsed, with every field as stored.
 type redriveEntry struct {
 	Entry
-	fields map[string]string
+	fields map[string]any
 }
 
 // parseRedriveEntry parses m, computing its Fingerprint only if fingerprint is
 // set: the regular expressions cost more than all the rest.
 func parseRedriveEntry(m redis.XMessage, fingerprint bool) redriveEntry {
-	fields := make(map[string]string, len(m.Values))
-	for k, v := range m.Values {
-		s, ok := v.(string)
-		if !ok {
-			s = toString(v)
-		}
-		fields[k] = s
-	}
 	e := parseMeta(m, true)
 	if fingerprint {
 		e.Fingerprint = Fingerprint(e.Error)
 	}
-	return redriveEntry{Entry: e, fields: fields}
+	return redriveEntry{Entry: e, fields: m.Values}
 }
 
 // redriveBatch is what one step of a job reads.
@@ -82,7 +76,7 @@ func (q *Queue) readBatch(ctx context.Context, sel Selector, after, until string
 			return b, q.wrap("XRANGE", err)
 		}
 		for _, m := range msgs {
-			if lessID(until, m.ID) {
+			if streamid.Less(until, m.ID) {
 				b.end = true
 				return b, nil
 			}
@@ -112,10 +106,10 @@ func (q *Queue) readIDs(ctx context.Context, sel Selector, after, until string, 
 	var b redriveBatch
 	var ids []string
 	for _, id := range sel.sortedIDs() {
-		if after != "" && !lessID(after, id) {
+		if after != "" && !streamid.Less(after, id) {
 			continue
 		}
-		if lessID(until, id) {
+		if streamid.Less(until, id) {
 			break
 		}
 		if len(ids) == n {
@@ -265,13 +259,12 @@ func redriveTargets(moves []redriveEntry) (streams []string, groups map[string][
 // of groups, given its XINFO GROUPS reply; "" if nothing.
 func redriveTargetProblem(stream string, groups []string, reply *redis.XInfoGroupsCmd) string {
 	infos, err := reply.Result()
-	if err != nil {
-		switch msg := err.Error(); {
-		case strings.Contains(msg, "no such key"):
-			return fmt.Sprintf("stream %q does not exist", stream)
-		case strings.HasPrefix(msg, "WRONGTYPE"):
-			return fmt.Sprintf("key %q is not a stream", stream)
-		}
+	switch {
+	case rediserr.IsNoSuchKey(err):
+		return fmt.Sprintf("stream %q does not exist", stream)
+	case rediserr.IsWrongType(err):
+		return fmt.Sprintf("key %q is not a stream", stream)
+	case err != nil:
 		return fmt.Sprintf("stream %q: XINFO GROUPS: %v", stream, err)
 	}
 	for _, g := range groups {
@@ -399,7 +392,7 @@ func (j *Job) commit(ctx context.Context, b redriveBatch, c redriveSort) error {
 		return errRedriveContention
 	case errors.Is(err, errRedriveUncertain):
 		return err
-	case redriveTransient(err):
+	case rediserr.IsTransient(err):
 		return fmt.Errorf("%w: %w", errRedriveUncertain, err)
 	}
 	return q.wrap("redrive transaction", err)
@@ -417,10 +410,10 @@ func (q *Queue) readPresent(ctx context.Context, p redis.Pipeliner, entries []re
 	if examined > 0 && examined <= 2*len(entries) {
 		first, last := entries[0].ID, entries[0].ID
 		for _, e := range entries[1:] {
-			if lessID(e.ID, first) {
+			if streamid.Less(e.ID, first) {
 				first = e.ID
 			}
-			if lessID(last, e.ID) {
+			if streamid.Less(last, e.ID) {
 				last = e.ID
 			}
 		}
@@ -575,11 +568,10 @@ func (j *Job) redriveUndo(ctx context.Context, failed []redriveUndo) error {
 	return nil
 }
 
-// redriveFields returns what a redrive adds to the original stream: the
-// message's own fields, the group it is for and its redrive count.
+// redriveFields returns what a redrive adds to the original stream (see
+// pelican.AppendRedriven).
 func redriveFields(e redriveEntry) []any {
-	out := redriveFieldList(e.Values)
-	return append(out, pelican.FieldRedriveGroup, e.Group, pelican.FieldRedrives, e.Redrives+1)
+	return pelican.AppendRedriven(make([]any, 0, 2*len(e.Values)+4), &e.DeadLetter)
 }
 
 // parkedFields returns a parked entry's fields: all it had, and when it
@@ -589,9 +581,10 @@ func parkedFields(e redriveEntry, nowMs int64) []any {
 	return append(out, FieldParkedAt, nowMs)
 }
 
-// redriveFieldList returns fields as XADD's field-value list: the message's
-// own fields, then the metadata, each sorted by name.
-func redriveFieldList(fields map[string]string) []any {
+// redriveFieldList returns an entry's fields, as stored, as XADD's
+// field-value list: the message's own fields, then the metadata, each
+// sorted by name.
+func redriveFieldList(fields map[string]any) []any {
 	keys := make([]string, 0, len(fields))
 	for k := range fields {
 		keys = append(keys, k)
@@ -619,8 +612,7 @@ func redriveFieldList(fields map[string]string) []any {
 // stream) are left to fn; an error of the connection is returned.
 func (q *Queue) redriveTransact(ctx context.Context, keys []string, reads func(p redis.Pipeliner), fn func(t *watch.Tx, reads []redis.Cmder) error) error {
 	return watch.Run(ctx, q.rdb, keys, reads, func(t *watch.Tx, cmds []redis.Cmder, err error) error {
-		var rerr redis.Error
-		if err != nil && !errors.As(err, &rerr) {
+		if err != nil && !rediserr.IsReply(err) {
 			return fmt.Errorf("%w: %w", errRedriveUncertain, err)
 		}
 		return fn(t, cmds)

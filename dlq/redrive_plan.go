@@ -2,11 +2,12 @@ package dlq
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pelicanhq/pelican/internal/rediserr"
 )
 
 // Plan is what a redrive would do now: the dry run.
@@ -105,8 +106,7 @@ func (q *Queue) PlanRedrive(ctx context.Context, sel Selector, opts RedriveOptio
 		}
 		return nil
 	})
-	var rerr redis.Error
-	if err != nil && !errors.As(err, &rerr) {
+	if err != nil && !rediserr.IsReply(err) {
 		return plan, q.wrap("XINFO GROUPS", err)
 	}
 	for i := range plan.Targets {

@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/await"
 	"github.com/pelicanhq/pelican/internal/backendtest"
 )
 
@@ -104,18 +105,6 @@ func rdWait(t testing.TB, j *Job) (Progress, error) {
 		t.Fatalf("job %s did not end: %+v", j.ID(), p)
 	}
 	return p, err
-}
-
-// rdEventually polls cond until it holds, failing after 10 seconds.
-func rdEventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
 }
 
 func rdLen(t testing.TB, rdb redis.UniversalClient, key string) int64 {
@@ -253,7 +242,7 @@ func TestRedriveLoopWithWorkers(t *testing.T) {
 			}
 		}
 		q := ForStream(c, "orders")
-		rdEventually(t, "two dead letters and three shipped", func() bool {
+		await.True(t, "two dead letters and three shipped", func() bool {
 			return rdLen(t, rdb, q.Name()) == 2 && shipping.Stats().Processed == 3
 		})
 
@@ -274,7 +263,7 @@ func TestRedriveLoopWithWorkers(t *testing.T) {
 		if p := redrive(q, RedriveOptions{}); p.Moved != 2 {
 			t.Fatalf("first redrive: %+v", p)
 		}
-		rdEventually(t, "both back in the dead-letter stream", func() bool {
+		await.True(t, "both back in the dead-letter stream", func() bool {
 			return rdLen(t, rdb, q.Name()) == 2 && shipping.Stats().NotOurs == 2
 		})
 		entries := rdEntries(t, q)
@@ -298,7 +287,7 @@ func TestRedriveLoopWithWorkers(t *testing.T) {
 		if p := redrive(q.Parked(), RedriveOptions{RedriveLimit: 5}); p.Moved != 2 {
 			t.Fatalf("redrive from parked: %+v", p)
 		}
-		rdEventually(t, "billing processes both", func() bool {
+		await.True(t, "billing processes both", func() bool {
 			return billing.Stats().Processed == 3 && shipping.Stats().NotOurs == 4
 		})
 		if n := shippingRuns.Load(); n != 3 {
@@ -340,7 +329,7 @@ func rdRunWorker(t *testing.T, c *pelican.Client, group string, h pelican.Handle
 		}
 	})
 	// Wait until its group exists, so that nothing published is missed.
-	rdEventually(t, "group "+group+" exists", func() bool {
+	await.True(t, "group "+group+" exists", func() bool {
 		groups, err := c.Redis().XInfoGroups(context.Background(), "orders").Result()
 		return err == nil && slices.ContainsFunc(groups, func(g redis.XInfoGroup) bool { return g.Name == group })
 	})
@@ -868,7 +857,7 @@ func TestRedriveCancelAndTakeOverFromElsewhere(t *testing.T) {
 			t.Fatal(err)
 		}
 		elsewhere := ForStream(c, "orders") // as another process would
-		rdEventually(t, "progress", func() bool { return j.Progress().Moved > 0 })
+		await.True(t, "progress", func() bool { return j.Progress().Moved > 0 })
 		if err := elsewhere.CancelRedrive(ctx, j.ID()); err != nil {
 			t.Fatal(err)
 		}
@@ -883,7 +872,7 @@ func TestRedriveCancelAndTakeOverFromElsewhere(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rdEventually(t, "progress", func() bool { return first.Progress().Moved > j.Progress().Moved })
+		await.True(t, "progress", func() bool { return first.Progress().Moved > j.Progress().Moved })
 		second, err := q.ResumeRedrive(ctx, j.ID(), RedriveOptions{})
 		if err != nil {
 			t.Fatal(err)

@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pelicanhq/pelican/internal/streamid"
 )
 
 // Retention caps a dead-letter stream. Pelican never caps or expires a
@@ -101,9 +105,66 @@ type Enforced struct {
 	Alerts []RetentionAlert
 }
 
-// retentionKey is the hash of eviction counters: fields
-// "evicted:<reason>" (entries evicted, ever), "last-eviction" (Unix ms).
-func (q *Queue) retentionKey() string { return q.name + ":pelican:retention" }
+// CountersKey is the hash where retention keeps the running totals of
+// its evictions from the dead-letter stream dlqStream: fields
+// "evicted:<reason>" (entries evicted for that reason, ever, by every
+// process) and "last-eviction" (Unix ms). ParseCounters reads it.
+func CountersKey(dlqStream string) string { return dlqStream + ":pelican:retention" }
+
+// Fields of CountersKey.
+const (
+	evictedPrefix     = "evicted:" // + reason
+	lastEvictionField = "last-eviction"
+)
+
+// Counters are the running totals kept in CountersKey.
+type Counters struct {
+	// Evicted counts the entries evicted, ever, for every reason.
+	Evicted int64
+	// EvictedBy counts them by reason (ReasonMaxLen, ReasonMaxAge); a
+	// field "evicted" that names no reason counts under "". Nil when
+	// nothing was evicted.
+	EvictedBy map[string]int64
+	// LastEviction is when entries were last evicted; zero if never.
+	LastEviction time.Time
+}
+
+// ParseCounters reads Counters from the reply of HGETALL CountersKey(s);
+// fields it does not know are ignored. A count that is not a number is
+// left out of the Counters, which hold the others, and named in the
+// error; a last-eviction that is not a number leaves LastEviction zero.
+func ParseCounters(fields map[string]string) (Counters, error) {
+	var c Counters
+	var bad []string
+	for f, v := range fields {
+		reason, ok := strings.CutPrefix(f, evictedPrefix)
+		if f == "evicted" {
+			reason, ok = "", true
+		}
+		switch {
+		case ok:
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				bad = append(bad, fmt.Sprintf("%s = %q", f, v))
+				continue
+			}
+			if c.EvictedBy == nil {
+				c.EvictedBy = map[string]int64{}
+			}
+			c.EvictedBy[reason] += n
+			c.Evicted += n
+		case f == lastEvictionField:
+			if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+				c.LastEviction = time.UnixMilli(ms)
+			}
+		}
+	}
+	if bad != nil {
+		slices.Sort(bad)
+		return c, fmt.Errorf("dlq: eviction counters that are not numbers: %s", strings.Join(bad, ", "))
+	}
+	return c, nil
+}
 
 // Enforce applies r once: it evicts the entries older than r.MaxAge, then
 // the oldest beyond r.MaxLen, in one MULTI/EXEC (exact XTRIM MINID and
@@ -156,8 +217,8 @@ func (q *Queue) Enforce(ctx context.Context, r Retention) (Enforced, error) {
 	}
 	res.Len = length.Val()
 	if oldest := first(2); oldest != "" {
-		if t, ok := idTime(oldest); ok {
-			res.OldestAge = max(now.Sub(t), 0)
+		if id, ok := streamid.Parse(oldest); ok {
+			res.OldestAge = max(now.Sub(id.Time()), 0)
 		}
 	}
 	if res.EvictedByAge > 0 {
@@ -189,16 +250,16 @@ func (q *Queue) recordEvictions(ctx context.Context, r Retention, res Enforced, 
 	defer cancel()
 	_, err := q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		if res.EvictedByAge > 0 {
-			p.HIncrBy(ctx, q.retentionKey(), "evicted:"+ReasonMaxAge, res.EvictedByAge)
+			p.HIncrBy(ctx, CountersKey(q.name), evictedPrefix+ReasonMaxAge, res.EvictedByAge)
 		}
 		if res.EvictedByLen > 0 {
-			p.HIncrBy(ctx, q.retentionKey(), "evicted:"+ReasonMaxLen, res.EvictedByLen)
+			p.HIncrBy(ctx, CountersKey(q.name), evictedPrefix+ReasonMaxLen, res.EvictedByLen)
 		}
-		p.HSet(ctx, q.retentionKey(), "last-eviction", now.UnixMilli())
+		p.HSet(ctx, CountersKey(q.name), lastEvictionField, now.UnixMilli())
 		return nil
 	})
 	if err != nil {
-		return q.wrap("counting evictions in "+q.retentionKey(), err)
+		return q.wrap("counting evictions in "+CountersKey(q.name), err)
 	}
 	log := q.c.Logger()
 	if res.EvictedByAge > 0 {
@@ -225,7 +286,7 @@ func (q *Queue) dropNotesBefore(ctx context.Context, id string) error {
 	}
 	var stale []string
 	for _, n := range ids {
-		if id == "" || lessID(n, id) {
+		if id == "" || streamid.Less(n, id) {
 			stale = append(stale, n)
 		}
 	}
@@ -257,23 +318,18 @@ func (r Retention) alerts(name string, res Enforced) []RetentionAlert {
 
 // Evictions returns how many entries retention has evicted from the
 // dead-letter stream, ever, by every process: the counter to export as a
-// metric. It is zero where nothing was evicted.
+// metric (Counters.Evicted of CountersKey). It is zero where nothing was
+// evicted.
 func (q *Queue) Evictions(ctx context.Context) (int64, error) {
-	vals, err := q.rdb.HMGet(ctx, q.retentionKey(), "evicted:"+ReasonMaxLen, "evicted:"+ReasonMaxAge).Result()
+	fields, err := q.rdb.HGetAll(ctx, CountersKey(q.name)).Result()
 	if err != nil {
-		return 0, q.wrap("HMGET "+q.retentionKey(), err)
+		return 0, q.wrap("HGETALL "+CountersKey(q.name), err)
 	}
-	var total int64
-	for _, v := range vals {
-		if s, ok := v.(string); ok {
-			n, err := strconv.ParseInt(s, 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("dlq %s: eviction counter %q in %s is not a number", q.name, s, q.retentionKey())
-			}
-			total += n
-		}
+	c, err := ParseCounters(fields)
+	if err != nil {
+		return 0, fmt.Errorf("dlq %s: %s: %w", q.name, CountersKey(q.name), err)
 	}
-	return total, nil
+	return c.Evicted, nil
 }
 
 // RunRetention enforces r at once and then every interval (if zero, one

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pelicanhq/pelican"
 	"github.com/pelicanhq/pelican/dlq"
+	"github.com/pelicanhq/pelican/internal/await"
 	"github.com/pelicanhq/pelican/internal/backendtest"
 )
 
@@ -192,13 +193,13 @@ func TestEnforceBadInput(t *testing.T) {
 		if got, err := absent.Enforce(ctx, dlq.Retention{MaxLen: 1, MaxAge: time.Second}); err != nil || got.Len != 0 || len(got.Alerts) != 0 {
 			t.Errorf("Enforce on an absent stream = %+v, %v", got, err)
 		}
-		if n, _ := c.Redis().Exists(ctx, "absent:dlq", "absent:dlq:pelican:retention").Result(); n != 0 {
+		if n, _ := c.Redis().Exists(ctx, "absent:dlq", dlq.CountersKey("absent:dlq")).Result(); n != 0 {
 			t.Errorf("Enforce on an absent stream created %d keys", n)
 		}
 		if n, err := absent.Evictions(ctx); n != 0 || err != nil {
 			t.Errorf("Evictions of an absent stream = %d, %v", n, err)
 		}
-		c.Redis().HSet(ctx, "bad:dlq:pelican:retention", "evicted:max-len", "lots")
+		c.Redis().HSet(ctx, dlq.CountersKey("bad:dlq"), "evicted:max-len", "lots")
 		if _, err := dlq.Open(c, "bad:dlq").Evictions(ctx); err == nil {
 			t.Error("Evictions with a malformed counter: no error")
 		}
@@ -251,13 +252,7 @@ func TestRunRetention(t *testing.T) {
 		for i := range 25 {
 			addLetters(t, c, "orders:dlq", letter{stream: "orders", group: "g", err: fmt.Sprint("failure ", i)})
 		}
-		deadline := time.Now().Add(10 * time.Second)
-		for xlen(t, c, "orders:dlq") != 10 {
-			if time.Now().After(deadline) {
-				t.Fatalf("the stream still holds %d entries", xlen(t, c, "orders:dlq"))
-			}
-			time.Sleep(time.Millisecond)
-		}
+		await.True(t, "the stream is capped at 10 entries", func() bool { return xlen(t, c, "orders:dlq") == 10 })
 		select {
 		case a := <-alerted:
 			if a.Reason != dlq.ReasonMaxLen || a.Len < 8 {
@@ -278,4 +273,50 @@ func TestRunRetention(t *testing.T) {
 			t.Errorf("RunRetention of the zero Retention: %v", err)
 		}
 	})
+}
+
+func TestCounters(t *testing.T) {
+	if got, want := dlq.CountersKey("{orders}:dlq"), "{orders}:dlq:pelican:retention"; got != want {
+		t.Errorf("CountersKey = %q, want %q (docs/keys.md)", got, want)
+	}
+	for _, tt := range []struct {
+		name    string
+		fields  map[string]string
+		want    dlq.Counters
+		wantErr bool
+	}{
+		{"none", map[string]string{}, dlq.Counters{}, false},
+		{
+			name:   "both reasons",
+			fields: map[string]string{"evicted:max-age": "4", "evicted:max-len": "3", "last-eviction": "1700000000000"},
+			want: dlq.Counters{Evicted: 7, EvictedBy: map[string]int64{dlq.ReasonMaxAge: 4, dlq.ReasonMaxLen: 3},
+				LastEviction: time.UnixMilli(1700000000000)},
+		},
+		{
+			name:   "no reason, and a field it does not know",
+			fields: map[string]string{"evicted": "2", "evicted:max-len": "1", "note": "x"},
+			want:   dlq.Counters{Evicted: 3, EvictedBy: map[string]int64{"": 2, dlq.ReasonMaxLen: 1}},
+		},
+		{
+			name:    "a count that is not a number",
+			fields:  map[string]string{"evicted:max-age": "lots", "evicted:max-len": "3"},
+			want:    dlq.Counters{Evicted: 3, EvictedBy: map[string]int64{dlq.ReasonMaxLen: 3}},
+			wantErr: true,
+		},
+		{
+			name:   "a last eviction that is not a time",
+			fields: map[string]string{"evicted:max-len": "3", "last-eviction": "yesterday"},
+			want:   dlq.Counters{Evicted: 3, EvictedBy: map[string]int64{dlq.ReasonMaxLen: 3}},
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := dlq.ParseCounters(tt.fields)
+			if diff := cmp.Diff(got, tt.want); diff != "" {
+				t.Errorf("ParseCounters (-got +want):\n%s", diff)
+			}
+			if (err != nil) != tt.wantErr {
+				t.Errorf("error %v, want one: %v", err, tt.wantErr)
+			}
+		})
+	}
 }

@@ -2,10 +2,12 @@ package dlq
 
 import (
 	"errors"
+	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/pelicanhq/pelican/internal/streamid"
 )
 
 // Selector picks entries of a dead-letter stream. Its criteria combine:
@@ -50,7 +52,7 @@ func (s Selector) validate() error {
 		}
 	}
 	for _, b := range []string{s.Start, s.End} {
-		if b != "" && b != "-" && b != "+" && !validID(b) && !validMs(b) {
+		if b != "" && b != "-" && b != "+" && !validBound(b) {
 			return errors.Join(ErrBadSelector, errors.New("dlq: not a range bound: "+strconv.Quote(b)))
 		}
 	}
@@ -108,63 +110,35 @@ func (s Selector) matches(e Entry) bool {
 // duplicates.
 func (s Selector) sortedIDs() []string {
 	ids := slices.Clone(s.IDs)
-	slices.SortFunc(ids, func(a, b string) int {
-		switch {
-		case lessID(a, b):
-			return -1
-		case lessID(b, a):
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(ids, streamid.Compare)
 	return slices.Compact(ids)
 }
 
-// parseID splits a stream ID; a bare millisecond time has sequence def.
-func parseID(id string, def uint64) (ms, seq uint64, ok bool) {
-	a, b, dash := strings.Cut(id, "-")
-	ms, err := strconv.ParseUint(a, 10, 64)
-	if err != nil {
-		return 0, 0, false
-	}
-	if !dash {
-		return ms, def, true
-	}
-	seq, err = strconv.ParseUint(b, 10, 64)
-	return ms, seq, err == nil
-}
-
+// validID reports whether id is an entry ID, "<ms>-<seq>".
 func validID(id string) bool {
-	_, _, ok := parseID(id, 0)
-	return ok && strings.Contains(id, "-")
+	_, ok := streamid.Parse(id)
+	return ok
 }
 
-func validMs(id string) bool {
-	_, _, ok := parseID(id, 0)
-	return ok && !strings.Contains(id, "-")
-}
-
-// lessID reports whether stream ID a sorts before b.
-func lessID(a, b string) bool {
-	am, as, _ := parseID(a, 0)
-	bm, bs, _ := parseID(b, 0)
-	return am < bm || am == bm && as < bs
+// validBound reports whether b is an ID or a bare time, as XRANGE takes
+// them (not "-" or "+").
+func validBound(b string) bool {
+	_, ok := streamid.ParseBound(b, 0)
+	return ok
 }
 
 // inRange reports whether id lies within the XRANGE bounds start and end
 // (inclusive; "", "-" and "+" unbounded; a bare time covers all of its
 // sequence numbers).
 func inRange(id, start, end string) bool {
-	im, is, _ := parseID(id, 0)
+	i, _ := streamid.Parse(id)
 	if start != "" && start != "-" {
-		sm, ss, _ := parseID(start, 0)
-		if im < sm || im == sm && is < ss {
+		if s, _ := streamid.ParseBound(start, 0); i.Less(s) {
 			return false
 		}
 	}
 	if end != "" && end != "+" {
-		em, es, _ := parseID(end, ^uint64(0))
-		if im > em || im == em && is > es {
+		if e, _ := streamid.ParseBound(end, math.MaxUint64); e.Less(i) {
 			return false
 		}
 	}

@@ -1,13 +1,11 @@
 package monitor
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/syncbuf"
 )
 
 // alertID is what the tests compare of an alert.
@@ -39,7 +38,7 @@ func TestWatcher(t *testing.T) {
 		ctx := context.Background()
 		rdb := c.Redis()
 		build(t, c, clock)
-		var logs syncBuffer
+		var logs syncbuf.Buffer
 		var fired, resolved []Alert
 		w := &Watcher{
 			Monitor: New(c, Options{}),
@@ -152,22 +151,4 @@ func sortAlerts(as []Alert) {
 
 func sortIDs(as []alertID) {
 	slices.SortFunc(as, func(a, b alertID) int { return strings.Compare(a.Group+a.Name, b.Group+b.Name) })
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -13,7 +12,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
-	"github.com/pelicanhq/pelican/stream"
+	"github.com/pelicanhq/pelican/dlq"
+	"github.com/pelicanhq/pelican/internal/rediserr"
+	"github.com/pelicanhq/pelican/internal/streamid"
 	"github.com/pelicanhq/pelican/trim"
 )
 
@@ -48,12 +49,16 @@ const (
 
 // Errors of the monitor.
 var (
-	// ErrNoStream means the stream does not exist.
-	ErrNoStream = errors.New("monitor: no such stream")
+	// ErrNoStream means the stream does not exist. It is
+	// pelican.ErrNoStream, so errors.Is matches it with the other
+	// packages' ErrNoStream.
+	ErrNoStream = pelican.ErrNoStream
 	// ErrNoGroup means the stream has no consumer group of that name.
 	ErrNoGroup = errors.New("monitor: no such consumer group")
-	// ErrWrongType means a key holds something else than a stream.
-	ErrWrongType = errors.New("monitor: the key is not a stream")
+	// ErrWrongType means a key holds something else than a stream. It is
+	// pelican.ErrWrongType, so errors.Is matches it with the other
+	// packages' ErrWrongType.
+	ErrWrongType = pelican.ErrWrongType
 )
 
 // Monitor reads the figures of streams. It keeps the previous sample of
@@ -117,17 +122,13 @@ func (m *Monitor) Group(ctx context.Context, stream, group string) (GroupStats, 
 // wrapErr turns Redis's replies for a missing key or a key of another
 // type into ErrNoStream and ErrWrongType.
 func wrapErr(key, op string, err error) error {
-	var rerr redis.Error
-	if errors.As(err, &rerr) {
-		msg := rerr.Error()
-		switch {
-		case strings.Contains(msg, "no such key"):
-			return fmt.Errorf("%w: %s", ErrNoStream, key)
-		case strings.HasPrefix(msg, "WRONGTYPE"):
-			return fmt.Errorf("%w: %s", ErrWrongType, key)
-		case strings.HasPrefix(msg, "NOGROUP"):
-			return fmt.Errorf("%w: %s: %s", ErrNoGroup, key, msg)
-		}
+	switch {
+	case rediserr.IsNoSuchKey(err):
+		return fmt.Errorf("%w: %s", ErrNoStream, key)
+	case rediserr.IsWrongType(err):
+		return fmt.Errorf("%w: %s", ErrWrongType, key)
+	case rediserr.IsNoGroup(err):
+		return fmt.Errorf("%w: %s: %v", ErrNoGroup, key, err)
 	}
 	return fmt.Errorf("monitor %s: %s: %w", key, op, err)
 }
@@ -156,7 +157,7 @@ func (m *Monitor) read(ctx context.Context, key, only string) (StreamStats, erro
 		r.groups = p.XInfoGroups(ctx, key)
 		if only == "" {
 			r.dlq = p.XInfoStream(ctx, st.DeadLetters.Stream)
-			r.retention = p.HGetAll(ctx, st.DeadLetters.Stream+":pelican:retention")
+			r.retention = p.HGetAll(ctx, dlq.CountersKey(st.DeadLetters.Stream))
 			r.trimCounts = p.HMGet(ctx, trim.CountersKey(key), "removed", "lost", "prevented")
 		}
 		return nil
@@ -211,31 +212,17 @@ func (m *Monitor) readDLQ(d *DLQStats, r streamReplies, now time.Time) error {
 			d.OldestID, d.NewestID = in.FirstEntry.ID, in.LastEntry.ID
 			d.OldestAge = ageOf(d.OldestID, now)
 		}
-	case errors.Is(wrapErr(d.Stream, "", err), ErrNoStream):
+	case rediserr.IsNoSuchKey(err): // nothing was ever dead-lettered
 	default:
 		return wrapErr(d.Stream, "XINFO STREAM", err)
 	}
 	if err := r.retention.Err(); err != nil {
-		return wrapErr(d.Stream, "HGETALL "+d.Stream+":pelican:retention", err)
+		return wrapErr(d.Stream, "HGETALL "+dlq.CountersKey(d.Stream), err)
 	}
-	for f, v := range r.retention.Val() {
-		reason, ok := strings.CutPrefix(f, "evicted:")
-		if !ok {
-			if f != "evicted" {
-				continue
-			}
-			reason = ""
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			continue
-		}
-		if d.EvictedBy == nil {
-			d.EvictedBy = map[string]int64{}
-		}
-		d.EvictedBy[reason] += n
-		d.Evicted += n
-	}
+	// A malformed counter is left out: the figures of the others still
+	// count.
+	c, _ := dlq.ParseCounters(r.retention.Val())
+	d.Evicted, d.EvictedBy = c.Evicted, c.EvictedBy
 	return nil
 }
 
@@ -394,11 +381,11 @@ func (m *Monitor) fillConsumers(g *GroupStats, consumers []ConsumerStats, worker
 // ageOf returns the time since the moment in a stream ID (zero if it is
 // in the future or malformed).
 func ageOf(id string, now time.Time) time.Duration {
-	p, ok := stream.ParseID([]byte(id), 0, stream.Strict, false)
+	p, ok := streamid.Parse(id)
 	if !ok {
 		return 0
 	}
-	return max(now.Sub(time.UnixMilli(int64(p.ID.Ms))), 0)
+	return max(now.Sub(p.Time()), 0)
 }
 
 // parseConsumers reads an XINFO CONSUMERS reply of either protocol.

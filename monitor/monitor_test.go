@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/dlq"
 	"github.com/pelicanhq/pelican/internal/backendtest"
 	"github.com/pelicanhq/pelican/trim"
 )
@@ -68,7 +69,7 @@ func build(t *testing.T, c *pelican.Client, clock *manualClock) {
 	do(t, rdb, "HSET", "s:pelican:stats:g1", "alice", "1|10|3|1|0|0|0|0|5")
 	do(t, rdb, "XADD", "s:dlq", "*", "n", "x")
 	do(t, rdb, "XADD", "s:dlq", "*", "n", "y")
-	do(t, rdb, "HSET", "s:dlq:pelican:retention", "evicted:max-len", 4, "evicted", 1, "last-eviction", 123)
+	do(t, rdb, "HSET", dlq.CountersKey("s:dlq"), "evicted:max-len", 4, "evicted", 1, "last-eviction", 123)
 }
 
 // ignoreTimes leaves out the figures the server measures with its own

@@ -170,9 +170,8 @@ type DLQStats struct {
 	EntriesAdded int64
 	InflowRate   float64
 	// Evicted counts dead letters a retention policy removed, and
-	// EvictedBy the same by reason: the fields "evicted" (reason "") and
-	// "evicted:<reason>" of the hash <dlq>:pelican:retention. Zero and nil
-	// without retention.
+	// EvictedBy the same by reason: dlq.Counters, from the hash
+	// dlq.CountersKey(Stream). Zero and nil without retention.
 	Evicted   int64
 	EvictedBy map[string]int64
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/await"
 	"github.com/pelicanhq/pelican/internal/backendtest"
 )
 
@@ -47,7 +48,7 @@ func TestWorkers(t *testing.T) {
 
 		m := New(c, Options{AliveWithin: time.Second})
 		var st StreamStats
-		waitFor(t, func() bool {
+		await.True(t, "the stats show the dead letters and the silent consumer", func() bool {
 			st, err = m.Stats(ctx, "jobs")
 			if err != nil {
 				t.Fatal(err)
@@ -71,16 +72,4 @@ func TestWorkers(t *testing.T) {
 			t.Errorf("dead letters %+v", d)
 		}
 	})
-}
-
-// waitFor polls cond until it holds, failing the test after 10 seconds.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

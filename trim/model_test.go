@@ -9,7 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/pelicanhq/pelican/stream"
+	"github.com/pelicanhq/pelican/internal/streamid"
 )
 
 // fixedClock is a pelican.Clock that always tells the same time.
@@ -20,14 +20,14 @@ func (c fixedClock) Now() time.Time { return c.t }
 // snapshot is everything a brute-force model of a trim needs: the whole
 // stream and every group's state, read without limits.
 type snapshot struct {
-	ids    []stream.ID
+	ids    []streamid.ID
 	groups []snapGroup
 }
 
 type snapGroup struct {
 	name    string
-	ld      stream.ID
-	pending []stream.ID
+	ld      streamid.ID
+	pending []streamid.ID
 }
 
 func takeSnapshot(t *testing.T, rdb redis.UniversalClient, key string) snapshot {
@@ -59,9 +59,9 @@ func takeSnapshot(t *testing.T, rdb redis.UniversalClient, key string) snapshot 
 	return s
 }
 
-func mustID(t *testing.T, s string) stream.ID {
+func mustID(t *testing.T, s string) streamid.ID {
 	t.Helper()
-	id, ok := parseID(s)
+	id, ok := streamid.Parse(s)
 	if !ok {
 		t.Fatalf("bad ID %q", s)
 	}
@@ -69,7 +69,7 @@ func mustID(t *testing.T, s string) stream.ID {
 }
 
 // referenced reports whether some group still needs id.
-func (s snapshot) referenced(id stream.ID) bool {
+func (s snapshot) referenced(id streamid.ID) bool {
 	for _, g := range s.groups {
 		if g.ld.Less(id) || slices.Contains(g.pending, id) {
 			return true
@@ -79,13 +79,13 @@ func (s snapshot) referenced(id stream.ID) bool {
 }
 
 // plainRemoved lists what an exact plain trim with p removes at now.
-func (s snapshot) plainRemoved(p Policy, now time.Time) []stream.ID {
+func (s snapshot) plainRemoved(p Policy, now time.Time) []streamid.ID {
 	minCut, hasMin := p.minCut(now)
 	drop := 0
 	if p.MaxLen > 0 {
 		drop = max(len(s.ids)-int(p.MaxLen), 0)
 	}
-	var out []stream.ID
+	var out []streamid.ID
 	for i, id := range s.ids {
 		if i >= drop && (!hasMin || !id.Less(minCut)) {
 			break
@@ -96,9 +96,9 @@ func (s snapshot) plainRemoved(p Policy, now time.Time) []stream.ID {
 }
 
 // floor is the smallest ID some group needs, by definition.
-func (s snapshot) floor() (stream.ID, bool) {
+func (s snapshot) floor() (streamid.ID, bool) {
 	found := false
-	var f stream.ID
+	var f streamid.ID
 	for _, id := range s.ids {
 		if s.referenced(id) {
 			f, found = id, true
@@ -108,7 +108,7 @@ func (s snapshot) floor() (stream.ID, bool) {
 	// Entries not yet added are needed too: the floor is at most the
 	// first ID after the smallest last-delivered ID.
 	for _, g := range s.groups {
-		next, _ := g.ld.Incr()
+		next, _ := g.ld.Next()
 		if !found || next.Less(f) {
 			f, found = next, true
 		}
@@ -118,9 +118,9 @@ func (s snapshot) floor() (stream.ID, bool) {
 
 // ackedRemoved lists what XTRIM ... ACKED removes: from the head, skipping
 // referenced entries, until the length reaches MaxLen, then until MinID.
-func (s snapshot) ackedRemoved(p Policy, now time.Time) []stream.ID {
-	var out []stream.ID
-	gone := map[stream.ID]bool{}
+func (s snapshot) ackedRemoved(p Policy, now time.Time) []streamid.ID {
+	var out []streamid.ID
+	gone := map[streamid.ID]bool{}
 	if p.MaxLen > 0 {
 		length := len(s.ids)
 		for _, id := range s.ids {
@@ -162,8 +162,8 @@ func (s snapshot) ghosts() int64 {
 	return n
 }
 
-func (s snapshot) has(id stream.ID) bool {
-	_, found := slices.BinarySearchFunc(s.ids, id, func(a, b stream.ID) int { return a.Compare(b) })
+func (s snapshot) has(id streamid.ID) bool {
+	_, found := slices.BinarySearchFunc(s.ids, id, func(a, b streamid.ID) int { return a.Compare(b) })
 	return found
 }
 

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/pelicanhq/pelican/stream"
+	"github.com/pelicanhq/pelican/internal/streamid"
 )
 
 // Policy says how much of a stream to keep. It needs MaxLen, or one of
@@ -65,7 +65,7 @@ func (p Policy) Validate() error {
 		return fmt.Errorf("%w: %s: neither MaxLen nor MaxAge nor MinID", ErrBadPolicy, p.Stream)
 	}
 	if p.MinID != "" {
-		if _, ok := parseID(p.MinID); !ok {
+		if _, ok := streamid.ParseBound(p.MinID, 0); !ok {
 			return fmt.Errorf("%w: MinID %q is not a stream ID", ErrBadPolicy, p.MinID)
 		}
 	}
@@ -81,16 +81,16 @@ func (p Policy) scanLimit() int64 {
 
 // minCut returns the ID below which the policy's MinID or MaxAge removes
 // entries at time now, and false when it has neither.
-func (p Policy) minCut(now time.Time) (stream.ID, bool) {
+func (p Policy) minCut(now time.Time) (streamid.ID, bool) {
 	switch {
 	case p.MinID != "":
-		id, _ := parseID(p.MinID)
+		id, _ := streamid.ParseBound(p.MinID, 0)
 		return id, true
 	case p.MaxAge > 0:
 		ms := now.Add(-p.MaxAge).UnixMilli()
-		return stream.ID{Ms: uint64(max(ms, 0))}, true
+		return streamid.ID{Ms: uint64(max(ms, 0))}, true
 	}
-	return stream.ID{}, false
+	return streamid.ID{}, false
 }
 
 // String describes the policy the way XTRIM would be written.
@@ -113,10 +113,4 @@ func (p Policy) String() string {
 		s += " (safe)"
 	}
 	return s
-}
-
-// parseID parses "<ms>-<seq>" or "<ms>".
-func parseID(s string) (stream.ID, bool) {
-	p, ok := stream.ParseID([]byte(s), 0, stream.Strict, false)
-	return p.ID, ok
 }

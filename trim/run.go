@@ -8,7 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
-	"github.com/pelicanhq/pelican/stream"
+	"github.com/pelicanhq/pelican/internal/streamid"
 )
 
 // Mode says how a trim treated entries that were still unprocessed.
@@ -153,12 +153,12 @@ func Run(ctx context.Context, c *pelican.Client, p Policy) (Report, error) {
 
 // unprocessedIn returns the IDs among ids that some group still needs:
 // not yet delivered to it (after its last-delivered ID) or pending in it.
-func unprocessedIn(ctx context.Context, rdb redis.UniversalClient, p Policy, st state, ids []stream.ID) ([]stream.ID, error) {
+func unprocessedIn(ctx context.Context, rdb redis.UniversalClient, p Policy, st state, ids []streamid.ID) ([]streamid.ID, error) {
 	if len(ids) == 0 || len(st.groups) == 0 {
 		return nil, nil
 	}
 	minLD := st.minLastDelivered()
-	var pending map[stream.ID]bool
+	var pending map[streamid.ID]bool
 	if !minLD.Less(ids[0]) {
 		// Entries up to minLD were delivered to every group: only those
 		// pending somewhere are unprocessed.
@@ -171,7 +171,7 @@ func unprocessedIn(ctx context.Context, rdb redis.UniversalClient, p Policy, st 
 			return nil, err
 		}
 	}
-	var out []stream.ID
+	var out []streamid.ID
 	for _, id := range ids {
 		if minLD.Less(id) || pending[id] {
 			out = append(out, id)
@@ -183,8 +183,8 @@ func unprocessedIn(ctx context.Context, rdb redis.UniversalClient, p Policy, st 
 // floorCut returns the MINID of a safe trim without ACKED: the policy's
 // cut (as far as the walk got) or the floor, whichever is smaller; false
 // when there is nothing to trim.
-func floorCut(p Policy, w walk, minCut stream.ID, hasMin bool, floor stream.ID) (stream.ID, bool) {
-	var cut stream.ID
+func floorCut(p Policy, w walk, minCut streamid.ID, hasMin bool, floor streamid.ID) (streamid.ID, bool) {
+	var cut streamid.ID
 	switch {
 	case w.known:
 		cut = w.cut
@@ -192,7 +192,7 @@ func floorCut(p Policy, w walk, minCut stream.ID, hasMin bool, floor stream.ID) 
 		cut = minCut
 	case len(w.ids) > 0:
 		// Capped: as far as the walk got.
-		cut, _ = w.ids[len(w.ids)-1].Incr()
+		cut, _ = w.ids[len(w.ids)-1].Next()
 	default:
 		return cut, false
 	}
@@ -205,7 +205,7 @@ func floorCut(p Policy, w walk, minCut stream.ID, hasMin bool, floor stream.ID) 
 // trimPolicy trims as the policy says, with the given reference policy
 // (empty, or ACKED): XTRIM MAXLEN, then XTRIM MINID if the policy has
 // both.
-func trimPolicy(ctx context.Context, rdb redis.UniversalClient, p Policy, minCut stream.ID, hasMin bool, ref string) (int64, error) {
+func trimPolicy(ctx context.Context, rdb redis.UniversalClient, p Policy, minCut streamid.ID, hasMin bool, ref string) (int64, error) {
 	var removed int64
 	if p.MaxLen > 0 {
 		n, err := xtrim(ctx, rdb, p.Stream, "MAXLEN", strconv.FormatInt(p.MaxLen, 10), p.Approx, ref)
@@ -243,7 +243,7 @@ func xtrim(ctx context.Context, rdb redis.UniversalClient, key, strategy, thresh
 
 // after fills in the length, the unprocessed entries lost and the ghosts
 // once the trim is done.
-func (r *Report) after(ctx context.Context, rdb redis.UniversalClient, p Policy, st state, unprocessed []stream.ID) error {
+func (r *Report) after(ctx context.Context, rdb redis.UniversalClient, p Policy, st state, unprocessed []streamid.ID) error {
 	var n *redis.IntCmd
 	var first *redis.XMessageSliceCmd
 	_, err := rdb.Pipelined(ctx, func(pl redis.Pipeliner) error {
@@ -258,7 +258,7 @@ func (r *Report) after(ctx context.Context, rdb redis.UniversalClient, p Policy,
 	if r.Mode != ModeAcked {
 		// The trim removed a head of the stream: every unprocessed entry
 		// below the new first entry is gone.
-		newFirst := stream.MaxID
+		newFirst := streamid.Max
 		if v := first.Val(); len(v) > 0 {
 			if newFirst, err = idOf(v[0].ID); err != nil {
 				return err

@@ -2,21 +2,23 @@ package trim
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
-	"github.com/pelicanhq/pelican/stream"
+	"github.com/pelicanhq/pelican/internal/rediserr"
+	"github.com/pelicanhq/pelican/internal/streamid"
 )
 
-// ErrNoStream means the stream does not exist.
-var ErrNoStream = errors.New("trim: no such stream")
+// ErrNoStream means the stream does not exist. It is pelican.ErrNoStream,
+// so errors.Is matches it with the other packages' ErrNoStream.
+var ErrNoStream = pelican.ErrNoStream
 
-// ErrWrongType means the key holds something else than a stream.
-var ErrWrongType = errors.New("trim: the key is not a stream")
+// ErrWrongType means the key holds something else than a stream. It is
+// pelican.ErrWrongType, so errors.Is matches it with the other packages'
+// ErrWrongType.
+var ErrWrongType = pelican.ErrWrongType
 
 // pageSize is how many entries one XRANGE or XPENDING reads.
 const pageSize = 1000
@@ -24,7 +26,7 @@ const pageSize = 1000
 // state is what Run reads of a stream before trimming it.
 type state struct {
 	length int64
-	first  stream.ID // the first entry's ID; zero when empty
+	first  streamid.ID // the first entry's ID; zero when empty
 	empty  bool
 	groups []groupState
 }
@@ -32,11 +34,11 @@ type state struct {
 // groupState is what a trim needs to know of one consumer group.
 type groupState struct {
 	name          string
-	lastDelivered stream.ID
+	lastDelivered streamid.ID
 	pending       int64
 	// pelMin is the smallest pending ID still in the stream (not below
 	// its first entry): ghosts need no protection.
-	pelMin    stream.ID
+	pelMin    streamid.ID
 	hasPelMin bool
 }
 
@@ -44,15 +46,11 @@ type groupState struct {
 // type into ErrNoStream and ErrWrongType, and adds the stream and the
 // operation to other errors.
 func wrapErr(key, op string, err error) error {
-	var rerr redis.Error
-	if errors.As(err, &rerr) {
-		msg := rerr.Error()
-		switch {
-		case strings.Contains(msg, "no such key"):
-			return fmt.Errorf("%w: %s", ErrNoStream, key)
-		case strings.HasPrefix(msg, "WRONGTYPE"):
-			return fmt.Errorf("%w: %s", ErrWrongType, key)
-		}
+	switch {
+	case rediserr.IsNoSuchKey(err):
+		return fmt.Errorf("%w: %s", ErrNoStream, key)
+	case rediserr.IsWrongType(err):
+		return fmt.Errorf("%w: %s", ErrWrongType, key)
 	}
 	return fmt.Errorf("trim %s: %s: %w", key, op, err)
 }
@@ -118,13 +116,13 @@ func readState(ctx context.Context, rdb redis.UniversalClient, key string) (stat
 // the first pending entry still in the stream and the first ID after its
 // last-delivered ID, whichever is smaller; false when there are no
 // groups.
-func (st state) floor() (stream.ID, bool) {
-	var floor stream.ID
+func (st state) floor() (streamid.ID, bool) {
+	var floor streamid.ID
 	found := false
 	for _, g := range st.groups {
-		need, ok := g.lastDelivered.Incr()
+		need, ok := g.lastDelivered.Next()
 		if !ok {
-			need = stream.MaxID
+			need = streamid.Max
 		}
 		if g.hasPelMin && g.pelMin.Less(need) {
 			need = g.pelMin
@@ -138,8 +136,8 @@ func (st state) floor() (stream.ID, bool) {
 
 // minLastDelivered returns the smallest last-delivered ID of the groups:
 // every entry after it is still undelivered to some group.
-func (st state) minLastDelivered() stream.ID {
-	m := stream.MaxID
+func (st state) minLastDelivered() streamid.ID {
+	m := streamid.Max
 	for _, g := range st.groups {
 		if g.lastDelivered.Less(m) {
 			m = g.lastDelivered
@@ -149,8 +147,8 @@ func (st state) minLastDelivered() stream.ID {
 }
 
 // idOf parses an ID from a server reply.
-func idOf(s string) (stream.ID, error) {
-	id, ok := parseID(s)
+func idOf(s string) (streamid.ID, error) {
+	id, ok := streamid.Parse(s)
 	if !ok {
 		return id, fmt.Errorf("trim: unexpected stream ID %q in a reply", s)
 	}
@@ -160,10 +158,10 @@ func idOf(s string) (stream.ID, error) {
 // walk is the head of the stream a plain trim with the policy would
 // remove, as far as Run looked.
 type walk struct {
-	ids []stream.ID // in order
+	ids []streamid.ID // in order
 	// cut is the smallest ID the plain trim keeps: entries with smaller
 	// IDs go. Unknown (zero, known false) when the walk was capped.
-	cut   stream.ID
+	cut   streamid.ID
 	known bool
 	// capped means ScanLimit entries were read before the cut was found.
 	capped bool
@@ -173,7 +171,7 @@ type walk struct {
 // exact trim with p would remove at time-derived cut minCut (if hasMin):
 // it stops at the first entry that is both within the newest MaxLen and
 // not below minCut, or after limit entries.
-func walkHead(ctx context.Context, rdb redis.UniversalClient, p Policy, st state, minCut stream.ID, hasMin bool) (walk, error) {
+func walkHead(ctx context.Context, rdb redis.UniversalClient, p Policy, st state, minCut streamid.ID, hasMin bool) (walk, error) {
 	var w walk
 	drop := int64(0) // how many entries MaxLen alone removes
 	if p.MaxLen > 0 {
@@ -211,7 +209,7 @@ func walkHead(ctx context.Context, rdb redis.UniversalClient, p Policy, st state
 			// The stream ends before the cut: a plain trim empties it.
 			w.known = true
 			if len(w.ids) > 0 {
-				w.cut, _ = w.ids[len(w.ids)-1].Incr()
+				w.cut, _ = w.ids[len(w.ids)-1].Next()
 			}
 			if hasMin && w.cut.Less(minCut) {
 				w.cut = minCut
@@ -224,8 +222,8 @@ func walkHead(ctx context.Context, rdb redis.UniversalClient, p Policy, st state
 
 // pendingIn returns the IDs pending in any group between lo and hi
 // (inclusive), reading at most limit per group.
-func pendingIn(ctx context.Context, rdb redis.UniversalClient, key string, groups []groupState, lo, hi stream.ID, limit int64) (map[stream.ID]bool, error) {
-	set := map[stream.ID]bool{}
+func pendingIn(ctx context.Context, rdb redis.UniversalClient, key string, groups []groupState, lo, hi streamid.ID, limit int64) (map[streamid.ID]bool, error) {
+	set := map[streamid.ID]bool{}
 	for _, g := range groups {
 		start, seen := lo.String(), int64(0)
 		for seen < limit {

@@ -1,7 +1,6 @@
 package trim
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -12,33 +11,17 @@ import (
 
 	"github.com/pelicanhq/pelican"
 	"github.com/pelicanhq/pelican/embedded"
+	"github.com/pelicanhq/pelican/internal/await"
 	"github.com/pelicanhq/pelican/internal/backendtest"
+	"github.com/pelicanhq/pelican/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestTrimmer runs two policies periodically, one on a stream that does
 // not exist yet, and checks the reports and the log.
 func TestTrimmer(t *testing.T) {
 	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		fill(t, c.Redis(), "s", 100, scenario)
-		var logs syncBuffer
+		var logs syncbuf.Buffer
 		var mu sync.Mutex
 		var reports []Report
 		var errs []error
@@ -60,7 +43,7 @@ func TestTrimmer(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- tr.Run(ctx) }()
-		waitFor(t, func() bool {
+		await.True(t, "three reports and three errors", func() bool {
 			mu.Lock()
 			defer mu.Unlock()
 			return len(reports) >= 3 && len(errs) >= 3
@@ -102,17 +85,5 @@ func TestEveryBadPolicy(t *testing.T) {
 	err = Every(context.Background(), c, time.Second, Policy{Stream: "s", MaxLen: 1}, Policy{Stream: "s"})
 	if !errors.Is(err, ErrBadPolicy) {
 		t.Errorf("Every = %v, want ErrBadPolicy", err)
-	}
-}
-
-// waitFor polls cond until it holds, failing the test after 10 seconds.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(2 * time.Millisecond)
 	}
 }

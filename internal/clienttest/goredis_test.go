@@ -3,7 +3,6 @@ package clienttest
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strconv"
 	"testing"
 	"time"
@@ -11,6 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pelicanhq/pelican/internal/streamid"
 )
 
 // goRedisEnv is what a go-redis scenario works with.
@@ -201,18 +202,14 @@ func waitIdle(t *testing.T, env goRedisEnv, key, group string, d time.Duration) 
 	}
 }
 
-var autoID = regexp.MustCompile(`^([0-9]+)-([0-9]+)$`)
-
 // parseID splits a stream ID, failing the test if it is malformed.
 func parseID(t *testing.T, id string) (ms, seq uint64) {
 	t.Helper()
-	m := autoID.FindStringSubmatch(id)
-	if m == nil {
+	p, ok := streamid.Parse(id)
+	if !ok {
 		t.Fatalf("%q is not a stream ID", id)
 	}
-	ms, _ = strconv.ParseUint(m[1], 10, 64)
-	seq, _ = strconv.ParseUint(m[2], 10, 64)
-	return ms, seq
+	return p.Ms, p.Seq
 }
 
 func scenarioXAdd(t *testing.T, env goRedisEnv) {

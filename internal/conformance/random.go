@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/pelicanhq/pelican/internal/redistest"
+	"github.com/pelicanhq/pelican/internal/streamid"
 )
 
 // RandomGen generates random sequences of stream commands over a few keys
@@ -104,11 +105,11 @@ func (g *RandomGen) Observe(args []string, r redistest.Reply) {
 	switch {
 	case name == "XADD" && r.Kind == redistest.KindBulk && !r.Nil:
 		k.exists = true
-		ms, seq, ok := parseID(r.Str)
+		id, ok := streamid.Parse(r.Str)
 		if !ok {
 			return
 		}
-		k.lastMs, k.lastSeq = ms, seq
+		k.lastMs, k.lastSeq = id.Ms, id.Seq
 		k.ids = append(k.ids, r.Str)
 	case name == "XGROUP" && sub == "CREATE":
 		k.exists = true
@@ -137,16 +138,6 @@ func (g *RandomGen) key(args []string) *keyModel {
 		}
 	}
 	return nil
-}
-
-func parseID(s string) (ms, seq uint64, ok bool) {
-	a, b, found := strings.Cut(s, "-")
-	if !found {
-		return 0, 0, false
-	}
-	ms, err1 := strconv.ParseUint(a, 10, 64)
-	seq, err2 := strconv.ParseUint(b, 10, 64)
-	return ms, seq, err1 == nil && err2 == nil
 }
 
 func (g *RandomGen) pct(p int) bool { return g.rnd.IntN(100) < p }

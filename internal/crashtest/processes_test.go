@@ -1,7 +1,6 @@
 package crashtest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pelicanhq/pelican/internal/syncbuf"
 )
 
 // The processes of a run: the binaries the test builds once, Pelican's
@@ -70,35 +71,17 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// lockedBuffer collects a process's output while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // process is a child process and the channel closed when it has exited.
 type process struct {
 	cmd    *exec.Cmd
-	out    *lockedBuffer
+	out    *syncbuf.Buffer
 	exited chan struct{}
 	err    error // Wait's result, once exited is closed
 }
 
 // start starts cmd with the parent-death signal set and reaps it when it
 // exits.
-func start(cmd *exec.Cmd, out *lockedBuffer) (*process, error) {
+func start(cmd *exec.Cmd, out *syncbuf.Buffer) (*process, error) {
 	setParentDeathSignal(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -163,7 +146,7 @@ func (p *process) terminate(grace time.Duration) bool {
 func startPelicanServer(t *testing.T) string {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(binaries(t), "pelican"), "server", "--addr", "127.0.0.1:0")
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	p, err := start(cmd, out)
 	if err != nil {
@@ -267,7 +250,7 @@ func startWorker(t *testing.T, spec workerSpec, slot int, name string) (*worker,
 	if spec.batch > 0 {
 		args = append(args, "-batch", fmt.Sprint(spec.batch))
 	}
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	binary := spec.binary
 	if binary == "" {
 		binary = workerBinary

@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/syncbuf"
 )
 
 // The redrive crash test: a redrive process (cmd/crashredrive) moves the
@@ -108,7 +109,7 @@ func TestRedriveSurvivesKills(t *testing.T) {
 				if resume {
 					args = append(args, "-resume")
 				}
-				out := &lockedBuffer{}
+				out := &syncbuf.Buffer{}
 				cmd := exec.Command(bin, args...)
 				cmd.Stdout, cmd.Stderr = out, out
 				cmd.Env = append(os.Environ(), "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))

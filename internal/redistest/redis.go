@@ -5,7 +5,6 @@
 package redistest
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -13,10 +12,11 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pelicanhq/pelican/internal/syncbuf"
 )
 
 // RedisServerEnv names the environment variable that gives the path of
@@ -42,7 +42,7 @@ type Redis struct {
 	// connections (PING, INFO) authenticate with it.
 	Password string
 
-	log *lockedBuffer
+	log *syncbuf.Buffer
 }
 
 // Output returns what the server has written to stdout and stderr so far.
@@ -154,7 +154,7 @@ func startRedis(t testing.TB, bin string, options []string) (*Redis, error) {
 		return nil, err
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	log := &lockedBuffer{}
+	log := &syncbuf.Buffer{}
 	args := append([]string{
 		"--port", strconv.Itoa(port),
 		"--bind", "127.0.0.1",
@@ -257,22 +257,4 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// lockedBuffer collects a process's output safely while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
