@@ -138,4 +138,3 @@ func (h *heartbeater) stopped(ctx context.Context) {
 		w.log.Warn("pelican: recording the final counters failed", "err", err)
 	}
 }
-
