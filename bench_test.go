@@ -159,7 +159,7 @@ func BenchmarkDeadLetterLoop(b *testing.B) {
 			fields = append(fields,
 				pelican.FieldOriginalID, m.ID, pelican.FieldOriginalStream, "bench", pelican.FieldGroup, "g",
 				pelican.FieldConsumer, "bench", pelican.FieldDeliveries, 1, pelican.FieldFirstFailure, now,
-				pelican.FieldLastFailure, now, pelican.FieldError, "pelican: permanent failure: always fails",
+				pelican.FieldLastFailure, now, pelican.FieldError, "always fails",
 				pelican.FieldErrorClass, pelican.ClassPermanent, pelican.FieldRedrives, 0, pelican.FieldDeadAt, now)
 			p.XAdd(ctx, &redis.XAddArgs{Stream: "bench:dlq", Values: fields})
 		}

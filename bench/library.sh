@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Pelican's processing library against minimal go-redis loops and against
-# peers (asynq, watermill-redisstream), on three backends, in one run.
+# Pelican's processing library against minimal go-redis loops, against the
+# worker of an earlier commit and against peers (asynq,
+# watermill-redisstream), on three backends, in one run.
 #
 #   bench/library.sh [runs]     (default 3)
 #
@@ -13,6 +14,13 @@
 # bench/results/library-<time>.csv and the summary (medians over the runs)
 # to stdout.
 #
+# The base worker (impls worker-base and pelican-base) is the library at
+# the commit BASE: the script checks it out with `git worktree add` into a
+# temporary directory and builds this checkout's bench/libbench there, so
+# that the same measuring code links the older library; if that does not
+# compile, it builds the base's own bench/libbench (leaving out the flags
+# that one does not know, and the rows it has no subcommand for).
+#
 # Environment:
 #   CONFIGS       lanes x batch for publish → no-op → ack (default "1x64 4x64 16x256")
 #   N             messages for publish → no-op → ack (default 300000)
@@ -24,6 +32,15 @@
 #   PEERS_SLOW    1 to measure their recovery with default settings, which
 #                 takes minutes (default 1)
 #   IDLE_WAIT     seconds to wait for an idle machine (default 20)
+#   BASE          commit whose worker to measure too (default 46f0428, the
+#                 one before the worker's second edition; none to skip)
+#   HOL           1 to run the head-of-line row (default 1): of HOL_N
+#                 messages, every HOL_EVERY-th one's handler sleeps for
+#                 HOL_SLOW; the worker (batch HOL_BATCH) and the peers with
+#                 each of HOL_CONC handlers at once
+#   HOL_CONC      (default "4 16")   HOL_N (default 2000)
+#   HOL_EVERY     (default 100)      HOL_SLOW (default 200ms)
+#   HOL_BATCH     (default 64)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,20 +57,59 @@ peer_conc=${PEER_CONC:-"16 64"}
 peer_n=${PEER_N:-30000}
 peers_slow=${PEERS_SLOW:-1}
 idle_wait=${IDLE_WAIT:-20}
+base=${BASE:-46f0428}
+hol=${HOL:-1}
+hol_conc=${HOL_CONC:-"4 16"}
+hol_n=${HOL_N:-2000}
+hol_every=${HOL_EVERY:-100}
+hol_slow=${HOL_SLOW:-200ms}
+hol_batch=${HOL_BATCH:-64}
 tmp=$(mktemp -d)
 mkdir -p bench/results
 out=bench/results/library-$(date +%Y%m%d-%H%M%S).csv
 pid=
+base_tree=$tmp/base
+base_bin=$tmp/libbench-base
+base_own=0 # 1: base_bin is the base commit's own libbench
+base_hol=0 # 1: base_bin has the hol subcommand
 
 cleanup() {
 	if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+	if [ -d "$base_tree" ]; then git worktree remove --force "$base_tree" 2>/dev/null || true; fi
 	rm -rf "$tmp"
+	git worktree prune 2>/dev/null || true
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 go build -o "$tmp/pelican" ./cmd/pelican
 go build -o "$tmp/libbench" ./bench/libbench
 if [ "$peers" = 1 ]; then (cd bench/peers && go build -o "$tmp/peers" .); fi
+
+# The base worker: this checkout's bench/libbench, copied into a package of
+# its own in a worktree of the base commit, links the base's library.
+if [ "$base" != none ]; then
+	if ! base_rev=$(git rev-parse --verify --quiet "$base^{commit}"); then
+		echo "library.sh: BASE=$base is not a commit" >&2
+		exit 1
+	fi
+	git worktree add --quiet --detach "$base_tree" "$base_rev"
+	mkdir "$base_tree/bench/libbench-current"
+	cp bench/libbench/*.go "$base_tree/bench/libbench-current/"
+	if (cd "$base_tree" && go build -o "$base_bin" ./bench/libbench-current) 2>"$tmp/base-build.log"; then
+		echo "base worker: $base ($base_rev), measured with this checkout's bench/libbench"
+	else
+		cat "$tmp/base-build.log" >&2
+		echo "library.sh: this checkout's bench/libbench does not build against $base; using $base's own" >&2
+		(cd "$base_tree" && go build -o "$base_bin" ./bench/libbench)
+		base_own=1
+		echo "base worker: $base ($base_rev), measured with its own bench/libbench"
+	fi
+	if "$base_bin" hol -h >/dev/null 2>&1; then base_hol=1; fi
+	if [ "$hol" = 1 ] && [ "$base_hol" = 0 ]; then
+		echo "base worker: its libbench has no hol subcommand; the head-of-line row leaves it out"
+	fi
+fi
 echo "run,backend,workload,config,impl,busy,v1,v2,v3,v4" >"$out"
 
 # busy_pct prints how busy, in percent, all CPUs were over half a second.
@@ -108,33 +164,100 @@ measure() {
 	printf '  %-8s %-10s %-9s %-9s %-16s busy %3s%%  %s\n' "$run" "$backend" "$workload" "$config" "$impl" "$busy" "$res"
 }
 
-# lb <backend> args...: runs libbench on the backend.
+# lb <binary> <backend> <subcommand> flags...: runs a libbench binary on
+# the backend.
 lb() {
-	local backend=$1
-	shift
-	case "$backend" in
-	embedded) taskset -c "$server_cpu,$client_cpu" "$tmp/libbench" "$@" -backend embedded ;;
-	*) taskset -c "$client_cpu" "$tmp/libbench" "$@" -backend tcp -addr "127.0.0.1:$port" -server-pid "$pid" ;;
+	local bin=$1 backend=$2 cpus=$client_cpu
+	shift 2
+	local args=("$@")
+	if [ "$backend" = embedded ]; then
+		cpus=$server_cpu,$client_cpu
+		args+=(-backend embedded)
+	else
+		args+=(-backend tcp -addr "127.0.0.1:$port" -server-pid "$pid")
+	fi
+	if [ "$bin" = "$base_bin" ] && [ "$base_own" = 1 ]; then base_flags; fi
+	taskset -c "$cpus" "$bin" "${args[@]}"
+}
+
+# base_flags leaves out of lb's args (a subcommand, then flags that each
+# take a value) the flags that the base's own libbench does not know.
+declare -A noted
+base_flags() {
+	local sub=${args[0]} known kept i
+	known=$("$base_bin" "$sub" -h 2>&1 | sed -n 's/^  -\([A-Za-z0-9_-]*\).*/\1/p')
+	kept=("$sub")
+	for ((i = 1; i < ${#args[@]}; i += 2)); do
+		if grep -qx -- "${args[i]#-}" <<<"$known"; then
+			kept+=("${args[i]}" "${args[i + 1]}")
+		elif [ -z "${noted[$sub${args[i]}]:-}" ]; then
+			noted[$sub${args[i]}]=1
+			echo "library.sh: the base's libbench $sub has no ${args[i]}; left out" >&2
+		fi
+	done
+	args=("${kept[@]}")
+}
+
+# bin_of <impl>: the libbench binary that measures impl (the base's for
+# worker-base and pelican-base).
+bin_of() {
+	case "$1" in
+	*-base) echo "$base_bin" ;;
+	*) echo "$tmp/libbench" ;;
 	esac
+}
+
+# reversed <words...>: prints the words in reverse order.
+reversed() {
+	local i
+	for ((i = $#; i > 0; i--)); do echo "${!i}"; done
 }
 
 pr() { taskset -c "$client_cpu" "$tmp/peers" "$@"; }
 
 run_backend() { # run_backend <run> <backend>
-	local run=$1 backend=$2 impls=(worker loop) dlq_impls=(worker loop loop-script loop-guarded) cfg c b
-	[ $((run % 2)) -eq 0 ] && impls=(loop worker) dlq_impls=(loop-guarded loop-script loop worker)
+	local run=$1 backend=$2 cfg c b impl
+	local impls=(worker loop) dlq_impls=(worker loop loop-script loop-guarded) rec_impls=(pelican) hol_impls=(worker)
+	if [ "$base" != none ]; then
+		impls=(worker worker-base loop)
+		dlq_impls=(worker worker-base loop loop-script loop-guarded)
+		rec_impls=(pelican pelican-base)
+		if [ "$base_hol" = 1 ]; then hol_impls=(worker worker-base); fi
+	fi
+	if [ $((run % 2)) -eq 0 ]; then
+		impls=($(reversed "${impls[@]}"))
+		dlq_impls=($(reversed "${dlq_impls[@]}"))
+		rec_impls=($(reversed "${rec_impls[@]}"))
+		hol_impls=($(reversed "${hol_impls[@]}"))
+	fi
 	case "$backend" in pelican | redis) start "$backend" ;; esac
 	for cfg in $configs; do
 		c=${cfg%x*} b=${cfg#*x}
 		for impl in "${impls[@]}"; do
-			measure "$run" "$backend" consume "$cfg" "$impl" lb "$backend" consume -impl "$impl" -n "$n" -c "$c" -b "$b"
+			measure "$run" "$backend" consume "$cfg" "$impl" lb "$(bin_of "$impl")" "$backend" consume -impl "${impl%-base}" -n "$n" -c "$c" -b "$b"
 		done
 	done
 	c=${dlq_config%x*} b=${dlq_config#*x}
 	for impl in "${dlq_impls[@]}"; do
-		measure "$run" "$backend" deadletter "$dlq_config" "$impl" lb "$backend" deadletter -impl "$impl" -n "$dlq_n" -c "$c" -b "$b"
+		measure "$run" "$backend" deadletter "$dlq_config" "$impl" lb "$(bin_of "$impl")" "$backend" deadletter -impl "${impl%-base}" -n "$dlq_n" -c "$c" -b "$b"
 	done
-	measure "$run" "$backend" recover 10x100 pelican lb "$backend" recover -n 1000 -c 10 -b 100 -min-idle 1s
+	for impl in "${rec_impls[@]}"; do
+		measure "$run" "$backend" recover 10x100 "$impl" lb "$(bin_of "$impl")" "$backend" recover -n 1000 -c 10 -b 100 -min-idle 1s
+	done
+	if [ "$hol" = 1 ]; then
+		for c in $hol_conc; do
+			for impl in "${hol_impls[@]}"; do
+				measure "$run" "$backend" hol "c$c" "$impl" lb "$(bin_of "$impl")" "$backend" hol -impl "${impl%-base}" \
+					-n "$hol_n" -c "$c" -b "$hol_batch" -slow-every "$hol_every" -slow "$hol_slow"
+			done
+			if [ "$peers" = 1 ] && [ "$backend" != embedded ]; then
+				if [ "$backend" = redis ]; then
+					measure "$run" "$backend" hol "c$c" asynq pr asynq-hol -addr "127.0.0.1:$port" -n "$hol_n" -c "$c" -slow-every "$hol_every" -slow "$hol_slow"
+				fi
+				measure "$run" "$backend" hol "c$c" watermill pr watermill-hol -addr "127.0.0.1:$port" -n "$hol_n" -c "$c" -slow-every "$hol_every" -slow "$hol_slow"
+			fi
+		done
+	fi
 	if [ "$peers" = 1 ] && [ "$backend" != embedded ]; then
 		for c in $peer_conc; do
 			if [ "$backend" = redis ]; then

@@ -4,6 +4,11 @@
 
 The runs of several files are pooled (run numbers are prefixed with the
 file's position).
+
+Besides the worker against the loops and the peers, it reports the worker
+against the base worker (the library at the commit bench/library.sh was
+given as BASE: impls worker-base and pelican-base), run by run, and the
+head-of-line row (workload hol: one slow message in HOL_EVERY).
 """
 
 import csv
@@ -76,6 +81,8 @@ def main(paths):
         print(f"{key[0]:<9} {key[1]:<10} {key[2]:<7} {fmt(med(w)):>13} {fmt(med(l)):>12} {fmt(med(ratios), '.2f'):>6}  "
               f"{' '.join(format(x, '.2f') for x in ratios):<22} {cpu_c:>15} {cpu_s:>15}")
 
+    new_vs_base(rows, backends)
+
     # Peers.
     peers = defaultdict(list)
     for r in rows:
@@ -99,13 +106,85 @@ def main(paths):
     if rec:
         print()
         print("Recovery of 1000 messages held by a killed worker (seconds from the kill to the last processed)")
-        print(f"{'backend':<9} {'library':<10} {'config':<9} {'median s':>9} {'min':>7} {'max':>7}  {'duplicates':>10} {'missing':>8} {'early':>6}")
+        print(f"{'backend':<9} {'library':<12} {'config':<9} {'median s':>9} {'min':>7} {'max':>7}  {'duplicates':>10} {'missing':>8} {'early':>6}")
         for key in sorted(rec, key=lambda k: (backends.index(k[0]), k[1], k[2])):
             rs = rec[key]
             secs = [num(r["v1"]) for r in rs if num(r["v1"]) is not None and num(r["v1"]) >= 0]
             total = lambda f: sum(int(num(r[f]) or 0) for r in rs)
-            print(f"{key[0]:<9} {key[1]:<10} {key[2]:<9} {fmt(med(secs), '.3f'):>9} {fmt(min(secs) if secs else None, '.3f'):>7} "
+            print(f"{key[0]:<9} {key[1]:<12} {key[2]:<9} {fmt(med(secs), '.3f'):>9} {fmt(min(secs) if secs else None, '.3f'):>7} "
                   f"{fmt(max(secs) if secs else None, '.3f'):>7}  {total('v2'):>10} {total('v3'):>8} {total('v4'):>6}")
+
+    head_of_line(rows, backends)
+
+
+# The field holding messages per second in each workload's rows.
+RATE_FIELD = {"consume": "v1", "deadletter": "v1", "hol": "v2"}
+
+
+def new_vs_base(rows, backends):
+    """Prints the new worker against the base worker, run by run."""
+    pairs = defaultdict(lambda: defaultdict(dict))  # (backend, workload, config) -> run -> impl -> row
+    for r in rows:
+        if r["workload"] in RATE_FIELD and r["impl"] in ("worker", "worker-base"):
+            pairs[(r["backend"], r["workload"], r["config"])][r["run"]][r["impl"]] = r
+    pairs = {k: v for k, v in pairs.items() if any("worker-base" in d for d in v.values())}
+    if not pairs:
+        return
+    print()
+    print("New worker vs base worker (msgs/s; for hol, messages over the seconds until all were processed; "
+          "CPU µs per message, client process)")
+    print(f"{'backend':<9} {'workload':<10} {'config':<7} {'new msg/s':>11} {'base msg/s':>11} {'ratio':>6}  "
+          f"{'per-run ratios':<22} {'cpu new/base':>13}")
+    for key in sorted(pairs, key=lambda k: (backends.index(k[0]), k[1], k[2])):
+        field = RATE_FIELD[key[1]]
+        ratios, new, old, nc, oc = [], [], [], [], []
+        for run in sorted(pairs[key], key=int):
+            d = pairs[key][run]
+            a = num(d["worker"][field]) if "worker" in d else None
+            b = num(d["worker-base"][field]) if "worker-base" in d else None
+            if a and b:
+                ratios.append(a / b)
+            new.append(a)
+            old.append(b)
+            if key[1] != "hol":
+                nc.append(num(d["worker"]["v2"]) if "worker" in d else None)
+                oc.append(num(d["worker-base"]["v2"]) if "worker-base" in d else None)
+        cpu = f"{fmt(med(nc), '.2f')}/{fmt(med(oc), '.2f')}" if nc else "-"
+        print(f"{key[0]:<9} {key[1]:<10} {key[2]:<7} {fmt(med(new)):>11} {fmt(med(old)):>11} {fmt(med(ratios), '.2f'):>6}  "
+              f"{' '.join(format(x, '.2f') for x in ratios):<22} {cpu:>13}")
+
+
+def config_order(config):
+    """Sorts configurations like c4 and 4x64 by their numbers."""
+    return [int(x) if x.isdigit() else x for x in config.lstrip("c").split("x")]
+
+
+def head_of_line(rows, backends):
+    """Prints the head-of-line row: seconds until all messages were
+    processed, and until the last fast one was."""
+    hol = defaultdict(list)
+    for r in rows:
+        if r["workload"] == "hol":
+            hol[(r["backend"], r["impl"], r["config"])].append(r)
+    if not hol:
+        return
+    impls = ["worker", "worker-base", "asynq", "watermill"]
+    print()
+    print("Head-of-line: one slow message in HOL_EVERY (seconds until every message was processed; "
+          "msgs/s over that; seconds until the last fast message was)")
+    print(f"{'backend':<9} {'library':<12} {'config':<7} {'median s':>9} {'min':>7} {'max':>7} {'msg/s':>8} "
+          f"{'fast s':>7}  {'per run s':<24}")
+    for key in sorted(hol, key=lambda k: (backends.index(k[0]), config_order(k[2]),
+                                          impls.index(k[1]) if k[1] in impls else len(impls), k[1])):
+        rs = hol[key]
+        secs = [num(r["v1"]) for r in rs if num(r["v1"]) is not None]
+        print(f"{key[0]:<9} {key[1]:<12} {key[2]:<7} {fmt(med(secs), '.3f'):>9} "
+              f"{fmt(min(secs) if secs else None, '.3f'):>7} {fmt(max(secs) if secs else None, '.3f'):>7} "
+              f"{fmt(med(num(r['v2']) for r in rs)):>8} {fmt(med(num(r['v3']) for r in rs), '.3f'):>7}  "
+              f"{' '.join(fmt(x, '.3f') for x in secs):<24}")
+    base_elsewhere = any(r["impl"] == "worker-base" for r in rows)
+    if base_elsewhere and not any(k[1] == "worker-base" for k in hol):
+        print("(worker-base: the base's libbench has no hol subcommand, so the base worker is not in this row)")
 
 
 if __name__ == "__main__":

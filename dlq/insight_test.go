@@ -470,8 +470,8 @@ func TestWorkerDeadLetters(t *testing.T) {
 			got = append(got, fmt.Sprintf("%d × %s", g.Count, g.Text))
 		}
 		want := []string{
-			"3 × pelican: permanent failure: order <n> not found",
-			"1 × pelican: permanent failure: card declined",
+			"3 × order <n> not found",
+			"1 × card declined",
 		}
 		if diff := cmp.Diff(got, want); diff != "" {
 			t.Errorf("Failures (-got +want):\n%s", diff)

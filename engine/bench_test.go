@@ -147,7 +147,7 @@ return out`
 		return []string{"payload", "0123456789012345678901234567890123456789", "pelican:original-id", id,
 			"pelican:original-stream", "s", "pelican:group", "g", "pelican:consumer", "c", "pelican:deliveries", "1",
 			"pelican:first-failure", "1700000000000", "pelican:last-failure", "1700000000000",
-			"pelican:error", "pelican: permanent failure: always fails", "pelican:error-class", "permanent",
+			"pelican:error", "always fails", "pelican:error-class", "permanent",
 			"pelican:redrives", "0", "pelican:dead-at", "1700000000000"}
 	}
 	for _, form := range []string{"script", "multi"} {

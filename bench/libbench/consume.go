@@ -288,7 +288,7 @@ func deadFields(msgs []redis.XMessage) [][]any {
 			pelican.FieldDeliveries, 1,
 			pelican.FieldFirstFailure, now,
 			pelican.FieldLastFailure, now,
-			pelican.FieldError, "pelican: permanent failure: bench: always fails",
+			pelican.FieldError, "bench: always fails",
 			pelican.FieldErrorClass, pelican.ClassPermanent,
 			pelican.FieldRedrives, 0,
 			pelican.FieldDeadAt, now,

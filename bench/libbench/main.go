@@ -7,6 +7,7 @@
 //	libbench consume    -backend embedded|tcp [-addr A] -impl worker|loop -n 300000 -c 4 -b 64
 //	libbench deadletter -backend embedded|tcp [-addr A] -impl worker|loop -n 50000 -c 4 -b 64
 //	libbench recover    -backend embedded|tcp [-addr A] -n 1000 -min-idle 1s
+//	libbench hol        -backend embedded|tcp [-addr A] -n 2000 -c 4 -b 64 -slow-every 100 -slow 200ms
 //	libbench hold       -addr A -stream s -c 10 -b 100 -min-idle 1s
 //
 // consume and deadletter print messages per second, then the CPU time per
@@ -15,7 +16,10 @@
 // -server-pid (0 without it); recover prints the
 // seconds from the holder's death to the last of its messages processed,
 // then the counts of duplicates, missing messages and messages processed
-// before the death. hold is the worker process recover starts and kills.
+// before the death. hol prints the seconds until every message was
+// processed, the messages per second that makes, and the seconds until the
+// last fast message was processed. hold is the worker process recover
+// starts and kills.
 package main
 
 import (
@@ -36,7 +40,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: libbench consume|deadletter|recover|hold [flags]")
+		fmt.Fprintln(os.Stderr, "usage: libbench consume|deadletter|recover|hol|hold [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -47,6 +51,8 @@ func main() {
 		err = runConsume(os.Args[2:], true)
 	case "recover":
 		err = runRecover(os.Args[2:])
+	case "hol":
+		err = runHOL(os.Args[2:])
 	case "hold":
 		err = runHold(os.Args[2:])
 	default:

@@ -100,27 +100,33 @@ func asynqConsume(args []string) error {
 	})); err != nil {
 		return err
 	}
-	deadline := start.Add(5 * time.Minute)
-	for {
-		if done.Load() >= int64(*n) {
-			ok, err := asynqDrained(ctx, check)
-			if err != nil {
-				return err
-			}
-			if ok {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not drained: %d of %d", done.Load(), *n)
-		}
-		time.Sleep(time.Millisecond)
+	if err := asynqWait(ctx, check, int64(*n), done.Load, start.Add(5*time.Minute)); err != nil {
+		return err
 	}
 	elapsed := time.Since(start)
 	cpu, srvCPU := cputime.Self()-cpu0, cputime.Of(*serverPID)-srv0
 	srv.Shutdown()
 	report(*n, elapsed, cpu, srvCPU)
 	return nil
+}
+
+// asynqWait polls until count reports n and no task waits or runs.
+func asynqWait(ctx context.Context, check *redis.Client, n int64, count func() int64, deadline time.Time) error {
+	for {
+		if count() >= n {
+			ok, err := asynqDrained(ctx, check)
+			if err != nil {
+				return err
+			}
+			if ok {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not drained: %d of %d", count(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // asynqRecover measures how long an asynq server with default settings

@@ -1,19 +1,25 @@
-// Command peers runs the publish → no-op handler → acknowledge workload and
-// the recovery measurement of bench/libbench with two other Go libraries
-// for processing on Redis: asynq (lists, sorted sets and Lua scripts) and
-// watermill-redisstream (streams and consumer groups). It is a module of
-// its own so that Pelican's module does not depend on them.
+// Command peers runs the publish → no-op handler → acknowledge workload,
+// the recovery measurement and the head-of-line measurement of
+// bench/libbench with two other Go libraries for processing on Redis:
+// asynq (lists, sorted sets and Lua scripts) and watermill-redisstream
+// (streams and consumer groups). It is a module of its own so that
+// Pelican's module does not depend on them.
 //
 //	peers asynq-consume     -addr A -n 200000 -c 16 [-server-pid P]
 //	peers watermill-consume -addr A -n 200000 -c 16 [-server-pid P]
 //	peers asynq-recover     -addr A -n 1000
 //	peers watermill-recover -addr A -n 1000 [-min-idle 1s -claim-interval 250ms]
+//	peers asynq-hol         -addr A -n 2000 -c 4 -slow-every 100 -slow 200ms
+//	peers watermill-hol     -addr A -n 2000 -c 4 -slow-every 100 -slow 200ms
 //
 // consume prints messages per second, then the CPU time per message, in
 // microseconds, of this process and of the server process (0 without
 // -server-pid). recover prints the seconds from the holder's death to the
 // last of its messages processed, then the counts of duplicates, missing
-// messages and messages processed before the death, like libbench.
+// messages and messages processed before the death, like libbench. hol
+// prints the seconds until every message was processed, the messages per
+// second that makes, and the seconds until the last fast message was
+// processed, like libbench hol.
 package main
 
 import (
@@ -24,7 +30,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: peers asynq-consume|watermill-consume|asynq-recover|watermill-recover [flags]")
+		fmt.Fprintln(os.Stderr, "usage: peers asynq-consume|watermill-consume|asynq-recover|watermill-recover|asynq-hol|watermill-hol [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -41,6 +47,10 @@ func main() {
 		err = watermillRecover(os.Args[2:])
 	case "watermill-hold":
 		err = watermillHold(os.Args[2:])
+	case "asynq-hol":
+		err = asynqHOL(os.Args[2:])
+	case "watermill-hol":
+		err = watermillHOL(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown subcommand %q", os.Args[1])
 	}

@@ -107,27 +107,33 @@ func watermillConsume(args []string) error {
 	if err != nil {
 		return err
 	}
-	deadline := start.Add(5 * time.Minute)
-	for {
-		if done.Load() >= int64(*n) {
-			p, err := check.XPending(ctx, wmTopic, wmGroup).Result()
-			if err != nil {
-				return err
-			}
-			if p.Count == 0 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not drained: %d of %d", done.Load(), *n)
-		}
-		time.Sleep(time.Millisecond)
+	if err := watermillWait(ctx, check, int64(*n), done.Load, start.Add(5*time.Minute)); err != nil {
+		return err
 	}
 	elapsed := time.Since(start)
 	cpu, srvCPU := cputime.Self()-cpu0, cputime.Of(*serverPID)-srv0
 	go sub.Close() // it waits for blocked reads; nothing to wait for here
 	report(*n, elapsed, cpu, srvCPU)
 	return nil
+}
+
+// watermillWait polls until count reports n and the group's PEL is empty.
+func watermillWait(ctx context.Context, check *redis.Client, n int64, count func() int64, deadline time.Time) error {
+	for {
+		if count() >= n {
+			p, err := check.XPending(ctx, wmTopic, wmGroup).Result()
+			if err != nil {
+				return err
+			}
+			if p.Count == 0 {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not drained: %d of %d", count(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // watermillRecover measures how long a subscriber takes to process the

@@ -88,7 +88,8 @@ func run(ctx context.Context, addr string) error {
 	}
 
 	// Payments 1 to 3 were charged but not acknowledged: a worker
-	// acknowledges a batch's successes with its next read, which never came.
+	// acknowledges its successes in bulk, with its next read or once it has
+	// nothing else to do, and neither came.
 	pending, err := c.Redis().XPendingExt(ctx, &redis.XPendingExtArgs{
 		Stream: stream, Group: "payments", Start: "-", End: "+", Count: 100,
 	}).Result()
@@ -101,11 +102,18 @@ func run(ctx context.Context, addr string) error {
 	}
 
 	// The restarted worker keeps its consumer name. Before reading new
-	// messages it processes the ones it held: each is delivered again.
+	// messages it processes the ones it held, one at a time (any of them
+	// may be what killed the worker): each is delivered again.
+	//
+	// A worker restarted after kill -9 is a new process and takes its name
+	// at once. Here the "dead" worker was in this very process, which is
+	// still alive, so its name stays taken until its last heartbeat
+	// expires (three heartbeat intervals): Run says so with
+	// ErrConsumerInUse, and the example waits.
 	ctx2, stop := context.WithCancel(ctx)
 	defer stop()
 	var handled, redelivered atomic.Int64
-	w2, err := c.NewWorker(config(func(ctx context.Context, m *pelican.Message) error {
+	w2Handler := func(ctx context.Context, m *pelican.Message) error {
 		if m.Deliveries > 1 {
 			redelivered.Add(1)
 		}
@@ -113,12 +121,23 @@ func run(ctx context.Context, addr string) error {
 			stop() // all done: shut the worker down
 		}
 		return charge(ctx, c.Redis(), m)
-	}))
+	}
+	w2, err := c.NewWorker(config(w2Handler))
 	if err != nil {
 		return err
 	}
-	if err := w2.Run(ctx2); err != nil {
-		return err
+	for {
+		err := w2.Run(ctx2)
+		if !errors.Is(err, pelican.ErrConsumerInUse) {
+			if err != nil {
+				return err
+			}
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+		if w2, err = c.NewWorker(config(w2Handler)); err != nil {
+			return err
+		}
 	}
 
 	// Check the outcome: nothing pending, every payment charged once, all
@@ -156,8 +175,9 @@ func charge(ctx context.Context, rdb redis.UniversalClient, m *pelican.Message) 
 func config(h pelican.HandlerFunc) pelican.WorkerConfig {
 	return pelican.WorkerConfig{
 		Stream: stream, Group: "payments", Consumer: "payments-1", Handler: h,
-		Block:         100 * time.Millisecond, // how long a read waits; also bounds shutdown
-		ShutdownGrace: 100 * time.Millisecond, // how long shutdown waits for handlers
+		Block:             100 * time.Millisecond, // how long a read waits for new messages
+		ShutdownGrace:     100 * time.Millisecond, // how long shutdown waits for handlers
+		HeartbeatInterval: 100 * time.Millisecond, // a dead worker's name is free after three
 	}
 }
 

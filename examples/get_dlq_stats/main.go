@@ -124,10 +124,10 @@ func run(ctx context.Context, addr string) error {
 	}
 	slices.Sort(got)
 	want := []string{
+		"1 amount <n> is negative",
 		"1 payment gateway timed out after <n>s",
-		"1 pelican: permanent failure: amount <n> is negative",
-		"3 pelican: permanent failure: customer <n> has no shipping address",
-		"3 pelican: permanent failure: order <n> not found",
+		"3 customer <n> has no shipping address",
+		"3 order <n> not found",
 	}
 	n, err := q.Len(ctx)
 	if err != nil {

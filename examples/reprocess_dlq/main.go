@@ -119,7 +119,7 @@ func run(ctx context.Context, addr string) error {
 
 	// Try the ones of the missing product once more, selected by their
 	// error's fingerprint.
-	missing := dlq.Fingerprint("pelican: permanent failure: product P-999 is not in the catalog")
+	missing := dlq.Fingerprint("product P-999 is not in the catalog")
 	fmt.Println("\nOnce more, the shipments of products not in the catalog:")
 	if _, err := q.Reprocess(ctx, dlq.Selector{Fingerprint: missing}, handler, dlq.ReprocessOptions{}); err != nil {
 		return err
@@ -138,7 +138,7 @@ func run(ctx context.Context, addr string) error {
 	}
 
 	// A weight of zero will never ship: delete that dead letter.
-	deleted, err := q.Delete(ctx, dlq.Selector{Fingerprint: dlq.Fingerprint(`pelican: permanent failure: weight "0" is invalid`)})
+	deleted, err := q.Delete(ctx, dlq.Selector{Fingerprint: dlq.Fingerprint(`weight "0" is invalid`)})
 	if err != nil {
 		return err
 	}
