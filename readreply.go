@@ -1,11 +1,10 @@
 package pelican
 
 import (
+	"errors"
 	"fmt"
 
-	"github.com/redis/go-redis/v9"
-
-	"github.com/pelicanhq/pelican/internal/intconv"
+	"github.com/pelicanhq/pelican/internal/resp"
 )
 
 // The read loops send XREADGROUP with go-redis's RawCmd and turn the reply's
@@ -94,182 +93,50 @@ func (w *Worker) parseReadGroup(reply any) ([]*Message, error) {
 	return msgs, nil
 }
 
-// replyError is an error reply found in raw reply bytes.
-type replyError string
-
-func (e replyError) Error() string { return string(e) }
-
-// RedisError marks e as an error the server sent, like go-redis's own.
-func (replyError) RedisError() {}
-
-var _ redis.Error = replyError("")
-
-// rawReply walks the RESP bytes of one reply.
-type rawReply struct {
-	b []byte
-	i int
-	// lineStart and lineEnd are where the last header's line is.
-	lineStart, lineEnd int
-}
-
-// errTruncated is what rawReply reports for bytes that end mid-reply or
-// break the protocol.
-var errTruncated = fmt.Errorf("pelican: malformed XREADGROUP reply")
-
-// header reads a type byte and its line. For aggregates and bulk strings n
-// is the length, -1 for a null; for integers it is the value. Error replies
-// come back as an error.
-func (r *rawReply) header() (kind byte, n int64, err error) {
-	if r.i >= len(r.b) {
-		return 0, 0, errTruncated
-	}
-	kind = r.b[r.i]
-	start := r.i + 1
-	end := start
-	for end < len(r.b) && r.b[end] != '\r' {
-		end++
-	}
-	if end+1 >= len(r.b) || r.b[end+1] != '\n' {
-		return 0, 0, errTruncated
-	}
-	line := r.b[start:end]
-	r.lineStart, r.lineEnd = start, end
-	r.i = end + 2
-	switch kind {
-	case '-':
-		return 0, 0, replyError(line)
-	case '_', '+', '#', ',', '(':
-		return kind, -1, nil
-	}
-	v, ok := intconv.ParseInt(line)
-	if !ok || kind != ':' && v < -1 {
-		return 0, 0, errTruncated
-	}
-	if kind == '!' {
-		// A RESP3 blob error: its text follows.
-		if v < 0 || int64(len(r.b)-r.i) < v+2 {
-			return 0, 0, errTruncated
-		}
-		text := r.b[r.i : r.i+int(v)]
-		r.i += int(v) + 2
-		return 0, 0, replyError(text)
-	}
-	return kind, v, nil
-}
-
-// bulk reads a bulk (or simple) string and returns where its bytes are;
-// null reports a null bulk.
-func (r *rawReply) bulk() (start, end int, null bool, err error) {
-	kind, n, err := r.header()
-	if err != nil {
-		return 0, 0, false, err
-	}
-	switch kind {
-	case '$':
-		if n < 0 {
-			return 0, 0, true, nil
-		}
-		if int64(len(r.b)-r.i) < n+2 {
-			return 0, 0, false, errTruncated
-		}
-		start, end = r.i, r.i+int(n)
-		r.i = end + 2
-		return start, end, false, nil
-	case '+':
-		return r.lineStart, r.lineEnd, false, nil // the text is the line
-	case '_':
-		return 0, 0, true, nil
-	}
-	return 0, 0, false, errTruncated
-}
-
-// skip passes over one value of any type.
-func (r *rawReply) skip() error {
-	kind, n, err := r.header()
-	if err != nil {
-		return err
-	}
-	switch kind {
-	case '$', '=':
-		if n < 0 {
-			return nil
-		}
-		if int64(len(r.b)-r.i) < n+2 {
-			return errTruncated
-		}
-		r.i += int(n) + 2
-	case '*', '~', '>':
-		for ; n > 0; n-- {
-			if err := r.skip(); err != nil {
-				return err
-			}
-		}
-	case '%':
-		for ; n > 0; n-- {
-			if err := r.skip(); err != nil {
-				return err
-			}
-			if err := r.skip(); err != nil {
-				return err
-			}
-		}
-	case ':', '+', '_', '#', ',', '(':
-		// nothing follows the line
-	default:
-		return errTruncated
-	}
-	return nil
-}
-
-// aggregate reads an array header (a map's for RESP3's outer reply):
-// the element count, -1 for a null.
-func (r *rawReply) aggregate() (int64, error) {
-	kind, n, err := r.header()
-	if err != nil {
-		return 0, err
-	}
-	switch kind {
-	case '*', '%':
-		return n, nil
-	case '_':
-		return -1, nil
-	}
-	return 0, errTruncated
-}
-
 // parseReadGroupRaw is parseReadGroup for the RESP bytes of the reply, in
 // either protocol: a null (no messages before BLOCK ran out), an array of
-// [name, entries] (RESP2) or a map of name to entries (RESP3).
-func (w *Worker) parseReadGroupRaw(b []byte) ([]*Message, error) {
-	r := rawReply{b: b}
-	kind, n, err := r.header()
+// [name, entries] (RESP2) or a map of name to entries (RESP3). An error
+// reply comes back as the server's error, a redis.Error.
+func (w *Worker) parseReadGroupRaw(b []byte) (_ []*Message, err error) {
+	defer func() {
+		if err == nil {
+			return
+		}
+		var serverErr resp.Error
+		if !errors.As(err, &serverErr) {
+			err = fmt.Errorf("pelican: malformed XREADGROUP reply: %w", err)
+		}
+	}()
+	var r resp.Scanner
+	r.Reset(b)
+	kind, n, err := r.Aggregate()
 	if err != nil {
 		return nil, err
 	}
 	switch {
-	case kind == '_' || (kind == '*' || kind == '%') && n <= 0:
+	case kind == resp.KindNull || (kind == resp.KindArray || kind == resp.KindMap) && n <= 0:
 		return nil, nil
-	case kind == '*':
+	case kind == resp.KindArray:
 		// [[name, entries]]
-		pair, err := r.aggregate()
+		_, pair, err := r.Aggregate()
 		if err != nil {
 			return nil, err
 		}
 		if pair != 2 {
-			return nil, fmt.Errorf("pelican: unexpected XREADGROUP reply: a stream element of %d parts", pair)
+			return nil, fmt.Errorf("a stream element of %d parts", pair)
 		}
-	case kind != '%':
-		return nil, fmt.Errorf("pelican: unexpected XREADGROUP reply of type %q", kind)
+	case kind != resp.KindMap:
+		return nil, fmt.Errorf("a reply of type %q", kind)
 	}
-	if err := r.skip(); err != nil { // the stream's name
+	if err := r.Skip(); err != nil { // the stream's name
 		return nil, err
 	}
-	count, err := r.aggregate()
+	_, count, err := r.Aggregate()
 	if err != nil || count <= 0 {
 		return nil, err
 	}
 	if count > int64(len(b)) {
-		return nil, errTruncated
+		return nil, resp.ErrTruncated
 	}
 	slab := make([]Message, count) // one allocation for the batch
 	ctxs := make([]handlerContext, count)
@@ -288,38 +155,38 @@ func (w *Worker) parseReadGroupRaw(b []byte) ([]*Message, error) {
 
 // parseRawEntry reads one entry into m: [id, fields] or, with CLAIM, [id,
 // fields, idle, earlier deliveries].
-func (w *Worker) parseRawEntry(r *rawReply, m *Message, spans []int) ([]int, error) {
-	parts, err := r.aggregate()
+func (w *Worker) parseRawEntry(r *resp.Scanner, m *Message, spans []int) ([]int, error) {
+	_, parts, err := r.Aggregate()
 	if err != nil {
 		return spans, err
 	}
 	if parts < 2 {
-		return spans, fmt.Errorf("pelican: unexpected XREADGROUP entry of %d parts", parts)
+		return spans, fmt.Errorf("an entry of %d parts", parts)
 	}
-	from := r.i
-	idStart, idEnd, null, err := r.bulk()
+	from := r.Pos()
+	idStart, idEnd, null, err := r.Bulk()
 	if err != nil {
 		return spans, err
 	}
 	if null {
-		return spans, fmt.Errorf("pelican: unexpected XREADGROUP entry with a null ID")
+		return spans, fmt.Errorf("an entry with a null ID")
 	}
-	nf, err := r.aggregate()
+	_, nf, err := r.Aggregate()
 	if err != nil {
 		return spans, err
 	}
 	for j := int64(0); j < nf; j++ {
-		start, end, null, err := r.bulk()
+		start, end, null, err := r.Bulk()
 		if err != nil {
 			return spans, err
 		}
 		if null {
-			return spans, fmt.Errorf("pelican: unexpected XREADGROUP entry with a null field")
+			return spans, fmt.Errorf("an entry with a null field")
 		}
 		spans = append(spans, start, end)
 	}
 	// One string holds the entry; everything else is a slice of it.
-	s := string(r.b[from:r.i])
+	s := string(r.Input()[from:r.Pos()])
 	sub := func(start, end int) string { return s[start-from : end-from] }
 	w.newMessage(m, sub(idStart, idEnd))
 	if nf >= 0 {
@@ -331,14 +198,15 @@ func (w *Worker) parseRawEntry(r *rawReply, m *Message, spans []int) ([]int, err
 	if parts >= 4 {
 		// With CLAIM, claimed entries report their idle time and earlier
 		// deliveries; new ones report 0 and 0.
-		idleKind, idle, err := r.header()
+		idleV, err := r.Next()
 		if err != nil {
 			return spans, err
 		}
-		kind, n, err := r.header()
+		deliveriesV, err := r.Next()
 		if err != nil {
 			return spans, err
 		}
+		idleKind, idle, kind, n := idleV.Kind, idleV.N, deliveriesV.Kind, deliveriesV.N
 		if kind == ':' {
 			m.Deliveries = n + 1
 			if idleKind == ':' && idle > 0 || n > 0 {
@@ -348,7 +216,7 @@ func (w *Worker) parseRawEntry(r *rawReply, m *Message, spans []int) ([]int, err
 		parts -= 2
 	}
 	for ; parts > 2; parts-- {
-		if err := r.skip(); err != nil {
+		if err := r.Skip(); err != nil {
 			return spans, err
 		}
 	}

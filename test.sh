@@ -69,6 +69,7 @@ while read -r pkg target; do
 	fi
 done <<FUZZ
 ./internal/resp FuzzReader
+./internal/resp FuzzScanner
 ./internal/listpack FuzzValidate
 ./engine FuzzExec
 ./dlq FuzzNormalize

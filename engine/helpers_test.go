@@ -1,8 +1,11 @@
 package engine
 
 import (
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pelicanhq/pelican/internal/resp"
 )
 
 // do runs one command given as space-separated words and returns its raw
@@ -36,71 +39,69 @@ func expectReplies(t *testing.T, c *Client, steps [][2]string) {
 	}
 }
 
-// compact renders a RESP reply on one line: simple strings as +s, errors
-// as -text, integers as :n, bulk strings as "s", nulls as nil, arrays and
-// maps as [a b], %[k v], sets as ~[...].
+// compact renders RESP replies on one line: simple strings as +s, errors
+// as -text, integers as :n, bulk and verbatim strings as "s", nulls as
+// nil, doubles and booleans as sent (,1.5 #t), arrays and pushes as
+// [a b], maps as %[k v], sets as ~[...]. Bytes that are not RESP end the
+// rendering with the Scanner's error in angle brackets.
 func compact(raw string) string {
 	var b strings.Builder
-	rest := raw
-	for len(rest) > 0 {
+	s := resp.NewScanner([]byte(raw))
+	for s.Pos() < len(raw) {
 		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}
-		rest = compactOne(&b, rest)
+		if err := compactOne(&b, s); err != nil {
+			b.WriteString("<" + err.Error() + ">")
+			break
+		}
 	}
 	return b.String()
 }
 
-func compactOne(b *strings.Builder, s string) string {
-	line, rest, _ := strings.Cut(s, "\r\n")
-	kind, body := line[0], line[1:]
-	switch kind {
-	case '+':
-		b.WriteString("+" + body)
-	case '-':
-		b.WriteString("-" + body)
-	case ':':
-		b.WriteString(":" + body)
-	case '_':
+func compactOne(b *strings.Builder, s *resp.Scanner) error {
+	v, err := s.Next()
+	if err != nil && !v.IsError() {
+		return err
+	}
+	switch {
+	case v.Null():
 		b.WriteString("nil")
-	case '#', ',':
-		b.WriteString(line)
-	case '$', '=':
-		if body == "-1" {
-			b.WriteString("nil")
-			return rest
-		}
-		n := atoi(body)
-		b.WriteString(`"` + rest[:n] + `"`)
-		return rest[n+2:]
-	case '*', '%', '~', '>':
-		if body == "-1" {
-			b.WriteString("nil")
-			return rest
-		}
-		n := atoi(body)
-		if kind == '%' {
-			n *= 2
-			b.WriteString("%")
-		} else if kind == '~' {
-			b.WriteString("~")
-		}
-		b.WriteByte('[')
-		for i := 0; i < n; i++ {
-			if i > 0 {
-				b.WriteByte(' ')
-			}
-			rest = compactOne(b, rest)
-		}
-		b.WriteByte(']')
+		return nil
+	case v.Kind == resp.KindInt:
+		b.WriteString(":" + strconv.FormatInt(v.N, 10))
+		return nil
+	case v.Kind == resp.KindBool && v.N == 1:
+		b.WriteString("#t")
+		return nil
+	case v.Kind == resp.KindBool:
+		b.WriteString("#f")
+		return nil
+	case v.Kind == resp.KindBulk || v.Kind == resp.KindVerbatim:
+		b.WriteString(`"` + string(s.Text(v)) + `"`)
+		return nil
+	case !v.IsAggregate():
+		b.WriteByte(v.Kind)
+		b.Write(s.Text(v))
+		return nil
 	}
-	return rest
-}
-
-func atoi(s string) int {
-	n := 0
-	for _, c := range s {
-		n = n*10 + int(c-'0')
+	switch v.Kind {
+	case resp.KindMap, resp.KindSet, resp.KindAttribute:
+		b.WriteByte(v.Kind)
 	}
-	return n
+	b.WriteByte('[')
+	for i := range v.Elems() {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if err := compactOne(b, s); err != nil {
+			return err
+		}
+	}
+	b.WriteByte(']')
+	if v.Kind == resp.KindAttribute {
+		b.WriteByte(' ')
+		return compactOne(b, s) // the value the attribute describes
+	}
+	return nil
 }

@@ -4,10 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"io"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/pelicanhq/pelican/internal/resp"
 )
 
 // Helpers for the tests of the connection, server and introspection
@@ -120,68 +121,57 @@ func (r reply) mapGet(key string) (reply, bool) {
 	return reply{}, false
 }
 
+// parseReply parses the first reply in b and returns the bytes after it.
 func parseReply(b []byte) (reply, []byte, error) {
-	br := bufio.NewReader(bytes.NewReader(b))
-	r, err := readReply(br)
+	s := resp.NewScanner(b)
+	r, err := scanValue(s)
 	if err != nil {
 		return reply{}, nil, err
 	}
-	rest, _ := io.ReadAll(br)
-	return r, rest, nil
+	return r, b[s.Pos():], nil
 }
 
+// readReply reads one reply from br.
 func readReply(br *bufio.Reader) (reply, error) {
-	line, err := br.ReadString('\n')
+	raw, err := resp.ReadReply(br)
 	if err != nil {
 		return reply{}, err
 	}
-	if len(line) < 3 || line[len(line)-2] != '\r' {
-		return reply{}, fmt.Errorf("bad line %q", line)
+	r, _, err := parseReply(raw)
+	return r, err
+}
+
+// scanValue builds the reply of the next value in s.
+func scanValue(s *resp.Scanner) (reply, error) {
+	v, err := s.Next()
+	if err != nil && !v.IsError() {
+		return reply{}, err
 	}
-	kind, body := line[0], line[1:len(line)-2]
-	switch kind {
-	case '+', '-', ',', '#':
-		return reply{Kind: kind, Str: body}, nil
-	case '_':
+	switch {
+	case v.Kind == resp.KindNull:
 		return reply{Kind: '_'}, nil
-	case ':':
-		n, err := strconv.ParseInt(body, 10, 64)
-		return reply{Kind: ':', Int: n}, err
-	case '$', '=':
-		n, err := strconv.Atoi(body)
-		if err != nil {
-			return reply{}, err
-		}
-		if n < 0 {
-			return reply{Kind: 'n'}, nil
-		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(br, buf); err != nil {
-			return reply{}, err
-		}
-		return reply{Kind: kind, Str: string(buf[:n])}, nil
-	case '*', '~', '%', '>':
-		n, err := strconv.Atoi(body)
-		if err != nil {
-			return reply{}, err
-		}
-		if n < 0 {
-			return reply{Kind: 'n'}, nil
-		}
-		if kind == '%' {
-			n *= 2
-		}
-		r := reply{Kind: kind, Elems: []reply{}}
-		for i := 0; i < n; i++ {
-			e, err := readReply(br)
-			if err != nil {
-				return reply{}, err
-			}
-			r.Elems = append(r.Elems, e)
-		}
-		return r, nil
+	case v.Null():
+		return reply{Kind: 'n'}, nil
+	case v.Kind == resp.KindInt:
+		return reply{Kind: ':', Int: v.N}, nil
+	case v.Kind == resp.KindBool && v.N == 1:
+		return reply{Kind: '#', Str: "t"}, nil
+	case v.Kind == resp.KindBool:
+		return reply{Kind: '#', Str: "f"}, nil
+	case v.Kind == resp.KindAttribute:
+		return reply{}, fmt.Errorf("unexpected attribute")
+	case !v.IsAggregate():
+		return reply{Kind: v.Kind, Str: string(s.Text(v))}, nil
 	}
-	return reply{}, fmt.Errorf("unknown reply type %q", kind)
+	r := reply{Kind: v.Kind, Elems: []reply{}}
+	for range v.Elems() {
+		e, err := scanValue(s)
+		if err != nil {
+			return reply{}, err
+		}
+		r.Elems = append(r.Elems, e)
+	}
+	return r, nil
 }
 
 // bulk returns a bulk string reply.

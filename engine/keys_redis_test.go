@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/pelicanhq/pelican/engine"
 	"github.com/pelicanhq/pelican/internal/redistest"
+	"github.com/pelicanhq/pelican/internal/resp"
 	"github.com/pelicanhq/pelican/server"
 )
 
@@ -137,83 +137,51 @@ func (rc *respConn) do(t *testing.T, args ...string) []byte {
 	if _, err := rc.conn.Write(req.Bytes()); err != nil {
 		t.Fatalf("sending %q: %v", args, err)
 	}
-	n, err := readReply(rc.r)
+	raw, err := resp.ReadReply(rc.r)
 	if err != nil {
 		t.Fatalf("reading the reply to %q: %v", args, err)
 	}
-	return n.raw()
+	return raw
 }
 
-// reply is a parsed RESP reply: its header line (or whole simple reply)
-// and, for aggregates, its elements.
+// reply is a parsed RESP reply: its bytes up to its elements (all of them
+// for a string or number), the text of a string, and its elements.
 type reply struct {
 	head  []byte
-	body  []byte // bulk payload with its CRLF
+	text  []byte
 	elems []*reply
 }
 
 func (r *reply) raw() []byte {
-	out := append(append([]byte(nil), r.head...), r.body...)
+	out := append([]byte(nil), r.head...)
 	for _, e := range r.elems {
 		out = append(out, e.raw()...)
 	}
 	return out
 }
 
-func readReply(r *bufio.Reader) (*reply, error) {
-	line, err := r.ReadBytes('\n')
-	if err != nil {
-		return nil, err
-	}
-	if len(line) < 3 || line[len(line)-2] != '\r' {
-		return nil, fmt.Errorf("malformed reply line %q", line)
-	}
-	n := &reply{head: line}
-	num := func() (int, error) { return strconv.Atoi(string(line[1 : len(line)-2])) }
-	switch line[0] {
-	case '+', '-', ':', '_', '#', ',', '(':
-		return n, nil
-	case '$', '=', '!':
-		size, err := num()
-		if err != nil {
-			return nil, err
-		}
-		if size < 0 {
-			return n, nil
-		}
-		n.body = make([]byte, size+2)
-		if _, err := ioReadFull(r, n.body); err != nil {
-			return nil, err
-		}
-		return n, nil
-	case '*', '~', '>', '%', '|':
-		size, err := num()
-		if err != nil {
-			return nil, err
-		}
-		if line[0] == '%' || line[0] == '|' {
-			size *= 2
-		}
-		for range max(size, 0) {
-			e, err := readReply(r)
-			if err != nil {
-				return nil, err
-			}
-			n.elems = append(n.elems, e)
-		}
-		return n, nil
-	}
-	return nil, fmt.Errorf("unknown reply type %q", line)
+// parseRESP parses the reply in raw.
+func parseRESP(raw []byte) (*reply, error) {
+	return scanNode(resp.NewScanner(raw))
 }
 
-func ioReadFull(r *bufio.Reader, b []byte) (int, error) {
-	n := 0
-	for n < len(b) {
-		m, err := r.Read(b[n:])
-		n += m
+func scanNode(s *resp.Scanner) (*reply, error) {
+	start := s.Pos()
+	v, err := s.Next()
+	if err != nil && !v.IsError() {
+		return nil, err
+	}
+	n := &reply{head: s.Input()[start:s.Pos()], text: s.Text(v)}
+	count := v.Elems()
+	if v.Kind == resp.KindAttribute {
+		count++ // the value the attribute describes
+	}
+	for range count {
+		e, err := scanNode(s)
 		if err != nil {
-			return n, err
+			return nil, err
 		}
+		n.elems = append(n.elems, e)
 	}
 	return n, nil
 }
@@ -221,7 +189,7 @@ func ioReadFull(r *bufio.Reader, b []byte) (int, error) {
 // normalise renders a reply for comparison, sorting it as mode says.
 func normalise(t *testing.T, raw []byte, mode sortMode) string {
 	t.Helper()
-	n, err := readReply(bufio.NewReader(bytes.NewReader(raw)))
+	n, err := parseRESP(raw)
 	if err != nil {
 		t.Fatalf("re-reading reply %q: %v", raw, err)
 	}
@@ -255,7 +223,7 @@ func scanToEnd(t *testing.T, rc *respConn, opts []string) string {
 			t.Fatalf("SCAN %q did not finish", opts)
 		}
 		raw := rc.do(t, append([]string{"SCAN", cursor}, opts...)...)
-		n, err := readReply(bufio.NewReader(bytes.NewReader(raw)))
+		n, err := parseRESP(raw)
 		if err != nil {
 			t.Fatalf("re-reading reply %q: %v", raw, err)
 		}
@@ -266,9 +234,9 @@ func scanToEnd(t *testing.T, rc *respConn, opts []string) string {
 			t.Fatalf("SCAN reply %q is not a pair", raw)
 		}
 		for _, k := range n.elems[1].elems {
-			seen[string(k.body)] = true
+			seen[string(k.text)] = true
 		}
-		cursor = strings.TrimSuffix(string(n.elems[0].body), "\r\n")
+		cursor = string(n.elems[0].text)
 		if cursor == "0" {
 			break
 		}
@@ -281,7 +249,6 @@ func scanToEnd(t *testing.T, rc *respConn, opts []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "*%d\r\n", len(keys))
 	for _, k := range keys {
-		k = strings.TrimSuffix(k, "\r\n")
 		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(k), k)
 	}
 	return b.String()

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
@@ -13,6 +12,8 @@ import (
 	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/pelicanhq/pelican/internal/resp"
 )
 
 // Lua scripting (EVAL and friends) as Redis 7 runs it: one Lua 5.1
@@ -467,7 +468,7 @@ func (s *scripting) call(L *lua.LState, raise bool) int {
 	sc := s.sc
 	sc.out.Reset()
 	sc.call(cmd, args)
-	v, _, err := luaFromReply(L, sc.out.Buf)
+	v, err := luaFromReply(L, resp.NewScanner(sc.out.Buf))
 	sc.out.Reset()
 	if err != nil {
 		return fail("ERR " + err.Error())
@@ -523,66 +524,55 @@ func luaInteger(f float64) int64 {
 	return int64(f)
 }
 
-var crlf = []byte("\r\n")
+// errBadReply is what a script sees for a command reply that is not the
+// RESP2 conversion understands; the engine's commands write none.
+var errBadReply = errors.New("bad reply from a command")
 
-// luaFromReply converts one RESP2 reply to Lua as Redis does: integers to
-// numbers, bulk strings to strings, nulls to false, arrays to tables,
-// status replies to {ok=...} and errors to {err=...}. It returns the
-// value and the bytes it used.
-func luaFromReply(L *lua.LState, b []byte) (lua.LValue, int, error) {
-	end := bytes.Index(b, crlf)
-	if len(b) < 3 || end < 1 {
-		return lua.LNil, 0, fmt.Errorf("bad reply from a command")
+// luaFromReply converts the next RESP2 reply in r to Lua as Redis does:
+// integers to numbers, bulk strings to strings, nulls to false, arrays to
+// tables, status replies to {ok=...} and errors to {err=...}.
+func luaFromReply(L *lua.LState, r *resp.Scanner) (lua.LValue, error) {
+	v, err := r.Next()
+	if err != nil && !v.IsError() {
+		return lua.LNil, errBadReply
 	}
-	line := string(b[1:end])
-	next := end + 2
-	switch b[0] {
-	case '+', '-':
+	switch v.Kind {
+	case resp.KindSimple, resp.KindError:
 		t := L.NewTable()
 		key := "ok"
-		if b[0] == '-' {
+		if v.Kind == resp.KindError {
 			key = "err"
 		}
-		t.RawSetString(key, lua.LString(line))
-		return t, next, nil
-	case ':':
-		n, err := strconv.ParseInt(line, 10, 64)
-		if n >= 0 && n < int64(len(smallNumbers)) {
-			return smallNumbers[n], next, err
+		t.RawSetString(key, lua.LString(r.Text(v)))
+		return t, nil
+	case resp.KindInt:
+		if v.N >= 0 && v.N < int64(len(smallNumbers)) {
+			return smallNumbers[v.N], nil
 		}
-		return lua.LNumber(n), next, err
-	case '$':
-		n, err := strconv.Atoi(line)
-		if err != nil {
-			return lua.LNil, 0, err
+		return lua.LNumber(v.N), nil
+	case resp.KindBulk:
+		if v.Null() {
+			return lua.LFalse, nil
 		}
-		if n < 0 {
-			return lua.LFalse, next, nil
+		return lua.LString(r.Text(v)), nil
+	case resp.KindArray:
+		if v.Null() {
+			return lua.LFalse, nil
 		}
-		if next+n+2 > len(b) {
-			return lua.LNil, 0, fmt.Errorf("bad reply from a command")
+		if v.N > int64(len(r.Input())-r.Pos()) {
+			return lua.LNil, errBadReply // more elements than bytes
 		}
-		return lua.LString(b[next : next+n]), next + n + 2, nil
-	case '*':
-		n, err := strconv.Atoi(line)
-		if err != nil {
-			return lua.LNil, 0, err
-		}
-		if n < 0 {
-			return lua.LFalse, next, nil
-		}
-		t := L.CreateTable(n, 0)
-		for range n {
-			v, used, err := luaFromReply(L, b[next:])
+		t := L.CreateTable(int(v.N), 0)
+		for range v.N {
+			e, err := luaFromReply(L, r)
 			if err != nil {
-				return lua.LNil, 0, err
+				return lua.LNil, err
 			}
-			t.Append(v)
-			next += used
+			t.Append(e)
 		}
-		return t, next, nil
+		return t, nil
 	}
-	return lua.LNil, 0, fmt.Errorf("bad reply from a command")
+	return lua.LNil, errBadReply
 }
 
 // smallNumbers holds the Lua numbers 0 to 255 as values, so that the

@@ -3,9 +3,10 @@ package redistest
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
+
+	"github.com/pelicanhq/pelican/internal/resp"
 )
 
 // Kind is the RESP type of a reply: the byte that starts it on the wire.
@@ -13,21 +14,21 @@ type Kind byte
 
 // RESP2 and RESP3 reply types.
 const (
-	KindSimple    Kind = '+'
-	KindError     Kind = '-'
-	KindInt       Kind = ':'
-	KindBulk      Kind = '$'
-	KindArray     Kind = '*'
-	KindNull      Kind = '_'
-	KindDouble    Kind = ','
-	KindBool      Kind = '#'
-	KindBigNumber Kind = '('
-	KindBulkError Kind = '!'
-	KindVerbatim  Kind = '='
-	KindMap       Kind = '%'
-	KindSet       Kind = '~'
-	KindPush      Kind = '>'
-	KindAttribute Kind = '|'
+	KindSimple    Kind = resp.KindSimple
+	KindError     Kind = resp.KindError
+	KindInt       Kind = resp.KindInt
+	KindBulk      Kind = resp.KindBulk
+	KindArray     Kind = resp.KindArray
+	KindNull      Kind = resp.KindNull
+	KindDouble    Kind = resp.KindDouble
+	KindBool      Kind = resp.KindBool
+	KindBigNumber Kind = resp.KindBigNumber
+	KindBulkError Kind = resp.KindBulkError
+	KindVerbatim  Kind = resp.KindVerbatim
+	KindMap       Kind = resp.KindMap
+	KindSet       Kind = resp.KindSet
+	KindPush      Kind = resp.KindPush
+	KindAttribute Kind = resp.KindAttribute
 )
 
 // Reply is one decoded RESP reply.
@@ -196,99 +197,59 @@ func (r Reply) pretty(b *strings.Builder, indent string) {
 	}
 }
 
-// ReadReply reads one reply from r.
+// ReadReply reads one reply from r, and takes no byte of r past it.
 func ReadReply(r *bufio.Reader) (Reply, error) {
-	line, err := readLine(r)
+	raw, err := resp.ReadReply(r)
 	if err != nil {
-		return Reply{}, err
+		return Reply{}, fmt.Errorf("redistest: %w", err)
 	}
-	if len(line) == 0 {
-		return Reply{}, fmt.Errorf("redistest: empty reply line")
-	}
-	k, rest := Kind(line[0]), string(line[1:])
-	switch k {
-	case KindSimple, KindError, KindDouble, KindBigNumber:
-		return Reply{Kind: k, Str: rest}, nil
-	case KindInt:
-		n, err := strconv.ParseInt(rest, 10, 64)
-		if err != nil {
-			return Reply{}, fmt.Errorf("redistest: bad integer reply %q: %w", line, err)
-		}
-		return Reply{Kind: k, Int: n}, nil
-	case KindNull:
-		return Reply{Kind: k}, nil
-	case KindBool:
-		switch rest {
-		case "t":
-			return Reply{Kind: k, Int: 1}, nil
-		case "f":
-			return Reply{Kind: k}, nil
-		}
-		return Reply{}, fmt.Errorf("redistest: bad boolean reply %q", line)
-	case KindBulk, KindVerbatim, KindBulkError:
-		n, err := strconv.Atoi(rest)
-		if err != nil {
-			return Reply{}, fmt.Errorf("redistest: bad bulk length %q: %w", line, err)
-		}
-		if n < 0 {
-			return Reply{Kind: k, Nil: true}, nil
-		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return Reply{}, fmt.Errorf("redistest: reading bulk of %d bytes: %w", n, err)
-		}
-		if buf[n] != '\r' || buf[n+1] != '\n' {
-			return Reply{}, fmt.Errorf("redistest: bulk of %d bytes not followed by CRLF", n)
-		}
-		return Reply{Kind: k, Str: string(buf[:n])}, nil
-	case KindArray, KindSet, KindPush, KindMap, KindAttribute:
-		n, err := strconv.Atoi(rest)
-		if err != nil {
-			return Reply{}, fmt.Errorf("redistest: bad aggregate length %q: %w", line, err)
-		}
-		if n < 0 {
-			return Reply{Kind: k, Nil: true}, nil
-		}
-		count := n
-		if k == KindMap || k == KindAttribute {
-			count *= 2
-		}
-		agg := Reply{Kind: k, Elems: make([]Reply, 0, count)}
-		for i := 0; i < count; i++ {
-			e, err := ReadReply(r)
-			if err != nil {
-				return Reply{}, err
-			}
-			agg.Elems = append(agg.Elems, e)
-		}
-		if k == KindAttribute {
-			next, err := ReadReply(r)
-			if err != nil {
-				return Reply{}, err
-			}
-			next.Attrs = &agg
-			return next, nil
-		}
-		return agg, nil
-	}
-	return Reply{}, fmt.Errorf("redistest: unknown reply type in %q", line)
+	return decode(resp.NewScanner(raw))
 }
 
-func readLine(r *bufio.Reader) ([]byte, error) {
-	line, err := r.ReadSlice('\n')
-	if err == bufio.ErrBufferFull {
-		full := append([]byte(nil), line...)
-		for err == bufio.ErrBufferFull {
-			line, err = r.ReadSlice('\n')
-			full = append(full, line...)
+// decode builds the Reply of the next value in s.
+func decode(s *resp.Scanner) (Reply, error) {
+	v, err := s.Next()
+	if err != nil && !v.IsError() {
+		return Reply{}, fmt.Errorf("redistest: decoding reply: %w", err)
+	}
+	r := Reply{Kind: Kind(v.Kind)}
+	switch {
+	case v.Kind == resp.KindAttribute:
+		attrs, err := decodeElems(s, v)
+		if err != nil {
+			return Reply{}, err
 		}
-		line = full
+		next, err := decode(s)
+		if err != nil {
+			return Reply{}, err
+		}
+		next.Attrs = &Reply{Kind: KindAttribute, Elems: attrs}
+		return next, nil
+	case v.IsAggregate() && v.Null():
+		r.Nil = true
+	case v.IsAggregate():
+		if r.Elems, err = decodeElems(s, v); err != nil {
+			return Reply{}, err
+		}
+	case v.Kind == resp.KindInt || v.Kind == resp.KindBool:
+		r.Int = v.N
+	case v.Kind == resp.KindBulk && v.Null():
+		r.Nil = true
+	case v.Kind != resp.KindNull:
+		r.Str = string(s.Text(v))
 	}
-	if err != nil {
-		return nil, fmt.Errorf("redistest: reading reply: %w", err)
+	return r, nil
+}
+
+// decodeElems decodes the elements of aggregate v.
+func decodeElems(s *resp.Scanner, v resp.Value) ([]Reply, error) {
+	elems := make([]Reply, 0, v.Elems())
+	for range v.Elems() {
+		e, err := decode(s)
+		if err != nil {
+			return nil, err
+		}
+		elems = append(elems, e)
 	}
-	if len(line) < 2 || line[len(line)-2] != '\r' {
-		return nil, fmt.Errorf("redistest: reply line %q not ended by CRLF", line)
-	}
-	return line[:len(line)-2], nil
+	return elems, nil
 }

@@ -2,8 +2,11 @@ package redistest
 
 import (
 	"bufio"
+	"errors"
+	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -54,6 +57,27 @@ func TestReadReplyRejectsMalformedInput(t *testing.T) {
 		if r, err := ReadReply(bufio.NewReader(strings.NewReader(wire))); err == nil {
 			t.Errorf("ReadReply(%q) = %s, want an error", wire, r)
 		}
+	}
+}
+
+// Replies sent back to back decode one at a time.
+func TestReadReplyTakesOneReplyAtATime(t *testing.T) {
+	wire := "*2\r\n$3\r\nabc\r\n%1\r\n+k\r\n*1\r\n_\r\n" + "+OK\r\n" + "$-1\r\n"
+	want := []string{`*2[$"abc" %1{+k *1[_]}]`, "+OK", "$nil"}
+	br := bufio.NewReaderSize(iotest.OneByteReader(strings.NewReader(wire)), 16)
+	var got []string
+	for range want {
+		r, err := ReadReply(br)
+		if err != nil {
+			t.Fatalf("ReadReply after %q: %v", got, err)
+		}
+		got = append(got, r.String())
+	}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("replies (-got +want):\n%s", diff)
+	}
+	if _, err := ReadReply(br); !errors.Is(err, io.EOF) {
+		t.Errorf("ReadReply at the end = %v, want io.EOF", err)
 	}
 }
 

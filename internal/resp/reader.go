@@ -11,6 +11,10 @@
 // The Writer appends replies to a byte slice, choosing the RESP2 or RESP3
 // form of maps, sets, nulls, doubles and booleans from the protocol version
 // the connection negotiated.
+//
+// The Scanner reads replies back, of either protocol, in place in a byte
+// slice: clients that turn a reply straight into their own types (the
+// worker's XREADGROUP), and tests that look at what a server sent.
 package resp
 
 import (

@@ -68,13 +68,6 @@ func (w *Writer) Push(n int) {
 	}
 }
 
-// Attribute-free aggregate kinds for deferred headers.
-const (
-	KindArray = '*'
-	KindMap   = '%'
-	KindSet   = '~'
-)
-
 // Defer reserves the place of an aggregate header of the given kind
 // (KindArray, KindMap or KindSet) whose length will be known later.
 func (w *Writer) Defer(kind byte) Deferred {
