@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/await"
 	"github.com/pelicanhq/pelican/internal/backendtest"
 )
 
@@ -57,8 +58,8 @@ func TestFinishedMessageIsNotRetriedBeforeItsAcknowledgement(t *testing.T) {
 			}
 			ids = append(ids, got...)
 		}
-		eventually(t, "every message is processed", func() bool { return w.Stats().Processed >= n })
-		eventually(t, "nothing is pending", func() bool { return pendingCount(t, c.Redis(), "acked", "g") == 0 })
+		await.True(t, "every message is processed", func() bool { return w.Stats().Processed >= n })
+		await.True(t, "nothing is pending", func() bool { return pendingCount(t, c.Redis(), "acked", "g") == 0 })
 		stop()
 		mu.Lock()
 		defer mu.Unlock()
@@ -97,8 +98,8 @@ func TestTrimmedAbandonedMessagesAreCountedLostToTrim(t *testing.T) {
 			return nil
 		}))
 		w, stop := runWorker(t, c, cfg)
-		eventually(t, "the trimmed messages are counted", func() bool { return w.Stats().LostToTrim == 10 })
-		eventually(t, "nothing is pending", func() bool { return pendingCount(t, rdb, "trimmed", "g") == 0 })
+		await.True(t, "the trimmed messages are counted", func() bool { return w.Stats().LostToTrim == 10 })
+		await.True(t, "nothing is pending", func() bool { return pendingCount(t, rdb, "trimmed", "g") == 0 })
 		stop()
 	})
 }
@@ -129,8 +130,8 @@ func TestGivenBackMessageCanBeTakenByAnotherLaneAtOnce(t *testing.T) {
 		cfg.ClaimMinIdle = time.Minute
 		w, stop := runWorker(t, c, cfg)
 		publishN(t, c, "handback", n)
-		eventually(t, "every message is processed", func() bool { return w.Stats().Processed >= n })
-		eventually(t, "nothing is pending", func() bool { return pendingCount(t, c.Redis(), "handback", "g") == 0 })
+		await.True(t, "every message is processed", func() bool { return w.Stats().Processed >= n })
+		await.True(t, "nothing is pending", func() bool { return pendingCount(t, c.Redis(), "handback", "g") == 0 })
 		stop()
 		if st := w.Stats(); st.Processed != n || st.GivenBack != n {
 			t.Errorf("stats %+v, want %d processed and given back", st, n)

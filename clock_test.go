@@ -9,6 +9,7 @@ import (
 
 	"github.com/pelicanhq/pelican"
 	"github.com/pelicanhq/pelican/embedded"
+	"github.com/pelicanhq/pelican/internal/await"
 	"github.com/pelicanhq/pelican/internal/backendtest"
 )
 
@@ -46,7 +47,7 @@ func TestLongBackoffWithoutSleeping(t *testing.T) {
 	w, stop := runWorker(t, c, cfg)
 	defer stop()
 	publishN(t, c, "s", 1)
-	eventually(t, "the first attempt fails", func() bool { return w.Stats().Failed == 1 })
+	await.True(t, "the first attempt fails", func() bool { return w.Stats().Failed == 1 })
 
 	clk.Advance(59 * time.Minute)
 	// Several retry scans run meanwhile (every 20ms of real time); none
@@ -56,7 +57,7 @@ func TestLongBackoffWithoutSleeping(t *testing.T) {
 		t.Fatalf("retried %d times before the backoff elapsed", calls.Load()-1)
 	}
 	clk.Advance(2 * time.Minute)
-	eventually(t, "the retry succeeds", func() bool { return w.Stats().Processed == 1 })
+	await.True(t, "the retry succeeds", func() bool { return w.Stats().Processed == 1 })
 }
 
 // TestBackoffIsCappedAtTheClaimThreshold states how backoff and the claim
@@ -82,7 +83,7 @@ func TestBackoffIsCappedAtTheClaimThreshold(t *testing.T) {
 	w, stop := runWorker(t, c, cfg)
 	defer stop()
 	publishN(t, c, "s", 1)
-	eventually(t, "the first attempt fails", func() bool { return w.Stats().Failed == 1 })
+	await.True(t, "the first attempt fails", func() bool { return w.Stats().Failed == 1 })
 	clk.Advance(time.Hour + time.Second)
-	eventually(t, "the message is retried after ClaimMinIdle, not 24h", func() bool { return w.Stats().Processed == 1 })
+	await.True(t, "the message is retried after ClaimMinIdle, not 24h", func() bool { return w.Stats().Processed == 1 })
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/await"
 	"github.com/pelicanhq/pelican/internal/backendtest"
 	"github.com/pelicanhq/pelican/internal/redistest"
 )
@@ -43,7 +44,7 @@ func TestRedisCluster(t *testing.T) {
 	if _, err := c.Publish(ctx, "{orders}", map[string]string{"fail": "1"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "one success and one dead letter", func() bool {
+	await.True(t, "one success and one dead letter", func() bool {
 		s := w.Stats()
 		return s.Processed == 1 && s.DeadLettered == 1
 	})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/await"
 	"github.com/pelicanhq/pelican/internal/backendtest"
 )
 
@@ -33,11 +34,11 @@ func TestSlowMessageDoesNotHoldBackOthers(t *testing.T) {
 		}))
 		cfg.Concurrency = 4
 		w, stop := runWorker(t, c, cfg)
-		eventually(t, "the seven fast messages are processed while the slow one runs", func() bool {
+		await.True(t, "the seven fast messages are processed while the slow one runs", func() bool {
 			return done.Load() == 7 && w.Stats().Processed == 7
 		})
 		close(release)
-		eventually(t, "the slow message is processed", func() bool { return w.Stats().Processed == 8 })
+		await.True(t, "the slow message is processed", func() bool { return w.Stats().Processed == 8 })
 		stop()
 	})
 }
@@ -61,7 +62,7 @@ func TestConcurrencyIsHandlersRunningAtOnce(t *testing.T) {
 		}))
 		cfg.Concurrency, cfg.BatchSize = 5, 3
 		w, stop := runWorker(t, c, cfg)
-		eventually(t, "every message is processed", func() bool { return w.Stats().Processed == 40 })
+		await.True(t, "every message is processed", func() bool { return w.Stats().Processed == 40 })
 		stop()
 		mu.Lock()
 		defer mu.Unlock()
@@ -89,12 +90,12 @@ func TestSlowWorkerLeavesMessagesToOthers(t *testing.T) {
 		cfg := fastConfig("s", handler(0))
 		cfg.Concurrency = 2
 		w1, stop1 := runWorker(t, c, cfg)
-		eventually(t, "the first worker has seen its handlers at work", func() bool { return w1.Stats().Processed == 4 })
+		await.True(t, "the first worker has seen its handlers at work", func() bool { return w1.Stats().Processed == 4 })
 		publishN(t, c, "s", 30)
 		cfg2 := fastConfig("s", handler(1))
 		cfg2.Consumer, cfg2.Concurrency = "w2", 2
 		w2, stop2 := runWorker(t, c, cfg2)
-		eventually(t, "every message is processed", func() bool { return w1.Stats().Processed+w2.Stats().Processed == 34 })
+		await.True(t, "every message is processed", func() bool { return w1.Stats().Processed+w2.Stats().Processed == 34 })
 		stop1()
 		stop2()
 		if n := byWorker[1].Load(); n < 5 {

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/await"
 	"github.com/pelicanhq/pelican/internal/backendtest"
 )
 
@@ -44,7 +45,7 @@ func TestDefaultConsumerNamesAreUnique(t *testing.T) {
 		if a == b || !strings.HasPrefix(a, fmt.Sprintf("%s-%d", host, os.Getpid())) {
 			t.Errorf("default consumer names %q and %q; want two names starting with <host>-<pid>", a, b)
 		}
-		eventually(t, "every message is processed", func() bool {
+		await.True(t, "every message is processed", func() bool {
 			return workers[0].Stats().Processed+workers[1].Stats().Processed == n
 		})
 		mu.Lock()
@@ -64,7 +65,7 @@ func TestLiveConsumerNameIsRefused(t *testing.T) {
 	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
 		h := pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error { return nil })
 		first, stop := runWorker(t, c, fastConfig("s", h))
-		eventually(t, "the first worker beats", func() bool {
+		await.True(t, "the first worker beats", func() bool {
 			ws, err := c.Workers(context.Background(), "s", "g")
 			return err == nil && len(ws) == 1 && ws[0].Alive
 		})
@@ -93,7 +94,7 @@ func TestLiveConsumerNameIsRefused(t *testing.T) {
 		}
 		third, stop3 := runWorker(t, c, fastConfig("s", h))
 		publishN(t, c, "s", 3)
-		eventually(t, "the worker under the freed name processes", func() bool { return third.Stats().Processed == 3 })
+		await.True(t, "the worker under the freed name processes", func() bool { return third.Stats().Processed == 3 })
 		stop3()
 	})
 }
@@ -125,7 +126,7 @@ func TestDeadProcessNameIsTakenAtOnce(t *testing.T) {
 			handled.Store(m.ID, true)
 			return nil
 		})))
-		eventually(t, "the dead worker's messages are replayed", func() bool { return w.Stats().Processed == 2 })
+		await.True(t, "the dead worker's messages are replayed", func() bool { return w.Stats().Processed == 2 })
 		stop()
 		for _, id := range ids {
 			if _, ok := handled.Load(id); !ok {

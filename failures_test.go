@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/await"
 	"github.com/pelicanhq/pelican/internal/backendtest"
 )
 
@@ -31,7 +32,7 @@ func TestPanicStackIsLoggedAndKept(t *testing.T) {
 		cfg.MaxDeliveries = 2
 		w, stop := runWorker(t, c, cfg)
 		publishN(t, c, "s", 1)
-		eventually(t, "the message is dead-lettered", func() bool { return w.Stats().DeadLettered == 1 })
+		await.True(t, "the message is dead-lettered", func() bool { return w.Stats().DeadLettered == 1 })
 		stop()
 		if !strings.Contains(buf.String(), "pelican_test.chargeCard") {
 			t.Errorf("the log has no stack naming the panicking function:\n%s", buf)
@@ -74,7 +75,7 @@ func TestDeadLetterErrorIsTheHandlersOwn(t *testing.T) {
 		}))
 		w, stop := runWorker(t, c, cfg)
 		publishN(t, c, "s", 1)
-		eventually(t, "the message is dead-lettered", func() bool { return w.Stats().DeadLettered == 1 })
+		await.True(t, "the message is dead-lettered", func() bool { return w.Stats().DeadLettered == 1 })
 		stop()
 		dead, err := c.Redis().XRange(ctx, "s:dlq", "-", "+").Result()
 		if err != nil || len(dead) != 1 {
@@ -117,8 +118,8 @@ func TestHandlerThatNeverReturns(t *testing.T) {
 		runCtx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { done <- w.Run(runCtx) }()
-		eventually(t, "the other messages are processed", func() bool { return w.Stats().Processed == 19 })
-		eventually(t, "the stuck message is dead-lettered", func() bool { return w.Stats().DeadLettered == 1 })
+		await.True(t, "the other messages are processed", func() bool { return w.Stats().Processed == 19 })
+		await.True(t, "the stuck message is dead-lettered", func() bool { return w.Stats().DeadLettered == 1 })
 		st := w.Stats()
 		if st.Abandoned != 2 || st.Failed != 2 {
 			t.Errorf("stats %+v: want 2 abandoned handlers and 2 failed attempts", st)

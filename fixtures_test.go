@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/syncbuf"
 )
 
 // fastConfig is a worker configuration with short intervals, so tests
@@ -61,18 +61,6 @@ func runWorker(t *testing.T, c *pelican.Client, cfg pelican.WorkerConfig) (*peli
 	return w, stop
 }
 
-// eventually polls cond until it holds, failing after 10 s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // pendingCount returns the size of a group's PEL.
 func pendingCount(t *testing.T, rdb redis.UniversalClient, stream, group string) int64 {
 	t.Helper()
@@ -114,26 +102,8 @@ func publishN(t *testing.T, c *pelican.Client, stream string, n int) []string {
 	return ids
 }
 
-// logBuffer collects what a logger writes, safely while workers log.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// capture returns a logger writing text to a new logBuffer.
-func capture() (*slog.Logger, *logBuffer) {
-	b := new(logBuffer)
+// capture returns a logger writing text to a new buffer.
+func capture() (*slog.Logger, *syncbuf.Buffer) {
+	b := new(syncbuf.Buffer)
 	return slog.New(slog.NewTextHandler(b, nil)), b
 }

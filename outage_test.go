@@ -12,6 +12,7 @@ import (
 
 	"github.com/pelicanhq/pelican"
 	"github.com/pelicanhq/pelican/engine"
+	"github.com/pelicanhq/pelican/internal/await"
 	"github.com/pelicanhq/pelican/internal/backendtest"
 	"github.com/pelicanhq/pelican/internal/pelicantest"
 	"github.com/pelicanhq/pelican/internal/redistest"
@@ -29,14 +30,14 @@ func TestGroupGoneUnderRunningWorker(t *testing.T) {
 				ctx := context.Background()
 				w, stop := runWorker(t, c, fastConfig("s", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error { return nil })))
 				publishN(t, c, "s", 3)
-				eventually(t, "the first messages are processed", func() bool { return w.Stats().Processed == 3 })
+				await.True(t, "the first messages are processed", func() bool { return w.Stats().Processed == 3 })
 				if how == "destroy" {
 					c.Redis().XGroupDestroy(ctx, "s", "g")
 				} else {
 					c.Redis().FlushAll(ctx)
 				}
 				publishN(t, c, "s", 3)
-				eventually(t, "the messages published afterwards are processed", func() bool { return w.Stats().Processed >= 6 })
+				await.True(t, "the messages published afterwards are processed", func() bool { return w.Stats().Processed >= 6 })
 				stop()
 				if got := w.Stats().GroupsRecreated; got != 1 {
 					t.Errorf("GroupsRecreated = %d, want 1", got)
@@ -87,15 +88,15 @@ func TestServerRestartedUnderRunningWorker(t *testing.T) {
 		c := clientOf(t, p, log)
 		w, stop := runWorker(t, c, fastConfig("s", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error { return nil })))
 		publishN(t, c, "s", 3)
-		eventually(t, "the first messages are processed", func() bool { return w.Stats().Processed == 3 })
+		await.True(t, "the first messages are processed", func() bool { return w.Stats().Processed == 3 })
 		p.Cut()
 		fresh := start(t)
 		time.Sleep(200 * time.Millisecond) // down for a while
 		p.SetTarget(fresh)
 		p.Restore(t)
-		eventually(t, "the worker creates the group again", func() bool { return w.Stats().GroupsRecreated == 1 })
+		await.True(t, "the worker creates the group again", func() bool { return w.Stats().GroupsRecreated == 1 })
 		publishN(t, c, "s", 3)
-		eventually(t, "the messages published afterwards are processed", func() bool { return w.Stats().Processed == 6 })
+		await.True(t, "the messages published afterwards are processed", func() bool { return w.Stats().Processed == 6 })
 		stop()
 		st := w.Stats()
 		if st.Outages < 1 {
@@ -117,10 +118,10 @@ func TestServerDownAtStart(t *testing.T) {
 		c := clientOf(t, p, log)
 		p.Cut()
 		w, stop := runWorker(t, c, fastConfig("s", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error { return nil })))
-		eventually(t, "the outage is logged", func() bool { return strings.Contains(buf.String(), "the server is unreachable") })
+		await.True(t, "the outage is logged", func() bool { return strings.Contains(buf.String(), "the server is unreachable") })
 		p.Restore(t)
 		publishN(t, c, "s", 3)
-		eventually(t, "the messages are processed", func() bool { return w.Stats().Processed == 3 })
+		await.True(t, "the messages are processed", func() bool { return w.Stats().Processed == 3 })
 		stop()
 	})
 }
@@ -150,7 +151,7 @@ func TestOutageSpendsNoAttempt(t *testing.T) {
 		close(release)                      // the handler succeeds while the server is away
 		time.Sleep(1500 * time.Millisecond) // longer than go-redis retries a dial
 		p.Restore(t)
-		eventually(t, "the message is acknowledged", func() bool {
+		await.True(t, "the message is acknowledged", func() bool {
 			n, err := c.Redis().XPending(context.Background(), "s", "g").Result()
 			return err == nil && n.Count == 0 && w.Stats().Processed == 1
 		})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/await"
 	"github.com/pelicanhq/pelican/internal/backendtest"
 )
 
@@ -25,7 +26,7 @@ func TestRetryAfterShorterThanTheScanInterval(t *testing.T) {
 		cfg.RetryInterval = 5 * time.Second // the scheduled retry must not wait for this
 		w, stop := runWorker(t, c, cfg)
 		publishN(t, c, "s", 1)
-		eventually(t, "the retry", func() bool { return w.Stats().Processed == 1 })
+		await.True(t, "the retry", func() bool { return w.Stats().Processed == 1 })
 		stop()
 		if gap := second.Load() - first.Load(); gap < 100 || gap > 2000 {
 			t.Errorf("retried %d ms after RetryAfter(100ms), with scans every 5s", gap)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pelicanhq/pelican"
 	"github.com/pelicanhq/pelican/embedded"
+	"github.com/pelicanhq/pelican/internal/await"
 	"github.com/pelicanhq/pelican/internal/backendtest"
 )
 
@@ -59,14 +60,14 @@ func TestWorkerMemoryStaysFlat(t *testing.T) {
 				t.Fatal(err)
 			}
 			published += batch
-			eventually(t, "the backlog shrinks", func() bool { return w.Stats().Processed >= int64(published-backlog+batch) })
+			await.True(t, "the backlog shrinks", func() bool { return w.Stats().Processed >= int64(published-backlog+batch) })
 		}
 	}
 	publish(total / 4) // warm up: buffers, pools and the stream reach their size
-	eventually(t, "every message is processed", func() bool { return w.Stats().Processed == int64(published) })
+	await.True(t, "every message is processed", func() bool { return w.Stats().Processed == int64(published) })
 	before := liveHeap()
 	publish(total)
-	eventually(t, "every message is processed", func() bool { return w.Stats().Processed == int64(published) })
+	await.True(t, "every message is processed", func() bool { return w.Stats().Processed == int64(published) })
 	after := liveHeap()
 	cancel()
 	if err := <-done; err != nil {
@@ -152,11 +153,11 @@ func TestMixedOutcomesSoak(t *testing.T) {
 			}
 			if n%1000 == 999 {
 				// Keep the backlog under the trimming threshold.
-				eventually(t, "the backlog shrinks", func() bool { return settled() >= int64(n+1-2000) })
+				await.True(t, "the backlog shrinks", func() bool { return settled() >= int64(n+1-2000) })
 			}
 		}
-		eventually(t, "every message is settled", func() bool { return settled() >= int64(total) })
-		eventually(t, "nothing is pending", func() bool { return pendingCount(t, c.Redis(), "mixed", "g") == 0 })
+		await.True(t, "every message is settled", func() bool { return settled() >= int64(total) })
+		await.True(t, "nothing is pending", func() bool { return pendingCount(t, c.Redis(), "mixed", "g") == 0 })
 		dead, err := c.Redis().XLen(ctx, "mixed:dlq").Result()
 		if err != nil {
 			t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/internal/await"
 	"github.com/pelicanhq/pelican/internal/backendtest"
 )
 
@@ -52,7 +53,7 @@ func TestEveryMessageIsProcessedAndAcknowledged(t *testing.T) {
 		cfg.Concurrency = 3
 		w, stop := runWorker(t, c, cfg)
 		publishN(t, c, "orders", n)
-		eventually(t, "every message is processed", func() bool { return w.Stats().Processed == n })
+		await.True(t, "every message is processed", func() bool { return w.Stats().Processed == n })
 		stop()
 		if got := pendingCount(t, c.Redis(), "orders", "g"); got != 0 {
 			t.Errorf("%d messages still pending", got)
@@ -86,7 +87,7 @@ func TestFailingMessageIsRetriedThenDeadLettered(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "the message is dead-lettered", func() bool { return w.Stats().DeadLettered == 1 })
+		await.True(t, "the message is dead-lettered", func() bool { return w.Stats().DeadLettered == 1 })
 		stop()
 		if got := calls.Load(); got != 3 {
 			t.Errorf("handler called %d times, want MaxDeliveries = 3", got)
@@ -137,7 +138,7 @@ func TestPermanentFailureIsDeadLetteredAtOnce(t *testing.T) {
 			return pelican.Permanent(errors.New("malformed order"))
 		})))
 		publishN(t, c, "s", 1)
-		eventually(t, "the message is dead-lettered", func() bool { return w.Stats().DeadLettered == 1 })
+		await.True(t, "the message is dead-lettered", func() bool { return w.Stats().DeadLettered == 1 })
 		stop()
 		if calls.Load() != 1 {
 			t.Errorf("handler called %d times, want 1", calls.Load())
@@ -162,7 +163,7 @@ func TestUnavailableGivesTheMessageBackWithoutSpendingAnAttempt(t *testing.T) {
 			return nil
 		})))
 		publishN(t, c, "s", 1)
-		eventually(t, "the message is processed", func() bool { return w.Stats().Processed == 1 })
+		await.True(t, "the message is processed", func() bool { return w.Stats().Processed == 1 })
 		stop()
 		if got := w.Stats().GivenBack; got != 5 {
 			t.Errorf("given back %d times, want 5", got)
@@ -193,7 +194,7 @@ func TestPanicAndRetryAfter(t *testing.T) {
 			}
 		})))
 		publishN(t, c, "s", 1)
-		eventually(t, "the message is processed", func() bool { return w.Stats().Processed == 1 })
+		await.True(t, "the message is processed", func() bool { return w.Stats().Processed == 1 })
 		stop()
 		if got := w.Stats().Failed; got != 2 {
 			t.Errorf("%d failures recorded, want 2 (a panic and a RetryAfter)", got)
@@ -222,7 +223,7 @@ func TestAbandonedMessagesAreClaimed(t *testing.T) {
 			deliveries.Store(m.ID, m.Deliveries)
 			return nil
 		})))
-		eventually(t, "the abandoned messages are processed", func() bool { return w.Stats().Processed == 10 })
+		await.True(t, "the abandoned messages are processed", func() bool { return w.Stats().Processed == 10 })
 		stop()
 		if el := time.Since(start); el < 400*time.Millisecond {
 			t.Errorf("claimed after %v, before ClaimMinIdle", el)
@@ -264,7 +265,7 @@ func TestRestartedWorkerReplaysItsOwnPending(t *testing.T) {
 			handled.Store(m.ID, m.Deliveries)
 			return nil
 		})))
-		eventually(t, "the replay ends", func() bool { s := w.Stats(); return s.Processed == 3 && s.DeadLettered == 1 })
+		await.True(t, "the replay ends", func() bool { s := w.Stats(); return s.Processed == 3 && s.DeadLettered == 1 })
 		stop()
 		for i, want := range []int64{2, 2, 0, 4} {
 			n, ok := handled.Load(ids[i])
@@ -310,7 +311,7 @@ func TestGracefulShutdownGivesUnfinishedMessagesBack(t *testing.T) {
 		}))
 		cfg2.Consumer = "w2"
 		w2, stop2 := runWorker(t, c, cfg2)
-		eventually(t, "another worker processes them", func() bool { return w2.Stats().Processed == 5 })
+		await.True(t, "another worker processes them", func() bool { return w2.Stats().Processed == 5 })
 		stop2()
 		for _, d := range deliveries {
 			if d != 1 {
@@ -339,7 +340,7 @@ func TestHeartbeatsKeepSlowMessages(t *testing.T) {
 		cfg.Consumer = "w2"
 		w2, stop2 := runWorker(t, c, cfg)
 		publishN(t, c, "s", 1)
-		eventually(t, "the message is processed", func() bool { return w1.Stats().Processed+w2.Stats().Processed == 1 })
+		await.True(t, "the message is processed", func() bool { return w1.Stats().Processed+w2.Stats().Processed == 1 })
 		stop1()
 		stop2()
 		if got := calls.Load(); got != 1 {
@@ -358,8 +359,8 @@ func TestDeadConsumersAreRemovedWithoutLosingMessages(t *testing.T) {
 		cfg.DeadConsumerAfter = 300 * time.Millisecond
 		cfg.ClaimInterval = 50 * time.Millisecond
 		w, stop := runWorker(t, c, cfg)
-		eventually(t, "the ghost's messages are processed", func() bool { return w.Stats().Processed == 4 })
-		eventually(t, "the ghost is removed", func() bool {
+		await.True(t, "the ghost's messages are processed", func() bool { return w.Stats().Processed == 4 })
+		await.True(t, "the ghost is removed", func() bool {
 			infos, err := c.Workers(ctx, "s", "g")
 			if err != nil {
 				t.Fatal(err)
@@ -387,13 +388,13 @@ func TestExactlyOnceSideEffects(t *testing.T) {
 		cfg.ExactlyOnce = true
 		w, stop := runWorker(t, c, cfg)
 		publishN(t, c, "s", 20)
-		eventually(t, "every message is processed", func() bool { return w.Stats().Processed == 20 })
+		await.True(t, "every message is processed", func() bool { return w.Stats().Processed == 20 })
 		// Deliver everything again, as a crash between commit and
 		// acknowledgement (or a group reset) would.
 		if err := c.Redis().XGroupSetID(ctx, "s", "g", "0").Err(); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "the redeliveries are recognised", func() bool { return w.Stats().Duplicates == 20 })
+		await.True(t, "the redeliveries are recognised", func() bool { return w.Stats().Duplicates == 20 })
 		stop()
 		if got, _ := c.Redis().Get(ctx, "s:total").Int(); got != 20 {
 			t.Errorf("side effect applied %d times, want 20", got)
@@ -432,7 +433,7 @@ func TestRedrivenMessageIsForItsGroupOnly(t *testing.T) {
 		}}).Err(); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "billing processes it and shipping skips it", func() bool {
+		await.True(t, "billing processes it and shipping skips it", func() bool {
 			return wb.Stats().Processed == 1 && ws.Stats().NotOurs == 1
 		})
 		stopB()
@@ -459,7 +460,7 @@ func TestWorkersReportCounters(t *testing.T) {
 		})))
 		defer stop()
 		publishN(t, c, "orders", 5)
-		eventually(t, "the counters reach the workers hash", func() bool {
+		await.True(t, "the counters reach the workers hash", func() bool {
 			infos, err := c.Workers(context.Background(), "orders", "g")
 			if err != nil || len(infos) != 1 {
 				return false
@@ -482,7 +483,7 @@ func TestWorkerRecordsFinalCountersOnStop(t *testing.T) {
 		cfg.ClaimMinIdle = 2 * time.Hour
 		w, stop := runWorker(t, c, cfg)
 		publishN(t, c, "orders", 3)
-		eventually(t, "the messages are processed", func() bool { return w.Stats().Processed == 3 })
+		await.True(t, "the messages are processed", func() bool { return w.Stats().Processed == 3 })
 		stop()
 		infos, err := c.Workers(context.Background(), "orders", "g")
 		if err != nil {

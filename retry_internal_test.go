@@ -9,23 +9,34 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/pelicanhq/pelican/engine"
-	"github.com/pelicanhq/pelican/internal/pelicantest"
-	"github.com/pelicanhq/pelican/internal/redistest"
 )
 
-// testServers starts the servers the package's internal tests run on:
-// Pelican's engine, served over loopback TCP (package embedded imports
-// this one, so these tests cannot use it), and a redis-server 7. Each
-// function returns a new client of one of them.
-func testServers(t *testing.T) map[string]func() redis.UniversalClient {
-	t.Helper()
-	p := pelicantest.StartPelican(t, engine.Config{ActiveExpiry: true})
-	r := redistest.StartRedis(t)
-	return map[string]func() redis.UniversalClient{
-		"pelican": func() redis.UniversalClient { return redis.NewClient(&redis.Options{Addr: p.Addr}) },
-		"redis7":  func() redis.UniversalClient { return redis.NewClient(&redis.Options{Addr: r.Addr}) },
+// TestIsDue states when a failed message is retried: at its record's
+// retry time; with no record, once idle for the backoff of its deliveries
+// and for the claim threshold (before that it is one a lane is handling).
+func TestIsDue(t *testing.T) {
+	now := time.UnixMilli(1_000_000)
+	b := Delays{time.Second, 5 * time.Second}
+	rec := &failureRecord{RetryAt: now.Add(time.Second)}
+	tests := []struct {
+		name    string
+		rec     *failureRecord
+		p       redis.XPendingExt
+		now     time.Time
+		minIdle time.Duration // ClaimMinIdle
+		want    bool
+	}{
+		{"record not yet due", rec, redis.XPendingExt{Idle: time.Hour, RetryCount: 1}, now, time.Minute, false},
+		{"record due", rec, redis.XPendingExt{Idle: 0, RetryCount: 1}, now.Add(time.Second), time.Minute, true},
+		{"no record, idle short of the backoff", nil, redis.XPendingExt{Idle: 4 * time.Second, RetryCount: 2}, now, time.Second, false},
+		{"no record, idle past the backoff", nil, redis.XPendingExt{Idle: 5 * time.Second, RetryCount: 2}, now, time.Second, true},
+		{"no record, idle past the backoff, short of the claim threshold", nil, redis.XPendingExt{Idle: 5 * time.Second, RetryCount: 2}, now, time.Minute, false},
+		{"no record, idle past both", nil, redis.XPendingExt{Idle: time.Minute, RetryCount: 2}, now, time.Minute, true},
+	}
+	for _, tt := range tests {
+		if got := isDue(tt.rec, tt.p, tt.now, b, tt.minIdle); got != tt.want {
+			t.Errorf("%s: isDue = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }
 
