@@ -27,10 +27,12 @@ type WorkerInfo struct {
 	// consumer that is not a Pelican worker.
 	Alive bool
 	// Host and PID say which process the worker is, as its last heartbeat
-	// told (empty and zero for consumers that are not Pelican workers, or
-	// that run a Pelican version older than these fields).
-	Host string
-	PID  int
+	// told, and HeartbeatInterval how often it beats (empty and zero for
+	// consumers that are not Pelican workers, or that run a Pelican version
+	// older than these fields, whose liveness their beats cannot tell).
+	Host              string
+	PID               int
+	HeartbeatInterval time.Duration
 	// Stats are the worker's counters as of its last heartbeat (zero for
 	// a consumer that is not a Pelican worker). They count from the
 	// worker's start.
@@ -88,7 +90,7 @@ func (c *Client) workers(ctx context.Context, stream, group string, self *proces
 		out[i] = WorkerInfo{Name: cs.Name, Pending: cs.Pending, Idle: cs.Idle}
 		if b, ok := parseBeat(beats.Val()[cs.Name]); ok {
 			bs[i] = b
-			out[i].LastHeartbeat, out[i].Host, out[i].PID = b.at, b.host, b.pid
+			out[i].LastHeartbeat, out[i].Host, out[i].PID, out[i].HeartbeatInterval = b.at, b.host, b.pid, b.interval
 			out[i].Alive = b.judge(now, self) == alive
 		}
 		out[i].Stats, _ = decodeStats(counters.Val()[cs.Name])

@@ -67,12 +67,16 @@ var (
 	dCPending      = desc("pelican_consumer_pending_messages", "Messages the consumer holds.", lConsumer)
 	dCIdle         = desc("pelican_consumer_idle_seconds", "Time since the consumer last tried to read or claim.", lConsumer)
 	dCInactive     = desc("pelican_consumer_inactive_seconds", "Time since the consumer last read or claimed something (Redis 7.2 and later).", lConsumer)
-	dCAlive        = desc("pelican_consumer_alive", "1 if the consumer sent a heartbeat or tried to read within the alive window, else 0.", lConsumer)
+	dCAlive        = desc("pelican_consumer_alive", "1 if the consumer is alive (a Pelican worker: by its heartbeats; another consumer: a read attempt within the alive window), else 0.", lConsumer)
 	dRedeliveries  = desc("pelican_redeliveries_total", "Messages a Pelican worker handled that had been delivered before (its counter since it started, as of its last heartbeat).", lConsumer)
 	dProcessed     = desc("pelican_consumer_processed_total", "Messages a Pelican worker processed successfully (since it started, as of its last heartbeat).", lConsumer)
 	dFailed        = desc("pelican_consumer_failed_total", "Failed deliveries at a Pelican worker (since it started, as of its last heartbeat).", lConsumer)
 	dDeadLettered  = desc("pelican_consumer_dead_lettered_total", "Messages a Pelican worker moved to the dead-letter stream (since it started, as of its last heartbeat).", lConsumer)
 	dLostToTrim    = desc("pelican_consumer_lost_to_trim_total", "Pending messages a Pelican worker found trimmed away (since it started, as of its last heartbeat).", lConsumer)
+	dAbandoned     = desc("pelican_consumer_abandoned_handlers_total", "Handlers a Pelican worker abandoned: past their time limit, or running when its shutdown grace ran out (since it started, as of its last heartbeat).", lConsumer)
+	dRecovered     = desc("pelican_consumer_recovered_total", "Messages a Pelican worker recovered from a worker that may have died handling them, and ran alone (since it started, as of its last heartbeat).", lConsumer)
+	dRecreated     = desc("pelican_consumer_groups_recreated_total", "Times a Pelican worker found its consumer group gone and created it again (since it started, as of its last heartbeat).", lConsumer)
+	dOutages       = desc("pelican_consumer_outages_total", "Times a Pelican worker lost its server (since it started, as of its last heartbeat).", lConsumer)
 	dDLQLength     = desc("pelican_dlq_length", "Dead letters in the dead-letter stream.", lDLQ)
 	dDLQAdded      = desc("pelican_dlq_entries_added_total", "Dead letters ever added to the dead-letter stream.", lDLQ)
 	dDLQOldestAge  = desc("pelican_dlq_oldest_age_seconds", "Age of the oldest dead letter, from the time in its ID (0 when none).", lDLQ)
@@ -83,7 +87,7 @@ var (
 
 	allDescs = []*prometheus.Desc{dStreamLength, dStreamAdded, dPending, dLag, dOldestAge, dOldestIdle, dConsumers, dDead,
 		dGhosts, dDeliveries, dCPending, dCIdle, dCInactive, dCAlive, dRedeliveries, dProcessed, dFailed, dDeadLettered,
-		dLostToTrim, dDLQLength, dDLQAdded, dDLQOldestAge, dDLQEvictions, dTrimRemoved, dTrimLost, dTrimPrevented}
+		dLostToTrim, dAbandoned, dRecovered, dRecreated, dOutages, dDLQLength, dDLQAdded, dDLQOldestAge, dDLQEvictions, dTrimRemoved, dTrimLost, dTrimPrevented}
 )
 
 // Describe sends the descriptions of every metric the collector exports.
@@ -157,6 +161,10 @@ func send(ch chan<- prometheus.Metric, st StreamStats) {
 				counter(dFailed, cs.Stats.Failed, s, g.Name, cs.Name)
 				counter(dDeadLettered, cs.Stats.DeadLettered, s, g.Name, cs.Name)
 				counter(dLostToTrim, cs.Stats.LostToTrim, s, g.Name, cs.Name)
+				counter(dAbandoned, cs.Stats.Abandoned, s, g.Name, cs.Name)
+				counter(dRecovered, cs.Stats.Recovered, s, g.Name, cs.Name)
+				counter(dRecreated, cs.Stats.GroupsRecreated, s, g.Name, cs.Name)
+				counter(dOutages, cs.Stats.Outages, s, g.Name, cs.Name)
 			}
 		}
 	}

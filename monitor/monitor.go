@@ -23,8 +23,10 @@ type Options struct {
 	// DeadLetterStream names the dead-letter stream of a stream. If nil,
 	// pelican.DeadLetterStreamOf.
 	DeadLetterStream func(stream string) string
-	// AliveWithin is how recently a consumer must have sent a heartbeat,
-	// or tried to read, to count as alive. If zero, DefaultAliveWithin.
+	// AliveWithin is how recently a consumer that is not a Pelican worker
+	// (or runs a version whose beats do not say how often they come) must
+	// have tried to read to count as alive; Pelican workers are judged by
+	// their beats. If zero, DefaultAliveWithin.
 	AliveWithin time.Duration
 	// DeliverySample is how many pending messages per group, the oldest,
 	// the delivery-count histogram counts. If zero, DefaultDeliverySample;
@@ -369,6 +371,10 @@ func (m *Monitor) fillConsumers(g *GroupStats, consumers []ConsumerStats, worker
 			}
 		}
 		cs.Alive = now.Sub(lastSeen) < m.opts.AliveWithin
+		if w, ok := byName[cs.Name]; ok && w.HeartbeatInterval > 0 {
+			// Its beats tell: alive until it stops or misses three.
+			cs.Alive = w.Alive
+		}
 		if !cs.Alive {
 			g.DeadConsumers++
 		}

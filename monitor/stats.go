@@ -98,8 +98,10 @@ type ConsumerStats struct {
 	// LastHeartbeat is the time of its last one.
 	Worker        bool
 	LastHeartbeat time.Time
-	// Alive means it sent a heartbeat, or tried to read, within
-	// Options.AliveWithin.
+	// Alive means, for a Pelican worker, that its beats say it runs (it
+	// has not stopped or missed three heartbeats; see
+	// pelican.WorkerInfo.Alive); for another consumer, that it tried to
+	// read within Options.AliveWithin.
 	Alive bool
 	// Stats are the worker's counters as of its last heartbeat (zero for
 	// a consumer that is not a Pelican worker).
