@@ -22,25 +22,35 @@ import (
 // one's messages). Whatever the batch size, only the poison message
 // reaches the dead-letter stream, after MaxDeliveries attempts of its own,
 // and every other message is processed: none is charged for the crashes
-// it sat through.
+// it sat through. It runs on Pelican's server with its newest commands
+// and forced onto the Redis 7 fallbacks, and on redis-server 7.
 func TestPoisonMessageKillsOnlyItself(t *testing.T) {
-	for _, b := range backends {
+	servers := []struct {
+		name      string
+		start     func(t *testing.T) string
+		fallbacks bool
+	}{
+		{"pelican-server", startPelicanServer, false},
+		{"pelican-server-fallbacks", startPelicanServer, true},
+		{"redis7", backends[1].start, false},
+	}
+	for _, srv := range servers {
 		for _, batch := range []int{1, 8, 64} {
 			for _, name := range []string{"w1", ""} {
 				naming := "same-name"
 				if name == "" {
 					naming = "default-name"
 				}
-				t.Run(fmt.Sprintf("%s/batch%d/%s", b.name, batch, naming), func(t *testing.T) {
+				t.Run(fmt.Sprintf("%s/batch%d/%s", srv.name, batch, naming), func(t *testing.T) {
 					t.Parallel()
-					poisonRun(t, b.start(t), batch, name)
+					poisonRun(t, srv.start(t), batch, name, srv.fallbacks)
 				})
 			}
 		}
 	}
 }
 
-func poisonRun(t *testing.T, addr string, batch int, name string) {
+func poisonRun(t *testing.T, addr string, batch int, name string, fallbacks bool) {
 	ctx := context.Background()
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	t.Cleanup(func() { rdb.Close() })
@@ -58,7 +68,7 @@ func poisonRun(t *testing.T, addr string, batch int, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := workerSpec{addr: addr, stream: keys.Stream, group: "g", logDir: t.TempDir(), batch: batch}
+	spec := workerSpec{addr: addr, stream: keys.Stream, group: "g", logDir: t.TempDir(), batch: batch, fallbacks: fallbacks}
 	settled := func() bool {
 		effects, _ := rdb.HLen(ctx, keys.Effects()).Result()
 		dead, _ := rdb.XLen(ctx, keys.DeadLetters()).Result()

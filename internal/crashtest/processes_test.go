@@ -211,6 +211,8 @@ type workerSpec struct {
 	env []string
 	// batch is the workers' BatchSize; crashtest's if zero.
 	batch int
+	// fallbacks makes the workers use only Redis 7 commands.
+	fallbacks bool
 }
 
 // worker is one running worker process.
@@ -249,6 +251,9 @@ func startWorker(t *testing.T, spec workerSpec, slot int, name string) (*worker,
 	}
 	if spec.batch > 0 {
 		args = append(args, "-batch", fmt.Sprint(spec.batch))
+	}
+	if spec.fallbacks {
+		args = append(args, "-fallbacks")
 	}
 	out := &syncbuf.Buffer{}
 	binary := spec.binary

@@ -3,7 +3,7 @@
 // stream until SIGTERM or SIGINT (after which it shuts down gracefully) or
 // SIGKILL (after which the test checks that nothing was lost).
 //
-//	crashworker -addr 127.0.0.1:6379 -stream crash -group g -consumer w1 [-exactly-once] [-batch n] [-log file]
+//	crashworker -addr 127.0.0.1:6379 -stream crash -group g -consumer w1 [-exactly-once] [-batch n] [-fallbacks] [-log file]
 //
 // With -consumer "" the worker takes Pelican's default consumer name.
 package main
@@ -48,6 +48,7 @@ func run(args []string) error {
 	group := fs.String("group", "g", "consumer group")
 	consumer := fs.String("consumer", "", "consumer name (Pelican's default if empty)")
 	batch := fs.Int("batch", 0, "BatchSize (crashtest's if zero)")
+	fallbacks := fs.Bool("fallbacks", false, "use only Redis 7 commands (pelican.Options.ForceFallbacks)")
 	exactlyOnce := fs.Bool("exactly-once", false, "run the worker in exactly-once mode")
 	logPath := fs.String("log", "", "file to append the log to (none if empty)")
 	maxWork := fs.Duration("max-work", time.Millisecond, "upper bound of the random pause each handler call makes")
@@ -70,7 +71,7 @@ func run(args []string) error {
 	log := slog.New(slog.NewTextHandler(out, nil)).With("pid", os.Getpid())
 
 	rdb := redis.NewClient(&redis.Options{Addr: *addr})
-	c := pelican.New(rdb, pelican.Options{Logger: log, ProducerID: *consumer})
+	c := pelican.New(rdb, pelican.Options{Logger: log, ProducerID: *consumer, ForceFallbacks: *fallbacks})
 	defer c.Close()
 	h := &crashtest.Handler{Redis: rdb, Keys: crashtest.Keys{Stream: *stream}, ExactlyOnce: *exactlyOnce, MaxWork: *maxWork, Log: log}
 	cfg := crashtest.WorkerConfig(*stream, *group, *consumer, h, *exactlyOnce)
