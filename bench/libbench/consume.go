@@ -109,9 +109,22 @@ func consumeWorker(ctx context.Context, t *target, setup *redis.Client, f common
 	if _, err := pc.Capabilities(ctx); err != nil {
 		return 0, err
 	}
-	h := pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error { return nil })
+	// The handlers count their calls, and the measurement ends once every
+	// message was handled and the group's PEL is empty, as the loop's
+	// does. The worker's own Stats are not used: the worker of the second
+	// edition counts a message processed only when the round trip
+	// carrying its acknowledgement returns, and the last acknowledgements
+	// ride on a read that blocks for Block.
+	var handled atomic.Int64
+	h := pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
+		handled.Add(1)
+		return nil
+	})
 	if dead {
-		h = func(ctx context.Context, m *pelican.Message) error { return pelican.Permanent(errAlways) }
+		h = func(ctx context.Context, m *pelican.Message) error {
+			handled.Add(1)
+			return pelican.Permanent(errAlways)
+		}
 	}
 	w, err := pc.NewWorker(pelican.WorkerConfig{
 		Stream: benchStream, Group: benchGroup, Consumer: consumer, Handler: h,
@@ -120,15 +133,11 @@ func consumeWorker(ctx context.Context, t *target, setup *redis.Client, f common
 	if err != nil {
 		return 0, err
 	}
-	count := func() int64 { return w.Stats().Processed }
-	if dead {
-		count = func() int64 { return w.Stats().DeadLettered }
-	}
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	start := time.Now()
 	go func() { done <- w.Run(runCtx) }()
-	end, err := waitDrained(ctx, setup, benchStream, benchGroup, int64(f.n), count, 5*time.Minute)
+	end, err := waitDrained(ctx, setup, benchStream, benchGroup, int64(f.n), handled.Load, 5*time.Minute)
 	stop()
 	if rerr := <-done; rerr != nil && err == nil {
 		err = rerr

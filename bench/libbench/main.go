@@ -6,7 +6,7 @@
 //
 //	libbench consume    -backend embedded|tcp [-addr A] -impl worker|loop -n 300000 -c 4 -b 64
 //	libbench deadletter -backend embedded|tcp [-addr A] -impl worker|loop -n 50000 -c 4 -b 64
-//	libbench recover    -backend embedded|tcp [-addr A] -n 1000 -min-idle 1s
+//	libbench recover    -backend embedded|tcp [-addr A] -n 1000 -c 10 -b 100 -min-idle 1s
 //	libbench hol        -backend embedded|tcp [-addr A] -n 2000 -c 4 -b 64 -slow-every 100 -slow 200ms
 //	libbench hold       -addr A -stream s -c 10 -b 100 -min-idle 1s
 //
@@ -94,7 +94,13 @@ func openTarget(backend, addr string, poolSize int) (*target, error) {
 // client returns a new go-redis client of the target. Worker and loop get
 // clients made here, with the same options.
 func (t *target) client() *redis.Client {
-	opts := &redis.Options{PoolSize: t.poolSize}
+	return t.clientWithPool(t.poolSize)
+}
+
+// clientWithPool returns a new go-redis client of the target with a
+// connection pool of poolSize.
+func (t *target) clientWithPool(poolSize int) *redis.Client {
+	opts := &redis.Options{PoolSize: poolSize}
 	if t.db != nil {
 		return t.db.NewClient(opts)
 	}

@@ -29,6 +29,13 @@ const (
 // dies with its process) it runs in this process and its death is
 // simulated by closing its connections.
 //
+// The holder has the rescuer's BatchSize and the Concurrency -hold-c,
+// by default n: the worker of the second edition holds about as many
+// messages as it has busy handlers, so it needs n handlers to hold every
+// message. (The worker before it, whose Concurrency counted read loops
+// that each held a batch, held c×b; with n loops it holds every message
+// too, in the first n/b loops.)
+//
 // It prints the seconds from the death to the last message processed, the
 // number of extra deliveries (a message processed more than once after the
 // death), the number of messages never processed, and the number processed
@@ -40,7 +47,11 @@ func runRecover(args []string) error {
 	minIdle := fs.Duration("min-idle", time.Second, "ClaimMinIdle of both workers")
 	block := fs.Duration("block", 0, "the rescuer's Block (0: Pelican's default)")
 	settle := fs.Duration("settle", 600*time.Millisecond, "how long the holder holds the messages before it dies")
+	holdC := fs.Int("hold-c", 0, "the holder's Concurrency (0: -n, enough to hold every message)")
 	fs.Parse(args)
+	if *holdC == 0 {
+		*holdC = f.n
+	}
 
 	t, err := openTarget(f.backend, f.addr, f.c+8)
 	if err != nil {
@@ -61,7 +72,7 @@ func runRecover(args []string) error {
 		if err != nil {
 			return err
 		}
-		cmd := exec.Command(exe, "hold", "-addr", f.addr, "-c", strconv.Itoa(f.c), "-b", strconv.Itoa(f.b), "-min-idle", minIdle.String())
+		cmd := exec.Command(exe, "hold", "-addr", f.addr, "-c", strconv.Itoa(*holdC), "-b", strconv.Itoa(f.b), "-min-idle", minIdle.String())
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("starting the holder: %w", err)
@@ -75,8 +86,8 @@ func runRecover(args []string) error {
 			return nil
 		}
 	} else {
-		hc := t.client()
-		if _, err := startHolder(ctx, pelican.New(hc, pelican.Options{Logger: quiet}), f.c, f.b, *minIdle); err != nil {
+		hc := t.clientWithPool(*holdC + 8)
+		if _, err := startHolder(ctx, pelican.New(hc, pelican.Options{Logger: quiet}), *holdC, f.b, *minIdle); err != nil {
 			return err
 		}
 		kill = hc.Close
