@@ -148,100 +148,168 @@ func (r *recovery) attempt(work context.Context, l *lane, s *suspect) bool {
 // prepare decides what becomes of suspect s: dead-lettered at once if
 // its failures on record reach MaxDeliveries, else counted and marked (a
 // crash record) for an attempt. It returns the message to run, and false
-// if there is nothing to run (dead-lettered, gone, or the server
-// unreachable: the suspect is then let go, to be recovered again).
+// if there is nothing to run (dead-lettered, gone, taken by another
+// worker meanwhile, or the server unreachable: the suspect is then let
+// go, to be recovered again).
 func (r *recovery) prepare(ctx context.Context, s *suspect) (*Message, bool) {
 	w := r.w
+	w.stats.recovered.Add(1)
+	if s.msg != nil {
+		return r.prepareClaimed(ctx, s)
+	}
+	// Held from looking at the entry until it is claimed and marked: a
+	// heartbeat in between would reset its idle time, and the claim, with
+	// the idle time seen as its bar, would take it for taken by another
+	// worker.
+	w.heartbeat.mu.Lock()
+	defer w.heartbeat.mu.Unlock()
+	p, rec, err := r.look(ctx, s.id)
+	switch {
+	case err != nil:
+		r.letGo(s, err)
+		return nil, false
+	case p == nil:
+		r.gone(ctx, s)
+		return nil, false
+	case p.Consumer != w.cfg.Consumer:
+		r.letGo(s, nil) // another worker took it meanwhile: its own
+		return nil, false
+	}
+	if r.exhausted(rec, p.RetryCount) {
+		m, err := r.fetch(ctx, s.id, p.RetryCount)
+		if m == nil {
+			r.letGo(s, err)
+			return nil, false
+		}
+		r.deadLetter(m, rec)
+		return nil, false
+	}
+	// Count this delivery and take the entry, unless another worker has
+	// taken it since it was looked at; an entry deleted from the stream is
+	// dropped from the PEL and not returned.
+	xms, err := w.c.rdb.XClaim(ctx, &redis.XClaimArgs{
+		Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: max(p.Idle, 0), Messages: []string{s.id},
+	}).Result()
+	if err != nil && err != redis.Nil {
+		r.letGo(s, err)
+		return nil, false
+	}
+	if len(xms) == 0 {
+		r.gone(ctx, s)
+		return nil, false
+	}
+	m := w.message(xms[0])
+	m.Deliveries = p.RetryCount + 1
+	m.owned = true // by ID, since the suspect was queued
+	// Marked only now that it is ours: a crash record written on an entry
+	// another worker holds would outlive its processing. (Killed between
+	// the claim and the mark, the worker leaves a delivery counted and no
+	// attempt made: the message loses an attempt, never gets an extra one.)
+	crash := crashRecord(rec, w.c.clock.Now())
+	if err := w.c.rdb.HSet(ctx, w.keys.failures(), s.id, crash.encode()).Err(); err != nil {
+		r.letGo(s, err)
+		return nil, false
+	}
+	m.failure, m.prevFailure, m.crashMarked, m.suspect = crash, rec, true, true
+	return m, true
+}
+
+// prepareClaimed is prepare for a suspect that a read claimed (CLAIM),
+// which counted its delivery and gave it to this worker.
+func (r *recovery) prepareClaimed(ctx context.Context, s *suspect) (*Message, bool) {
+	w := r.w
+	m := s.msg
 	recs, err := w.failureRecords(ctx, []string{s.id})
 	if err != nil {
 		r.letGo(s, err)
 		return nil, false
 	}
 	rec := recs[0]
-	w.stats.recovered.Add(1)
-	max := int64(w.cfg.MaxDeliveries)
-	if rec != nil && s.deliveries >= max || s.deliveries > max {
-		// Every allowed attempt was made, the last ones maybe by workers
-		// that died: dead-letter it without running it again.
-		m := s.msg
-		if m == nil {
-			if m, err = r.fetch(ctx, s); m == nil {
-				r.letGo(s, err)
-				return nil, false
-			}
-		}
-		m.failure = rec
-		m.suspect = true
-		var cause error = errOverDelivered
-		if rec != nil {
-			cause = errors.New(rec.Err)
-		}
-		w.settler.dead(m, ClassMaxDeliveries, cause)
+	if r.exhausted(rec, s.deliveries) {
+		r.deadLetter(m, rec)
 		return nil, false
 	}
 	crash := crashRecord(rec, w.c.clock.Now())
-	var claim *redis.XMessageSliceCmd
-	_, err = w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		if s.msg == nil {
-			// Counts this delivery and returns the entry; an entry deleted
-			// from the stream is dropped from the PEL and not returned.
-			claim = p.XClaim(ctx, &redis.XClaimArgs{
-				Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, Messages: []string{s.id},
-			})
-		}
-		p.HSet(ctx, w.keys.failures(), s.id, crash.encode())
-		return nil
-	})
-	if err != nil && err != redis.Nil {
+	if err := w.c.rdb.HSet(ctx, w.keys.failures(), s.id, crash.encode()).Err(); err != nil {
 		r.letGo(s, err)
 		return nil, false
-	}
-	m := s.msg
-	if m == nil {
-		xms := claim.Val()
-		if len(xms) == 0 {
-			r.gone(ctx, s)
-			return nil, false
-		}
-		m = w.message(xms[0])
-		m.Deliveries = s.deliveries + 1
-		m.owned = true // by ID, since the suspect was queued
 	}
 	m.failure, m.prevFailure, m.crashMarked, m.suspect = crash, rec, true, true
 	return m, true
 }
 
-// fetch reads the entry of suspect s without counting a delivery. It
-// returns nil if the entry is gone (counted, and its PEL entry
-// acknowledged) or on error.
-func (r *recovery) fetch(ctx context.Context, s *suspect) (*Message, error) {
+// exhausted reports whether a suspect delivered deliveries times, with
+// failure record rec, has used all its attempts: MaxDeliveries on record
+// (failures, and crashes its crash records tell of), or more deliveries
+// than that even without a record. A suspect with no record and at most
+// MaxDeliveries deliveries was never seen to fail, and gets an attempt.
+func (r *recovery) exhausted(rec *failureRecord, deliveries int64) bool {
+	limit := int64(r.w.cfg.MaxDeliveries)
+	return rec != nil && deliveries >= limit || deliveries > limit
+}
+
+// deadLetter settles suspect m, out of attempts, as dead.
+func (r *recovery) deadLetter(m *Message, rec *failureRecord) {
+	m.failure, m.suspect = rec, true
+	var cause error = errOverDelivered
+	if rec != nil {
+		cause = errors.New(rec.Err)
+	}
+	r.w.settler.dead(m, ClassMaxDeliveries, cause)
+}
+
+// look returns the pending entry id (nil if it is not pending) and its
+// failure record, in one round trip.
+func (r *recovery) look(ctx context.Context, id string) (*redis.XPendingExt, *failureRecord, error) {
 	w := r.w
-	xms, err := w.c.rdb.XRangeN(ctx, w.cfg.Stream, s.id, s.id, 1).Result()
-	if err != nil {
+	var pend *redis.XPendingExtCmd
+	var rec *redis.StringCmd
+	_, err := w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		pend = p.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: w.cfg.Stream, Group: w.cfg.Group, Start: id, End: id, Count: 1})
+		rec = p.HGet(ctx, w.keys.failures(), id)
+		return nil
+	})
+	if err != nil && err != redis.Nil {
+		return nil, nil, err
+	}
+	var fr *failureRecord
+	if v, err := rec.Result(); err == nil {
+		fr, _ = decodeFailure(v)
+	}
+	if ps := pend.Val(); len(ps) > 0 {
+		return &ps[0], fr, nil
+	}
+	return nil, fr, nil
+}
+
+// fetch reads entry id, delivered deliveries times, without counting a
+// delivery. It returns nil if the entry is gone or on error.
+func (r *recovery) fetch(ctx context.Context, id string, deliveries int64) (*Message, error) {
+	w := r.w
+	xms, err := w.c.rdb.XRangeN(ctx, w.cfg.Stream, id, id, 1).Result()
+	if err != nil || len(xms) == 0 {
 		return nil, err
 	}
-	if len(xms) == 0 {
-		r.gone(ctx, s)
-		return nil, nil
-	}
 	m := w.message(xms[0])
-	m.Deliveries = s.deliveries
+	m.Deliveries = deliveries
 	m.owned = true // by ID, since the suspect was queued
 	return m, nil
 }
 
-// gone settles suspect s, whose entry the claim did not return: deleted
-// from the stream while pending (lost to trim: the claim dropped it from
-// the PEL), or settled by another worker meanwhile.
+// gone lets go of suspect s, which is no longer pending to this worker:
+// deleted from the stream while pending (lost to trim: counted, and its
+// record deleted), settled, or taken by another worker meanwhile (its
+// own, left alone).
 func (r *recovery) gone(ctx context.Context, s *suspect) {
 	w := r.w
 	xms, err := w.c.rdb.XRangeN(ctx, w.cfg.Stream, s.id, s.id, 1).Result()
 	if err == nil && len(xms) == 0 {
 		w.stats.lostToTrim.Add(1)
 		w.log.Warn("pelican: pending message lost to trim", "id", s.id, "deliveries", s.deliveries)
+		// A claim dropped it from the PEL; make sure, on any server.
+		w.c.rdb.XAck(ctx, w.cfg.Stream, w.cfg.Group, s.id)
+		w.c.rdb.HDel(ctx, w.keys.failures(), s.id)
 	}
-	w.c.rdb.XAck(ctx, w.cfg.Stream, w.cfg.Group, s.id)
-	w.c.rdb.HDel(ctx, w.keys.failures(), s.id)
 	w.inflight.releaseID(s.id)
 }
 

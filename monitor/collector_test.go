@@ -26,7 +26,7 @@ var collected = []string{
 }
 
 const wantMetrics = `
-# HELP pelican_consumer_alive 1 if the consumer sent a heartbeat or tried to read within the alive window, else 0.
+# HELP pelican_consumer_alive 1 if the consumer is alive (a Pelican worker: by its heartbeats; another consumer: a read attempt within the alive window), else 0.
 # TYPE pelican_consumer_alive gauge
 pelican_consumer_alive{consumer="alice",group="g1",stream="s"} 1
 pelican_consumer_alive{consumer="bob",group="g1",stream="s"} 1

@@ -298,17 +298,19 @@ func (r *run) checkFailureRecords(ctx context.Context, st *state, tl *tally) {
 
 // deadClasses are the failure classes a dead-lettered message of kind k
 // may carry. Any message may be dead-lettered for too many deliveries if
-// kills took them all.
+// kills took them all: with class crash when the last of its attempts
+// was cut short by a kill (its crash record says so), max-deliveries when
+// no record says why.
 func deadClasses(k Kind) []string {
 	switch k {
 	case KindFail:
-		return []string{pelican.ClassHandler, pelican.ClassMaxDeliveries}
+		return []string{pelican.ClassHandler, pelican.ClassMaxDeliveries, pelican.ClassCrash}
 	case KindPermanent:
-		return []string{pelican.ClassPermanent, pelican.ClassMaxDeliveries}
+		return []string{pelican.ClassPermanent, pelican.ClassMaxDeliveries, pelican.ClassCrash}
 	case KindFlaky:
-		return []string{pelican.ClassHandler, pelican.ClassMaxDeliveries}
+		return []string{pelican.ClassHandler, pelican.ClassMaxDeliveries, pelican.ClassCrash}
 	}
-	return []string{pelican.ClassMaxDeliveries}
+	return []string{pelican.ClassMaxDeliveries, pelican.ClassCrash}
 }
 
 // diagnose logs what is left when a run does not finish in time.
