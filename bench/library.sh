@@ -8,8 +8,8 @@
 # Backends: the embedded engine in the benchmark's own process (both CPUs);
 # Pelican's server and redis-server over TCP on 127.0.0.1, the server
 # pinned to CPU 0 and the benchmark to CPU 1. Each run visits the backends
-# in turn, reversing their order and the order of worker and loop on every
-# other run; before each measurement the script waits (up to IDLE_WAIT
+# in turn, reversing their order and the order of the implementations
+# (worker, base worker, loops) on every other run; before each measurement the script waits (up to IDLE_WAIT
 # seconds) for the machine to be idle. Results go to
 # bench/results/library-<time>.csv and the summary (medians over the runs)
 # to stdout.
@@ -68,6 +68,7 @@ tmp=$(mktemp -d)
 mkdir -p bench/results
 out=bench/results/library-$(date +%Y%m%d-%H%M%S).csv
 pid=
+base_note=
 base_tree=$tmp/base
 base_bin=$tmp/libbench-base
 base_own=0 # 1: base_bin is the base commit's own libbench
@@ -94,21 +95,22 @@ if [ "$base" != none ]; then
 		exit 1
 	fi
 	git worktree add --quiet --detach "$base_tree" "$base_rev"
-	mkdir "$base_tree/bench/libbench-current"
+	mkdir -p "$base_tree/bench/libbench-current"
 	cp bench/libbench/*.go "$base_tree/bench/libbench-current/"
 	if (cd "$base_tree" && go build -o "$base_bin" ./bench/libbench-current) 2>"$tmp/base-build.log"; then
-		echo "base worker: $base ($base_rev), measured with this checkout's bench/libbench"
+		base_note="base worker: $base ($base_rev), measured with this checkout's bench/libbench"
 	else
 		cat "$tmp/base-build.log" >&2
 		echo "library.sh: this checkout's bench/libbench does not build against $base; using $base's own" >&2
 		(cd "$base_tree" && go build -o "$base_bin" ./bench/libbench)
 		base_own=1
-		echo "base worker: $base ($base_rev), measured with its own bench/libbench"
+		base_note="base worker: $base ($base_rev), measured with its own bench/libbench"
 	fi
 	if "$base_bin" hol -h >/dev/null 2>&1; then base_hol=1; fi
 	if [ "$hol" = 1 ] && [ "$base_hol" = 0 ]; then
-		echo "base worker: its libbench has no hol subcommand; the head-of-line row leaves it out"
+		base_note="$base_note; it has no hol subcommand, so the head-of-line row leaves it out"
 	fi
+	echo "$base_note"
 fi
 echo "run,backend,workload,config,impl,busy,v1,v2,v3,v4" >"$out"
 
@@ -286,4 +288,5 @@ done
 
 echo
 echo "results: $out"
+if [ -n "$base_note" ]; then echo "$base_note"; fi
 python3 bench/library_summary.py "$out"
