@@ -84,7 +84,7 @@ func (j *janitor) removeDead(ctx context.Context) error {
 			}
 		}
 		if info.Pending > 0 {
-			if err := j.adopt(ctx, info.Name); err != nil {
+			if err := j.adopt(ctx, info.Name, b); err != nil {
 				return err
 			}
 			continue // deleted on a later pass, once it holds nothing
@@ -96,21 +96,47 @@ func (j *janitor) removeDead(ctx context.Context) error {
 	return nil
 }
 
-// adopt claims the pending messages of dead consumer dead for this
-// worker, as far as its lanes have room.
-func (j *janitor) adopt(ctx context.Context, dead string) error {
+// adopt claims the pending messages of dead consumer dead, judged so by
+// its beat b, for this worker, as far as its lanes have room.
+//
+// A worker restarted under a dead worker's name writes a beat of its own
+// before it reads anything, and replays the dead one's messages itself.
+// So the beat is read again after the messages are listed: if it is no
+// longer b, the name has a live worker again, which may have read some of
+// them, and they are left to it. (Those it replays meanwhile are claimed
+// by it or by this worker, never both: each claims with the idle time it
+// saw as the bar.)
+func (j *janitor) adopt(ctx context.Context, dead string, b beat) error {
 	w := j.w
 	_, suspects := w.proc.load()
 	room := w.cfg.BatchSize - suspects
 	if room <= 0 {
 		return nil
 	}
-	pend, err := w.c.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
-		Stream: w.cfg.Stream, Group: w.cfg.Group, Start: "-", End: "+", Count: int64(room), Consumer: dead,
-	}).Result()
-	if err != nil || len(pend) == 0 {
+	var pend *redis.XPendingExtCmd
+	var now *redis.StringCmd
+	_, err := w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		pend = p.XPendingExt(ctx, &redis.XPendingExtArgs{
+			Stream: w.cfg.Stream, Group: w.cfg.Group, Start: "-", End: "+", Count: int64(room), Consumer: dead,
+		})
+		now = p.HGet(ctx, w.keys.workers(), dead)
+		return nil
+	})
+	if err != nil && err != redis.Nil {
 		return err
 	}
+	if again, _ := parseBeat(now.Val()); again != b {
+		return nil // taken over by a new worker since it was judged
+	}
+	if len(pend.Val()) == 0 {
+		return nil
+	}
+	return j.adoptListed(ctx, dead, pend.Val())
+}
+
+// adoptListed claims dead consumer dead's pending messages pend.
+func (j *janitor) adoptListed(ctx context.Context, dead string, pend []redis.XPendingExt) error {
+	w := j.w
 	w.log.Info("pelican: taking over the pending messages of a dead consumer", "dead_consumer", dead, "count", len(pend))
 	return w.claimer.claim(ctx, pend)
 }

@@ -81,11 +81,17 @@ func newSettler(w *Worker) *settler {
 	return &settler{w: w, cur: new(outcomes), kickc: make(chan struct{}, 1)}
 }
 
-// ack settles m as done with: it is acknowledged.
+// ack settles m as done with, though not processed here (a duplicate, a
+// message for another group, one lost to trim): it is acknowledged, and
+// its failure record deleted if it has one.
 func (s *settler) ack(m *Message) {
 	s.mu.Lock()
-	s.cur.acks = append(s.cur.acks, m.ID)
-	s.cur.ackMsgs = append(s.cur.ackMsgs, m)
+	o := s.cur
+	o.acks = append(o.acks, m.ID)
+	o.ackMsgs = append(o.ackMsgs, m)
+	if m.failure != nil {
+		o.forget = append(o.forget, m.ID)
+	}
 	s.mu.Unlock()
 }
 
