@@ -20,9 +20,15 @@ import (
 // from the PEL (counted as lost to trim).
 type claimer struct {
 	w *Worker
+	// drained wakes run when the processor has started its last waiting
+	// suspect: a pass that stopped for lack of room goes on at once.
+	drained chan struct{}
 }
 
-// run claims every ClaimInterval until ctx ends.
+func newClaimer(w *Worker) *claimer { return &claimer{w: w, drained: make(chan struct{}, 1)} }
+
+// run claims every ClaimInterval until ctx ends, and when the suspects it
+// queued have all started.
 func (c *claimer) run(ctx context.Context) {
 	w := c.w
 	t := time.NewTicker(w.cfg.ClaimInterval)
@@ -31,6 +37,7 @@ func (c *claimer) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-c.drained:
 		case <-t.C:
 			if w.health.isDown() {
 				continue
@@ -75,44 +82,60 @@ func (c *claimer) pass(ctx context.Context) error {
 	return nil
 }
 
-// claim claims the listed entries that this worker does not own, queueing
-// them.
+// claim claims the listed entries that this worker does not own, as
+// listed (XCLAIM JUSTID, with the idle time seen as the bar: an entry
+// another worker has taken since is left to it), and queues them: given
+// back entries for the lanes, the others as suspects, but for those
+// whose failure record schedules a retry still to come, which wait in
+// this worker's PEL for its retry scan like its own.
 func (c *claimer) claim(ctx context.Context, pend []redis.XPendingExt) error {
 	w := c.w
 	now := w.c.clock.Now()
-	// Owned and claimed under the heartbeat's lock (see retrier.scan).
-	w.heartbeat.mu.Lock()
 	var listed []redis.XPendingExt
 	for _, p := range pend {
 		if p.Consumer == w.cfg.Consumer && !givenBack(p.Idle, now) {
 			continue // its own: the retry scan's
 		}
-		if w.inflight.tryAdd(p.ID, now) {
+		if w.inflight.tryAdd(p.ID) {
 			listed = append(listed, p)
 		}
 	}
 	if len(listed) == 0 {
-		w.heartbeat.mu.Unlock()
 		return nil
 	}
+	// Owned with tryAdd, they are not covered by heartbeats, which would
+	// reset the idle time that is the claim's bar.
 	claimed, err := w.claimListed(ctx, listed, true)
-	w.heartbeat.mu.Unlock()
 	if err != nil {
 		for _, p := range listed {
 			w.inflight.releaseID(p.ID)
 		}
 		return err
 	}
+	ids := make([]string, len(listed))
+	for i, p := range listed {
+		ids[i] = p.ID
+	}
+	recs, err := w.failureRecords(ctx, ids)
+	if err != nil {
+		recs = make([]*failureRecord, len(ids)) // judged without them
+	}
 	var ss []*suspect
 	var back []redis.XPendingExt
+	var backRecs []*failureRecord
 	var missing []string
 	for i, p := range listed {
+		rec := recs[i]
 		switch {
 		case claimed[i] == nil:
 			w.inflight.releaseID(p.ID)
 			missing = append(missing, p.ID)
 		case givenBack(p.Idle, now):
-			back = append(back, p)
+			back, backRecs = append(back, p), append(backRecs, rec)
+		case rec != nil && rec.Class != ClassCrash && now.Before(rec.RetryAt):
+			// Waiting for its retry, not running: now pending to this
+			// worker, whose retry scan runs it when it is due.
+			w.inflight.releaseID(p.ID)
 		default:
 			ss = append(ss, &suspect{id: p.ID, deliveries: p.RetryCount})
 		}
@@ -122,54 +145,46 @@ func (c *claimer) claim(ctx context.Context, pend []redis.XPendingExt) error {
 	}
 	w.recovery.queue(ss)
 	c.countLost(ctx, missing)
-	return c.queueGivenBack(ctx, back)
+	return c.queueGivenBack(ctx, back, backRecs)
 }
 
 // queueGivenBack fetches the given-back entries this worker claimed,
 // counting the new delivery, and queues them for the lanes.
-func (c *claimer) queueGivenBack(ctx context.Context, back []redis.XPendingExt) error {
+func (c *claimer) queueGivenBack(ctx context.Context, back []redis.XPendingExt, recs []*failureRecord) error {
 	w := c.w
 	if len(back) == 0 {
 		return nil
 	}
 	ids := make([]string, len(back))
+	byID := make(map[string]int, len(back))
 	for i, p := range back {
-		ids[i] = p.ID
+		ids[i], byID[p.ID] = p.ID, i
 	}
-	recs, err := w.failureRecords(ctx, ids)
-	if err == nil {
-		var xms []redis.XMessage
-		xms, err = w.c.rdb.XClaim(ctx, &redis.XClaimArgs{
-			Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, Messages: ids,
-		}).Result()
-		if err == nil {
-			byID := make(map[string]int, len(back))
-			for i, p := range back {
-				byID[p.ID] = i
-			}
-			msgs := make([]*Message, 0, len(xms))
-			for _, xm := range xms {
-				i := byID[xm.ID]
-				m := w.message(xm)
-				m.Deliveries = back[i].RetryCount + 1
-				m.failure = recs[i]
-				m.owned = true
-				msgs = append(msgs, m)
-				delete(byID, xm.ID)
-			}
-			for id := range byID {
-				w.inflight.releaseID(id) // deleted meanwhile
-			}
-			if refused := w.proc.push(msgs); refused != nil {
-				w.settler.giveBack(w.after, refused...)
-			}
-			return nil
+	xms, err := w.c.rdb.XClaim(ctx, &redis.XClaimArgs{
+		Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, Messages: ids,
+	}).Result()
+	if err != nil && err != redis.Nil {
+		for _, id := range ids {
+			w.inflight.releaseID(id)
 		}
+		return err
 	}
-	for _, id := range ids {
-		w.inflight.releaseID(id)
+	msgs := make([]*Message, 0, len(xms))
+	for _, xm := range xms {
+		i := byID[xm.ID]
+		m := w.message(xm)
+		m.Deliveries, m.failure, m.owned = back[i].RetryCount+1, recs[i], true
+		w.inflight.cover(xm.ID)
+		msgs = append(msgs, m)
+		delete(byID, xm.ID)
 	}
-	return err
+	for id := range byID {
+		w.inflight.releaseID(id) // deleted meanwhile
+	}
+	if refused := w.proc.push(msgs); refused != nil {
+		w.settler.giveBack(w.after, refused...)
+	}
+	return nil
 }
 
 // countLost counts, among entries a claim did not return, those deleted

@@ -204,6 +204,10 @@ func (w *Worker) checkClient(rdb redis.UniversalClient) error {
 		return fmt.Errorf("%w: the go-redis client's PoolSize (%d) is smaller than this worker needs (%d with Concurrency %d%s): give the client a PoolSize of at least %d, plus what your handlers use",
 			ErrInvalidConfig, pool, cfg.connsNeeded(), cfg.Concurrency, map[bool]string{true: " in exactly-once mode", false: ""}[cfg.ExactlyOnce], cfg.connsNeeded())
 	}
+	if rt := readTimeout(rdb); rt > 0 && cfg.Block > 0 && cfg.Block+time.Second > rt {
+		return fmt.Errorf("%w: Block (%v) must be at least a second shorter than the go-redis client's ReadTimeout (%v), or reads that wait for messages time out: lower Block or raise ReadTimeout",
+			ErrInvalidConfig, cfg.Block, rt)
+	}
 	if d := cfg.Backoff.Delay(cfg.MaxDeliveries); d > cfg.ClaimMinIdle {
 		w.log.Warn("pelican: the backoff asks for delays longer than ClaimMinIdle; they are capped at ClaimMinIdle", "backoff", d, "claim_min_idle", cfg.ClaimMinIdle)
 	}
@@ -225,4 +229,19 @@ func poolSize(rdb redis.UniversalClient) int {
 		return 5 * runtime.GOMAXPROCS(0) // go-redis's default for a cluster node
 	}
 	return 0
+}
+
+// readTimeout returns the read timeout of rdb's connections (go-redis
+// fills in its default), 0 when there is none or it is unknown.
+func readTimeout(rdb redis.UniversalClient) time.Duration {
+	var rt time.Duration
+	switch c := rdb.(type) {
+	case interface{ Options() *redis.Options }:
+		rt = c.Options().ReadTimeout
+	case *redis.ClusterClient:
+		rt = c.Options().ReadTimeout
+	default:
+		return 0
+	}
+	return max(rt, 0)
 }

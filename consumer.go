@@ -98,19 +98,29 @@ func (b beat) judge(now time.Time, self *process) liveness {
 	case b.interval <= 0:
 		return unknown
 	}
-	if self.sameNamespace(b) && b.instance != self.instance && !processExists(b.pid) {
+	if b.gone(self) {
 		return dead
 	}
-	if now.Sub(b.at) < 3*b.interval+time.Second {
+	if now.Sub(b.at) < b.lifetime() {
 		return alive
 	}
 	return dead
 }
 
+// gone reports whether b's worker ran in self's host and PID namespace,
+// where its process no longer exists.
+func (b beat) gone(self *process) bool {
+	return self.sameNamespace(b) && b.instance != self.instance && !processExists(b.pid)
+}
+
+// lifetime is how long b says its worker is alive without a new beat:
+// three intervals, and a second.
+func (b beat) lifetime() time.Duration { return 3*b.interval + time.Second }
+
 // expiresIn returns how long until b's worker is taken for dead if it
 // beats no more.
 func (b beat) expiresIn(now time.Time) time.Duration {
-	return max(b.at.Add(3*b.interval+time.Second).Sub(now), 0)
+	return max(b.at.Add(b.lifetime()).Sub(now), 0)
 }
 
 // process identifies the running process in beats.

@@ -18,6 +18,9 @@ import (
 // a failure, dead-lettering, giving back) must happen even when work has
 // just ended, and runs under w.after, which does not end with it.
 func (w *Worker) handleOne(work context.Context, l *lane, m *Message) bool {
+	if m.ticket != nil && !w.retrier.claimTicket(w.after, m) {
+		return true // gone, or taken by another worker
+	}
 	if m.Values == nil {
 		// The entry was deleted (or trimmed) while pending: nothing to
 		// process or to dead-letter.

@@ -2,7 +2,6 @@ package pelican
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -20,16 +19,34 @@ import (
 type heartbeater struct {
 	w *Worker
 
-	// mu is held by a heartbeat from listing the owned messages until it
-	// has reset their idle time (claiming them to this worker), and by
-	// giving messages back: a heartbeat must not claim back a message
-	// given back after it was listed. Lock order: mu, then inFlight.mu.
-	mu sync.Mutex
+	// sem, a lock that can be waited for with a deadline (lock, unlock),
+	// is held by a heartbeat from listing the messages the worker holds
+	// until it has reset their idle time (claiming them to this worker),
+	// and by giving messages back: a heartbeat must not claim back a
+	// message given back after it was listed. Lock order: sem, then
+	// inFlight.mu.
+	sem chan struct{}
 
 	// warned is set once the worker has logged that another worker took
-	// its name; guarded by mu.
+	// its name; guarded by sem.
 	warned bool
 }
+
+func newHeartbeater(w *Worker) *heartbeater {
+	return &heartbeater{w: w, sem: make(chan struct{}, 1)}
+}
+
+// lock takes the heartbeat's lock, and reports false if ctx ends first.
+func (h *heartbeater) lock(ctx context.Context) bool {
+	select {
+	case h.sem <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (h *heartbeater) unlock() { <-h.sem }
 
 // run beats every HeartbeatInterval until ctx ends.
 func (h *heartbeater) run(ctx context.Context) {
@@ -40,7 +57,11 @@ func (h *heartbeater) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			h.beat(ctx)
+			// Bounded, so that a server that stops answering cannot hold
+			// the lock that giving back (and so shutdown) waits for.
+			beatCtx, cancel := context.WithTimeout(ctx, h.w.cfg.HeartbeatInterval)
+			h.beat(beatCtx)
+			cancel()
 		}
 	}
 }
@@ -48,8 +69,10 @@ func (h *heartbeater) run(ctx context.Context) {
 // beat sends one heartbeat.
 func (h *heartbeater) beat(ctx context.Context) {
 	w := h.w
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	if !h.lock(ctx) {
+		return
+	}
+	defer h.unlock()
 	ids, err := h.stillOurs(ctx)
 	w.health.report(err)
 	var prev *redis.StringCmd
@@ -83,13 +106,13 @@ func (h *heartbeater) beat(ctx context.Context) {
 	}
 }
 
-// stillOurs returns the owned messages that are still pending to this
-// worker. A message another worker claimed meanwhile (after a stall
+// stillOurs returns the messages the worker holds (owned and covered)
+// that are still pending to it. A message another worker claimed meanwhile (after a stall
 // longer than ClaimMinIdle) is left to it: claiming it back would only
 // make both process it.
 func (h *heartbeater) stillOurs(ctx context.Context) ([]string, error) {
 	w := h.w
-	owned := w.inflight.owned()
+	owned := w.inflight.owned(true)
 	if len(owned) == 0 {
 		return nil, nil
 	}

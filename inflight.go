@@ -1,17 +1,21 @@
 package pelican
 
-import (
-	"sync"
-	"time"
-)
+import "sync"
 
 // inFlight is the set of messages a worker owns: read, claimed or
 // recovered, and not yet settled. Owning a message means:
 //
-//   - the worker's heartbeats keep resetting its idle time, so that no
-//     other worker claims it as abandoned;
-//   - the worker's own retry scan and claim pass leave it alone, so that
-//     the worker never runs two copies of one message at once;
+//   - the worker's own retry scan, claim pass and hand-over leave it
+//     alone, so that the worker never runs two copies of one message at
+//     once (but for a handler the watchdog abandoned, which Go cannot
+//     stop: its message is retried while it runs);
+//   - once the worker holds it (it was read, or claimed to be run), the
+//     worker's heartbeats keep resetting its idle time, so that no other
+//     worker claims it as abandoned. A message owned but still waiting to
+//     be claimed (a retry due, a suspect to recover: see retry.go and
+//     recover.go) is not covered: another worker may still take it, and
+//     the claim, with the idle time it was listed with as its bar, then
+//     leaves it to that worker;
 //   - it stays owned after its handler finished until its outcome (the
 //     acknowledgement, a failure record, the dead-letter move) has
 //     reached the server: until then it is still pending, and a retry
@@ -29,8 +33,9 @@ type inFlight struct {
 	// batches are the read batches with messages still owned; a message of
 	// one is owned while its owned flag is set.
 	batches map[*readBatch]struct{}
-	// single are the messages owned one by one, and since when.
-	single map[string]time.Time
+	// single are the messages owned one by one, each true if heartbeats
+	// cover it, false while it waits to be claimed.
+	single map[string]bool
 }
 
 // readBatch is the messages of one read, owned together (see inFlight).
@@ -40,7 +45,7 @@ type readBatch struct {
 }
 
 func newInFlight() *inFlight {
-	return &inFlight{batches: make(map[*readBatch]struct{}), single: make(map[string]time.Time)}
+	return &inFlight{batches: make(map[*readBatch]struct{}), single: make(map[string]bool)}
 }
 
 // addBatch owns the messages of a read, none of which can be owned
@@ -58,12 +63,12 @@ func (f *inFlight) addBatch(msgs []*Message) {
 	f.mu.Unlock()
 }
 
-// add owns the messages of msgs that are not owned already, and returns
-// them (filtered in place). A message owned already is being handled:
-// the worker's read claims, retry scan and claim pass may each pick one
-// that another of them has just taken, and the first to own it handles
-// it.
-func (f *inFlight) add(msgs []*Message, now time.Time) []*Message {
+// add owns the messages of msgs that are not owned already, covered by
+// heartbeats, and returns them (filtered in place). A message owned
+// already is being handled: the worker's read claims, retry scan and
+// claim pass may each pick one that another of them has just taken, and
+// the first to own it handles it.
+func (f *inFlight) add(msgs []*Message) []*Message {
 	owned := msgs[:0]
 	f.mu.Lock()
 	held := f.batchIDsLocked()
@@ -71,7 +76,7 @@ func (f *inFlight) add(msgs []*Message, now time.Time) []*Message {
 		if f.ownsLocked(m.ID, held) {
 			continue
 		}
-		f.single[m.ID] = now
+		f.single[m.ID] = true
 		m.owned = true
 		owned = append(owned, m)
 	}
@@ -79,15 +84,26 @@ func (f *inFlight) add(msgs []*Message, now time.Time) []*Message {
 	return owned
 }
 
-// tryAdd owns id if it is not owned, and reports whether it did.
-func (f *inFlight) tryAdd(id string, now time.Time) bool {
+// tryAdd owns id, not covered by heartbeats until cover is called, if it
+// is not owned; it reports whether it did.
+func (f *inFlight) tryAdd(id string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.ownsLocked(id, f.batchIDsLocked()) {
 		return false
 	}
-	f.single[id] = now
+	f.single[id] = false
 	return true
+}
+
+// cover makes heartbeats cover id, owned with tryAdd, now that the worker
+// has claimed it.
+func (f *inFlight) cover(id string) {
+	f.mu.Lock()
+	if _, ok := f.single[id]; ok {
+		f.single[id] = true
+	}
+	f.mu.Unlock()
 }
 
 // release ends the ownership of msgs; messages not owned are skipped.
@@ -124,16 +140,19 @@ func (f *inFlight) releaseID(id string) {
 	f.mu.Unlock()
 }
 
-// owned returns the set of IDs owned now, and their number.
-func (f *inFlight) owned() map[string]bool {
+// owned returns the set of IDs owned now; with coveredOnly, only those
+// heartbeats cover.
+func (f *inFlight) owned(coveredOnly bool) map[string]bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	ids := f.batchIDsLocked()
 	if ids == nil {
 		ids = make(map[string]bool, len(f.single))
 	}
-	for id := range f.single {
-		ids[id] = true
+	for id, covered := range f.single {
+		if covered || !coveredOnly {
+			ids[id] = true
+		}
 	}
 	return ids
 }

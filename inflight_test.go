@@ -3,7 +3,6 @@ package pelican
 import (
 	"slices"
 	"testing"
-	"time"
 )
 
 // A read's messages are owned as a batch, everything else one by one, and
@@ -11,7 +10,6 @@ import (
 // way until it is released.
 func TestInFlight(t *testing.T) {
 	f := newInFlight()
-	now := time.Now()
 	msg := func(id string) *Message { return &Message{ID: id} }
 	ids := func(msgs []*Message) []string {
 		var out []string
@@ -22,7 +20,7 @@ func TestInFlight(t *testing.T) {
 	}
 
 	// A claim owns 2-1 one by one.
-	if got := ids(f.add([]*Message{msg("2-1")}, now)); !slices.Equal(got, []string{"2-1"}) {
+	if got := ids(f.add([]*Message{msg("2-1")})); !slices.Equal(got, []string{"2-1"}) {
 		t.Fatalf("add = %v, want [2-1]", got)
 	}
 	// A read brings 1-1 and 3-1.
@@ -32,15 +30,15 @@ func TestInFlight(t *testing.T) {
 		t.Fatalf("len = %d, want 3", got)
 	}
 	// Nothing owned can be owned again, by message or by ID.
-	if got := ids(f.add([]*Message{msg("1-1"), msg("2-1"), msg("3-1"), msg("5-1")}, now)); !slices.Equal(got, []string{"5-1"}) {
+	if got := ids(f.add([]*Message{msg("1-1"), msg("2-1"), msg("3-1"), msg("5-1")})); !slices.Equal(got, []string{"5-1"}) {
 		t.Errorf("add of owned messages = %v, want [5-1]", got)
 	}
 	for _, id := range []string{"1-1", "2-1", "3-1", "5-1"} {
-		if f.tryAdd(id, now) {
+		if f.tryAdd(id) {
 			t.Errorf("tryAdd(%s) took an owned message", id)
 		}
 	}
-	owned := f.owned()
+	owned := f.owned(false)
 	for _, id := range []string{"1-1", "2-1", "3-1", "5-1"} {
 		if !owned[id] {
 			t.Errorf("owned() misses %s", id)
@@ -49,7 +47,7 @@ func TestInFlight(t *testing.T) {
 	// Releasing part of the batch frees that part only; the batch goes
 	// once all of it is released.
 	f.release(read[0])
-	if !f.tryAdd("1-1", now) {
+	if !f.tryAdd("1-1") {
 		t.Error("tryAdd(1-1) after its release failed")
 	}
 	f.releaseID("1-1")

@@ -2,9 +2,12 @@ package pelican
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pelicanhq/pelican/internal/watch"
 )
 
 // The janitor hands over the messages of dead consumers and deletes them
@@ -21,9 +24,22 @@ import (
 //
 // After an outage every worker's beats are stale, the live ones' too: the
 // janitor judges no one until its own worker has been back for three
-// heartbeats.
+// heartbeats. And a beat's time is its writer's clock, which may differ
+// from this host's: a worker of another host is taken for dead by its
+// beats' age only once this janitor has also seen its beat unchanged for
+// its lifetime (or the beat is older than ClaimMinIdle, which no clock
+// skew explains).
 type janitor struct {
 	w *Worker
+	// seen holds, by consumer, the beat last read and when (on this
+	// host's clock) it was first read unchanged. Only run's goroutine
+	// uses it.
+	seen map[string]seenBeat
+}
+
+type seenBeat struct {
+	b     beat
+	since time.Time
 }
 
 // run cleans up dead consumers until ctx ends.
@@ -66,14 +82,24 @@ func (j *janitor) removeDead(ctx context.Context) error {
 	}
 	w.health.report(nil)
 	now := w.c.clock.Now()
+	seen := make(map[string]seenBeat, len(infos))
 	for i, info := range infos {
 		if info.Name == w.cfg.Consumer {
 			continue
 		}
 		b := beats[i]
+		sb, ok := j.seen[info.Name]
+		if !ok || sb.b != b {
+			sb = seenBeat{b: b, since: now}
+		}
+		seen[info.Name] = sb
 		switch b.judge(now, w.self) {
 		case alive:
 			continue
+		case dead:
+			if !b.stopped && !b.gone(w.self) && now.Sub(sb.since) < b.lifetime() && now.Sub(b.at) < w.cfg.ClaimMinIdle {
+				continue // stale by its clock, not yet by ours
+			}
 		case unknown:
 			lastSeen := now.Add(-info.Idle)
 			if b.at.After(lastSeen) {
@@ -89,10 +115,11 @@ func (j *janitor) removeDead(ctx context.Context) error {
 			}
 			continue // deleted on a later pass, once it holds nothing
 		}
-		if err := j.delete(ctx, info.Name); err != nil {
+		if err := j.delete(ctx, info.Name, b); err != nil {
 			return err
 		}
 	}
+	j.seen = seen
 	return nil
 }
 
@@ -141,28 +168,49 @@ func (j *janitor) adoptListed(ctx context.Context, dead string, pend []redis.XPe
 	return w.claimer.claim(ctx, pend)
 }
 
-// delete deletes dead consumer name, which held nothing when listed, from
-// the group, with its beat and counters.
-func (j *janitor) delete(ctx context.Context, name string) error {
+// delete deletes dead consumer name, judged so by its beat b and listed
+// holding nothing, from the group, with its beat and counters: in one
+// transaction under WATCH of the workers hash, and only if it still holds
+// nothing and its beat is still b. A worker restarted under that name
+// writes its beat before it reads anything, which fails the transaction:
+// XGROUP DELCONSUMER would drop what it has read. (A consumer that is not
+// a Pelican worker writes no beat: one that comes back and reads in the
+// instant between the check and the delete loses what it read from the
+// PEL.)
+func (j *janitor) delete(ctx context.Context, name string, b beat) error {
 	w := j.w
-	// Listed with nothing pending; check again right before deleting, as
-	// close as Redis 7 allows to an atomic check.
-	pend, err := w.c.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
-		Stream: w.cfg.Stream, Group: w.cfg.Group, Start: "-", End: "+", Count: 1, Consumer: name,
-	}).Result()
-	if err != nil || len(pend) > 0 {
-		return err
+	key := w.keys.workers()
+	var pend *redis.XPendingExtCmd
+	var cur *redis.StringCmd
+	err := watch.Run(ctx, w.c.rdb, []string{key}, func(p redis.Pipeliner) {
+		pend = p.XPendingExt(ctx, &redis.XPendingExtArgs{
+			Stream: w.cfg.Stream, Group: w.cfg.Group, Start: "-", End: "+", Count: 1, Consumer: name,
+		})
+		cur = p.HGet(ctx, key, name)
+	}, func(t *watch.Tx, _ []redis.Cmder, err error) error {
+		if err != nil && err != redis.Nil {
+			return err
+		}
+		if again, _ := parseBeat(cur.Val()); again != b || len(pend.Val()) > 0 {
+			return nil // taken over, or holding messages again: next time
+		}
+		var del *redis.IntCmd
+		if _, err := t.Exec(ctx, func(p redis.Pipeliner) {
+			del = p.XGroupDelConsumer(ctx, w.cfg.Stream, w.cfg.Group, name)
+			p.HDel(ctx, key, name)
+			p.HDel(ctx, w.keys.counters(), name)
+		}); err != nil {
+			return err
+		}
+		if dropped := del.Val(); dropped > 0 {
+			w.log.Error("pelican: a dead consumer received messages while being deleted; they are no longer pending", "dead_consumer", name, "count", dropped)
+		} else {
+			w.log.Info("pelican: removed a dead consumer", "dead_consumer", name)
+		}
+		return nil
+	})
+	if errors.Is(err, redis.TxFailedErr) {
+		return nil // a beat was written meanwhile: look again next time
 	}
-	dropped, err := w.c.rdb.XGroupDelConsumer(ctx, w.cfg.Stream, w.cfg.Group, name).Result()
-	if err != nil {
-		return err
-	}
-	w.c.rdb.HDel(ctx, w.keys.workers(), name)
-	w.c.rdb.HDel(ctx, w.keys.counters(), name)
-	if dropped > 0 {
-		w.log.Error("pelican: a dead consumer received messages while being deleted; they are no longer pending", "dead_consumer", name, "count", dropped)
-	} else {
-		w.log.Info("pelican: removed a dead consumer", "dead_consumer", name)
-	}
-	return nil
+	return err
 }

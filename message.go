@@ -32,6 +32,9 @@ type Message struct {
 	// whether it is owned (see inFlight); guarded by inFlight.mu.
 	batch *readBatch
 	owned bool
+	// ticket is set for a retry queued but not yet claimed (see
+	// retrier.claimTicket); its other fields but ID and failure are unset.
+	ticket *ticket
 	// claimIdle is, for a message a read claimed (XREADGROUP CLAIM), the
 	// idle time of its pending entry in ms; -1 for a new one.
 	claimIdle int64

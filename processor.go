@@ -69,7 +69,7 @@ type lane struct {
 	// its result.
 	abandoned atomic.Bool
 	// avg is a moving average of this lane's handler durations, in
-	// nanoseconds (see readCount).
+	// nanoseconds (see readCountLocked).
 	avg atomic.Int64
 }
 
@@ -150,6 +150,12 @@ func (p *processor) next() (m *Message, s *suspect, read, block bool) {
 				p.suspects = p.suspects[1:]
 				p.running++
 				p.suspectRunning = true
+				if len(p.suspects) == 0 {
+					select {
+					case p.w.claimer.drained <- struct{}{}:
+					default:
+					}
+				}
 				return nil, s, false, false
 			}
 			// Let the running handlers finish, start nothing else.
@@ -215,14 +221,20 @@ func (p *processor) aheadLocked() int {
 	return int(min(max(ahead, 1), int64(cfg.BatchSize)))
 }
 
-// readCount returns how many messages a read should ask for: enough to
-// give every free lane one and to keep the queue ahead, at most
-// BatchSize, less what reads already under way asked for. A worker whose
-// handlers are slow so asks only for what it can start soon, leaving the
-// rest of the stream to the group's other workers. p.mu must be held.
+// readCountLocked returns how many messages a read should ask for: with
+// fast handlers, BatchSize; with slow ones, enough to give every free lane
+// one and to keep the queue ahead, less what reads already under way
+// asked for. A worker whose handlers are slow so asks only for what it can
+// start soon, leaving the rest of the stream to the group's other
+// workers. p.mu must be held.
 func (p *processor) readCountLocked() int {
+	ahead := p.aheadLocked()
+	if ahead == p.w.cfg.BatchSize {
+		// Fast handlers: full batches, the fewest round trips.
+		return ahead
+	}
 	free := p.w.cfg.Concurrency - p.running
-	n := free + p.aheadLocked() - p.queued() - p.asked
+	n := free + ahead - p.queued() - p.asked
 	return min(max(n, 1), p.w.cfg.BatchSize)
 }
 
@@ -302,13 +314,17 @@ func (p *processor) load() (queued, suspects int) {
 }
 
 // done frees the slot of a lane that finished a message or a suspect.
+// Only a suspect waits for a free slot (for all of them, to run alone):
+// otherwise nothing waiting has changed, and no lane is woken.
 func (p *processor) done(suspect bool) {
 	p.mu.Lock()
 	p.running--
 	if suspect {
 		p.suspectRunning = false
 	}
-	p.cond.Broadcast()
+	if suspect || len(p.suspects) > 0 && p.running == 0 {
+		p.cond.Broadcast()
+	}
 	p.mu.Unlock()
 }
 

@@ -47,7 +47,7 @@ func (r *reader) read(work context.Context, block bool) {
 		w.settler.giveBack(w.after, refused...)
 	}
 	if len(claimed) > 0 {
-		w.recovery.fromRead(claimed)
+		w.recovery.fromRead(work, claimed)
 	}
 }
 

@@ -39,15 +39,12 @@ type recovery struct {
 	w *Worker
 }
 
-// suspect is a recovered message waiting to run alone.
+// suspect is a recovered message waiting to run alone: its ID, and its
+// delivery count as listed (prepare looks again before it counts the
+// attempt).
 type suspect struct {
-	id string
-	// deliveries is the message's delivery count before this worker's
-	// attempt.
+	id         string
 	deliveries int64
-	// msg, if set, is the message as a read claimed it: that read counted
-	// the attempt already (m.Deliveries is deliveries+1).
-	msg *Message
 }
 
 // replay queues, before the worker reads anything, the messages left
@@ -78,7 +75,7 @@ func (r *recovery) replay(ctx context.Context) error {
 			if givenBack(p.Idle, now) || rec != nil && rec.Class != ClassCrash && now.Before(rec.RetryAt) {
 				continue
 			}
-			if w.inflight.tryAdd(p.ID, now) {
+			if w.inflight.tryAdd(p.ID) {
 				ss = append(ss, &suspect{id: p.ID, deliveries: p.RetryCount})
 			}
 		}
@@ -95,23 +92,43 @@ func (r *recovery) replay(ctx context.Context) error {
 }
 
 // fromRead queues the messages a read claimed from other consumers
-// (XREADGROUP CLAIM): given back ones go to the lanes like any message,
-// abandoned ones are suspects.
-func (r *recovery) fromRead(msgs []*Message) {
+// (XREADGROUP CLAIM). Given back ones go to the lanes like any message.
+// Abandoned ones are suspects; the read counted a delivery for each,
+// which is taken back at once (XCLAIM RETRYCOUNT, JUSTID), so that a
+// suspect waiting behind another that kills the worker is not charged
+// for it: its delivery is counted right before it runs (see prepare).
+func (r *recovery) fromRead(ctx context.Context, msgs []*Message) {
 	w := r.w
 	now := w.c.clock.Now()
-	msgs = w.inflight.add(msgs, now)
-	var normal []*Message
-	var ss []*suspect
+	var normal, abandoned []*Message
 	for _, m := range msgs {
 		if givenBack(time.Duration(m.claimIdle)*time.Millisecond, now) {
 			normal = append(normal, m)
-			continue
+		} else {
+			abandoned = append(abandoned, m)
 		}
-		ss = append(ss, &suspect{id: m.ID, deliveries: m.Deliveries - 1, msg: m})
 	}
-	if refused := w.proc.push(normal); refused != nil {
+	if refused := w.proc.push(w.inflight.add(normal)); refused != nil {
 		w.settler.giveBack(w.after, refused...)
+	}
+	if len(abandoned) == 0 {
+		return
+	}
+	_, err := w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, m := range abandoned {
+			p.Do(ctx, "XCLAIM", w.cfg.Stream, w.cfg.Group, w.cfg.Consumer, 0, m.ID, "RETRYCOUNT", m.Deliveries-1, "JUSTID")
+		}
+		return nil
+	})
+	if err != nil {
+		// The read's count stands: each of them is charged one delivery.
+		w.health.report(err)
+	}
+	var ss []*suspect
+	for _, m := range abandoned {
+		if w.inflight.tryAdd(m.ID) {
+			ss = append(ss, &suspect{id: m.ID, deliveries: m.Deliveries - 1})
+		}
 	}
 	r.queue(ss)
 }
@@ -153,16 +170,8 @@ func (r *recovery) attempt(work context.Context, l *lane, s *suspect) bool {
 // go, to be recovered again).
 func (r *recovery) prepare(ctx context.Context, s *suspect) (*Message, bool) {
 	w := r.w
-	w.stats.recovered.Add(1)
-	if s.msg != nil {
-		return r.prepareClaimed(ctx, s)
-	}
-	// Held from looking at the entry until it is claimed and marked: a
-	// heartbeat in between would reset its idle time, and the claim, with
-	// the idle time seen as its bar, would take it for taken by another
-	// worker.
-	w.heartbeat.mu.Lock()
-	defer w.heartbeat.mu.Unlock()
+	// Owned but not covered by heartbeats until claimed (see inFlight), so
+	// that its idle time changes only if another worker takes it.
 	p, rec, err := r.look(ctx, s.id)
 	switch {
 	case err != nil:
@@ -201,6 +210,7 @@ func (r *recovery) prepare(ctx context.Context, s *suspect) (*Message, bool) {
 	m := w.message(xms[0])
 	m.Deliveries = p.RetryCount + 1
 	m.owned = true // by ID, since the suspect was queued
+	w.inflight.cover(s.id)
 	// Marked only now that it is ours: a crash record written on an entry
 	// another worker holds would outlive its processing. (Killed between
 	// the claim and the mark, the worker leaves a delivery counted and no
@@ -211,30 +221,7 @@ func (r *recovery) prepare(ctx context.Context, s *suspect) (*Message, bool) {
 		return nil, false
 	}
 	m.failure, m.prevFailure, m.crashMarked, m.suspect = crash, rec, true, true
-	return m, true
-}
-
-// prepareClaimed is prepare for a suspect that a read claimed (CLAIM),
-// which counted its delivery and gave it to this worker.
-func (r *recovery) prepareClaimed(ctx context.Context, s *suspect) (*Message, bool) {
-	w := r.w
-	m := s.msg
-	recs, err := w.failureRecords(ctx, []string{s.id})
-	if err != nil {
-		r.letGo(s, err)
-		return nil, false
-	}
-	rec := recs[0]
-	if r.exhausted(rec, s.deliveries) {
-		r.deadLetter(m, rec)
-		return nil, false
-	}
-	crash := crashRecord(rec, w.c.clock.Now())
-	if err := w.c.rdb.HSet(ctx, w.keys.failures(), s.id, crash.encode()).Err(); err != nil {
-		r.letGo(s, err)
-		return nil, false
-	}
-	m.failure, m.prevFailure, m.crashMarked, m.suspect = crash, rec, true, true
+	w.stats.recovered.Add(1)
 	return m, true
 }
 
@@ -250,6 +237,10 @@ func (r *recovery) exhausted(rec *failureRecord, deliveries int64) bool {
 
 // deadLetter settles suspect m, out of attempts, as dead.
 func (r *recovery) deadLetter(m *Message, rec *failureRecord) {
+	r.w.stats.recovered.Add(1)
+	if m.Deliveries > 1 {
+		r.w.stats.redeliveries.Add(1)
+	}
 	m.failure, m.suspect = rec, true
 	var cause error = errOverDelivered
 	if rec != nil {
@@ -322,11 +313,7 @@ func (r *recovery) letGo(s *suspect, err error) {
 	if err != nil && !isTransient(err) {
 		w.log.Warn("pelican: recovering a message failed; it stays pending", "id", s.id, "err", err)
 	}
-	if s.msg != nil {
-		w.inflight.release(s.msg)
-	} else {
-		w.inflight.releaseID(s.id)
-	}
+	w.inflight.releaseID(s.id)
 }
 
 // failureRecords returns the failure records of ids, nil where there is

@@ -11,8 +11,9 @@ import (
 // Retries. A failed message stays in the worker's PEL, with a failure
 // record saying when it is due again (see Worker.fail). The retrier looks
 // through the worker's own pending messages every RetryInterval, and
-// sooner when a retry it scheduled falls due; it claims those that are
-// due (XCLAIM counts the new delivery) and queues them for the lanes.
+// sooner when a retry it scheduled falls due, and queues those that are
+// due for the lanes; a lane claims each right before running it (XCLAIM
+// counts the new delivery).
 // Nothing is kept in memory: a restarted worker replays its pending
 // messages (see recovery.replay), and a message whose worker is gone is
 // claimed by another once idle for ClaimMinIdle.
@@ -22,10 +23,6 @@ type retrier struct {
 	mu   sync.Mutex
 	next time.Time // the earliest retry this worker scheduled, if any
 	kick chan struct{}
-
-	// beforeClaim, when set (by tests), runs after a scan has chosen what
-	// is due, before it claims them.
-	beforeClaim func()
 }
 
 func newRetrier(w *Worker) *retrier { return &retrier{w: w, kick: make(chan struct{}, 1)} }
@@ -103,33 +100,49 @@ func (r *retrier) untilNextScan() time.Duration {
 // maxScan bounds how many pending entries one scan looks at.
 const maxScan = 1000
 
-// scan queues the worker's failed messages whose retry is due. Messages
-// owned already are being handled; a message with a crash record, or
-// pending with no record long enough to be taken for abandoned, goes to
-// recovery as a suspect.
+// scan queues the worker's failed messages whose retry is due, as many
+// as the queue has room for. Messages owned already are being handled; a
+// message with a crash record, or pending with no record long enough to
+// be taken for abandoned, goes to recovery as a suspect. The others are
+// queued as tickets: owned, but not claimed (nor covered by heartbeats)
+// until a lane takes them (see claimTicket), so that the delivery is
+// counted only when the message runs, and a message that another worker
+// takes meanwhile is left to it.
 func (r *retrier) scan(ctx context.Context) error {
 	w := r.w
 	queued, _ := w.proc.load()
 	room := w.cfg.BatchSize - queued
-	if room <= 0 {
-		return nil // the lanes have enough to do: next time
+	for start := "-"; room > 0; {
+		pend, err := w.c.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
+			Stream: w.cfg.Stream, Group: w.cfg.Group, Start: start, End: "+", Count: maxScan, Consumer: w.cfg.Consumer,
+		}).Result()
+		if err != nil {
+			return err
+		}
+		w.health.report(nil)
+		n, err := r.scanPage(ctx, pend, room)
+		if err != nil || len(pend) < maxScan {
+			return err
+		}
+		room -= n
+		start = "(" + pend[len(pend)-1].ID
 	}
-	pend, err := w.c.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
-		Stream: w.cfg.Stream, Group: w.cfg.Group, Start: "-", End: "+", Count: maxScan, Consumer: w.cfg.Consumer,
-	}).Result()
-	if err != nil || len(pend) == 0 {
-		return err
-	}
-	w.health.report(nil)
-	owned := w.inflight.owned()
-	cand := pend[:0]
+	return nil
+}
+
+// scanPage queues the due messages of one page of the worker's pending
+// entries, at most room of them as tickets, and returns how many.
+func (r *retrier) scanPage(ctx context.Context, pend []redis.XPendingExt, room int) (int, error) {
+	w := r.w
+	owned := w.inflight.owned(false)
+	cand := make([]redis.XPendingExt, 0, len(pend))
 	for _, p := range pend {
 		if !owned[p.ID] {
 			cand = append(cand, p)
 		}
 	}
 	if len(cand) == 0 {
-		return nil
+		return 0, nil
 	}
 	ids := make([]string, len(cand))
 	for i, p := range cand {
@@ -137,85 +150,72 @@ func (r *retrier) scan(ctx context.Context) error {
 	}
 	recs, err := w.failureRecords(ctx, ids)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	now := w.c.clock.Now()
-	var due []redis.XPendingExt
-	var dueRecs []*failureRecord
+	var tickets []*Message
 	var ss []*suspect
 	for i, p := range cand {
 		rec := recs[i]
-		if !isDue(rec, p, now, w.cfg.Backoff, w.cfg.ClaimMinIdle) {
-			continue
-		}
-		if rec != nil && rec.Class == ClassCrash || rec == nil && !givenBack(p.Idle, now) {
+		switch {
+		case !isDue(rec, p, now, w.cfg.Backoff, w.cfg.ClaimMinIdle):
+		case rec != nil && rec.Class == ClassCrash || rec == nil && !givenBack(p.Idle, now):
 			// A crash record left by an attempt of an earlier run, or no
 			// record at all after ClaimMinIdle: its handler may have
 			// killed a worker.
-			if w.inflight.tryAdd(p.ID, now) {
+			if w.inflight.tryAdd(p.ID) {
 				ss = append(ss, &suspect{id: p.ID, deliveries: p.RetryCount})
 			}
-			continue
-		}
-		if len(due) < room {
-			due, dueRecs = append(due, p), append(dueRecs, rec)
+		case len(tickets) < room && w.inflight.tryAdd(p.ID):
+			tickets = append(tickets, &Message{ID: p.ID, owned: true, failure: rec,
+				ticket: &ticket{idle: p.Idle, deliveries: p.RetryCount}})
 		}
 	}
 	w.recovery.queue(ss)
-	if len(due) == 0 {
-		return nil
-	}
-	if r.beforeClaim != nil {
-		r.beforeClaim()
-	}
-	msgs := make([]*Message, 0, len(due))
-	for _, p := range due {
-		msgs = append(msgs, &Message{ID: p.ID})
-	}
-	// Owned and claimed under the heartbeat's lock: a heartbeat between
-	// the two would reset the idle time of the owned entries, and the
-	// claim, with the idle time they were listed with as its bar, would
-	// then take them for taken by another worker.
-	w.heartbeat.mu.Lock()
-	msgs = w.inflight.add(msgs, now)
-	if len(msgs) < len(due) {
-		// Some were taken meanwhile by another part of this worker.
-		keep := map[string]bool{}
-		for _, m := range msgs {
-			keep[m.ID] = true
+	if refused := w.proc.push(tickets); refused != nil {
+		for _, m := range refused {
+			w.inflight.releaseID(m.ID)
 		}
-		n := 0
-		for i, p := range due {
-			if keep[p.ID] {
-				due[n], dueRecs[n] = p, dueRecs[i]
-				n++
-			}
+	}
+	return len(tickets), nil
+}
+
+// ticket is a retry due, queued before it is claimed: its pending entry's
+// idle time and delivery count as the scan listed them.
+type ticket struct {
+	idle       time.Duration
+	deliveries int64
+}
+
+// claimTicket claims retry ticket m for the lane about to run it: XCLAIM,
+// which counts the delivery and returns the entry, with the idle time the
+// scan listed as its bar, so that a message another worker took meanwhile
+// (idle for ClaimMinIdle, as a retry delayed to that cap can be) is left
+// to it. It fills m and reports whether there is something to run; a
+// message deleted from the stream meanwhile is counted as lost to trim.
+func (r *retrier) claimTicket(ctx context.Context, m *Message) bool {
+	w := r.w
+	t := m.ticket
+	xms, err := w.c.rdb.XClaim(ctx, &redis.XClaimArgs{
+		Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: max(t.idle, 0), Messages: []string{m.ID},
+	}).Result()
+	if err != nil && err != redis.Nil {
+		w.health.report(err)
+		if !isTransient(err) {
+			w.log.Warn("pelican: claiming a message to retry failed; it stays pending", "id", m.ID, "err", err)
 		}
-		due, dueRecs = due[:n], dueRecs[:n]
+		w.inflight.releaseID(m.ID)
+		return false
 	}
-	claimed, err := w.claimListed(ctx, due, false)
-	w.heartbeat.mu.Unlock()
-	if err != nil {
-		w.inflight.release(msgs...)
-		return err
+	if len(xms) == 0 {
+		w.recovery.gone(ctx, &suspect{id: m.ID, deliveries: t.deliveries})
+		return false
 	}
-	var ready, gone []*Message
-	for i, m := range msgs {
-		xm := claimed[i]
-		if xm == nil {
-			gone = append(gone, m)
-			continue
-		}
-		w.fill(m, *xm)
-		m.Deliveries = due[i].RetryCount + 1
-		m.failure = dueRecs[i]
-		ready = append(ready, m)
-	}
-	w.inflight.release(gone...)
-	if refused := w.proc.push(ready); refused != nil {
-		w.settler.giveBack(w.after, refused...)
-	}
-	return nil
+	failure := m.failure
+	w.fill(m, xms[0])
+	m.Deliveries, m.failure, m.ticket = t.deliveries+1, failure, nil
+	w.inflight.cover(m.ID)
+	return true
 }
 
 // claimListed claims pending entries listed by XPENDING for this

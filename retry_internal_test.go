@@ -114,12 +114,12 @@ func TestRetryScanLeavesReadMessagesToTheirLane(t *testing.T) {
 	}
 }
 
-// The retry scan lists the worker's pending messages, then claims those
-// that are due and queues them for the lanes. A message another worker
-// takes in between (here one given back, hence idle for decades, that
-// another worker's claim pass takes) must be left to it, even when the
-// same scan also claims a message that had been idle only briefly: each
-// is claimed with its own idle time as the bar.
+// The retry scan lists the worker's pending messages and queues those that
+// are due as tickets, which a lane claims right before running them. A
+// message another worker takes in between (here one given back, hence
+// idle for decades, that another worker's claim pass takes) must be left
+// to it, even when a message that had been idle only briefly is claimed
+// too: each is claimed with its own listed idle time as the bar.
 func TestRetryScanLeavesWhatAnotherWorkerTookMeanwhile(t *testing.T) {
 	servers := testServers(t)
 	for name, open := range servers {
@@ -147,18 +147,25 @@ func TestRetryScanLeavesWhatAnotherWorkerTookMeanwhile(t *testing.T) {
 			// failed failed a moment ago and is due now.
 			rec := failureRecord{First: time.Now(), Last: time.Now(), RetryAt: time.Now().Add(-time.Second), Class: ClassHandler, Err: "x"}
 			rdb.HSet(ctx, w.keys.failures(), failed, rec.encode())
-			w.retrier.beforeClaim = func() {
-				// Another worker's claim pass takes the given-back message,
-				// and some time passes.
-				rdb.XClaimJustID(ctx, &redis.XClaimArgs{Stream: stream, Group: "g", Consumer: "w2", Messages: []string{given}})
-				time.Sleep(30 * time.Millisecond)
-			}
 			if err := w.retrier.scan(ctx); err != nil {
 				t.Fatal(err)
 			}
 			queued, _ := w.proc.stop()
-			if got := ids(queued); len(got) != 1 || got[0] != failed {
-				t.Errorf("the retry scan queued %v; want only the failed message %s (another worker took the given-back one)", got, failed)
+			if got := ids(queued); len(got) != 2 {
+				t.Fatalf("the retry scan queued %v; want both messages", got)
+			}
+			// Another worker's claim pass takes the given-back message, and
+			// some time passes.
+			rdb.XClaimJustID(ctx, &redis.XClaimArgs{Stream: stream, Group: "g", Consumer: "w2", Messages: []string{given}})
+			time.Sleep(30 * time.Millisecond)
+			var claimed []string
+			for _, m := range queued {
+				if w.retrier.claimTicket(ctx, m) {
+					claimed = append(claimed, m.ID)
+				}
+			}
+			if len(claimed) != 1 || claimed[0] != failed {
+				t.Errorf("lanes claimed %v; want only the failed message %s (another worker took the given-back one)", claimed, failed)
 			}
 			p, err := rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: stream, Group: "g", Start: given, End: given, Count: 1}).Result()
 			if err != nil || len(p) != 1 || p[0].Consumer != "w2" {

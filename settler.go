@@ -46,8 +46,6 @@ type outcomes struct {
 	retryAt time.Time
 	// dead are the messages to move to the dead-letter stream.
 	dead []deadRequest
-	// processed counts the handlers that succeeded among acks.
-	processed int64
 }
 
 func (o *outcomes) empty() bool {
@@ -63,7 +61,7 @@ func (o *outcomes) reset() {
 		records: o.records[:0], recMsgs: o.recMsgs[:0], dead: o.dead[:0]}
 }
 
-// merge adds what o holds to into.
+// mergeInto adds what o holds to into.
 func (o *outcomes) mergeInto(into *outcomes) {
 	into.acks = append(into.acks, o.acks...)
 	into.ackMsgs = append(into.ackMsgs, o.ackMsgs...)
@@ -74,7 +72,6 @@ func (o *outcomes) mergeInto(into *outcomes) {
 		into.retryAt = o.retryAt
 	}
 	into.dead = append(into.dead, o.dead...)
-	into.processed += o.processed
 }
 
 func newSettler(w *Worker) *settler {
@@ -105,8 +102,8 @@ func (s *settler) processed(m *Message) {
 	if m.failure != nil {
 		o.forget = append(o.forget, m.ID)
 	}
-	o.processed++
 	s.mu.Unlock()
+	s.w.stats.processed.Add(1)
 }
 
 // record settles m as failed, to be retried: rec is written to the
@@ -121,6 +118,7 @@ func (s *settler) record(m *Message, rec *failureRecord) {
 		o.retryAt = rec.RetryAt
 	}
 	s.mu.Unlock()
+	s.kick()
 }
 
 // dead settles m as failed for good: it is moved to the dead-letter
@@ -144,13 +142,16 @@ func (s *settler) kick() {
 	}
 }
 
-// take removes and returns what waits to be written, nil if nothing: with
-// withDead false, the dead letters stay (a read takes the rest).
-func (s *settler) take(withDead bool) *outcomes {
+// take removes and returns what waits to be written, nil if nothing. A
+// read (all false) takes only the acknowledgements and the records to
+// delete: a failure record must not wait for a read that may block up to
+// Block, since the retry it schedules counts from when it is written, and
+// dead letters are moved by the settler's goroutine.
+func (s *settler) take(all bool) *outcomes {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o := s.cur
-	if len(o.acks) == 0 && len(o.records) == 0 && len(o.forget) == 0 && (!withDead || len(o.dead) == 0) {
+	if len(o.acks) == 0 && len(o.forget) == 0 && (!all || len(o.records) == 0 && len(o.dead) == 0) {
 		return nil
 	}
 	var next *outcomes
@@ -159,7 +160,11 @@ func (s *settler) take(withDead bool) *outcomes {
 	} else {
 		next = new(outcomes)
 	}
-	if !withDead && len(o.dead) > 0 {
+	if !all {
+		// Left for the settler's goroutine.
+		next.records, o.records = append(next.records, o.records...), o.records[:0]
+		next.recMsgs, o.recMsgs = append(next.recMsgs, o.recMsgs...), o.recMsgs[:0]
+		next.retryAt, o.retryAt = o.retryAt, time.Time{}
 		next.dead, o.dead = append(next.dead, o.dead...), o.dead[:0]
 	}
 	s.cur = next
@@ -199,18 +204,8 @@ func (s *settler) finish(o *outcomes, err error) {
 		crashPoint("after-record")
 		w.retrier.schedule(o.retryAt)
 	}
-	if o.processed > 0 {
-		w.stats.processed.Add(o.processed)
-	}
 	w.inflight.release(o.ackMsgs...)
 	w.inflight.release(o.recMsgs...)
-	if len(o.dead) > 0 {
-		// Left by a read's take: still to be moved.
-		s.mu.Lock()
-		s.cur.dead = append(s.cur.dead, o.dead...)
-		s.mu.Unlock()
-		s.kick()
-	}
 	o.reset()
 	s.mu.Lock()
 	s.free = append(s.free, o)
@@ -295,15 +290,19 @@ func (e errorString) Error() string { return string(e) }
 // releases them first: a message given back may be claimed at once, by
 // another lane of this worker too, which must find it free. It waits for
 // a heartbeat under way, which could otherwise claim a message back right
-// after it was given back (see heartbeater.mu). A recovered message given
+// after it was given back (see heartbeater.sem). A recovered message given
 // back gets its earlier failure record back (see recovery.attempt).
 func (s *settler) giveBack(ctx context.Context, msgs ...*Message) {
 	if len(msgs) == 0 {
 		return
 	}
 	w := s.w
-	w.heartbeat.mu.Lock()
-	defer w.heartbeat.mu.Unlock()
+	if !w.heartbeat.lock(ctx) {
+		w.inflight.release(msgs...)
+		w.log.Warn("pelican: no time left to give messages back; they stay pending until claimed", "count", len(msgs))
+		return
+	}
+	defer w.heartbeat.unlock()
 	w.inflight.release(msgs...)
 	ids := make([]string, len(msgs))
 	for i, m := range msgs {

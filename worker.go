@@ -103,8 +103,8 @@ func (c *Client) NewWorker(cfg WorkerConfig) (*Worker, error) {
 	w.settler = newSettler(w)
 	w.recovery = &recovery{w: w}
 	w.retrier = newRetrier(w)
-	w.claimer = &claimer{w: w}
-	w.heartbeat = &heartbeater{w: w}
+	w.claimer = newClaimer(w)
+	w.heartbeat = newHeartbeater(w)
 	w.janitor = &janitor{w: w}
 	w.watchdog = &watchdog{w: w}
 	w.group = &groupKeeper{w: w}

@@ -100,9 +100,9 @@ func (c *Client) workers(ctx context.Context, stream, group string, self *proces
 
 // WorkerStats are a worker's counters since it was created.
 type WorkerStats struct {
-	// Processed counts the messages handled successfully, once their
-	// acknowledgement (or, in exactly-once mode, their transaction) is
-	// written.
+	// Processed counts the messages handled successfully (in exactly-once
+	// mode, once their transaction has committed); in at-least-once mode
+	// their acknowledgements follow in bulk, within moments.
 	Processed int64
 	// Failed counts failed deliveries (an attempt spent).
 	Failed int64
