@@ -73,8 +73,8 @@ func (h *health) upFor(d time.Duration) bool {
 	return !h.down && (h.back.IsZero() || time.Since(h.back) >= d)
 }
 
-// backoff returns how long to wait before the next attempt: 0 while the
-// server is reachable.
+// backoff returns how long to wait before the next attempt: the shortest
+// backoff while the server is reachable, doubling with each failure.
 func (h *health) backoff() time.Duration {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -141,7 +141,7 @@ func (f *inFlight) releaseID(id string) {
 }
 
 // owned returns the set of IDs owned now; with coveredOnly, only those
-// heartbeats cover.
+// heartbeats cover (the messages the worker holds).
 func (f *inFlight) owned(coveredOnly bool) map[string]bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()

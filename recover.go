@@ -108,8 +108,17 @@ func (r *recovery) fromRead(ctx context.Context, msgs []*Message) {
 			abandoned = append(abandoned, m)
 		}
 	}
-	if refused := w.proc.push(w.inflight.add(normal)); refused != nil {
-		w.settler.giveBack(w.after, refused...)
+	if normal = w.inflight.add(normal); len(normal) > 0 {
+		// Given back after a failure, a message has a record to delete
+		// once it succeeds.
+		if recs, err := w.failureRecords(ctx, ids(normal)); err == nil {
+			for i, m := range normal {
+				m.failure = recs[i]
+			}
+		}
+		if refused := w.proc.push(normal); refused != nil {
+			w.settler.giveBack(w.after, refused...)
+		}
 	}
 	if len(abandoned) == 0 {
 		return
@@ -333,4 +342,13 @@ func (w *Worker) failureRecords(ctx context.Context, ids []string) ([]*failureRe
 		}
 	}
 	return out, nil
+}
+
+// ids returns the IDs of msgs.
+func ids(msgs []*Message) []string {
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
+		out[i] = m.ID
+	}
+	return out
 }

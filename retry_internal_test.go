@@ -174,12 +174,3 @@ func TestRetryScanLeavesWhatAnotherWorkerTookMeanwhile(t *testing.T) {
 		})
 	}
 }
-
-// ids returns the IDs of msgs.
-func ids(msgs []*Message) []string {
-	out := make([]string, len(msgs))
-	for i, m := range msgs {
-		out[i] = m.ID
-	}
-	return out
-}

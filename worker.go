@@ -16,25 +16,34 @@ import (
 // Client.NewWorker and start it with Run.
 //
 // A worker is a set of small components, each owning its state (and lock,
-// if it has one), started and stopped by Run in the order below:
+// if it has one):
 //
 //	inFlight     inflight.go   the messages the worker owns (its invariants are stated there)
 //	processor    processor.go  the lanes that run handlers, and the queue that feeds them
-//	reader       reader.go     the lanes' reads, which carry the settler's writes
+//	reader       reader.go     the lanes' reads, which carry the settler's acknowledgements
 //	settler      settler.go    acknowledgements, failure records, dead-letter moves, giving back
 //	recovery     recover.go    messages recovered from dead workers, each run alone
 //	retrier      retry.go      the retry scan of the worker's failed messages
 //	claimer      claim.go      the claim pass over the group's abandoned messages
-//	heartbeater  heartbeat.go  liveness and idle-time resets for owned messages
+//	heartbeater  heartbeat.go  liveness and idle-time resets for the messages the worker holds
 //	janitor      janitor.go    hands over and deletes dead consumers
 //	watchdog     watchdog.go   abandons handlers that overrun their time limit
 //	groupKeeper  group.go      creates the group, and creates it again if it disappears
 //	health       health.go     outages: logging, counting, backoff
 //
-// Locks are taken in this order, and no lock is held across a round trip
-// to the server except heartbeater.mu (which only the heartbeat and giving
-// back take): heartbeater.mu, then processor.mu or settler.mu or
-// retrier.mu, then inFlight.mu; health.mu is a leaf.
+// Run starts them in this order: the group and the consumer name (start),
+// the replay of the consumer's own pending messages (queued before any
+// lane runs), the settler, the heartbeater and the watchdog, the lanes,
+// then the retrier, the claimer and the janitor. It stops them in reverse
+// (see shutdown): the retrier, claimer and janitor and the reads first,
+// then the lanes, then the settler's last writes, the heartbeater and the
+// watchdog.
+//
+// Locks are taken in this order: heartbeater.sem (taken with a deadline,
+// and held across round trips: by a heartbeat and by giving back), then
+// groupKeeper.mu (held across the round trips of re-creating the group),
+// then processor.mu, settler.mu or retrier.mu, then inFlight.mu;
+// health.mu is a leaf. No other lock is held across a round trip.
 type Worker struct {
 	c    *Client
 	cfg  WorkerConfig
@@ -220,9 +229,11 @@ func (w *Worker) shutdown(t0 time.Time, stopWork func(), loops *sync.WaitGroup, 
 	defer cancel()
 
 	queued, suspects := w.proc.stop()
-	w.settler.giveBack(end, queued...)
+	w.settler.giveBack(end, claimedOnly(w, queued)...)
 	for _, s := range suspects {
-		w.inflight.releaseID(s.id) // still pending to this consumer: replayed on restart
+		// Still pending to this consumer: replayed by a worker restarted
+		// under its name, or handed over by another.
+		w.inflight.releaseID(s.id)
 	}
 	handlers, cancelHandlers := context.WithDeadline(w.after, t0.Add(grace-reserve))
 	defer cancelHandlers()
@@ -250,6 +261,23 @@ func (w *Worker) shutdown(t0 time.Time, stopWork func(), loops *sync.WaitGroup, 
 	stopBG()
 	waitGroup(end, bgLoops)
 	w.heartbeat.stopped(end)
+}
+
+// claimedOnly returns the messages of msgs that the worker has claimed,
+// letting go of the others: retry tickets, which are not claimed until a
+// lane takes them (see retrier.claimTicket). Giving one back would take
+// back a delivery it never counted; it stays pending to this consumer, its
+// failure record saying when it is due.
+func claimedOnly(w *Worker, msgs []*Message) []*Message {
+	claimed := msgs[:0]
+	for _, m := range msgs {
+		if m.ticket != nil {
+			w.inflight.releaseID(m.ID)
+			continue
+		}
+		claimed = append(claimed, m)
+	}
+	return claimed
 }
 
 // waitGroup waits for wg until ctx ends.
