@@ -105,7 +105,7 @@ func (c *claimer) claim(ctx context.Context, pend []redis.XPendingExt) error {
 	}
 	// Owned with tryAdd, they are not covered by heartbeats, which would
 	// reset the idle time that is the claim's bar.
-	claimed, err := w.claimListed(ctx, listed, true)
+	claimed, err := c.claimListed(ctx, listed)
 	if err != nil {
 		for _, p := range listed {
 			w.inflight.releaseID(p.ID)
@@ -127,7 +127,7 @@ func (c *claimer) claim(ctx context.Context, pend []redis.XPendingExt) error {
 	for i, p := range listed {
 		rec := recs[i]
 		switch {
-		case claimed[i] == nil:
+		case !claimed[i]:
 			w.inflight.releaseID(p.ID)
 			missing = append(missing, p.ID)
 		case givenBack(p.Idle, now):
@@ -146,6 +146,37 @@ func (c *claimer) claim(ctx context.Context, pend []redis.XPendingExt) error {
 	w.recovery.queue(ss)
 	c.countLost(ctx, missing)
 	return c.queueGivenBack(ctx, back, backRecs)
+}
+
+// claimListed claims pending entries listed by XPENDING for this
+// worker without counting a delivery (XCLAIM JUSTID), each with the idle
+// time it was listed with as the bar (see claimBar): if another worker has
+// taken one since (resetting its idle time), the claim leaves it alone.
+// Entries listed together are claimed one by one for that reason, in one
+// round trip: one bar for all, the smallest, would let through an entry
+// listed long idle and taken a moment ago. It reports, per entry, whether
+// it was claimed: not if taken, or deleted from the stream (a claim drops
+// such an entry from the PEL).
+func (c *claimer) claimListed(ctx context.Context, listed []redis.XPendingExt) ([]bool, error) {
+	w := c.w
+	claims := make([]*redis.StringSliceCmd, len(listed))
+	now := w.c.clock.Now()
+	_, err := w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, e := range listed {
+			claims[i] = p.XClaimJustID(ctx, &redis.XClaimArgs{
+				Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: claimBar(e.Idle, now), Messages: []string{e.ID},
+			})
+		}
+		return nil
+	})
+	if err != nil && err != redis.Nil {
+		return nil, err
+	}
+	out := make([]bool, len(listed))
+	for i, c := range claims {
+		out[i] = len(c.Val()) > 0
+	}
+	return out, nil
 }
 
 // queueGivenBack fetches the given-back entries this worker claimed,

@@ -206,7 +206,7 @@ func (r *recovery) prepare(ctx context.Context, s *suspect) (*Message, bool) {
 	// taken it since it was looked at; an entry deleted from the stream is
 	// dropped from the PEL and not returned.
 	xms, err := w.c.rdb.XClaim(ctx, &redis.XClaimArgs{
-		Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: max(p.Idle, 0), Messages: []string{s.id},
+		Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: claimBar(p.Idle, w.c.clock.Now()), Messages: []string{s.id},
 	}).Result()
 	if err != nil && err != redis.Nil {
 		r.letGo(s, err)

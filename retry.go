@@ -197,7 +197,7 @@ func (r *retrier) claimTicket(ctx context.Context, m *Message) bool {
 	w := r.w
 	t := m.ticket
 	xms, err := w.c.rdb.XClaim(ctx, &redis.XClaimArgs{
-		Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: max(t.idle, 0), Messages: []string{m.ID},
+		Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: claimBar(t.idle, w.c.clock.Now()), Messages: []string{m.ID},
 	}).Result()
 	if err != nil && err != redis.Nil {
 		w.health.report(err)
@@ -216,51 +216,6 @@ func (r *retrier) claimTicket(ctx context.Context, m *Message) bool {
 	m.Deliveries, m.failure, m.ticket = t.deliveries+1, failure, nil
 	w.inflight.cover(m.ID)
 	return true
-}
-
-// claimListed claims pending entries listed by XPENDING for this
-// consumer, each with the idle time it was listed with as the bar: if
-// another worker has taken one since (resetting its idle time), the claim
-// leaves it alone. Entries listed together are claimed one by one for
-// that reason (in one round trip): one bar for all, the smallest, would
-// let through an entry listed long idle and taken a moment ago. The claim
-// counts a delivery unless justID, which leaves the count and returns no
-// fields. It returns, per entry, the claimed message, nil where the claim
-// found it taken or deleted from the stream (an XCLAIM drops such an entry
-// from the PEL).
-func (w *Worker) claimListed(ctx context.Context, listed []redis.XPendingExt, justID bool) ([]*redis.XMessage, error) {
-	if len(listed) == 0 {
-		return nil, nil
-	}
-	full := make([]*redis.XMessageSliceCmd, len(listed))
-	ids := make([]*redis.StringSliceCmd, len(listed))
-	_, err := w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, e := range listed {
-			a := &redis.XClaimArgs{
-				Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: max(e.Idle, 0), Messages: []string{e.ID},
-			}
-			if justID {
-				ids[i] = p.XClaimJustID(ctx, a)
-			} else {
-				full[i] = p.XClaim(ctx, a)
-			}
-		}
-		return nil
-	})
-	if err != nil && err != redis.Nil {
-		return nil, err
-	}
-	out := make([]*redis.XMessage, len(listed))
-	for i := range listed {
-		if justID {
-			if v := ids[i].Val(); len(v) > 0 {
-				out[i] = &redis.XMessage{ID: v[0]}
-			}
-		} else if v := full[i].Val(); len(v) > 0 {
-			out[i] = &v[0]
-		}
-	}
-	return out, nil
 }
 
 // isDue says whether a pending message of this worker should be retried

@@ -354,3 +354,16 @@ func givenBack(idle time.Duration, now time.Time) bool {
 // givenBackBefore: no pending entry was delivered before it, but those
 // given back.
 var givenBackBefore = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// claimBar returns the min-idle-time to claim a pending entry listed idle
+// for idle at now with, so that the claim leaves it alone if another
+// worker has taken it since (resetting its idle time): the idle time it
+// was listed with, or, for an entry given back (which XPENDING may list
+// with no idle time at all, after XNACK), the time since givenBackBefore,
+// which only an entry still given back has been idle for.
+func claimBar(idle time.Duration, now time.Time) time.Duration {
+	if givenBack(idle, now) {
+		return now.Sub(givenBackBefore)
+	}
+	return idle
+}
