@@ -53,7 +53,7 @@ func (w *Worker) handleOne(work context.Context, l *lane, m *Message) bool {
 	if !kept {
 		return false
 	}
-	w.settle(m, err, ctxErr)
+	w.settle(l, m, err, ctxErr)
 	return true
 }
 
@@ -98,13 +98,15 @@ func (w *Worker) call(work context.Context, l *lane, m *Message) (err, ctxErr er
 	return w.cfg.Handler.Handle(hctx, m), nil, true
 }
 
-// settle hands what a handler's result asks for to the settler.
-func (w *Worker) settle(m *Message, err, hctxErr error) {
+// settle hands what a handler's result asks for to the settler; a
+// processed message goes to lane l's buffer, which the lane hands over in
+// bulk (see processor.next).
+func (w *Worker) settle(l *lane, m *Message, err, hctxErr error) {
 	outcome, class, delay := classify(err, hctxErr)
 	switch outcome {
 	case outcomeAck:
 		crashPoint("handled")
-		w.settler.processed(m)
+		l.add(m)
 	case outcomeDead:
 		// Logged once, by the move.
 		w.stats.failed.Add(1)
@@ -219,7 +221,7 @@ func (w *Worker) handleExactlyOnce(work context.Context, l *lane, m *Message) bo
 		return true
 	}
 	if herr != nil {
-		w.settle(m, herr, hctxErr)
+		w.settle(l, m, herr, hctxErr)
 		return true
 	}
 	w.stats.processed.Add(1) // acknowledged in the transaction

@@ -71,6 +71,11 @@ type lane struct {
 	// avg is a moving average of this lane's handler durations, in
 	// nanoseconds (see readCountLocked).
 	avg atomic.Int64
+	// mu guards processed: the messages this lane processed and has not
+	// yet handed to the settler, which it does in bulk (see next), unless
+	// the settler gathers them first. A leaf lock.
+	mu        sync.Mutex
+	processed []*Message
 }
 
 func newProcessor(w *Worker) *processor {
@@ -106,14 +111,16 @@ func (p *processor) startLane(work context.Context) {
 // ends without a word: whoever abandoned it freed its slot and marked it
 // done in p.wg.
 func (p *processor) run(work context.Context, l *lane) {
+	var finished slot
 	for {
-		m, s, read, block := p.next()
+		m, s, read, block := p.next(l, finished)
+		finished = none
 		kept := true
 		switch {
 		case m != nil:
-			kept = p.w.handleOne(work, l, m)
+			kept, finished = p.w.handleOne(work, l, m), message
 		case s != nil:
-			kept = p.w.recovery.attempt(work, l, s)
+			kept, finished = p.w.recovery.attempt(work, l, s), suspectSlot
 		case read:
 			p.w.reader.read(work, block)
 			continue
@@ -124,9 +131,18 @@ func (p *processor) run(work context.Context, l *lane) {
 		if !kept {
 			return
 		}
-		p.done(s != nil)
 	}
 }
+
+// slot says what a lane coming back for work has just finished, so that
+// next frees its slot in the same critical section.
+type slot int
+
+const (
+	none        slot = iota // nothing: it read, or just started
+	message                 // a message
+	suspectSlot             // a suspect
+)
 
 // next blocks until there is something for a lane to do, and returns it:
 // a message to handle, a suspect to attempt, or a read to make (read
@@ -136,9 +152,19 @@ func (p *processor) run(work context.Context, l *lane) {
 // A read made while messages wait in the queue (to keep it ahead of the
 // lanes) does not block, and only one such read runs at a time: the other
 // lanes take the waiting messages meanwhile.
-func (p *processor) next() (m *Message, s *suspect, read, block bool) {
+func (p *processor) next(l *lane, finished slot) (m *Message, s *suspect, read, block bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if finished != none {
+		p.freeLocked(finished == suspectSlot)
+	}
+	if n := l.buffered(); n >= maxLaneAcks || n > 0 && p.queued() == 0 {
+		// Handed to the settler in bulk; at once if the lane may read or
+		// wait next, so that no acknowledgement waits for a read that may
+		// block. (While it runs a slow handler, the settler takes them:
+		// see gather.)
+		p.w.settler.processed(l.take())
+	}
 	for {
 		switch {
 		case p.stopping:
@@ -313,11 +339,11 @@ func (p *processor) load() (queued, suspects int) {
 	return p.queued(), len(p.suspects)
 }
 
-// done frees the slot of a lane that finished a message or a suspect.
-// Only a suspect waits for a free slot (for all of them, to run alone):
-// otherwise nothing waiting has changed, and no lane is woken.
-func (p *processor) done(suspect bool) {
-	p.mu.Lock()
+// freeLocked frees the slot of a lane that finished a message or a
+// suspect. Only a suspect waits for a free slot (for all of them, to run
+// alone): otherwise nothing waiting has changed, and no lane is woken.
+// p.mu must be held.
+func (p *processor) freeLocked(suspect bool) {
 	p.running--
 	if suspect {
 		p.suspectRunning = false
@@ -325,7 +351,46 @@ func (p *processor) done(suspect bool) {
 	if suspect || len(p.suspects) > 0 && p.running == 0 {
 		p.cond.Broadcast()
 	}
+}
+
+// maxLaneAcks is how many processed messages a lane keeps before handing
+// them to the settler while messages still wait in the queue.
+const maxLaneAcks = 32
+
+// add buffers processed message m.
+func (l *lane) add(m *Message) {
+	l.mu.Lock()
+	l.processed = append(l.processed, m)
+	l.mu.Unlock()
+}
+
+// buffered returns how many processed messages the lane buffers.
+func (l *lane) buffered() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.processed)
+}
+
+// take returns the lane's processed messages, emptying its buffer.
+func (l *lane) take() []*Message {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	msgs := l.processed
+	l.processed = nil
+	return msgs
+}
+
+// gather returns the processed messages every lane buffers, for the
+// settler to write.
+func (p *processor) gather() []*Message {
+	p.mu.Lock()
+	lanes := append([]*lane(nil), p.lanes...)
 	p.mu.Unlock()
+	var msgs []*Message
+	for _, l := range lanes {
+		msgs = append(msgs, l.take()...)
+	}
+	return msgs
 }
 
 // stop makes the lanes end as they come back for work, and returns the
@@ -372,6 +437,7 @@ func (p *processor) abandonAll() []*Message {
 			continue
 		}
 		l.abandoned.Store(true)
+		p.w.settler.processed(l.take())
 		p.wg.Done()
 		msgs = append(msgs, m)
 	}

@@ -92,18 +92,24 @@ func (s *settler) ack(m *Message) {
 	s.mu.Unlock()
 }
 
-// processed settles m as processed: it is acknowledged, and its failure
-// record deleted if it has one.
-func (s *settler) processed(m *Message) {
+// processed settles msgs as processed: they are acknowledged, and their
+// failure records deleted where they have one. Lanes hand them over in
+// bulk (see processor.next).
+func (s *settler) processed(msgs []*Message) {
+	if len(msgs) == 0 {
+		return
+	}
 	s.mu.Lock()
 	o := s.cur
-	o.acks = append(o.acks, m.ID)
-	o.ackMsgs = append(o.ackMsgs, m)
-	if m.failure != nil {
-		o.forget = append(o.forget, m.ID)
+	for _, m := range msgs {
+		o.acks = append(o.acks, m.ID)
+		o.ackMsgs = append(o.ackMsgs, m)
+		if m.failure != nil {
+			o.forget = append(o.forget, m.ID)
+		}
 	}
 	s.mu.Unlock()
-	s.w.stats.processed.Add(1)
+	s.w.stats.processed.Add(int64(len(msgs)))
 }
 
 // record settles m as failed, to be retried: rec is written to the
@@ -148,6 +154,9 @@ func (s *settler) kick() {
 // Block, since the retry it schedules counts from when it is written, and
 // dead letters are moved by the settler's goroutine.
 func (s *settler) take(all bool) *outcomes {
+	if msgs := s.w.proc.gather(); len(msgs) > 0 {
+		s.processed(msgs)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o := s.cur

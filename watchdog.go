@@ -63,6 +63,8 @@ func (d *watchdog) abandon(work context.Context, l *lane, m *Message) {
 		return // it returned meanwhile
 	}
 	l.abandoned.Store(true)
+	// What the lane processed before is settled: it will not hand it over.
+	w.settler.processed(l.take())
 	n := w.stats.abandoned.Add(1)
 	err := abandonedError{w.cfg.HandlerTimeout}
 	w.log.Error("pelican: abandoned a handler that did not return after its time limit; its goroutine keeps running, and the message counts as a failed attempt",
