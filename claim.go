@@ -42,14 +42,7 @@ func (c *claimer) run(ctx context.Context) {
 			if w.health.isDown() {
 				continue
 			}
-			if err := c.pass(ctx); err != nil && ctx.Err() == nil {
-				w.health.report(err)
-				if isNoGroup(err) {
-					w.group.recreate(ctx, err)
-				} else if !isTransient(err) {
-					w.log.Warn("pelican: claiming abandoned messages failed", "err", err)
-				}
-			}
+			w.failed(ctx, "claiming abandoned messages", c.pass(ctx))
 		}
 	}
 }
@@ -59,7 +52,7 @@ func (c *claimer) run(ctx context.Context) {
 func (c *claimer) pass(ctx context.Context) error {
 	w := c.w
 	for start := "-"; ctx.Err() == nil; {
-		queued, suspects := w.proc.load()
+		queued, suspects := w.processor.load()
 		room := w.cfg.BatchSize - max(queued, suspects)
 		if room <= 0 {
 			return nil // busy enough: next time
@@ -212,9 +205,7 @@ func (c *claimer) queueGivenBack(ctx context.Context, back []redis.XPendingExt, 
 	for id := range byID {
 		w.inflight.releaseID(id) // deleted meanwhile
 	}
-	if refused := w.proc.push(msgs); refused != nil {
-		w.settler.giveBack(w.after, refused...)
-	}
+	w.queue(msgs)
 	return nil
 }
 
@@ -243,8 +234,7 @@ func (c *claimer) countLost(ctx context.Context, ids []string) {
 		}
 	}
 	if len(lost) > 0 {
-		w.stats.lostToTrim.Add(int64(len(lost)))
-		w.log.Warn("pelican: pending messages lost to trim", "count", len(lost), "ids", lost)
+		w.lostToTrim(lost...)
 		w.c.rdb.HDel(ctx, w.keys.failures(), lost...)
 	}
 }

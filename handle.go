@@ -24,8 +24,7 @@ func (w *Worker) handleOne(work context.Context, l *lane, m *Message) bool {
 	if m.Values == nil {
 		// The entry was deleted (or trimmed) while pending: nothing to
 		// process or to dead-letter.
-		w.stats.lostToTrim.Add(1)
-		w.log.Warn("pelican: pending message lost to trim", "id", m.ID, "deliveries", m.Deliveries)
+		w.lostToTrim(m.ID)
 		w.settler.ack(m)
 		return true
 	}
@@ -227,4 +226,11 @@ func (w *Worker) handleExactlyOnce(work context.Context, l *lane, m *Message) bo
 	w.stats.processed.Add(1) // acknowledged in the transaction
 	w.settler.release(m)
 	return true
+}
+
+// lostToTrim counts and logs pending messages whose entries were deleted
+// (or trimmed) from the stream before they could be processed.
+func (w *Worker) lostToTrim(ids ...string) {
+	w.stats.lostToTrim.Add(int64(len(ids)))
+	w.log.Warn("pelican: pending messages lost to trim: deleted from the stream before they were processed", "count", len(ids), "ids", ids)
 }

@@ -1,6 +1,7 @@
 package pelican
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -83,4 +84,21 @@ func (h *health) backoff() time.Duration {
 	}
 	d := minOutageBackoff << min(h.failures-1, 10)
 	return min(d, maxOutageBackoff)
+}
+
+// failed handles the error of a background loop's round trip (what it was
+// doing): an unreachable server is an outage (see report), a lost group is
+// created again, anything else is logged. Errors after ctx ended are the
+// shutdown's, and ignored.
+func (w *Worker) failed(ctx context.Context, what string, err error) {
+	if err == nil || ctx.Err() != nil {
+		return
+	}
+	w.health.report(err)
+	switch {
+	case isNoGroup(err):
+		w.groups.recreate(ctx, err)
+	case !isTransient(err):
+		w.log.Warn("pelican: "+what+" failed", "err", err)
+	}
 }

@@ -90,15 +90,11 @@ func (h *heartbeater) beat(ctx context.Context) {
 	if err == redis.Nil {
 		err = nil
 	}
-	w.health.report(err)
 	if err != nil {
-		if isNoGroup(err) {
-			w.group.recreate(ctx, err)
-		} else if ctx.Err() == nil && !isTransient(err) {
-			w.log.Warn("pelican: heartbeat failed", "err", err)
-		}
+		w.failed(ctx, "heartbeat", err)
 		return
 	}
+	w.health.report(nil)
 	if b, ok := parseBeat(prev.Val()); ok && b.instance != "" && b.instance != w.self.instance && !h.warned {
 		h.warned = true
 		w.log.Error("pelican: another worker took this worker's consumer name, taking it for dead (after an outage or a stall of three heartbeats): both now run under one name and may process messages twice; restart one of them",

@@ -63,13 +63,7 @@ func (j *janitor) pass(ctx context.Context) {
 	if !w.health.upFor(3 * w.cfg.HeartbeatInterval) {
 		return
 	}
-	err := j.removeDead(ctx)
-	if err != nil && ctx.Err() == nil {
-		w.health.report(err)
-	}
-	if err != nil && ctx.Err() == nil && !isTransient(err) && !isNoGroup(err) {
-		w.log.Warn("pelican: cleaning up dead consumers failed", "err", err)
-	}
+	w.failed(ctx, "cleaning up dead consumers", j.removeDead(ctx))
 }
 
 // removeDead hands over the messages of the dead consumers of the group
@@ -135,7 +129,7 @@ func (j *janitor) removeDead(ctx context.Context) error {
 // saw as the bar.)
 func (j *janitor) adopt(ctx context.Context, dead string, b beat) error {
 	w := j.w
-	_, suspects := w.proc.load()
+	_, suspects := w.processor.load()
 	room := w.cfg.BatchSize - suspects
 	if room <= 0 {
 		return nil

@@ -315,6 +315,14 @@ func (p *processor) push(msgs []*Message) (refused []*Message) {
 	return nil
 }
 
+// queue queues owned messages for the lanes, giving back those it cannot
+// because the worker is stopping.
+func (w *Worker) queue(msgs []*Message) {
+	if refused := w.processor.push(msgs); refused != nil {
+		w.settler.giveBack(w.after, refused...)
+	}
+}
+
 // pushSuspects queues suspects to run alone; it returns them if the
 // worker is stopping.
 func (p *processor) pushSuspects(ss []*suspect) (refused []*suspect) {
@@ -442,4 +450,35 @@ func (p *processor) abandonAll() []*Message {
 		msgs = append(msgs, m)
 	}
 	return msgs
+}
+
+// replace frees the slot of abandoned lane l, which was running a
+// suspect or not, and starts a lane in its place unless the worker is
+// stopping.
+func (p *processor) replace(work context.Context, l *lane, suspect bool) {
+	p.mu.Lock()
+	p.running--
+	if suspect {
+		p.suspectRunning = false
+	}
+	for i, x := range p.lanes {
+		if x == l {
+			p.lanes = append(p.lanes[:i], p.lanes[i+1:]...)
+			break
+		}
+	}
+	var next *lane
+	if !p.stopping {
+		// Counted before the abandoned lane is marked done, so that p.wg
+		// never drops to zero in between.
+		next = new(lane)
+		p.lanes = append(p.lanes, next)
+		p.wg.Add(1)
+	}
+	p.cond.Broadcast()
+	p.mu.Unlock()
+	p.wg.Done()
+	if next != nil {
+		go p.run(work, next)
+	}
 }

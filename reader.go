@@ -24,7 +24,7 @@ type reader struct {
 // false the read returns at once, whether there are new messages or not.
 func (r *reader) read(work context.Context, block bool) {
 	w := r.w
-	count := w.proc.beginRead()
+	count := w.processor.beginRead()
 	out := w.settler.take(false)
 	start := time.Now()
 	msgs, err := r.readBatch(work, count, block, out)
@@ -34,7 +34,7 @@ func (r *reader) read(work context.Context, block bool) {
 		if work.Err() == nil {
 			r.failed(work, err)
 		}
-		w.proc.endRead(count, nil, 0)
+		w.processor.endRead(count, nil, 0)
 		return
 	}
 	w.health.report(nil)
@@ -43,7 +43,7 @@ func (r *reader) read(work context.Context, block bool) {
 	}
 	fresh, claimed := splitClaimed(msgs)
 	w.inflight.addBatch(fresh)
-	if refused := w.proc.endRead(count, fresh, took); refused != nil {
+	if refused := w.processor.endRead(count, fresh, took); refused != nil {
 		w.settler.giveBack(w.after, refused...)
 	}
 	if len(claimed) > 0 {
@@ -56,7 +56,7 @@ func (r *reader) read(work context.Context, block bool) {
 func (r *reader) failed(ctx context.Context, err error) {
 	w := r.w
 	if isNoGroup(err) {
-		w.group.recreate(ctx, err)
+		w.groups.recreate(ctx, err)
 		return
 	}
 	w.health.report(err)
@@ -68,7 +68,7 @@ func (r *reader) failed(ctx context.Context, err error) {
 
 // readBatch reads up to count messages, after writing out's
 // acknowledgements and records, in one round trip.
-func (r *reader) readBatch(ctx context.Context, count int, block bool, out *outcomes) ([]*Message, error) {
+func (r *reader) readBatch(ctx context.Context, count int, block bool, out *writes) ([]*Message, error) {
 	w := r.w
 	args := r.args(count, block)
 	var raw *redis.RawCmd

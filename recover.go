@@ -116,9 +116,7 @@ func (r *recovery) fromRead(ctx context.Context, msgs []*Message) {
 				m.failure = recs[i]
 			}
 		}
-		if refused := w.proc.push(normal); refused != nil {
-			w.settler.giveBack(w.after, refused...)
-		}
+		w.queue(normal)
 	}
 	if len(abandoned) == 0 {
 		return
@@ -145,7 +143,7 @@ func (r *recovery) fromRead(ctx context.Context, msgs []*Message) {
 // queue hands owned suspects to the processor; if the worker is stopping
 // they are let go (they stay pending to this consumer).
 func (r *recovery) queue(ss []*suspect) {
-	for _, s := range r.w.proc.pushSuspects(ss) {
+	for _, s := range r.w.processor.pushSuspects(ss) {
 		r.w.inflight.releaseID(s.id)
 	}
 }
@@ -304,8 +302,7 @@ func (r *recovery) gone(ctx context.Context, s *suspect) {
 	w := r.w
 	xms, err := w.c.rdb.XRangeN(ctx, w.cfg.Stream, s.id, s.id, 1).Result()
 	if err == nil && len(xms) == 0 {
-		w.stats.lostToTrim.Add(1)
-		w.log.Warn("pelican: pending message lost to trim", "id", s.id, "deliveries", s.deliveries)
+		w.lostToTrim(s.id)
 		// A claim dropped it from the PEL; make sure, on any server.
 		w.c.rdb.XAck(ctx, w.cfg.Stream, w.cfg.Group, s.id)
 		w.c.rdb.HDel(ctx, w.keys.failures(), s.id)

@@ -40,14 +40,7 @@ func (r *retrier) run(ctx context.Context) {
 		case <-r.kick:
 			// A retry was scheduled: maybe sooner than the next scan.
 		case <-t.C:
-			if err := r.scan(ctx); err != nil && ctx.Err() == nil {
-				w.health.report(err)
-				if isNoGroup(err) {
-					w.group.recreate(ctx, err)
-				} else if !isTransient(err) {
-					w.log.Warn("pelican: looking for messages to retry failed", "err", err)
-				}
-			}
+			w.failed(ctx, "looking for messages to retry", r.scan(ctx))
 		}
 		t.Stop()
 		t.Reset(r.untilNextScan())
@@ -110,7 +103,7 @@ const maxScan = 1000
 // takes meanwhile is left to it.
 func (r *retrier) scan(ctx context.Context) error {
 	w := r.w
-	queued, _ := w.proc.load()
+	queued, _ := w.processor.load()
 	room := w.cfg.BatchSize - queued
 	for start := "-"; room > 0; {
 		pend, err := w.c.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
@@ -172,7 +165,7 @@ func (r *retrier) scanPage(ctx context.Context, pend []redis.XPendingExt, room i
 		}
 	}
 	w.recovery.queue(ss)
-	if refused := w.proc.push(tickets); refused != nil {
+	if refused := w.processor.push(tickets); refused != nil {
 		for _, m := range refused {
 			w.inflight.releaseID(m.ID)
 		}

@@ -150,7 +150,7 @@ func TestRetryScanLeavesWhatAnotherWorkerTookMeanwhile(t *testing.T) {
 			if err := w.retrier.scan(ctx); err != nil {
 				t.Fatal(err)
 			}
-			queued, _ := w.proc.stop()
+			queued, _ := w.processor.stop()
 			if got := ids(queued); len(got) != 2 {
 				t.Fatalf("the retry scan queued %v; want both messages", got)
 			}

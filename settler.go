@@ -24,15 +24,15 @@ type settler struct {
 	w *Worker
 
 	mu  sync.Mutex
-	cur *outcomes // what waits to be written
-	// free holds emptied outcomes for reuse.
-	free []*outcomes
+	cur *writes // what waits to be written
+	// free holds emptied writes for reuse.
+	free []*writes
 
 	kickc chan struct{} // wakes loop
 }
 
-// outcomes are settled messages whose outcome waits to be written.
-type outcomes struct {
+// writes are settled messages whose outcome waits to be written.
+type writes struct {
 	// acks are the IDs to acknowledge, and ackMsgs their messages.
 	acks    []string
 	ackMsgs []*Message
@@ -48,21 +48,21 @@ type outcomes struct {
 	dead []deadRequest
 }
 
-func (o *outcomes) empty() bool {
+func (o *writes) empty() bool {
 	return len(o.acks) == 0 && len(o.records) == 0 && len(o.forget) == 0 && len(o.dead) == 0
 }
 
-func (o *outcomes) reset() {
+func (o *writes) reset() {
 	clear(o.ackMsgs)
 	clear(o.recMsgs)
 	clear(o.records)
 	clear(o.dead)
-	*o = outcomes{acks: o.acks[:0], ackMsgs: o.ackMsgs[:0], forget: o.forget[:0],
+	*o = writes{acks: o.acks[:0], ackMsgs: o.ackMsgs[:0], forget: o.forget[:0],
 		records: o.records[:0], recMsgs: o.recMsgs[:0], dead: o.dead[:0]}
 }
 
 // mergeInto adds what o holds to into.
-func (o *outcomes) mergeInto(into *outcomes) {
+func (o *writes) mergeInto(into *writes) {
 	into.acks = append(into.acks, o.acks...)
 	into.ackMsgs = append(into.ackMsgs, o.ackMsgs...)
 	into.forget = append(into.forget, o.forget...)
@@ -75,7 +75,7 @@ func (o *outcomes) mergeInto(into *outcomes) {
 }
 
 func newSettler(w *Worker) *settler {
-	return &settler{w: w, cur: new(outcomes), kickc: make(chan struct{}, 1)}
+	return &settler{w: w, cur: new(writes), kickc: make(chan struct{}, 1)}
 }
 
 // ack settles m as done with, though not processed here (a duplicate, a
@@ -153,8 +153,8 @@ func (s *settler) kick() {
 // delete: a failure record must not wait for a read that may block up to
 // Block, since the retry it schedules counts from when it is written, and
 // dead letters are moved by the settler's goroutine.
-func (s *settler) take(all bool) *outcomes {
-	if msgs := s.w.proc.gather(); len(msgs) > 0 {
+func (s *settler) take(all bool) *writes {
+	if msgs := s.w.processor.gather(); len(msgs) > 0 {
 		s.processed(msgs)
 	}
 	s.mu.Lock()
@@ -163,11 +163,11 @@ func (s *settler) take(all bool) *outcomes {
 	if len(o.acks) == 0 && len(o.forget) == 0 && (!all || len(o.records) == 0 && len(o.dead) == 0) {
 		return nil
 	}
-	var next *outcomes
+	var next *writes
 	if n := len(s.free); n > 0 {
 		next, s.free = s.free[n-1], s.free[:n-1]
 	} else {
-		next = new(outcomes)
+		next = new(writes)
 	}
 	if !all {
 		// Left for the settler's goroutine.
@@ -182,7 +182,7 @@ func (s *settler) take(all bool) *outcomes {
 
 // queue adds the commands writing o's acknowledgements and records, not
 // its dead letters, to pipe.
-func (s *settler) queue(ctx context.Context, pipe redis.Pipeliner, o *outcomes) {
+func (s *settler) queue(ctx context.Context, pipe redis.Pipeliner, o *writes) {
 	w := s.w
 	if len(o.acks) > 0 {
 		crashPoint("before-ack")
@@ -200,7 +200,7 @@ func (s *settler) queue(ctx context.Context, pipe redis.Pipeliner, o *outcomes) 
 // finish ends the writing of o's acknowledgements and records (see
 // queue) with the pipeline's error: written, their messages are released;
 // not, they wait for the next write.
-func (s *settler) finish(o *outcomes, err error) {
+func (s *settler) finish(o *writes, err error) {
 	if o == nil {
 		return
 	}
@@ -221,8 +221,8 @@ func (s *settler) finish(o *outcomes, err error) {
 	s.mu.Unlock()
 }
 
-// putBack returns outcomes that could not be written to those waiting.
-func (s *settler) putBack(o *outcomes) {
+// putBack returns writes that could not be written to those waiting.
+func (s *settler) putBack(o *writes) {
 	s.mu.Lock()
 	o.mergeInto(s.cur)
 	s.mu.Unlock()
@@ -265,7 +265,7 @@ func (s *settler) flush(ctx context.Context) error {
 		})
 		s.w.health.report(err)
 		if err != nil {
-			s.w.log.Debug("pelican: writing outcomes failed; trying again", "count", len(o.acks)+len(o.recMsgs), "err", err)
+			s.w.log.Debug("pelican: writing acknowledgements and failure records failed; trying again", "count", len(o.acks)+len(o.recMsgs), "err", err)
 		}
 	}
 	s.finish(o, err)
@@ -306,12 +306,12 @@ func (s *settler) giveBack(ctx context.Context, msgs ...*Message) {
 		return
 	}
 	w := s.w
-	if !w.heartbeat.lock(ctx) {
+	if !w.heartbeater.lock(ctx) {
 		w.inflight.release(msgs...)
 		w.log.Warn("pelican: no time left to give messages back; they stay pending until claimed", "count", len(msgs))
 		return
 	}
-	defer w.heartbeat.unlock()
+	defer w.heartbeater.unlock()
 	w.inflight.release(msgs...)
 	ids := make([]string, len(msgs))
 	for i, m := range msgs {

@@ -50,7 +50,7 @@ func (d *watchdog) run(ctx, work context.Context) {
 }
 
 func (d *watchdog) lanes() []*lane {
-	p := d.w.proc
+	p := d.w.processor
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]*lane(nil), p.lanes...)
@@ -71,7 +71,7 @@ func (d *watchdog) abandon(work context.Context, l *lane, m *Message) {
 		"id", m.ID, "deliveries", m.Deliveries, "handler_timeout", w.cfg.HandlerTimeout, "abandoned_goroutines", n)
 	w.stats.failed.Add(1)
 	w.fail(m, ClassTimeout, err, 0)
-	w.proc.replace(work, l, m.suspect)
+	w.processor.replace(work, l, m.suspect)
 }
 
 // abandonedError is the failure of a handler abandoned past its time
@@ -80,35 +80,4 @@ type abandonedError struct{ timeout time.Duration }
 
 func (e abandonedError) Error() string {
 	return fmt.Sprintf("the handler did not return within HandlerTimeout (%v) and was abandoned", e.timeout)
-}
-
-// replace frees the slot of abandoned lane l, which was running a
-// suspect or not, and starts a lane in its place unless the worker is
-// stopping.
-func (p *processor) replace(work context.Context, l *lane, suspect bool) {
-	p.mu.Lock()
-	p.running--
-	if suspect {
-		p.suspectRunning = false
-	}
-	for i, x := range p.lanes {
-		if x == l {
-			p.lanes = append(p.lanes[:i], p.lanes[i+1:]...)
-			break
-		}
-	}
-	var next *lane
-	if !p.stopping {
-		// Counted before the abandoned lane is marked done, so that p.wg
-		// never drops to zero in between.
-		next = new(lane)
-		p.lanes = append(p.lanes, next)
-		p.wg.Add(1)
-	}
-	p.cond.Broadcast()
-	p.mu.Unlock()
-	p.wg.Done()
-	if next != nil {
-		go p.run(work, next)
-	}
 }

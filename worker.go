@@ -61,18 +61,18 @@ type Worker struct {
 	// handler (its outcome) is written under it even at shutdown.
 	after context.Context
 
-	inflight  *inFlight
-	proc      *processor
-	reader    *reader
-	settler   *settler
-	recovery  *recovery
-	retrier   *retrier
-	claimer   *claimer
-	heartbeat *heartbeater
-	janitor   *janitor
-	watchdog  *watchdog
-	group     *groupKeeper
-	health    *health
+	inflight    *inFlight
+	processor   *processor
+	reader      *reader
+	settler     *settler
+	recovery    *recovery
+	retrier     *retrier
+	claimer     *claimer
+	heartbeater *heartbeater
+	janitor     *janitor
+	watchdog    *watchdog
+	groups      *groupKeeper
+	health      *health
 
 	stats workerStats
 	ran   atomic.Bool
@@ -107,16 +107,16 @@ func (c *Client) NewWorker(cfg WorkerConfig) (*Worker, error) {
 	}
 	w.after = context.Background()
 	w.inflight = newInFlight()
-	w.proc = newProcessor(w)
+	w.processor = newProcessor(w)
 	w.reader = &reader{w: w}
 	w.settler = newSettler(w)
 	w.recovery = &recovery{w: w}
 	w.retrier = newRetrier(w)
 	w.claimer = newClaimer(w)
-	w.heartbeat = newHeartbeater(w)
+	w.heartbeater = newHeartbeater(w)
 	w.janitor = &janitor{w: w}
 	w.watchdog = &watchdog{w: w}
-	w.group = &groupKeeper{w: w}
+	w.groups = &groupKeeper{w: w}
 	w.health = &health{w: w}
 	return w, nil
 }
@@ -181,9 +181,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		}()
 	}
 	goLoop(&bgLoops, func() { w.settler.run(bg) })
-	goLoop(&bgLoops, func() { w.heartbeat.run(bg) })
+	goLoop(&bgLoops, func() { w.heartbeater.run(bg) })
 	goLoop(&bgLoops, func() { w.watchdog.run(bg, work) })
-	w.proc.start(work)
+	w.processor.start(work)
 	goLoop(&loops, func() { w.retrier.run(ctx) })
 	goLoop(&loops, func() { w.claimer.run(ctx) })
 	if w.cfg.DeadConsumerAfter > 0 {
@@ -202,7 +202,7 @@ func (w *Worker) start(ctx context.Context) error {
 		caps, err := w.c.Capabilities(ctx)
 		if err == nil {
 			w.caps = caps
-			_, err = w.group.ensure(ctx)
+			_, err = w.groups.ensure(ctx)
 		}
 		if err == nil {
 			err = w.claimName(ctx)
@@ -228,7 +228,7 @@ func (w *Worker) shutdown(t0 time.Time, stopWork func(), loops *sync.WaitGroup, 
 	end, cancel := context.WithDeadline(w.after, t0.Add(grace))
 	defer cancel()
 
-	queued, suspects := w.proc.stop()
+	queued, suspects := w.processor.stop()
 	w.settler.giveBack(end, claimedOnly(w, queued)...)
 	for _, s := range suspects {
 		// Still pending to this consumer: replayed by a worker restarted
@@ -237,15 +237,15 @@ func (w *Worker) shutdown(t0 time.Time, stopWork func(), loops *sync.WaitGroup, 
 	}
 	handlers, cancelHandlers := context.WithDeadline(w.after, t0.Add(grace-reserve))
 	defer cancelHandlers()
-	if !w.proc.wait(handlers) {
+	if !w.processor.wait(handlers) {
 		// Time is nearly up: end the handlers' contexts and give them a
 		// moment to return.
 		stopWork()
 		last, cancelLast := context.WithDeadline(w.after, t0.Add(grace-reserve/2))
-		done := w.proc.wait(last)
+		done := w.processor.wait(last)
 		cancelLast()
 		if !done {
-			if msgs := w.proc.abandonAll(); len(msgs) > 0 {
+			if msgs := w.processor.abandonAll(); len(msgs) > 0 {
 				w.stats.abandoned.Add(int64(len(msgs)))
 				w.log.Error("pelican: handlers still running when the shutdown grace period ran out were abandoned; their messages go back to the group",
 					"count", len(msgs), "shutdown_grace", grace)
@@ -260,7 +260,7 @@ func (w *Worker) shutdown(t0 time.Time, stopWork func(), loops *sync.WaitGroup, 
 	}
 	stopBG()
 	waitGroup(end, bgLoops)
-	w.heartbeat.stopped(end)
+	w.heartbeater.stopped(end)
 }
 
 // claimedOnly returns the messages of msgs that the worker has claimed,
