@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/pelicanhq/pelican"
 	"github.com/pelicanhq/pelican/internal/await"
 	"github.com/pelicanhq/pelican/internal/backendtest"
@@ -91,11 +93,13 @@ func TestDeadLetterErrorIsTheHandlersOwn(t *testing.T) {
 }
 
 // A handler that ignores its context and never returns is abandoned past
-// its time limit: its message fails like a timeout, is retried and
-// dead-lettered on time, the other messages flow past it, and shutdown
+// its time limit: its message fails like a timeout, heartbeats stop
+// covering it, it is retried and dead-lettered on time, the other
+// messages flow past it, the abandoned goroutine is logged, and shutdown
 // takes no longer than ShutdownGrace.
 func TestHandlerThatNeverReturns(t *testing.T) {
-	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
+	log, buf := capture()
+	backendtest.EachWith(t, pelican.Options{Logger: log}, func(t *testing.T, c *pelican.Client) {
 		ctx := context.Background()
 		ids := publishN(t, c, "s", 20)
 		stuck := ids[0]
@@ -108,7 +112,7 @@ func TestHandlerThatNeverReturns(t *testing.T) {
 			return nil
 		}))
 		cfg.HandlerTimeout, cfg.MaxDeliveries, cfg.Concurrency = 500*time.Millisecond, 2, 4
-		cfg.Backoff = pelican.Delays{100 * time.Millisecond}
+		cfg.Backoff = pelican.Delays{700 * time.Millisecond}
 		cfg.ClaimMinIdle = 5 * time.Second
 		cfg.ShutdownGrace = time.Second
 		w, err := c.NewWorker(cfg)
@@ -117,9 +121,21 @@ func TestHandlerThatNeverReturns(t *testing.T) {
 		}
 		runCtx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
+		start := time.Now()
 		go func() { done <- w.Run(runCtx) }()
 		await.True(t, "the other messages are processed", func() bool { return w.Stats().Processed == 19 })
-		await.True(t, "the stuck message is dead-lettered", func() bool { return w.Stats().DeadLettered == 1 })
+		await.True(t, "the stuck handler is abandoned", func() bool { return w.Stats().Abandoned == 1 })
+		// Abandoned, its message is no longer the worker's to keep alive:
+		// its idle time grows past the heartbeats until its retry.
+		await.Within(t, time.Second, "the abandoned message's idle time grows past three heartbeats", func() bool {
+			p, err := c.Redis().XPendingExt(ctx, &redis.XPendingExtArgs{Stream: "s", Group: "g", Start: stuck, End: stuck, Count: 1}).Result()
+			return err == nil && len(p) == 1 && p[0].Idle > 3*cfg.HeartbeatInterval
+		})
+		// Two attempts of 500ms and a bit, and a backoff of 700ms.
+		await.Within(t, 4*time.Second, "the stuck message is dead-lettered", func() bool { return w.Stats().DeadLettered == 1 })
+		if took := time.Since(start); took < 1700*time.Millisecond {
+			t.Errorf("dead-lettered after %v, before two attempts and the backoff could pass", took)
+		}
 		st := w.Stats()
 		if st.Abandoned != 2 || st.Failed != 2 {
 			t.Errorf("stats %+v: want 2 abandoned handlers and 2 failed attempts", st)
@@ -127,6 +143,9 @@ func TestHandlerThatNeverReturns(t *testing.T) {
 		dead, _ := c.Redis().XRange(ctx, "s:dlq", "-", "+").Result()
 		if len(dead) != 1 || dead[0].Values[pelican.FieldErrorClass] != pelican.ClassTimeout || dead[0].Values[pelican.FieldOriginalID] != stuck {
 			t.Errorf("dead letters %v: want the stuck message, class timeout", dead)
+		}
+		if !strings.Contains(buf.String(), "abandoned a handler that did not return") {
+			t.Errorf("the abandoned handler was not logged:\n%s", buf)
 		}
 		cancel()
 		select {
