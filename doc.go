@@ -22,13 +22,23 @@
 //	// or, with an engine in this process: c, _ := embedded.New(pelican.Options{})
 //	defer c.Close()
 //	w, _ := c.NewWorker(pelican.WorkerConfig{
-//		Stream: "orders", Group: "billing",
+//		Stream: "orders", Group: "billing", Concurrency: 8,
 //		Handler: pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
 //			return charge(ctx, m.Values["order"])
 //		}),
 //	})
-//	go w.Run(ctx)
+//	done := make(chan error, 1)
+//	go func() { done <- w.Run(ctx) }()
 //	c.Publish(ctx, "orders", map[string]string{"order": "42"}, nil)
+//	// ... when ctx ends, Run shuts down within ShutdownGrace:
+//	err := <-done
+//
+// Concurrency is how many handlers run at once; messages are read in
+// batches and each goes to the next free handler. Leave Consumer empty for
+// a name unique to the process. A message recovered from a worker that
+// died runs alone, so one that kills its worker is dead-lettered after
+// MaxDeliveries attempts without taking its neighbours along. The README
+// has a whole program.
 //
 // What each part of a message's life writes to Redis is listed in
 // docs/keys.md; the failure rules are in docs/failures.md.
