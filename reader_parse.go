@@ -7,8 +7,8 @@ import (
 	"github.com/pelicanhq/pelican/internal/resp"
 )
 
-// The read loops send XREADGROUP with go-redis's RawCmd and turn the reply's
-// RESP bytes straight into Messages. go-redis's typed XReadGroup, or its
+// The reads (see reader.go) send XREADGROUP with go-redis's RawCmd and
+// turn the reply's RESP bytes straight into Messages. go-redis's typed XReadGroup, or its
 // generic reply, would box every field in an interface and build a map or
 // slice per entry, only for the worker to copy them into the
 // map[string]string handlers get; on a fast server that costs as much as
