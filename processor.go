@@ -41,8 +41,10 @@ type processor struct {
 	// suspectRunning is set while a suspect runs.
 	suspectRunning bool
 	// reads counts the reads in flight, and asked the messages they asked
-	// for.
+	// for; more is set when the last read returned all it asked for (the
+	// stream likely holds more).
 	reads, asked int
+	more         bool
 	// stopping is set once the worker shuts down: lanes end as they come
 	// back for work.
 	stopping bool
@@ -113,16 +115,19 @@ func (p *processor) startLane(work context.Context) {
 func (p *processor) run(work context.Context, l *lane) {
 	var finished slot
 	for {
-		m, s, read, block := p.next(l, finished)
+		j := p.next(l, finished)
 		finished = none
 		kept := true
 		switch {
-		case m != nil:
-			kept, finished = p.w.handleOne(work, l, m), message
-		case s != nil:
-			kept, finished = p.w.recovery.attempt(work, l, s), suspectSlot
-		case read:
-			p.w.reader.read(work, block)
+		case j.m != nil:
+			kept, finished = p.w.handleOne(work, l, j.m), message
+		case j.s != nil:
+			kept, finished = p.w.recovery.attempt(work, l, j.s), suspectSlot
+		case j.read:
+			p.w.reader.read(work, j.block)
+			continue
+		case j.settle:
+			p.w.settler.help(p.w.after)
 			continue
 		default:
 			p.wg.Done()
@@ -144,15 +149,24 @@ const (
 	suspectSlot             // a suspect
 )
 
-// next blocks until there is something for a lane to do, and returns it:
-// a message to handle, a suspect to attempt, or a read to make (read
-// true; block true if the read may wait for new messages). It returns
-// nothing once the worker stops.
+// job is what a lane does next: handle message m, attempt suspect s, make
+// a read (waiting up to Block for new messages if block is set), or help
+// the settler write failures (settle). The zero job ends the lane.
+type job struct {
+	m           *Message
+	s           *suspect
+	read, block bool
+	settle      bool
+}
+
+// next blocks until there is something for a lane to do, and returns it;
+// the zero job once the worker stops.
 //
 // A read made while messages wait in the queue (to keep it ahead of the
 // lanes) does not block, and only one such read runs at a time: the other
-// lanes take the waiting messages meanwhile.
-func (p *processor) next(l *lane, finished slot) (m *Message, s *suspect, read, block bool) {
+// lanes take the waiting messages meanwhile. A read that waits for new
+// messages is made only when no other read is under way.
+func (p *processor) next(l *lane, finished slot) job {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if finished != none {
@@ -168,10 +182,10 @@ func (p *processor) next(l *lane, finished slot) (m *Message, s *suspect, read, 
 	for {
 		switch {
 		case p.stopping:
-			return nil, nil, false, false
+			return job{}
 		case len(p.suspects) > 0 || p.suspectRunning:
 			if p.running == 0 && !p.suspectRunning {
-				s = p.suspects[0]
+				s := p.suspects[0]
 				p.suspects[0] = nil
 				p.suspects = p.suspects[1:]
 				p.running++
@@ -182,29 +196,47 @@ func (p *processor) next(l *lane, finished slot) (m *Message, s *suspect, read, 
 					default:
 					}
 				}
-				return nil, s, false, false
+				return job{s: s}
 			}
 			// Let the running handlers finish, start nothing else.
 		case p.queued() > 0:
-			if p.reads == 0 && p.queued() < p.lowWaterLocked() {
+			if p.reads == 0 && p.more && p.queued() < p.lowWaterLocked() && !p.w.settler.behind() {
+				// Only while reads find all they ask for: a prefetch that
+				// found the stream drained is not repeated (it would keep
+				// this lane from the queue) until a read finds more.
 				p.reads++
-				return nil, nil, true, false
+				return job{read: true}
 			}
-			m = p.queue[p.head]
+			m := p.queue[p.head]
 			p.queue[p.head] = nil
 			if p.head++; p.head == len(p.queue) {
 				p.queue, p.head = p.queue[:0], 0
 			}
 			p.running++
-			return m, nil, false, false
-		case p.reads < maxReads(p.w.cfg.Concurrency):
+			return job{m: m}
+		case p.w.settler.behind():
+			// The settler has more than a batch of failures to write: read
+			// nothing more, help write them, so that failing messages
+			// cannot pile up in memory.
+			return job{settle: true}
+		case p.reads == 0:
+			// Nothing to run, nothing coming: wait for new messages, and
+			// have the settler write what waits meanwhile.
+			p.w.settler.kickIfPending()
 			p.reads++
-			return nil, nil, true, true
+			return job{read: true, block: true}
+		case p.more && p.reads < maxReads(p.w.cfg.Concurrency):
+			// A read is under way and the last one found more than it
+			// asked for: read beside it, without waiting. (A read that
+			// waits for new messages while another brings some would keep
+			// this lane from them.)
+			p.reads++
+			return job{read: true}
 		default:
 			// Nothing to run and reads under way: what this lane's last
 			// handler left to write goes out now rather than with the
 			// next read, which may wait for new messages up to Block.
-			p.w.settler.kick()
+			p.w.settler.kickIfPending()
 		}
 		p.cond.Wait()
 	}
@@ -283,6 +315,7 @@ func (p *processor) endRead(asked int, msgs []*Message, took time.Duration) (ref
 	defer p.mu.Unlock()
 	p.reads--
 	p.asked -= asked
+	p.more = len(msgs) >= asked
 	if len(msgs) > 0 && took > 0 {
 		if p.readRTT == 0 || took < p.readRTT {
 			p.readRTT = took
@@ -313,6 +346,14 @@ func (p *processor) push(msgs []*Message) (refused []*Message) {
 	p.queue = append(p.queue, msgs...)
 	p.cond.Broadcast()
 	return nil
+}
+
+// wake wakes the lanes waiting for something to change (the settler
+// calls it once it has caught up).
+func (p *processor) wake() {
+	p.mu.Lock()
+	p.cond.Broadcast()
+	p.mu.Unlock()
 }
 
 // queue queues owned messages for the lanes, giving back those it cannot

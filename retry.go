@@ -90,8 +90,14 @@ func (r *retrier) untilNextScan() time.Duration {
 	return min(wait, r.next.Sub(now))
 }
 
-// maxScan bounds how many pending entries one scan looks at.
-const maxScan = 1000
+// maxScan is how many pending entries a scan lists at a time, and
+// maxScanPages how many times: a worker holding more (messages it is
+// working on) finds the due retries beyond them on later scans, as the
+// messages before them are settled.
+const (
+	maxScan      = 1000
+	maxScanPages = 10
+)
 
 // scan queues the worker's failed messages whose retry is due, as many
 // as the queue has room for. Messages owned already are being handled; a
@@ -105,7 +111,11 @@ func (r *retrier) scan(ctx context.Context) error {
 	w := r.w
 	queued, _ := w.processor.load()
 	room := w.cfg.BatchSize - queued
-	for start := "-"; room > 0; {
+	if room <= 0 {
+		return nil
+	}
+	owned := w.inflight.owned(false)
+	for start, pages := "-", 0; room > 0 && pages < maxScanPages; pages++ {
 		pend, err := w.c.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
 			Stream: w.cfg.Stream, Group: w.cfg.Group, Start: start, End: "+", Count: maxScan, Consumer: w.cfg.Consumer,
 		}).Result()
@@ -113,7 +123,7 @@ func (r *retrier) scan(ctx context.Context) error {
 			return err
 		}
 		w.health.report(nil)
-		n, err := r.scanPage(ctx, pend, room)
+		n, err := r.scanPage(ctx, pend, room, owned)
 		if err != nil || len(pend) < maxScan {
 			return err
 		}
@@ -124,10 +134,10 @@ func (r *retrier) scan(ctx context.Context) error {
 }
 
 // scanPage queues the due messages of one page of the worker's pending
-// entries, at most room of them as tickets, and returns how many.
-func (r *retrier) scanPage(ctx context.Context, pend []redis.XPendingExt, room int) (int, error) {
+// entries, at most room of them as tickets, and returns how many. owned
+// are the messages the worker owned when the scan began.
+func (r *retrier) scanPage(ctx context.Context, pend []redis.XPendingExt, room int, owned map[string]bool) (int, error) {
 	w := r.w
-	owned := w.inflight.owned(false)
 	cand := make([]redis.XPendingExt, 0, len(pend))
 	for _, p := range pend {
 		if !owned[p.ID] {

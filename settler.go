@@ -12,9 +12,11 @@ import (
 // failure records (and the deletion of those no longer needed), and
 // dead-letter moves. Lanes hand it each message's outcome; what piles up
 // is written in bulk, a round trip for many messages: acknowledgements
-// and records ride on the next read (reader.read takes them), and
-// whatever a read does not take, and every dead-letter move, the
-// settler's own goroutine writes as soon as a lane has nothing else to do.
+// ride on the next read (reader.read takes them); failure records and
+// dead-letter moves, and whatever a read does not take, the settler's own
+// goroutine writes as soon as a lane has nothing else to do (next kicks
+// it), and the lanes themselves, instead of reading, once more than a
+// batch of them waits (see behind).
 // A write that fails is kept and tried again; a message stays owned (see
 // inFlight) until its outcome is written.
 //
@@ -124,7 +126,7 @@ func (s *settler) record(m *Message, rec *failureRecord) {
 		o.retryAt = rec.RetryAt
 	}
 	s.mu.Unlock()
-	s.kick()
+	s.kick() // its retry is counted from when it is written
 }
 
 // dead settles m as failed for good: it is moved to the dead-letter
@@ -133,12 +135,31 @@ func (s *settler) dead(m *Message, class string, cause error) {
 	s.mu.Lock()
 	s.cur.dead = append(s.cur.dead, deadRequest{m, class, cause})
 	s.mu.Unlock()
-	s.kick()
 }
 
 // release ends the ownership of m, whose outcome was written by the
 // caller (an exactly-once commit).
 func (s *settler) release(m *Message) { s.w.inflight.release(m) }
+
+// behind reports whether more than a batch of failure records and dead
+// letters waits to be written (the lanes then stop reading; see
+// processor.next).
+func (s *settler) behind() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.cur.recMsgs)+len(s.cur.dead) > max(s.w.cfg.BatchSize, s.w.cfg.Concurrency)
+}
+
+// kickIfPending kicks the settler if something waits to be written.
+func (s *settler) kickIfPending() {
+	s.mu.Lock()
+	o := s.cur
+	pending := len(o.acks) > 0 || len(o.records) > 0 || len(o.forget) > 0 || len(o.dead) > 0
+	s.mu.Unlock()
+	if pending {
+		s.kick()
+	}
+}
 
 // kick wakes the settler's goroutine to write what waits.
 func (s *settler) kick() {
@@ -230,21 +251,44 @@ func (s *settler) putBack(o *writes) {
 	s.kick()
 }
 
-// run writes what waits whenever kicked, until ctx ends. A failed write
-// is tried again after the server's backoff (see health).
+// run writes what waits whenever kicked, and at least every
+// settleInterval, until ctx ends. A failed write is tried again after the
+// server's backoff (see health).
 func (s *settler) run(ctx context.Context) {
 	var retry <-chan time.Time
+	t := time.NewTicker(settleInterval)
+	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-s.kickc:
+		case <-t.C:
 		case <-retry:
 		}
 		retry = nil
-		if err := s.flush(ctx); err != nil && ctx.Err() == nil {
+		behind := s.behind()
+		err := s.flush(ctx)
+		if behind {
+			s.w.processor.wake() // lanes held back while it was behind
+		}
+		if err != nil && ctx.Err() == nil {
 			retry = time.After(s.w.health.backoff())
 		}
+	}
+}
+
+// settleInterval bounds how long dead letters wait to be moved while the
+// lanes are busy: they are moved in bulk, when a lane has nothing else to
+// do, when more than a batch waits, or after this long.
+const settleInterval = 50 * time.Millisecond
+
+// help writes, for a lane that would otherwise read more, what waits:
+// several lanes may do so at once, each with its own share, as several
+// moves run faster than one.
+func (s *settler) help(ctx context.Context) {
+	if err := s.flush(ctx); err != nil {
+		sleep(ctx, s.w.health.backoff())
 	}
 }
 
