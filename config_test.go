@@ -44,14 +44,14 @@ func TestDefaultsAndValidation(t *testing.T) {
 func TestNewWorkerChecksTheClient(t *testing.T) {
 	h := HandlerFunc(func(ctx context.Context, m *Message) error { return nil })
 	var log syncbuf.Buffer
-	c := New(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", PoolSize: 8, ReadTimeout: 3 * time.Second}), Options{Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	c := New(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", PoolSize: 10, ReadTimeout: 3 * time.Second}), Options{Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	defer c.Close()
 	if _, err := c.NewWorker(WorkerConfig{Stream: "s", Group: "g", Handler: h, Concurrency: 4}); err != nil {
 		t.Errorf("a worker that fits the pool was refused: %v", err)
 	}
 	_, err := c.NewWorker(WorkerConfig{Stream: "s", Group: "g", Handler: h, Concurrency: 4, ExactlyOnce: true})
-	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "PoolSize of at least 11") {
-		t.Errorf("an exactly-once worker of 4 handlers over a pool of 8: %v; want ErrInvalidConfig asking for a PoolSize of at least 11", err)
+	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "PoolSize of at least 13") {
+		t.Errorf("an exactly-once worker of 4 handlers over a pool of 10: %v; want ErrInvalidConfig asking for a PoolSize of at least 13", err)
 	}
 	_, err = c.NewWorker(WorkerConfig{Stream: "s", Group: "g", Handler: h, Block: 3 * time.Second})
 	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "ReadTimeout (3s)") {

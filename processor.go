@@ -87,10 +87,11 @@ func newProcessor(w *Worker) *processor {
 }
 
 // maxReads is how many reads a worker with n lanes keeps in flight at
-// most: one per lane up to two, so that a fast server is kept busy while
-// the worker parses a reply, and no more, so that a worker does not hold
-// messages its lanes cannot run soon.
-func maxReads(lanes int) int { return min(lanes, 2) }
+// most: one per lane up to four, so that a fast server is kept busy while
+// the worker parses replies, and no more, so that a worker does not hold
+// messages its lanes cannot run soon. (Only one of them may wait for new
+// messages: see next.)
+func maxReads(lanes int) int { return min(lanes, 4) }
 
 // start starts the lanes.
 func (p *processor) start(work context.Context) {
