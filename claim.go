@@ -89,6 +89,9 @@ func (c *claimer) claim(ctx context.Context, pend []redis.XPendingExt) error {
 		if p.Consumer == w.cfg.Consumer && !givenBack(p.Idle, now) {
 			continue // its own: the retry scan's
 		}
+		if w.caps.ClaimRead && givenBack(p.Idle, now) {
+			continue // the next read takes it, claiming (CLAIM) given back entries first
+		}
 		if w.inflight.tryAdd(p.ID) {
 			listed = append(listed, p)
 		}

@@ -108,21 +108,39 @@ func (r *recovery) fromRead(ctx context.Context, msgs []*Message) {
 			abandoned = append(abandoned, m)
 		}
 	}
-	if normal = w.inflight.add(normal); len(normal) > 0 {
+	// A message another part of this worker owns (the claim pass or the
+	// hand-over, about to claim it) is given back: the read has taken it,
+	// so their claims, with the idle time they saw as the bar, fail, and
+	// it would be left pending to this worker with no one to run it.
+	var busy []*Message
+	owned := w.inflight.add(append([]*Message(nil), normal...))
+	if len(owned) < len(normal) {
+		busy = append(busy, notIn(normal, owned)...)
+	}
+	if len(owned) > 0 {
 		// Given back after a failure, a message has a record to delete
 		// once it succeeds.
-		if recs, err := w.failureRecords(ctx, ids(normal)); err == nil {
-			for i, m := range normal {
+		if recs, err := w.failureRecords(ctx, ids(owned)); err == nil {
+			for i, m := range owned {
 				m.failure = recs[i]
 			}
 		}
-		w.queue(normal)
+		w.queue(owned)
 	}
-	if len(abandoned) == 0 {
+	var taken []*Message
+	for _, m := range abandoned {
+		if w.inflight.tryAdd(m.ID) {
+			taken = append(taken, m)
+		} else {
+			busy = append(busy, m)
+		}
+	}
+	w.settler.giveBack(w.after, busy...)
+	if len(taken) == 0 {
 		return
 	}
 	_, err := w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, m := range abandoned {
+		for _, m := range taken {
 			p.Do(ctx, "XCLAIM", w.cfg.Stream, w.cfg.Group, w.cfg.Consumer, 0, m.ID, "RETRYCOUNT", m.Deliveries-1, "JUSTID")
 		}
 		return nil
@@ -131,13 +149,26 @@ func (r *recovery) fromRead(ctx context.Context, msgs []*Message) {
 		// The read's count stands: each of them is charged one delivery.
 		w.health.report(err)
 	}
-	var ss []*suspect
-	for _, m := range abandoned {
-		if w.inflight.tryAdd(m.ID) {
-			ss = append(ss, &suspect{id: m.ID, deliveries: m.Deliveries - 1})
-		}
+	ss := make([]*suspect, len(taken))
+	for i, m := range taken {
+		ss[i] = &suspect{id: m.ID, deliveries: m.Deliveries - 1}
 	}
 	r.queue(ss)
+}
+
+// notIn returns the messages of all that are not in some.
+func notIn(all, some []*Message) []*Message {
+	in := make(map[*Message]bool, len(some))
+	for _, m := range some {
+		in[m] = true
+	}
+	var out []*Message
+	for _, m := range all {
+		if !in[m] {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // queue hands owned suspects to the processor; if the worker is stopping
