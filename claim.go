@@ -108,15 +108,11 @@ func (c *claimer) claim(ctx context.Context, pend []redis.XPendingExt) error {
 		}
 		return err
 	}
-	ids := make([]string, len(listed))
-	for i, p := range listed {
-		ids[i] = p.ID
-	}
-	recs, err := w.failureRecords(ctx, ids)
+	recs, err := w.failureRecords(ctx, pendingIDs(listed))
 	if err != nil {
-		recs = make([]*failureRecord, len(ids)) // judged without them
+		recs = make([]*failureRecord, len(listed)) // judged without them
 	}
-	var ss []*suspect
+	var ss []string
 	var back []redis.XPendingExt
 	var backRecs []*failureRecord
 	var missing []string
@@ -124,7 +120,6 @@ func (c *claimer) claim(ctx context.Context, pend []redis.XPendingExt) error {
 		rec := recs[i]
 		switch {
 		case !claimed[i]:
-			w.inflight.releaseID(p.ID)
 			missing = append(missing, p.ID)
 		case givenBack(p.Idle, now):
 			back, backRecs = append(back, p), append(backRecs, rec)
@@ -133,14 +128,14 @@ func (c *claimer) claim(ctx context.Context, pend []redis.XPendingExt) error {
 			// worker, whose retry scan runs it when it is due.
 			w.inflight.releaseID(p.ID)
 		default:
-			ss = append(ss, &suspect{id: p.ID, deliveries: p.RetryCount})
+			ss = append(ss, p.ID)
 		}
 	}
 	if len(ss) > 0 {
 		w.log.Info("pelican: claimed abandoned messages", "count", len(ss))
 	}
 	w.recovery.queue(ss)
-	c.countLost(ctx, missing)
+	w.letGoOrTrimmed(ctx, missing...)
 	return c.queueGivenBack(ctx, back, backRecs)
 }
 
@@ -210,34 +205,4 @@ func (c *claimer) queueGivenBack(ctx context.Context, back []redis.XPendingExt, 
 	}
 	w.queue(msgs)
 	return nil
-}
-
-// countLost counts, among entries a claim did not return, those deleted
-// from the stream while pending: the claim dropped them from the PEL.
-// The others were taken by another worker meanwhile.
-func (c *claimer) countLost(ctx context.Context, ids []string) {
-	w := c.w
-	if len(ids) == 0 {
-		return
-	}
-	ranges := make([]*redis.XMessageSliceCmd, len(ids))
-	_, err := w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, id := range ids {
-			ranges[i] = p.XRangeN(ctx, w.cfg.Stream, id, id, 1)
-		}
-		return nil
-	})
-	if err != nil {
-		return
-	}
-	var lost []string
-	for i, r := range ranges {
-		if len(r.Val()) == 0 {
-			lost = append(lost, ids[i])
-		}
-	}
-	if len(lost) > 0 {
-		w.lostToTrim(lost...)
-		w.c.rdb.HDel(ctx, w.keys.failures(), lost...)
-	}
 }

@@ -224,8 +224,43 @@ func (w *Worker) handleExactlyOnce(work context.Context, l *lane, m *Message) bo
 		return true
 	}
 	w.stats.processed.Add(1) // acknowledged in the transaction
-	w.settler.release(m)
+	w.inflight.release(m)
 	return true
+}
+
+// letGoOrTrimmed lets go of messages ids, which a claim of this worker
+// did not return: deleted from the stream while pending (a claim drops
+// such an entry from the PEL), which is counted as lost to trim and their
+// records deleted, or settled or taken by another worker meanwhile, which
+// is left alone.
+func (w *Worker) letGoOrTrimmed(ctx context.Context, ids ...string) {
+	defer func() {
+		for _, id := range ids {
+			w.inflight.releaseID(id)
+		}
+	}()
+	ranges := make([]*redis.XMessageSliceCmd, len(ids))
+	if _, err := w.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			ranges[i] = p.XRangeN(ctx, w.cfg.Stream, id, id, 1)
+		}
+		return nil
+	}); err != nil {
+		return
+	}
+	var lost []string
+	for i, r := range ranges {
+		if len(r.Val()) == 0 {
+			lost = append(lost, ids[i])
+		}
+	}
+	if len(lost) == 0 {
+		return
+	}
+	w.lostToTrim(lost...)
+	// A claim dropped them from the PEL; make sure, on any server.
+	w.c.rdb.XAck(ctx, w.cfg.Stream, w.cfg.Group, lost...)
+	w.c.rdb.HDel(ctx, w.keys.failures(), lost...)
 }
 
 // lostToTrim counts and logs pending messages whose entries were deleted

@@ -152,14 +152,8 @@ func (j *janitor) adopt(ctx context.Context, dead string, b beat) error {
 	if len(pend.Val()) == 0 {
 		return nil
 	}
-	return j.adoptListed(ctx, dead, pend.Val())
-}
-
-// adoptListed claims dead consumer dead's pending messages pend.
-func (j *janitor) adoptListed(ctx context.Context, dead string, pend []redis.XPendingExt) error {
-	w := j.w
-	w.log.Info("pelican: taking over the pending messages of a dead consumer", "dead_consumer", dead, "count", len(pend))
-	return w.claimer.claim(ctx, pend)
+	w.log.Info("pelican: taking over the pending messages of a dead consumer", "dead_consumer", dead, "count", len(pend.Val()))
+	return w.claimer.claim(ctx, pend.Val())
 }
 
 // delete deletes dead consumer name, judged so by its beat b and listed

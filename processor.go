@@ -33,8 +33,9 @@ type processor struct {
 	// queue holds the owned messages waiting for a lane, from head on.
 	queue []*Message
 	head  int
-	// suspects wait to run alone (see recover.go), oldest first.
-	suspects []*suspect
+	// suspects are the IDs of the messages waiting to run alone (see
+	// recover.go), oldest first.
+	suspects []string
 	// running counts the handler slots in use: lanes running a handler
 	// and the attempts of suspects.
 	running int
@@ -54,6 +55,9 @@ type processor struct {
 	// longer one so that it follows a server that slows down. The read
 	// sizing of readCountLocked uses it.
 	readRTT time.Duration
+	// ahead is aheadLocked as of the last read: the queue's target, which
+	// the lanes compare the queue with at every message.
+	ahead int
 
 	lanes []*lane        // every lane started, abandoned ones included; guarded by mu
 	wg    sync.WaitGroup // lanes running
@@ -81,7 +85,7 @@ type lane struct {
 }
 
 func newProcessor(w *Worker) *processor {
-	p := &processor{w: w}
+	p := &processor{w: w, ahead: w.cfg.BatchSize}
 	p.cond.L = &p.mu
 	return p
 }
@@ -122,8 +126,8 @@ func (p *processor) run(work context.Context, l *lane) {
 		switch {
 		case j.m != nil:
 			kept, finished = p.w.handleOne(work, l, j.m), message
-		case j.s != nil:
-			kept, finished = p.w.recovery.attempt(work, l, j.s), suspectSlot
+		case j.suspect != "":
+			kept, finished = p.w.recovery.attempt(work, l, j.suspect), suspectSlot
 		case j.read:
 			p.w.reader.read(work, j.block)
 			continue
@@ -150,12 +154,12 @@ const (
 	suspectSlot             // a suspect
 )
 
-// job is what a lane does next: handle message m, attempt suspect s, make
+// job is what a lane does next: handle message m, attempt suspect (by ID), make
 // a read (waiting up to Block for new messages if block is set), or help
 // the settler write failures (settle). The zero job ends the lane.
 type job struct {
 	m           *Message
-	s           *suspect
+	suspect     string
 	read, block bool
 	settle      bool
 }
@@ -186,8 +190,7 @@ func (p *processor) next(l *lane, finished slot) job {
 			return job{}
 		case len(p.suspects) > 0 || p.suspectRunning:
 			if p.running == 0 && !p.suspectRunning {
-				s := p.suspects[0]
-				p.suspects[0] = nil
+				id := p.suspects[0]
 				p.suspects = p.suspects[1:]
 				p.running++
 				p.suspectRunning = true
@@ -197,7 +200,7 @@ func (p *processor) next(l *lane, finished slot) job {
 					default:
 					}
 				}
-				return job{s: s}
+				return job{suspect: id}
 			}
 			// Let the running handlers finish, start nothing else.
 		case p.queued() > 0:
@@ -248,13 +251,14 @@ func (p *processor) queued() int { return len(p.queue) - p.head }
 
 // lowWaterLocked is the queue length under which a lane reads the next
 // batch before taking a message, so that the other lanes do not run dry
-// while it reads. A single lane reads only once the queue is empty: it
-// could not run anything while it reads. p.mu must be held.
+// while it reads: half the queue's target (p.ahead, as of the last read).
+// A single lane reads only once the queue is empty: it could not run
+// anything while it reads. p.mu must be held.
 func (p *processor) lowWaterLocked() int {
 	if p.w.cfg.Concurrency == 1 {
 		return 0
 	}
-	return (p.aheadLocked() + 1) / 2
+	return (p.ahead + 1) / 2
 }
 
 // aheadLocked is how many messages the queue should hold to keep the
@@ -324,13 +328,9 @@ func (p *processor) endRead(asked int, msgs []*Message, took time.Duration) (ref
 			p.readRTT += p.readRTT / 16
 		}
 	}
-	if p.stopping {
-		p.cond.Broadcast()
-		return msgs
-	}
-	p.queue = append(p.queue, msgs...)
+	p.ahead = p.aheadLocked()
 	p.cond.Broadcast()
-	return nil
+	return p.pushLocked(msgs)
 }
 
 // push queues owned messages for the lanes (retries, given-back messages
@@ -341,6 +341,11 @@ func (p *processor) push(msgs []*Message) (refused []*Message) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.pushLocked(msgs)
+}
+
+// pushLocked is push with p.mu held.
+func (p *processor) pushLocked(msgs []*Message) (refused []*Message) {
 	if p.stopping {
 		return msgs
 	}
@@ -367,7 +372,7 @@ func (w *Worker) queue(msgs []*Message) {
 
 // pushSuspects queues suspects to run alone; it returns them if the
 // worker is stopping.
-func (p *processor) pushSuspects(ss []*suspect) (refused []*suspect) {
+func (p *processor) pushSuspects(ss []string) (refused []string) {
 	if len(ss) == 0 {
 		return nil
 	}
@@ -445,7 +450,7 @@ func (p *processor) gather() []*Message {
 
 // stop makes the lanes end as they come back for work, and returns the
 // messages and suspects that were waiting, for the caller to give back.
-func (p *processor) stop() ([]*Message, []*suspect) {
+func (p *processor) stop() ([]*Message, []string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.stopping = true
@@ -459,19 +464,7 @@ func (p *processor) stop() ([]*Message, []*suspect) {
 
 // wait waits until every lane has ended or ctx ends, and reports whether
 // they all did.
-func (p *processor) wait(ctx context.Context) bool {
-	done := make(chan struct{})
-	go func() {
-		p.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
+func (p *processor) wait(ctx context.Context) bool { return waitGroup(ctx, &p.wg) }
 
 // abandonAll abandons the handlers still running when shutdown's grace
 // period is over, and returns their messages, for the caller to give
@@ -499,10 +492,7 @@ func (p *processor) abandonAll() []*Message {
 // stopping.
 func (p *processor) replace(work context.Context, l *lane, suspect bool) {
 	p.mu.Lock()
-	p.running--
-	if suspect {
-		p.suspectRunning = false
-	}
+	p.freeLocked(suspect)
 	for i, x := range p.lanes {
 		if x == l {
 			p.lanes = append(p.lanes[:i], p.lanes[i+1:]...)

@@ -51,19 +51,15 @@ func (r *reader) read(work context.Context, block bool) {
 	}
 }
 
-// failed handles a read's error: a group that has disappeared is created
-// again; an unreachable server is waited for, with the health's backoff.
+// failed handles a read's error (see Worker.failed), waiting for the
+// health's backoff before the lane reads again, unless the group was
+// gone and is created again.
 func (r *reader) failed(ctx context.Context, err error) {
 	w := r.w
-	if isNoGroup(err) {
-		w.groups.recreate(ctx, err)
-		return
+	w.failed(ctx, "reading", err)
+	if !isNoGroup(err) {
+		sleep(ctx, w.health.backoff())
 	}
-	w.health.report(err)
-	if !isTransient(err) {
-		w.log.Error("pelican: reading failed", "err", err)
-	}
-	sleep(ctx, w.health.backoff())
 }
 
 // readBatch reads up to count messages, after writing out's

@@ -39,14 +39,6 @@ type recovery struct {
 	w *Worker
 }
 
-// suspect is a recovered message waiting to run alone: its ID, and its
-// delivery count as listed (prepare looks again before it counts the
-// attempt).
-type suspect struct {
-	id         string
-	deliveries int64
-}
-
 // replay queues, before the worker reads anything, the messages left
 // pending to its consumer by an earlier run, as suspects. Those waiting
 // for a retry (a failure record whose time has not come) and those given
@@ -54,7 +46,7 @@ type suspect struct {
 func (r *recovery) replay(ctx context.Context) error {
 	w := r.w
 	now := w.c.clock.Now()
-	var ss []*suspect
+	var ss []string
 	for start := "-"; ; {
 		pend, err := w.c.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
 			Stream: w.cfg.Stream, Group: w.cfg.Group, Start: start, End: "+", Count: maxScan, Consumer: w.cfg.Consumer,
@@ -62,11 +54,7 @@ func (r *recovery) replay(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		ids := make([]string, 0, len(pend))
-		for _, p := range pend {
-			ids = append(ids, p.ID)
-		}
-		recs, err := w.failureRecords(ctx, ids)
+		recs, err := w.failureRecords(ctx, pendingIDs(pend))
 		if err != nil {
 			return err
 		}
@@ -76,7 +64,7 @@ func (r *recovery) replay(ctx context.Context) error {
 				continue
 			}
 			if w.inflight.tryAdd(p.ID) {
-				ss = append(ss, &suspect{id: p.ID, deliveries: p.RetryCount})
+				ss = append(ss, p.ID)
 			}
 		}
 		if len(pend) < maxScan {
@@ -149,11 +137,7 @@ func (r *recovery) fromRead(ctx context.Context, msgs []*Message) {
 		// The read's count stands: each of them is charged one delivery.
 		w.health.report(err)
 	}
-	ss := make([]*suspect, len(taken))
-	for i, m := range taken {
-		ss[i] = &suspect{id: m.ID, deliveries: m.Deliveries - 1}
-	}
-	r.queue(ss)
+	r.queue(ids(taken))
 }
 
 // notIn returns the messages of all that are not in some.
@@ -171,20 +155,20 @@ func notIn(all, some []*Message) []*Message {
 	return out
 }
 
-// queue hands owned suspects to the processor; if the worker is stopping
-// they are let go (they stay pending to this consumer).
-func (r *recovery) queue(ss []*suspect) {
-	for _, s := range r.w.processor.pushSuspects(ss) {
-		r.w.inflight.releaseID(s.id)
+// queue hands owned suspects, by ID, to the processor; if the worker is
+// stopping they are let go (they stay pending to this consumer).
+func (r *recovery) queue(suspects []string) {
+	for _, id := range r.w.processor.pushSuspects(suspects) {
+		r.w.inflight.releaseID(id)
 	}
 }
 
 // attempt runs suspect s on lane l, alone (see processor.next). It
 // reports false if the watchdog abandoned the handler.
-func (r *recovery) attempt(work context.Context, l *lane, s *suspect) bool {
+func (r *recovery) attempt(work context.Context, l *lane, id string) bool {
 	w := r.w
 	ctx := w.after
-	m, ok := r.prepare(ctx, s)
+	m, ok := r.prepare(ctx, id)
 	if !ok {
 		return true
 	}
@@ -200,32 +184,36 @@ func (r *recovery) attempt(work context.Context, l *lane, s *suspect) bool {
 	return true
 }
 
-// prepare decides what becomes of suspect s: dead-lettered at once if
+// prepare decides what becomes of suspect id: dead-lettered at once if
 // its failures on record reach MaxDeliveries, else counted and marked (a
 // crash record) for an attempt. It returns the message to run, and false
 // if there is nothing to run (dead-lettered, gone, taken by another
 // worker meanwhile, or the server unreachable: the suspect is then let
 // go, to be recovered again).
-func (r *recovery) prepare(ctx context.Context, s *suspect) (*Message, bool) {
+func (r *recovery) prepare(ctx context.Context, id string) (*Message, bool) {
 	w := r.w
 	// Owned but not covered by heartbeats until claimed (see inFlight), so
 	// that its idle time changes only if another worker takes it.
-	p, rec, err := r.look(ctx, s.id)
+	p, rec, err := r.look(ctx, id)
 	switch {
 	case err != nil:
-		r.letGo(s, err)
+		r.letGo(id, err)
 		return nil, false
 	case p == nil:
-		r.gone(ctx, s)
+		w.letGoOrTrimmed(ctx, id)
 		return nil, false
 	case p.Consumer != w.cfg.Consumer:
-		r.letGo(s, nil) // another worker took it meanwhile: its own
+		r.letGo(id, nil) // another worker took it meanwhile: its own
 		return nil, false
 	}
 	if r.exhausted(rec, p.RetryCount) {
-		m, err := r.fetch(ctx, s.id, p.RetryCount)
-		if m == nil {
-			r.letGo(s, err)
+		m, err := r.fetch(ctx, id, p.RetryCount)
+		switch {
+		case err != nil:
+			r.letGo(id, err)
+			return nil, false
+		case m == nil:
+			w.letGoOrTrimmed(ctx, id)
 			return nil, false
 		}
 		r.deadLetter(m, rec)
@@ -235,27 +223,27 @@ func (r *recovery) prepare(ctx context.Context, s *suspect) (*Message, bool) {
 	// taken it since it was looked at; an entry deleted from the stream is
 	// dropped from the PEL and not returned.
 	xms, err := w.c.rdb.XClaim(ctx, &redis.XClaimArgs{
-		Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: claimBar(p.Idle, w.c.clock.Now()), Messages: []string{s.id},
+		Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer, MinIdle: claimBar(p.Idle, w.c.clock.Now()), Messages: []string{id},
 	}).Result()
 	if err != nil && err != redis.Nil {
-		r.letGo(s, err)
+		r.letGo(id, err)
 		return nil, false
 	}
 	if len(xms) == 0 {
-		r.gone(ctx, s)
+		w.letGoOrTrimmed(ctx, id)
 		return nil, false
 	}
 	m := w.message(xms[0])
 	m.Deliveries = p.RetryCount + 1
 	m.owned = true // by ID, since the suspect was queued
-	w.inflight.cover(s.id)
+	w.inflight.cover(id)
 	// Marked only now that it is ours: a crash record written on an entry
 	// another worker holds would outlive its processing. (Killed between
 	// the claim and the mark, the worker leaves a delivery counted and no
 	// attempt made: the message loses an attempt, never gets an extra one.)
 	crash := crashRecord(rec, w.c.clock.Now())
-	if err := w.c.rdb.HSet(ctx, w.keys.failures(), s.id, crash.encode()).Err(); err != nil {
-		r.letGo(s, err)
+	if err := w.c.rdb.HSet(ctx, w.keys.failures(), id, crash.encode()).Err(); err != nil {
+		r.letGo(id, err)
 		return nil, false
 	}
 	m.failure, m.prevFailure, m.crashMarked, m.suspect = crash, rec, true, true
@@ -325,32 +313,16 @@ func (r *recovery) fetch(ctx context.Context, id string, deliveries int64) (*Mes
 	return m, nil
 }
 
-// gone lets go of suspect s, which is no longer pending to this worker:
-// deleted from the stream while pending (lost to trim: counted, and its
-// record deleted), settled, or taken by another worker meanwhile (its
-// own, left alone).
-func (r *recovery) gone(ctx context.Context, s *suspect) {
-	w := r.w
-	xms, err := w.c.rdb.XRangeN(ctx, w.cfg.Stream, s.id, s.id, 1).Result()
-	if err == nil && len(xms) == 0 {
-		w.lostToTrim(s.id)
-		// A claim dropped it from the PEL; make sure, on any server.
-		w.c.rdb.XAck(ctx, w.cfg.Stream, w.cfg.Group, s.id)
-		w.c.rdb.HDel(ctx, w.keys.failures(), s.id)
-	}
-	w.inflight.releaseID(s.id)
-}
-
-// letGo gives up on suspect s for now after err: it stays pending to this
-// consumer, and is recovered again by the retry scan (its crash record,
-// if written, says it is due) or, once idle, by any worker.
-func (r *recovery) letGo(s *suspect, err error) {
+// letGo gives up on suspect id for now after err: it stays pending to
+// this consumer, and is recovered again by the retry scan (its crash
+// record, if written, says it is due) or, once idle, by any worker.
+func (r *recovery) letGo(id string, err error) {
 	w := r.w
 	w.health.report(err)
 	if err != nil && !isTransient(err) {
-		w.log.Warn("pelican: recovering a message failed; it stays pending", "id", s.id, "err", err)
+		w.log.Warn("pelican: recovering a message failed; it stays pending", "id", id, "err", err)
 	}
-	w.inflight.releaseID(s.id)
+	w.inflight.releaseID(id)
 }
 
 // failureRecords returns the failure records of ids, nil where there is
@@ -377,6 +349,15 @@ func ids(msgs []*Message) []string {
 	out := make([]string, len(msgs))
 	for i, m := range msgs {
 		out[i] = m.ID
+	}
+	return out
+}
+
+// pendingIDs returns the IDs of pending entries pend.
+func pendingIDs(pend []redis.XPendingExt) []string {
+	out := make([]string, len(pend))
+	for i, p := range pend {
+		out[i] = p.ID
 	}
 	return out
 }

@@ -147,17 +147,13 @@ func (r *retrier) scanPage(ctx context.Context, pend []redis.XPendingExt, room i
 	if len(cand) == 0 {
 		return 0, nil
 	}
-	ids := make([]string, len(cand))
-	for i, p := range cand {
-		ids[i] = p.ID
-	}
-	recs, err := w.failureRecords(ctx, ids)
+	recs, err := w.failureRecords(ctx, pendingIDs(cand))
 	if err != nil {
 		return 0, err
 	}
 	now := w.c.clock.Now()
 	var tickets []*Message
-	var ss []*suspect
+	var ss []string
 	for i, p := range cand {
 		rec := recs[i]
 		switch {
@@ -167,7 +163,7 @@ func (r *retrier) scanPage(ctx context.Context, pend []redis.XPendingExt, room i
 			// record at all after ClaimMinIdle: its handler may have
 			// killed a worker.
 			if w.inflight.tryAdd(p.ID) {
-				ss = append(ss, &suspect{id: p.ID, deliveries: p.RetryCount})
+				ss = append(ss, p.ID)
 			}
 		case len(tickets) < room && w.inflight.tryAdd(p.ID):
 			tickets = append(tickets, &Message{ID: p.ID, owned: true, failure: rec,
@@ -211,7 +207,7 @@ func (r *retrier) claimTicket(ctx context.Context, m *Message) bool {
 		return false
 	}
 	if len(xms) == 0 {
-		w.recovery.gone(ctx, &suspect{id: m.ID, deliveries: t.deliveries})
+		w.letGoOrTrimmed(ctx, m.ID)
 		return false
 	}
 	failure := m.failure

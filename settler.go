@@ -2,6 +2,7 @@ package pelican
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -50,8 +51,10 @@ type writes struct {
 	dead []deadRequest
 }
 
-func (o *writes) empty() bool {
-	return len(o.acks) == 0 && len(o.records) == 0 && len(o.forget) == 0 && len(o.dead) == 0
+// empty reports whether o holds nothing to write; with reads, only
+// acknowledgements and records to delete count (what a read takes).
+func (o *writes) empty(reads bool) bool {
+	return len(o.acks) == 0 && len(o.forget) == 0 && (reads || len(o.records) == 0 && len(o.dead) == 0)
 }
 
 func (o *writes) reset() {
@@ -137,10 +140,6 @@ func (s *settler) dead(m *Message, class string, cause error) {
 	s.mu.Unlock()
 }
 
-// release ends the ownership of m, whose outcome was written by the
-// caller (an exactly-once commit).
-func (s *settler) release(m *Message) { s.w.inflight.release(m) }
-
 // behind reports whether more than a batch of failure records and dead
 // letters waits to be written (the lanes then stop reading; see
 // processor.next).
@@ -153,8 +152,7 @@ func (s *settler) behind() bool {
 // kickIfPending kicks the settler if something waits to be written.
 func (s *settler) kickIfPending() {
 	s.mu.Lock()
-	o := s.cur
-	pending := len(o.acks) > 0 || len(o.records) > 0 || len(o.forget) > 0 || len(o.dead) > 0
+	pending := !s.cur.empty(false)
 	s.mu.Unlock()
 	if pending {
 		s.kick()
@@ -181,7 +179,7 @@ func (s *settler) take(all bool) *writes {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o := s.cur
-	if len(o.acks) == 0 && len(o.forget) == 0 && (!all || len(o.records) == 0 && len(o.dead) == 0) {
+	if o.empty(!all) {
 		return nil
 	}
 	var next *writes
@@ -329,11 +327,7 @@ func (s *settler) flush(ctx context.Context) error {
 
 // errRetryMoves is flush's error when dead-letter moves are to be tried
 // again.
-var errRetryMoves = errorString("pelican: dead-letter moves to try again")
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
+var errRetryMoves = errors.New("pelican: dead-letter moves to try again")
 
 // giveBack returns msgs, which the worker owns, to the group at once and
 // without spending an attempt, so that any worker can take them: XNACK

@@ -230,10 +230,10 @@ func (w *Worker) shutdown(t0 time.Time, stopWork func(), loops *sync.WaitGroup, 
 
 	queued, suspects := w.processor.stop()
 	w.settler.giveBack(end, claimedOnly(w, queued)...)
-	for _, s := range suspects {
+	for _, id := range suspects {
 		// Still pending to this consumer: replayed by a worker restarted
 		// under its name, or handed over by another.
-		w.inflight.releaseID(s.id)
+		w.inflight.releaseID(id)
 	}
 	handlers, cancelHandlers := context.WithDeadline(w.after, t0.Add(grace-reserve))
 	defer cancelHandlers()
@@ -280,8 +280,8 @@ func claimedOnly(w *Worker, msgs []*Message) []*Message {
 	return claimed
 }
 
-// waitGroup waits for wg until ctx ends.
-func waitGroup(ctx context.Context, wg *sync.WaitGroup) {
+// waitGroup waits for wg until ctx ends, and reports whether wg was done.
+func waitGroup(ctx context.Context, wg *sync.WaitGroup) bool {
 	done := make(chan struct{})
 	go func() {
 		wg.Wait()
@@ -289,7 +289,9 @@ func waitGroup(ctx context.Context, wg *sync.WaitGroup) {
 	}()
 	select {
 	case <-done:
+		return true
 	case <-ctx.Done():
+		return false
 	}
 }
 
