@@ -53,6 +53,9 @@ type Client struct {
 	denyBlocking bool
 	// script is set on the client scripts' commands run as.
 	script bool
+	// fxCustom is set by a command that journaled its own effects (or
+	// declared it had none) instead of the verbatim default.
+	fxCustom bool
 }
 
 type queuedCmd struct {
@@ -237,9 +240,22 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 	}
 	c.lastInteraction = start
 	errsBefore := c.errorReplies
+	e.beginCall(c.now)
+	outerCustom := c.fxCustom
+	c.fxCustom = false
 	cmd.Run(c, args)
+	blocked := c.block != nil && c.block.pending
+	if cmd.write && !c.fxCustom && !blocked && c.errorReplies == errsBefore && e.fx.recording() {
+		if cmd.newerThanAOF {
+			e.propagateNativeLocked(c.db.id, args)
+		} else {
+			e.propagateLocked(c.db.id, args...)
+		}
+	}
+	c.fxCustom = outerCustom
+	e.endCall()
 	st := e.stats.cmd(cmd)
-	if c.block != nil && c.block.pending {
+	if blocked {
 		// The command blocked: it is counted when it completes.
 		return
 	}

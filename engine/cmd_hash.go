@@ -231,6 +231,7 @@ func hincrbyfloatCommand(c *Client, args [][]byte) {
 	h.fields.put(args[2], s)
 	c.e.touchLocked(c.db, args[1])
 	c.out.Bulk(s)
+	c.propagate([]byte("HSET"), args[1], args[2], s)
 }
 
 func hlenCommand(c *Client, args [][]byte) {

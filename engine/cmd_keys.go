@@ -389,11 +389,13 @@ func expireCommand(relative, seconds bool, name string) func(c *Client, args [][
 			c.out.Int(0)
 			return
 		}
-		if when <= c.now {
+		if when <= c.now && !c.e.loading {
 			c.e.deleteLocked(c.db, string(key))
+			c.propagate([]byte("DEL"), key)
 		} else {
 			c.e.setExpireLocked(c.db, key, when)
 			c.e.touchLocked(c.db, key)
+			c.propagate([]byte("PEXPIREAT"), key, intArgBytes(when))
 		}
 		c.out.Int(1)
 	}

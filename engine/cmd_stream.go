@@ -296,6 +296,8 @@ func xaddCommand(c *Client, args [][]byte) {
 	if a.idmp.mode != idmpNone {
 		if orig, dup := c.idmpLookup(s, args[fieldPos:], &a.idmp); dup {
 			writeID(c.out, orig)
+			// Only Pelican keeps the duplicate count.
+			c.propagateNative(args)
 			return
 		}
 	}
@@ -320,8 +322,12 @@ func xaddCommand(c *Client, args [][]byte) {
 		c.idmpRecord(s, id, args[fieldPos:], &a.idmp)
 	}
 	writeID(c.out, id)
+	trimmed := int64(0)
 	if a.trim.Strategy != stream.TrimNone {
-		s.Trim(a.trim)
+		trimmed = s.Trim(a.trim)
+	}
+	if c.journaling() {
+		c.xaddEffect(args, key, id, fieldPos, s, a, trimmed)
 	}
 	c.e.touchLocked(c.db, key)
 	c.e.signalKeyAsReadyLocked(c.db, string(key))
@@ -450,6 +456,8 @@ func xtrimCommand(c *Client, args [][]byte) {
 	deleted := s.Trim(a.trim)
 	if deleted > 0 {
 		c.e.touchLocked(c.db, args[1])
+		c.trimEffect(args[1], s, a.trim)
 	}
+	c.propagateNothing()
 	c.out.Int(deleted)
 }

@@ -172,11 +172,18 @@ func setGeneric(c *Client, opts stringOpts, key, val []byte, name string, done f
 		if !get {
 			done(false)
 		}
+		c.propagateNothing()
 		return
 	}
 	c.e.setKeyLocked(c.db, key, newString(val), opts.flags&strKeepTTL != 0)
-	if opts.expire != nil {
+	switch {
+	case opts.expire != nil:
 		c.e.setExpireLocked(c.db, key, at)
+		c.propagate([]byte("SET"), key, val, []byte("PXAT"), intArgBytes(at))
+	case opts.flags&strKeepTTL != 0:
+		c.propagate([]byte("SET"), key, val, []byte("KEEPTTL"))
+	default:
+		c.propagate([]byte("SET"), key, val)
 	}
 	if !get {
 		done(true)
@@ -237,16 +244,20 @@ func getexCommand(c *Client, args [][]byte) {
 		}
 	}
 	c.out.Bulk(o.str)
+	c.propagateNothing()
 	switch {
-	case opts.flags&(strEXAT|strPXAT) != 0 && at <= c.now:
+	case opts.flags&(strEXAT|strPXAT) != 0 && at <= c.now && !c.e.loading:
 		c.e.deleteLocked(c.db, string(key))
+		c.propagate([]byte("DEL"), key)
 	case opts.expire != nil:
 		c.e.setExpireLocked(c.db, key, at)
 		c.e.touchLocked(c.db, key)
+		c.propagate([]byte("PEXPIREAT"), key, intArgBytes(at))
 	case opts.flags&strPersist != 0:
 		if _, has := c.db.expires[string(key)]; has {
 			delete(c.db.expires, string(key))
 			c.e.touchLocked(c.db, key)
+			c.propagate([]byte("PERSIST"), key)
 		}
 	}
 }
@@ -382,6 +393,7 @@ func incrbyfloatCommand(c *Client, args [][]byte) {
 	}
 	c.e.touchLocked(c.db, key)
 	c.out.Bulk(s)
+	c.propagate([]byte("SET"), key, s, []byte("KEEPTTL"))
 }
 
 // errStringTooLong is refused by APPEND past proto-max-bulk-len.

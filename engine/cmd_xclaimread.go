@@ -31,7 +31,7 @@ func claimableFrom(s *stream.Stream, g *stream.Group, minIdle, now int64) bool {
 
 // claimIdle claims idle pending entries of g for consumer, writing them,
 // and returns how many it wrote.
-func (c *Client) claimIdle(s *stream.Stream, g *stream.Group, consumer *stream.Consumer, a *xreadArgs, b *readBudget) int {
+func (c *Client) claimIdle(s *stream.Stream, g *stream.Group, consumer *stream.Consumer, a *xreadArgs, b *readBudget, ce *claimEffects) int {
 	now := c.now
 	var picked []*stream.Pending
 	g.AscendClaimOrder(func(p *stream.Pending) bool {
@@ -58,6 +58,7 @@ func (c *Client) claimIdle(s *stream.Stream, g *stream.Group, consumer *stream.C
 		it.Next()
 		writeClaimedEntry(w, p.ID, it.Fields(), idle, prev)
 		g.Assign(p, consumer, now, stream.IncrCount(prev), now)
+		ce.add(p)
 		n++
 		b.entries++
 	}

@@ -86,4 +86,5 @@ func xdelexCommand(c *Client, args [][]byte) {
 		c.e.touchLocked(c.db, args[1])
 	}
 	writeCodes(c, codes)
+	c.deleteCodesEffect(args, nil, ids, codes)
 }

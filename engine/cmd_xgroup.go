@@ -113,16 +113,26 @@ func xgroupCommand(c *Client, args [][]byte) {
 				return
 			}
 		}
+		created := false
 		if s == nil {
 			s = stream.New()
 			c.e.addLocked(c.db, args[2], &object{kind: kindStream, stream: s})
 			c.e.touchLocked(c.db, args[2])
+			created = true
 		}
-		if s.CreateGroup(args[3], id, entriesRead) == nil {
+		ng := s.CreateGroup(args[3], id, entriesRead)
+		if ng == nil {
 			c.errorReply("BUSYGROUP Consumer Group name already exists")
 			return
 		}
 		c.out.Simple("OK")
+		if c.journaling() {
+			fx := [][]byte{[]byte("XGROUP"), []byte("CREATE"), args[2], args[3], id.Append(nil)}
+			if created {
+				fx = append(fx, []byte("MKSTREAM"))
+			}
+			c.propagate(append(fx, []byte("ENTRIESREAD"), intArgBytes(ng.EntriesRead))...)
+		}
 	case equalFold(opt, "SETID") && (len(args) == 5 || len(args) == 7):
 		var id stream.ID
 		if string(args[4]) == "$" {
@@ -136,6 +146,7 @@ func xgroupCommand(c *Client, args [][]byte) {
 		g.LastID = id
 		g.EntriesRead = entriesRead
 		c.out.Simple("OK")
+		c.propagate([]byte("XGROUP"), []byte("SETID"), args[2], args[3], id.Append(nil), []byte("ENTRIESREAD"), intArgBytes(entriesRead))
 	case equalFold(opt, "DESTROY") && len(args) == 4:
 		if g == nil {
 			c.out.Int(0)

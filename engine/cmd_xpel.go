@@ -37,6 +37,9 @@ func xackCommand(c *Client, args [][]byte) {
 			n++
 		}
 	}
+	if n == 0 {
+		c.propagateNothing()
+	}
 	c.out.Int(int64(n))
 }
 
@@ -67,6 +70,7 @@ func xackdelCommand(c *Client, args [][]byte) {
 		c.e.touchLocked(c.db, args[1])
 	}
 	writeCodes(c, codes)
+	c.deleteCodesEffect(args, args[2], ids, codes)
 }
 
 // XNACK key group SILENT|FAIL|FATAL IDS numids id [id ...] [RETRYCOUNT n] [FORCE]
@@ -340,14 +344,21 @@ func xclaimCommand(c *Client, args [][]byte) {
 			return
 		}
 	}
+	c.propagateNothing() // what changed journals itself
 	if g.LastID.Less(lastID) {
 		g.LastID = lastID
+		c.groupPositionEffect(args[1], g)
 	}
 	if deliveryTime < 0 || deliveryTime > now {
 		deliveryTime = now
 	}
-	consumer, _ := g.LookupOrCreateConsumer(args[3], now)
+	consumer, created := g.LookupOrCreateConsumer(args[3], now)
 	consumer.SeenTime = now
+	if created {
+		c.consumerCreatedEffect(args[1], g, consumer)
+	}
+	ce := c.newClaimEffects(args[1], g, consumer, true)
+	var gone []stream.ID
 	w := c.out
 	d := w.Defer(resp.KindArray)
 	n := 0
@@ -356,6 +367,7 @@ func xclaimCommand(c *Client, args [][]byte) {
 		if !s.Exists(id) {
 			if p != nil {
 				g.Ack(id) // the entry is gone: drop the reference
+				gone = append(gone, id)
 			}
 			continue
 		}
@@ -376,10 +388,13 @@ func xclaimCommand(c *Client, args [][]byte) {
 			cnt = stream.IncrCount(cnt)
 		}
 		g.Assign(p, consumer, deliveryTime, cnt, now)
+		ce.add(p)
 		writeClaimed(w, s, id, justID)
 		n++
 	}
 	w.SetLen(d, n)
+	ce.flush()
+	c.ackEffect(args[1], g, gone)
 }
 
 func xautoclaimCommand(c *Client, args [][]byte) {
@@ -423,8 +438,13 @@ func xautoclaimCommand(c *Client, args [][]byte) {
 		return
 	}
 	now := c.now
-	consumer, _ := g.LookupOrCreateConsumer(args[3], now)
+	c.propagateNothing() // what changed journals itself
+	consumer, created := g.LookupOrCreateConsumer(args[3], now)
 	consumer.SeenTime = now
+	if created {
+		c.consumerCreatedEffect(args[1], g, consumer)
+	}
+	ce := c.newClaimEffects(args[1], g, consumer, false)
 
 	w := c.out
 	w.Array(3)
@@ -454,6 +474,7 @@ func xautoclaimCommand(c *Client, args [][]byte) {
 				cnt = stream.IncrCount(cnt)
 			}
 			g.Assign(p, consumer, now, cnt, now)
+			ce.add(p)
 			writeClaimed(&body, s, id, justID)
 			claimed++
 			count--
@@ -470,6 +491,8 @@ func xautoclaimCommand(c *Client, args [][]byte) {
 			cursor = p.ID
 		}
 	}
+	ce.flush()
+	c.ackEffect(args[1], g, deleted)
 	writeID(w, cursor)
 	w.Array(claimed)
 	w.Raw(body.Buf)

@@ -178,6 +178,9 @@ func (b *readBudget) more() bool {
 
 func xreadCommand(c *Client, args [][]byte) {
 	group := len(args[0]) == len("xreadgroup")
+	if group {
+		c.propagateNothing() // deliveries journal themselves
+	}
 	a, ok := c.parseXreadArgs(args, group)
 	if !ok {
 		return
@@ -221,8 +224,12 @@ func xreadCommand(c *Client, args [][]byte) {
 				}
 				gt = g.LastID
 			}
-			consumer, _ = g.LookupOrCreateConsumer(a.consumer, c.now)
+			var created bool
+			consumer, created = g.LookupOrCreateConsumer(a.consumer, c.now)
 			consumer.SeenTime = c.now
+			if created {
+				c.consumerCreatedEffect(key, g, consumer)
+			}
 		} else if s.Len() > 0 && gt.Less(s.LastValidID()) {
 			serve = true
 		}
@@ -237,9 +244,11 @@ func xreadCommand(c *Client, args [][]byte) {
 		start, _ := gt.Incr()
 		switch {
 		case history:
-			c.writeConsumerHistory(s, g, consumer, start, a.count, &budget)
+			ce := c.newClaimEffects(key, g, consumer, false)
+			c.writeConsumerHistory(s, g, consumer, start, a.count, &budget, ce)
+			ce.flush()
 		case group:
-			c.deliverNew(s, g, consumer, start, &a, claiming, &budget)
+			c.deliverNew(key, s, g, consumer, start, &a, claiming, &budget)
 		default:
 			ed := w.Defer(resp.KindArray)
 			w.SetLen(ed, writeEntries(w, s, start, a.count, &budget))
@@ -354,13 +363,17 @@ func writeEntries(w *resp.Writer, s *stream.Stream, start stream.ID, count int64
 // deliverNew serves a consumer as XREADGROUP with ">" does: with CLAIM,
 // idle pending entries first, then entries after start, creating PEL
 // entries (unless NOACK) and advancing the group.
-func (c *Client) deliverNew(s *stream.Stream, g *stream.Group, consumer *stream.Consumer, start stream.ID, a *xreadArgs, claiming bool, b *readBudget) {
+func (c *Client) deliverNew(key []byte, s *stream.Stream, g *stream.Group, consumer *stream.Consumer, start stream.ID, a *xreadArgs, claiming bool, b *readBudget) {
 	w := c.out
 	d := w.Defer(resp.KindArray)
 	n := 0
+	lastID := g.LastID
 	if claiming {
-		n = c.claimIdle(s, g, consumer, a, b)
+		ce := c.newClaimEffects(key, g, consumer, false)
+		n = c.claimIdle(s, g, consumer, a, b, ce)
+		ce.flush()
 	}
+	ce := c.newClaimEffects(key, g, consumer, true)
 	var it stream.Iterator
 	it.Reset(s, start, stream.MaxID, false)
 	for (a.count == 0 || int64(n) < a.count) && b.more() && it.Next() {
@@ -372,18 +385,22 @@ func (c *Client) deliverNew(s *stream.Stream, g *stream.Group, consumer *stream.
 			writeEntry(w, id, it.Fields())
 		}
 		if !a.noack {
-			g.Deliver(id, consumer, c.now)
+			ce.add(g.Deliver(id, consumer, c.now))
 		}
 		n++
 		b.entries++
 	}
 	w.SetLen(d, n)
+	ce.flush()
+	if g.LastID != lastID {
+		c.groupPositionEffect(key, g)
+	}
 }
 
 // writeConsumerHistory serves a consumer's own pending entries from start,
 // counting a new delivery for each; entries deleted from the stream are
 // reported with a null body.
-func (c *Client) writeConsumerHistory(s *stream.Stream, g *stream.Group, consumer *stream.Consumer, start stream.ID, count int64, b *readBudget) {
+func (c *Client) writeConsumerHistory(s *stream.Stream, g *stream.Group, consumer *stream.Consumer, start stream.ID, count int64, b *readBudget, ce *claimEffects) {
 	w := c.out
 	d := w.Defer(resp.KindArray)
 	n := 0
@@ -408,6 +425,7 @@ func (c *Client) writeConsumerHistory(s *stream.Stream, g *stream.Group, consume
 	})
 	for _, p := range redelivered {
 		g.Redeliver(p, c.now)
+		ce.add(p)
 	}
 	w.SetLen(d, n)
 }

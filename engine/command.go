@@ -41,8 +41,11 @@ type Command struct {
 	// noScript and write are the COMMAND INFO flags scripts check, read
 	// from the metadata once.
 	noScript, write bool
-	parent          *Command
-	subs            map[string]*Command
+	// newerThanAOF marks write commands Redis 7.0 does not know: their
+	// effects are journaled as extensions only Pelican replays.
+	newerThanAOF bool
+	parent       *Command
+	subs         map[string]*Command
 }
 
 // FullName returns the name Redis uses in errors and statistics:
@@ -88,6 +91,7 @@ func buildTable() {
 		}
 		commandTable[c.Name] = c
 		c.noScript, c.write = c.hasMetaFlag("noscript"), c.hasMetaFlag("write")
+		c.newerThanAOF = newerThanAOF[c.Name]
 		if len(c.Subcommands) > 0 {
 			c.subs = make(map[string]*Command)
 			for _, s := range c.Subcommands {
@@ -100,6 +104,12 @@ func buildTable() {
 			}
 		}
 	}
+}
+
+// newerThanAOF lists the write commands added to Redis after 7.0, whose
+// effects a Redis 7 loading Pelican's files must not see.
+var newerThanAOF = map[string]bool{
+	"xackdel": true, "xdelex": true, "xnack": true, "xcfgset": true,
 }
 
 func table() map[string]*Command {

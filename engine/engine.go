@@ -78,6 +78,12 @@ type Engine struct {
 	// time stands still for it, as in Redis (keys do not expire midway).
 	scriptNow int64
 
+	// fx journals the effects of writes when persistence is on.
+	fx effects
+	// loading is set while the engine replays its files: nothing expires
+	// and nothing is journaled.
+	loading bool
+
 	stopExpiry chan struct{}
 	expiryDone chan struct{}
 	closed     bool
@@ -118,6 +124,7 @@ func New(cfg Config) *Engine {
 		requirePass:     cfg.RequirePass,
 		hz:              10,
 	}
+	e.fx.db = -1
 	e.started = e.clock()
 	e.runID = newRunID()
 	e.stats.init()
@@ -213,6 +220,9 @@ func (e *Engine) expiryLoop() {
 // deletes the expired ones, repeating while more than a quarter of a
 // sample was expired, within a small time budget.
 func (e *Engine) activeExpireCycleLocked() {
+	if e.loading {
+		return
+	}
 	const sample = 20
 	deadline := time.Now().Add(2 * time.Millisecond)
 	now := e.nowMs()

@@ -92,6 +92,9 @@ func newKeyspace(id int) *keyspace {
 
 // isExpiredLocked reports whether key has a TTL that has passed.
 func (e *Engine) isExpiredLocked(db *keyspace, key string) bool {
+	if e.loading {
+		return false
+	}
 	at, ok := db.expires[key]
 	return ok && at <= e.nowMs()
 }
@@ -99,6 +102,9 @@ func (e *Engine) isExpiredLocked(db *keyspace, key string) bool {
 // expireIfNeededLocked deletes key if its TTL has passed and reports
 // whether it did.
 func (e *Engine) expireIfNeededLocked(db *keyspace, key string) bool {
+	if e.loading {
+		return false
+	}
 	at, ok := db.expires[key]
 	if !ok || at > e.nowMs() {
 		return false
@@ -111,6 +117,9 @@ func (e *Engine) expireIfNeededLocked(db *keyspace, key string) bool {
 func (e *Engine) expireKeyLocked(db *keyspace, key string) {
 	e.deleteLocked(db, key)
 	e.stats.expiredKeys++
+	if e.fx.recording() {
+		e.propagateLocked(db.id, []byte("DEL"), []byte(key))
+	}
 }
 
 // lookupReadLocked returns the live value of key, counting a keyspace hit

@@ -1,0 +1,455 @@
+package aof
+
+import (
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pelicanhq/pelican/internal/vfs"
+)
+
+// Policy is when the log fsyncs: Redis's appendfsync.
+type Policy int32
+
+// The fsync policies.
+const (
+	// Everysec fsyncs once a second in the background: a power loss
+	// loses at most about a second of writes, a killed process nothing.
+	Everysec Policy = iota
+	// Always fsyncs before a write is acknowledged; concurrent writers
+	// share fsyncs.
+	Always
+	// No leaves flushing to the operating system.
+	No
+)
+
+// String returns the policy's configuration name.
+func (p Policy) String() string {
+	switch p {
+	case Always:
+		return "always"
+	case No:
+		return "no"
+	}
+	return "everysec"
+}
+
+// ParsePolicy parses an appendfsync value, in any case.
+func ParsePolicy(s string) (Policy, bool) {
+	switch lower(s) {
+	case "always":
+		return Always, true
+	case "everysec":
+		return Everysec, true
+	case "no":
+		return No, true
+	}
+	return 0, false
+}
+
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// castagnoli is the CRC32C table frames are checksummed with.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Log appends to the incremental files of an append-only directory.
+//
+// Bytes are appended to a memory buffer (Append, cheap, called under the
+// engine's lock) and written to the file by whichever goroutine asks for
+// them first (Flush, Sync): a writer takes everything appended so far and
+// writes it as one checksummed frame, so concurrent writers share writes
+// and fsyncs (group commit). Offsets are logical: the count of bytes ever
+// appended, across files.
+//
+// Lock order: mu may be taken while holding wmu; smu is taken alone.
+type Log struct {
+	fs     vfs.FS
+	policy atomic.Int32
+	// AfterRotate, if set, runs when the writer switches to a new file,
+	// before anything is written to it (the owner records the file in
+	// its manifest). An error stops writing, as a write error does.
+	afterRotate func(path string) error
+
+	mu struct {
+		sync.Mutex
+		buf       []byte     // appended, not yet taken by a writer
+		end       int64      // offset after the last appended byte
+		rotations []rotation // pending switches to new files
+	}
+
+	wmu     sync.Mutex // held while writing: guards f, path, size
+	f       vfs.File
+	path    string
+	size    int64 // the file's size
+	written atomic.Int64
+	// fsyncing counts fsyncs in flight, which a rotation waits for
+	// before closing the file they sync. Added to under wmu.
+	fsyncing sync.WaitGroup
+
+	smu    sync.Mutex // serialises fsyncs
+	synced atomic.Int64
+
+	// err is the last write or fsync error, nil once a write succeeds
+	// again. While set, the owner refuses writes (MISCONF).
+	err     atomic.Pointer[error]
+	pending []byte // taken from buf but not yet written, kept for retry
+
+	stop chan struct{}
+	done chan struct{}
+
+	stats struct {
+		writes, fsyncs, delayedFsyncs atomic.Int64
+		lastFsync                     atomic.Int64 // Unix ms
+	}
+}
+
+type rotation struct {
+	at   int64
+	path string
+}
+
+// OpenLog opens path (creating it) to append at its end, with the given
+// policy, and starts the background work (the everysec fsync, retries
+// after errors). afterRotate may be nil.
+func OpenLog(fs vfs.FS, path string, p Policy, afterRotate func(string) error) (*Log, error) {
+	f, err := fs.OpenAppend(path)
+	if err != nil {
+		return nil, fmt.Errorf("aof: open %s: %w", path, err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("aof: stat %s: %w", path, err)
+	}
+	l := &Log{fs: fs, f: f, path: path, size: st.Size(), afterRotate: afterRotate}
+	l.policy.Store(int32(p))
+	l.stop = make(chan struct{})
+	l.done = make(chan struct{})
+	go l.background()
+	return l, nil
+}
+
+// SetPolicy changes the fsync policy (CONFIG SET appendfsync).
+func (l *Log) SetPolicy(p Policy) { l.policy.Store(int32(p)) }
+
+// Policy returns the fsync policy.
+func (l *Log) Policy() Policy { return Policy(l.policy.Load()) }
+
+// Append adds p to the log and returns the offset after it. It copies p
+// and does no I/O.
+func (l *Log) Append(p []byte) int64 {
+	l.mu.Lock()
+	l.mu.buf = append(l.mu.buf, p...)
+	l.mu.end += int64(len(p))
+	end := l.mu.end
+	l.mu.Unlock()
+	return end
+}
+
+// End returns the offset after the last appended byte.
+func (l *Log) End() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.mu.end
+}
+
+// Rotate makes the bytes appended from now on go to a new file, path.
+// Like Append it does no I/O: the writer switches files when it reaches
+// this offset.
+func (l *Log) Rotate(path string) {
+	l.mu.Lock()
+	l.mu.rotations = append(l.mu.rotations, rotation{at: l.mu.end, path: path})
+	l.mu.Unlock()
+}
+
+// Written returns the offset up to which bytes are in the file (in the
+// operating system's hands).
+func (l *Log) Written() int64 { return l.written.Load() }
+
+// Synced returns the offset up to which bytes are fsynced.
+func (l *Log) Synced() int64 { return l.synced.Load() }
+
+// Err returns the error that stops the log from writing, or nil.
+func (l *Log) Err() error {
+	if p := l.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Flush writes everything appended up to end, unless another writer
+// already did.
+func (l *Log) Flush(end int64) error {
+	if l.written.Load() >= end {
+		return nil
+	}
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	if l.written.Load() >= end {
+		return nil
+	}
+	return l.writeLocked()
+}
+
+// Sync writes and fsyncs everything appended up to end, sharing the fsync
+// with concurrent callers.
+func (l *Log) Sync(end int64) error {
+	if l.synced.Load() >= end {
+		return nil
+	}
+	if err := l.Flush(end); err != nil {
+		return err
+	}
+	l.smu.Lock()
+	defer l.smu.Unlock()
+	if l.synced.Load() >= end {
+		return nil
+	}
+	return l.fsync()
+}
+
+// Durable waits until end is as safe as the policy promises before a
+// reply: fsynced under always, written to the file otherwise.
+func (l *Log) Durable(end int64) error {
+	if l.Policy() == Always {
+		return l.Sync(end)
+	}
+	return l.Flush(end)
+}
+
+// fsync fsyncs the current file and records what it covers. smu is held.
+func (l *Log) fsync() error {
+	l.wmu.Lock()
+	f, path, covered := l.f, l.path, l.written.Load()
+	l.fsyncing.Add(1)
+	l.wmu.Unlock()
+	err := f.Sync()
+	l.fsyncing.Done()
+	if err != nil {
+		err = fmt.Errorf("aof: fsync %s: %w", path, err)
+		l.setErr(err)
+		return err
+	}
+	l.stats.fsyncs.Add(1)
+	l.stats.lastFsync.Store(time.Now().UnixMilli())
+	advance(&l.synced, covered)
+	return nil
+}
+
+// writeLocked writes what is appended, switching files at rotations.
+// wmu is held.
+func (l *Log) writeLocked() error {
+	for {
+		if len(l.pending) == 0 {
+			l.takeLocked()
+		}
+		if len(l.pending) == 0 {
+			if err := l.rotateIfDueLocked(); err != nil {
+				return err
+			}
+			return nil
+		}
+		if err := l.rotateIfDueLocked(); err != nil {
+			return err
+		}
+		if err := l.writeFrameLocked(); err != nil {
+			return err
+		}
+	}
+}
+
+// takeLocked moves the appended bytes, up to the next rotation, into
+// pending.
+func (l *Log) takeLocked() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := len(l.mu.buf)
+	if len(l.mu.rotations) > 0 {
+		// Bytes before the rotation belong to the current file.
+		before := int(l.mu.rotations[0].at - (l.mu.end - int64(len(l.mu.buf))))
+		n = max(min(n, before), 0)
+	}
+	if n == 0 {
+		return
+	}
+	l.pending = append(l.pending[:0], l.mu.buf[:n]...)
+	rest := copy(l.mu.buf, l.mu.buf[n:])
+	l.mu.buf = l.mu.buf[:rest]
+	if cap(l.mu.buf) > 4<<20 && rest < 1<<20 {
+		l.mu.buf = append([]byte(nil), l.mu.buf...)
+	}
+}
+
+// rotateIfDueLocked switches to the next file when everything before the
+// rotation point is written.
+func (l *Log) rotateIfDueLocked() error {
+	l.mu.Lock()
+	if len(l.mu.rotations) == 0 || l.mu.rotations[0].at > l.written.Load() {
+		l.mu.Unlock()
+		return nil
+	}
+	r := l.mu.rotations[0]
+	l.mu.Unlock()
+	// The old file is complete: make it durable before the manifest
+	// stops listing it as the one being written.
+	if err := l.f.Sync(); err != nil {
+		err = fmt.Errorf("aof: fsync %s: %w", l.path, err)
+		l.setErr(err)
+		return err
+	}
+	f, err := l.fs.Create(r.path)
+	if err != nil {
+		err = fmt.Errorf("aof: create %s: %w", r.path, err)
+		l.setErr(err)
+		return err
+	}
+	if l.afterRotate != nil {
+		if err := l.afterRotate(r.path); err != nil {
+			f.Close()
+			l.setErr(err)
+			return err
+		}
+	}
+	old := l.f
+	l.f, l.path, l.size = f, r.path, 0
+	advance(&l.synced, l.written.Load())
+	l.fsyncing.Wait() // no new fsync can start: they start under wmu
+	old.Close()
+	l.mu.Lock()
+	l.mu.rotations = l.mu.rotations[1:]
+	l.mu.Unlock()
+	return nil
+}
+
+// writeFrameLocked writes pending as one frame. After a short or failed
+// write the file is cut back to its previous size and pending is kept,
+// so that a retry writes the frame whole.
+func (l *Log) writeFrameLocked() error {
+	p := l.pending
+	hdr := make([]byte, 0, 32)
+	hdr = append(hdr, "#C:"...)
+	hdr = strconv.AppendInt(hdr, int64(len(p)), 10)
+	hdr = append(hdr, ' ')
+	sum := crc32.Checksum(p, castagnoli)
+	const hexDigits = "0123456789abcdef"
+	for shift := 28; shift >= 0; shift -= 4 {
+		hdr = append(hdr, hexDigits[(sum>>uint(shift))&0xf])
+	}
+	hdr = append(hdr, '\r', '\n')
+	frame := append(hdr, p...)
+	n, err := l.f.Write(frame)
+	if err == nil && n < len(frame) {
+		err = errors.New("short write")
+	}
+	if err != nil {
+		err = fmt.Errorf("aof: write %s: %w", l.path, err)
+		if n > 0 {
+			if terr := l.f.Truncate(l.size); terr != nil {
+				// The torn frame stays until a retry can cut it; a
+				// restart drops it as a torn tail at worst.
+				err = fmt.Errorf("%w (and cutting the partial write failed: %v)", err, terr)
+			}
+		}
+		l.setErr(err)
+		return err
+	}
+	l.size += int64(n)
+	l.stats.writes.Add(1)
+	l.written.Add(int64(len(p)))
+	l.pending = l.pending[:0]
+	if cap(l.pending) > 4<<20 {
+		l.pending = nil
+	}
+	if l.err.Load() != nil {
+		l.err.Store(nil)
+	}
+	return nil
+}
+
+func (l *Log) setErr(err error) { l.err.Store(&err) }
+
+// advance raises a to v if v is larger.
+func advance(a *atomic.Int64, v int64) {
+	for {
+		cur := a.Load()
+		if v <= cur || a.CompareAndSwap(cur, v) {
+			return
+		}
+	}
+}
+
+// background fsyncs once a second under everysec and retries writing
+// after an error, so that writes resume once the disk has room.
+func (l *Log) background() {
+	defer close(l.done)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+		}
+		end := l.End()
+		if l.Err() != nil || l.written.Load() < end {
+			_ = l.Flush(end)
+		}
+		if l.Policy() == Everysec && l.synced.Load() < l.written.Load() {
+			if l.smu.TryLock() {
+				_ = l.fsync()
+				l.smu.Unlock()
+			} else {
+				l.stats.delayedFsyncs.Add(1)
+			}
+		}
+	}
+}
+
+// Close writes and fsyncs everything appended, stops the background work
+// and closes the file.
+func (l *Log) Close() error {
+	err := l.Sync(l.End())
+	close(l.stop)
+	<-l.done
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	if cerr := l.f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("aof: close %s: %w", l.path, cerr)
+	}
+	return err
+}
+
+// Stats are counters for INFO persistence.
+type Stats struct {
+	Writes, Fsyncs, DelayedFsyncs int64
+	// Size is the current file's size in bytes.
+	Size int64
+	// Path is the file being written.
+	Path string
+}
+
+// Stats returns the log's counters.
+func (l *Log) Stats() Stats {
+	l.wmu.Lock()
+	size, path := l.size, l.path
+	l.wmu.Unlock()
+	return Stats{
+		Writes:        l.stats.writes.Load(),
+		Fsyncs:        l.stats.fsyncs.Load(),
+		DelayedFsyncs: l.stats.delayedFsyncs.Load(),
+		Size:          size,
+		Path:          path,
+	}
+}
