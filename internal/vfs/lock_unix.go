@@ -1,0 +1,35 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
+
+package vfs
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+)
+
+// lockFile takes a non-blocking exclusive flock(2) on name. On Linux a
+// flock belongs to the open file description, so a second open of the
+// same file, even in the same process, conflicts with the first.
+func lockFile(name string) (io.Closer, error) {
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("vfs: lock: %w", err)
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("vfs: lock %s: %w by another process or another open of the same directory", name, ErrLocked)
+		}
+		return nil, fmt.Errorf("vfs: lock %s: %w", name, err)
+	}
+	return f, nil // closing the descriptor releases the lock
+}
