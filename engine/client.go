@@ -211,6 +211,12 @@ func (c *Client) ExecLocked(args [][]byte) {
 		c.reject(cmd, errNoAuth)
 		return
 	}
+	if cmd.write && e.disk != nil {
+		if msg := e.misconfLocked(); msg != "" {
+			c.reject(cmd, msg)
+			return
+		}
+	}
 	if c.inMulti && cmd.Flags&flagNoMulti != 0 {
 		c.reject(cmd, errNotInMulti)
 		return
@@ -230,7 +236,7 @@ func (c *Client) ExecLocked(args [][]byte) {
 func (c *Client) call(cmd *Command, args [][]byte) {
 	e := c.e
 	var start time.Time
-	if e.realClock {
+	if e.realClock && !e.loading {
 		start = time.Now()
 	} else {
 		start = e.clock()

@@ -13,6 +13,7 @@
 package engine
 
 import (
+	"log/slog"
 	"sync"
 	"time"
 
@@ -46,6 +47,11 @@ type Config struct {
 	// wrote), and neither has Pelican by default: the limit costs a check
 	// per Lua instruction.
 	ScriptTimeLimit time.Duration
+	// Persistence says where the data is kept; see Open. New ignores it.
+	Persistence Persistence
+	// Logger receives what the engine reports (the data it loaded, a
+	// damaged file it repaired). If nil, slog.Default() is used.
+	Logger *slog.Logger
 }
 
 // Engine is an in-memory, Redis-compatible database.
@@ -83,6 +89,11 @@ type Engine struct {
 	// loading is set while the engine replays its files: nothing expires
 	// and nothing is journaled.
 	loading bool
+	// loadNow is the time the commands being replayed first ran (Unix
+	// ms), 0 when the file does not say.
+	loadNow int64
+	// disk is the persistence state; nil when data is kept in memory.
+	disk *disk
 
 	stopExpiry chan struct{}
 	expiryDone chan struct{}
@@ -98,9 +109,17 @@ type settings struct {
 	hz int64
 }
 
-// New returns an engine with empty keyspaces. Call Close to stop its
-// background work.
+// New returns an engine with empty keyspaces, kept in memory (Open keeps
+// them on disk). Call Close to stop its background work.
 func New(cfg Config) *Engine {
+	cfg.Persistence = Persistence{}
+	e := newEngine(cfg)
+	e.startBackground()
+	return e
+}
+
+// newEngine returns an engine with empty keyspaces and no background work.
+func newEngine(cfg Config) *Engine {
 	e := &Engine{
 		cfg:      cfg,
 		clock:    cfg.Clock,
@@ -128,20 +147,34 @@ func New(cfg Config) *Engine {
 	e.started = e.clock()
 	e.runID = newRunID()
 	e.stats.init()
-	if cfg.ActiveExpiry {
-		e.stopExpiry = make(chan struct{})
-		e.expiryDone = make(chan struct{})
-		go e.expiryLoop()
+	// While loading, the clock is the time the replayed commands ran.
+	base := e.clock
+	e.clock = func() time.Time {
+		if e.loading && e.loadNow != 0 {
+			return time.UnixMilli(e.loadNow)
+		}
+		return base()
 	}
 	return e
 }
 
-// Close stops the engine's background work. Clients keep working.
-func (e *Engine) Close() {
+// startBackground starts the active expiry cycle, if configured.
+func (e *Engine) startBackground() {
+	if e.cfg.ActiveExpiry {
+		e.stopExpiry = make(chan struct{})
+		e.expiryDone = make(chan struct{})
+		go e.expiryLoop()
+	}
+}
+
+// Close stops the engine's background work and, with persistence, writes
+// and fsyncs what is pending and releases the data directory; it returns
+// the error of that last write. Clients keep working, in memory.
+func (e *Engine) Close() error {
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
-		return
+		return nil
 	}
 	e.closed = true
 	if e.scripting != nil {
@@ -153,6 +186,11 @@ func (e *Engine) Close() {
 		close(e.stopExpiry)
 		<-e.expiryDone
 	}
+	e.mu.Lock()
+	// Later writes are not journaled: the files are closed.
+	e.fx.journal = nil
+	e.mu.Unlock()
+	return e.closeDisk()
 }
 
 // Lock acquires the engine lock; the server holds it while it executes a

@@ -24,7 +24,7 @@ func newTestEngine(t *testing.T) *testEngine {
 	t.Helper()
 	te := &testEngine{t: t, now: testEpoch}
 	te.e = New(Config{Clock: func() time.Time { return te.now }})
-	t.Cleanup(te.e.Close)
+	t.Cleanup(func() { te.e.Close() })
 	te.c = te.newClient()
 	return te
 }

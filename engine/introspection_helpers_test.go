@@ -26,7 +26,7 @@ func newIntroEngine(t *testing.T, cfg Config) (*Engine, *manualClock) {
 	clk := &manualClock{now: time.Unix(1700000000, 123456000)}
 	cfg.Clock = clk.Now
 	e := New(cfg)
-	t.Cleanup(e.Close)
+	t.Cleanup(func() { e.Close() })
 	return e, clk
 }
 

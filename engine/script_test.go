@@ -116,7 +116,7 @@ func TestScriptTimeStandsStill(t *testing.T) {
 		now = now.Add(time.Millisecond) // every reading of the clock moves it
 		return now
 	}})
-	t.Cleanup(e.Close)
+	t.Cleanup(func() { e.Close() })
 	c := newIntroClient(e, "127.0.0.1:1000")
 	r := c.do(t, "EVAL", "redis.call('set', 'k', 'v', 'px', 5) for i = 1, 20 do redis.call('get', 'other') end return redis.call('get', 'k')", "0")
 	if r.Str != "v" {

@@ -187,9 +187,19 @@ func (s *Server) handle(conn net.Conn) {
 			_ = conn.SetReadDeadline(want)
 			deadline, interrupted = want, false
 		}
+		journaled := eng.JournalEndLocked()
 		eng.Unlock()
 
-		if out := c.Output(); len(out) > 0 {
+		out := c.Output()
+		if len(out) > 0 && journaled > 0 {
+			// Replies leave once what they acknowledge (and anything they
+			// may have read) is as durable as the fsync policy promises.
+			if err := eng.AwaitJournal(journaled); err != nil && eng.FsyncAlways() {
+				s.log.Error("pelican: closing a connection whose writes could not be made durable", "addr", conn.RemoteAddr(), "err", err)
+				return
+			}
+		}
+		if len(out) > 0 {
 			if err := w.write(out); err != nil {
 				return
 			}

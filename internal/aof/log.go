@@ -3,8 +3,6 @@ package aof
 import (
 	"errors"
 	"fmt"
-	"hash/crc32"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,9 +59,6 @@ func lower(s string) string {
 	return string(b)
 }
 
-// castagnoli is the CRC32C table frames are checksummed with.
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
 // Log appends to the incremental files of an append-only directory.
 //
 // Bytes are appended to a memory buffer (Append, cheap, called under the
@@ -105,6 +100,7 @@ type Log struct {
 	// again. While set, the owner refuses writes (MISCONF).
 	err     atomic.Pointer[error]
 	pending []byte // taken from buf but not yet written, kept for retry
+	frame   []byte // scratch for the frame being written
 
 	stop chan struct{}
 	done chan struct{}
@@ -338,17 +334,8 @@ func (l *Log) rotateIfDueLocked() error {
 // so that a retry writes the frame whole.
 func (l *Log) writeFrameLocked() error {
 	p := l.pending
-	hdr := make([]byte, 0, 32)
-	hdr = append(hdr, "#C:"...)
-	hdr = strconv.AppendInt(hdr, int64(len(p)), 10)
-	hdr = append(hdr, ' ')
-	sum := crc32.Checksum(p, castagnoli)
-	const hexDigits = "0123456789abcdef"
-	for shift := 28; shift >= 0; shift -= 4 {
-		hdr = append(hdr, hexDigits[(sum>>uint(shift))&0xf])
-	}
-	hdr = append(hdr, '\r', '\n')
-	frame := append(hdr, p...)
+	frame := AppendFrame(l.frame[:0], p)
+	l.frame = frame
 	n, err := l.f.Write(frame)
 	if err == nil && n < len(frame) {
 		err = errors.New("short write")
@@ -370,7 +357,7 @@ func (l *Log) writeFrameLocked() error {
 	l.written.Add(int64(len(p)))
 	l.pending = l.pending[:0]
 	if cap(l.pending) > 4<<20 {
-		l.pending = nil
+		l.pending, l.frame = nil, nil
 	}
 	if l.err.Load() != nil {
 		l.err.Store(nil)

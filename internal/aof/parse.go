@@ -176,7 +176,8 @@ const (
 	unitClock
 	unitExtension
 	unitFrame
-	unitSkip // an annotation Pelican does not use, such as Redis's #TS
+	unitSkip     // an annotation Pelican does not use, such as Redis's #TS
+	unitSkipNext // "#S:<n>": skip the next n commands (n in ms)
 )
 
 // unit is one command, annotation or frame header.
@@ -297,6 +298,12 @@ func parseAnnotation(s source) (unit, error) {
 			ms = -ms
 		}
 		return unit{kind: unitClock, ms: ms}, nil
+	case bytes.HasPrefix(b, []byte("#S:")):
+		n, ok := parseDecimal(body[3:])
+		if !ok || !crlf || n > 1<<20 {
+			return unit{}, badFormat(start, "bad skip annotation %q", b)
+		}
+		return unit{kind: unitSkipNext, ms: n}, nil
 	case bytes.HasPrefix(b, []byte("#x:")), bytes.HasPrefix(b, []byte("#X:")):
 		return parseExtension(s, start, b)
 	}

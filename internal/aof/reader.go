@@ -24,6 +24,9 @@ const (
 	KindClock
 	// KindExtension is a Pelican-only command: Args.
 	KindExtension
+	// KindSkip says that the next Skip commands stand in, for Redis, for
+	// the extension before them: Pelican skips them.
+	KindSkip
 )
 
 // Item is one thing a Reader yields.
@@ -33,6 +36,8 @@ type Item struct {
 	Args [][]byte
 	// Clock is a clock annotation's Unix time in milliseconds.
 	Clock int64
+	// Skip is the number of commands a KindSkip item covers.
+	Skip int
 	// Txn holds a transaction's commands, clocks and extensions between
 	// MULTI and EXEC, which are not included.
 	Txn []Item
@@ -163,6 +168,8 @@ func addUnit(txn **Item, u unit, end int64) (Item, bool, error) {
 		it = Item{Kind: KindClock, Clock: u.ms, End: end}
 	case unitExtension:
 		it = Item{Kind: KindExtension, Args: u.args, End: end}
+	case unitSkipNext:
+		it = Item{Kind: KindSkip, Skip: int(u.ms), End: end}
 	case unitCommand:
 		switch {
 		case isCmd(u.args, "MULTI") && *txn != nil:

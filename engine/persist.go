@@ -1,0 +1,401 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/pelicanhq/pelican/internal/aof"
+	"github.com/pelicanhq/pelican/internal/vfs"
+)
+
+// Persistence says where the engine keeps its data and how. The zero value
+// keeps everything in memory.
+//
+// With a Dir, the engine keeps an append-only directory in Redis 7's
+// multi-part format (Dir/AppendDirName: a manifest, a base file and
+// incremental files of commands), which a Redis 7 server can load and
+// Redis's redis-check-aof can read. See docs/persistence.md.
+type Persistence struct {
+	// Dir is the data directory. If empty, nothing is persisted.
+	Dir string
+	// AppendOnly is "yes" or "no" (Redis's appendonly). If empty, "yes"
+	// is used. With "no", nothing is written (snapshots only).
+	AppendOnly string
+	// AppendFsync is "always", "everysec" or "no" (Redis's
+	// appendfsync). If empty, "everysec" is used.
+	AppendFsync string
+	// AppendDirName is the append-only directory's name inside Dir. If
+	// empty, "appendonlydir" is used.
+	AppendDirName string
+	// AppendFilename is the prefix of the append-only files' names. If
+	// empty, "appendonly.aof" is used.
+	AppendFilename string
+	// FS is the filesystem. If nil, the operating system's is used.
+	FS vfs.FS
+}
+
+// The defaults, as Redis names them.
+const (
+	defaultAppendDirName  = "appendonlydir"
+	defaultAppendFilename = "appendonly.aof"
+	lockFileName          = "pelican.lock"
+)
+
+// withDefaults fills in the defaults and checks the values.
+func (p Persistence) withDefaults() (Persistence, aof.Policy, error) {
+	if p.AppendOnly == "" {
+		p.AppendOnly = "yes"
+	}
+	p.AppendOnly = strings.ToLower(p.AppendOnly)
+	if p.AppendOnly != "yes" && p.AppendOnly != "no" {
+		return p, 0, fmt.Errorf("engine: appendonly must be yes or no, not %q", p.AppendOnly)
+	}
+	if p.AppendFsync == "" {
+		p.AppendFsync = "everysec"
+	}
+	policy, ok := aof.ParsePolicy(p.AppendFsync)
+	if !ok {
+		return p, 0, fmt.Errorf("engine: appendfsync must be always, everysec or no, not %q", p.AppendFsync)
+	}
+	if p.AppendDirName == "" {
+		p.AppendDirName = defaultAppendDirName
+	}
+	if p.AppendFilename == "" {
+		p.AppendFilename = defaultAppendFilename
+	}
+	for _, name := range []string{p.AppendDirName, p.AppendFilename} {
+		if strings.ContainsRune(name, '/') || name == "." || name == ".." {
+			return p, 0, fmt.Errorf("engine: %q must be a plain name, not a path", name)
+		}
+	}
+	if p.FS == nil {
+		p.FS = vfs.Default
+	}
+	return p, policy, nil
+}
+
+// disk is the engine's persistence at run time.
+type disk struct {
+	cfg    Persistence
+	fs     vfs.FS
+	aofDir string
+	lock   io.Closer
+	log    *aof.Log // nil without appendonly
+
+	// mu guards manifest, which the log's writer and rewrites update.
+	mu       sync.Mutex
+	manifest *aof.Manifest
+
+	loaded struct {
+		keys     int64
+		duration time.Duration
+	}
+}
+
+// Open returns an engine with the data of cfg.Persistence.Dir, creating
+// the directory if needed; without a Dir it is New. Close writes and
+// fsyncs what is pending and releases the directory.
+func Open(cfg Config) (*Engine, error) {
+	e := newEngine(cfg)
+	if cfg.Persistence.Dir != "" {
+		if err := e.openDisk(); err != nil {
+			return nil, err
+		}
+	}
+	e.startBackground()
+	return e, nil
+}
+
+// logger returns the engine's logger.
+func (e *Engine) logger() *slog.Logger {
+	if e.cfg.Logger != nil {
+		return e.cfg.Logger
+	}
+	return slog.Default()
+}
+
+// openDisk takes the data directory, loads what it holds and opens the
+// log for appending.
+func (e *Engine) openDisk() error {
+	p, policy, err := e.cfg.Persistence.withDefaults()
+	if err != nil {
+		return err
+	}
+	d := &disk{cfg: p, fs: p.FS, aofDir: filepath.Join(p.Dir, p.AppendDirName)}
+	if err := d.fs.MkdirAll(p.Dir); err != nil {
+		return fmt.Errorf("engine: creating data directory: %w", err)
+	}
+	lockPath := filepath.Join(p.Dir, lockFileName)
+	d.lock, err = d.fs.Lock(lockPath)
+	if err != nil {
+		return fmt.Errorf("engine: data directory %s is in use by another process (it holds %s); stop it, or give this one another directory: %w", p.Dir, lockPath, err)
+	}
+	if p.AppendOnly == "no" {
+		e.disk = d
+		return nil
+	}
+	if err := d.fs.MkdirAll(d.aofDir); err != nil {
+		d.lock.Close()
+		return fmt.Errorf("engine: creating %s: %w", d.aofDir, err)
+	}
+	if err := e.loadAOF(d); err != nil {
+		d.lock.Close()
+		return err
+	}
+	if len(d.manifest.Incr) == 0 {
+		d.manifest.NextIncr(p.AppendFilename)
+		if err := aof.WriteManifest(d.fs, d.aofDir, aof.ManifestName(p.AppendFilename), d.manifest); err != nil {
+			d.lock.Close()
+			return fmt.Errorf("engine: %w", err)
+		}
+	}
+	last := d.manifest.Incr[len(d.manifest.Incr)-1]
+	d.log, err = aof.OpenLog(d.fs, filepath.Join(d.aofDir, last.Name), policy, d.recordIncr)
+	if err != nil {
+		d.lock.Close()
+		return fmt.Errorf("engine: %w", err)
+	}
+	e.disk = d
+	e.fx.journal = logJournal{d.log}
+	e.fx.db = -1
+	e.fx.clock = 0
+	return nil
+}
+
+// logJournal hands the engine's effects to an aof.Log.
+type logJournal struct{ log *aof.Log }
+
+func (j logJournal) Append(p []byte) { j.log.Append(p) }
+
+// recordIncr adds a new incremental file to the manifest: the log calls
+// it when it switches to that file, before writing to it.
+func (d *disk) recordIncr(path string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	name := filepath.Base(path)
+	m := d.manifest.Clone()
+	found := false
+	for _, fi := range m.Incr {
+		found = found || fi.Name == name
+	}
+	if !found {
+		return fmt.Errorf("engine: the log switched to %s, which the manifest does not expect", name)
+	}
+	if err := aof.WriteManifest(d.fs, d.aofDir, aof.ManifestName(d.cfg.AppendFilename), m); err != nil {
+		return err
+	}
+	return nil
+}
+
+// loadAOF replays the append-only directory's base and incremental files.
+func (e *Engine) loadAOF(d *disk) error {
+	start := time.Now()
+	name := aof.ManifestName(d.cfg.AppendFilename)
+	m, err := aof.ReadManifest(d.fs, d.aofDir, name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		d.manifest = &aof.Manifest{}
+		e.logger().Info("pelican: no append-only files yet; starting empty", "dir", d.aofDir)
+		return nil
+	case err != nil:
+		return fmt.Errorf("engine: %s: %w", filepath.Join(d.aofDir, name), err)
+	}
+	d.manifest = m
+	e.loading = true
+	defer func() { e.loading = false }()
+	lc := e.loaderClient()
+	if m.Base != nil {
+		path := filepath.Join(d.aofDir, m.Base.Name)
+		if strings.HasSuffix(m.Base.Name, ".rdb") {
+			if err := e.loadRDBFile(d.fs, path); err != nil {
+				return err
+			}
+		} else if err := e.replayFile(d, lc, path, false); err != nil {
+			return err
+		}
+	}
+	for i, fi := range m.Incr {
+		if err := e.replayFile(d, lc, filepath.Join(d.aofDir, fi.Name), i == len(m.Incr)-1); err != nil {
+			return err
+		}
+	}
+	d.loaded.duration = time.Since(start)
+	for _, db := range e.dbs {
+		d.loaded.keys += int64(len(db.keys))
+	}
+	e.logger().Info("pelican: data loaded from the append-only files", "dir", d.aofDir,
+		"keys", d.loaded.keys, "seconds", fmt.Sprintf("%.3f", d.loaded.duration.Seconds()))
+	return nil
+}
+
+// loaderClient returns the client replay runs commands as: authenticated,
+// its replies discarded.
+func (e *Engine) loaderClient() *Client {
+	c := &Client{e: e, id: -1, db: e.dbs[0], authenticated: true, created: e.clock()}
+	c.main.Proto = 2
+	c.out = &c.main
+	return c
+}
+
+// replayFile runs the commands of one append-only file. A torn tail of
+// the last file is cut off, as after a crash mid-write.
+func (e *Engine) replayFile(d *disk, c *Client, path string, last bool) error {
+	f, err := d.fs.Open(path)
+	if err != nil {
+		return fmt.Errorf("engine: opening %s: %w", path, err)
+	}
+	defer f.Close()
+	r := aof.NewReader(f, path)
+	var rp replayer
+	rp.e, rp.c = e, c
+	for {
+		it, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		var te *aof.TruncatedError
+		if errors.As(err, &te) && last {
+			return e.cutTornTail(d, path, te)
+		}
+		if err != nil {
+			return fmt.Errorf("engine: loading %s: %w", path, err)
+		}
+		rp.item(it)
+	}
+}
+
+// cutTornTail truncates a file whose last write was torn.
+func (e *Engine) cutTornTail(d *disk, path string, te *aof.TruncatedError) error {
+	f, err := d.fs.OpenReadWrite(path)
+	if err == nil {
+		err = f.Truncate(te.ValidUpTo)
+		if err == nil {
+			err = f.Sync()
+		}
+		f.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("engine: cutting the torn tail of %s at %d: %w", path, te.ValidUpTo, err)
+	}
+	e.logger().Warn("pelican: the append-only file ended in an incomplete write (a crash or power loss while writing); it was cut back to its last complete write",
+		"file", path, "dropped_bytes", te.Dropped, "size", te.ValidUpTo)
+	return nil
+}
+
+// replayer applies the items of an append-only file to the engine.
+type replayer struct {
+	e    *Engine
+	c    *Client
+	skip int // standard commands still to skip after an extension
+}
+
+func (rp *replayer) item(it aof.Item) {
+	switch it.Kind {
+	case aof.KindClock:
+		rp.e.loadNow = it.Clock
+	case aof.KindCommand:
+		rp.command(it.Args)
+	case aof.KindExtension:
+		rp.run(it.Args)
+	case aof.KindSkip:
+		rp.skip = it.Skip
+	case aof.KindTransaction:
+		for _, sub := range it.Txn {
+			rp.item(sub)
+		}
+	}
+}
+
+// command runs a standard command, unless it stands in for an extension.
+func (rp *replayer) command(args [][]byte) {
+	if rp.skip > 0 {
+		rp.skip--
+		return
+	}
+	rp.run(args)
+}
+
+func (rp *replayer) run(args [][]byte) {
+	rp.c.ExecLocked(args)
+	rp.c.main.Reset()
+}
+
+// misconfLocked returns Redis's MISCONF error when the log cannot write,
+// and "" otherwise.
+func (e *Engine) misconfLocked() string {
+	if e.disk == nil || e.disk.log == nil {
+		return ""
+	}
+	err := e.disk.log.Err()
+	if err == nil {
+		return ""
+	}
+	return "MISCONF Errors writing to the AOF file: " + strerror(err)
+}
+
+// strerror describes an I/O error as C's strerror does ("No space left
+// on device").
+func strerror(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		s := errno.Error()
+		if s != "" {
+			return strings.ToUpper(s[:1]) + s[1:]
+		}
+	}
+	return err.Error()
+}
+
+// JournalEndLocked returns the journal offset a reply must wait for
+// (AwaitJournal) before it leaves: everything journaled so far. It is 0
+// without persistence.
+func (e *Engine) JournalEndLocked() int64 {
+	if e.disk == nil || e.disk.log == nil {
+		return 0
+	}
+	return e.disk.log.End()
+}
+
+// AwaitJournal waits until the journal up to end is as durable as the
+// fsync policy promises: written to the file, and with appendfsync always
+// also fsynced. Call it without the engine lock.
+func (e *Engine) AwaitJournal(end int64) error {
+	if end == 0 {
+		return nil
+	}
+	return e.disk.log.Durable(end)
+}
+
+// closeDisk writes and fsyncs what is pending and releases the directory.
+func (e *Engine) closeDisk() error {
+	d := e.disk
+	if d == nil {
+		return nil
+	}
+	var err error
+	if d.log != nil {
+		err = d.log.Close()
+	}
+	if lerr := d.lock.Close(); err == nil && lerr != nil {
+		err = lerr
+	}
+	return err
+}
+
+// loadRDBFile loads an RDB base file.
+func (e *Engine) loadRDBFile(fsys vfs.FS, path string) error {
+	return fmt.Errorf("engine: %s is an RDB base file, which this build cannot load yet", path)
+}
+
+// FsyncAlways reports whether replies wait for fsync (appendfsync always).
+func (e *Engine) FsyncAlways() bool {
+	return e.disk != nil && e.disk.log != nil && e.disk.log.Policy() == aof.Always
+}
