@@ -229,7 +229,11 @@ func parseCommand(s source) ([][]byte, error) {
 			return nil, err
 		}
 		if b[l] != '\r' || b[l+1] != '\n' {
-			return nil, badFormat(s.offset()-2, "argument of %d bytes not followed by \\r\\n", l)
+			at := s.offset() - 2 // the first byte that is wrong
+			if b[l] == '\r' {
+				at++
+			}
+			return nil, badFormat(at, "argument of %d bytes not followed by \\r\\n", l)
 		}
 		args = append(args, b[:l:l])
 	}
