@@ -72,7 +72,7 @@ func TestKeysAgainstRedis(t *testing.T) {
 			red.do(t, "SELECT", "0")
 
 			eng := engine.New(engine.Config{})
-			t.Cleanup(eng.Close)
+			t.Cleanup(func() { eng.Close() })
 			srv := server.New(eng, server.Config{})
 			pelDial := func() (net.Conn, error) {
 				client, side := net.Pipe()
