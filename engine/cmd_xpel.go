@@ -357,6 +357,7 @@ func xclaimCommand(c *Client, args [][]byte) {
 	if created {
 		c.consumerCreatedEffect(args[1], g, consumer)
 	}
+	c.consumerTouched(args[1], g, consumer)
 	ce := c.newClaimEffects(args[1], g, consumer, true)
 	var gone []stream.ID
 	w := c.out
@@ -444,6 +445,7 @@ func xautoclaimCommand(c *Client, args [][]byte) {
 	if created {
 		c.consumerCreatedEffect(args[1], g, consumer)
 	}
+	c.consumerTouched(args[1], g, consumer)
 	ce := c.newClaimEffects(args[1], g, consumer, false)
 
 	w := c.out

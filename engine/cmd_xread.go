@@ -230,6 +230,7 @@ func xreadCommand(c *Client, args [][]byte) {
 			if created {
 				c.consumerCreatedEffect(key, g, consumer)
 			}
+			c.consumerTouched(key, g, consumer)
 		} else if s.Len() > 0 && gt.Less(s.LastValidID()) {
 			serve = true
 		}

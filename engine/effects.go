@@ -47,6 +47,10 @@ type effects struct {
 	clock int64  // the time of the last #T annotation written
 	at    int64  // the time of the current unit
 	out   []byte // scratch for assembling a unit
+
+	// touched lists the consumers whose times changed since they were
+	// last journaled (see consumerTouched).
+	touched map[consumerRef]struct{}
 }
 
 // recording reports whether effects are being journaled.
@@ -77,6 +81,9 @@ func (e *Engine) flushUnitLocked() {
 	fx := &e.fx
 	if len(fx.unit) == 0 {
 		return
+	}
+	if len(fx.touched) > 0 {
+		e.consumerTimesLocked()
 	}
 	out := fx.out[:0]
 	if fx.at != fx.clock {
@@ -137,17 +144,38 @@ func (e *Engine) propagateNativeLocked(db int, native [][]byte, standard ...[][]
 	if !fx.recording() {
 		return
 	}
-	e.selectLocked(db)
-	fx.unit = aof.AppendExtension(fx.unit, native...)
-	fx.unit = aof.AppendSkip(fx.unit, len(standard))
-	for _, args := range standard {
-		fx.unit = aof.AppendCommand(fx.unit, args...)
-		fx.cmds++
-	}
+	e.appendNativeLocked(db, native, standard...)
 	if fx.depth == 0 {
 		fx.at = e.nowMs()
 		e.flushUnitLocked()
 	}
+}
+
+// appendNativeLocked adds an extension, and the standard commands that
+// stand in for it, to the current unit.
+func (e *Engine) appendNativeLocked(db int, native [][]byte, standard ...[][]byte) {
+	fx := &e.fx
+	e.selectLocked(db)
+	fx.unit = aof.AppendExtension(fx.unit, native...)
+	if len(standard) > 0 {
+		fx.unit = aof.AppendSkip(fx.unit, len(standard))
+	}
+	for _, args := range standard {
+		fx.unit = aof.AppendCommand(fx.unit, args...)
+		fx.cmds++
+	}
+}
+
+// sweepJournalLocked journals what waits for no command: the times of
+// consumers that only read. The journal's background loop calls it.
+func (e *Engine) sweepJournalLocked() {
+	fx := &e.fx
+	if !fx.recording() || fx.depth != 0 || len(fx.touched) == 0 {
+		return
+	}
+	fx.at = e.nowMs()
+	e.consumerTimesLocked()
+	e.flushUnitLocked()
 }
 
 // resetJournalLocked forgets what the journal has selected and the time it

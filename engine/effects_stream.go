@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/pelicanhq/pelican/internal/intconv"
 	"github.com/pelicanhq/pelican/stream"
 )
 
@@ -201,4 +202,77 @@ func (c *Client) deleteCodesEffect(args [][]byte, group []byte, ids []stream.ID,
 		return
 	}
 	c.propagateNative(args, std...)
+}
+
+// consumerRef names a consumer whose seen or active time changed since it
+// was last journaled.
+type consumerRef struct {
+	db                   int
+	key, group, consumer string
+}
+
+// consumerTouched notes that a read or claim set the consumer's seen time
+// (and perhaps its active time). The times are journaled with the
+// command's other effects, or, for a read that changed nothing else, by
+// the journal's next sweep (within a second), so that reads that find
+// nothing neither grow the files nor wait for an fsync.
+func (c *Client) consumerTouched(key []byte, g *stream.Group, consumer *stream.Consumer) {
+	if !c.journaling() {
+		return
+	}
+	fx := &c.e.fx
+	if fx.touched == nil {
+		fx.touched = make(map[consumerRef]struct{})
+	}
+	fx.touched[consumerRef{c.db.id, string(key), g.Name, consumer.Name}] = struct{}{}
+}
+
+// consumerTimesLocked journals the current seen and active times of the
+// touched consumers that still exist.
+func (e *Engine) consumerTimesLocked() {
+	fx := &e.fx
+	for ref := range fx.touched {
+		delete(fx.touched, ref)
+		o := e.dbs[ref.db].keys[ref.key]
+		if o == nil || o.kind != kindStream {
+			continue
+		}
+		g := o.stream.Group([]byte(ref.group))
+		if g == nil {
+			continue
+		}
+		cons := g.Consumer([]byte(ref.consumer))
+		if cons == nil {
+			continue
+		}
+		e.appendNativeLocked(ref.db, [][]byte{[]byte(consumerTimesCmd), []byte(ref.key), []byte(ref.group),
+			[]byte(ref.consumer), intArgBytes(cons.SeenTime), intArgBytes(cons.ActiveTime)})
+	}
+}
+
+// consumerTimesCmd is the journal-only command that sets a consumer's
+// seen and active times: PELICAN.CONSUMERTIMES key group consumer seen
+// active.
+const consumerTimesCmd = "PELICAN.CONSUMERTIMES"
+
+// replayConsumerTimes applies a PELICAN.CONSUMERTIMES extension.
+func (e *Engine) replayConsumerTimes(db *keyspace, args [][]byte) {
+	if len(args) != 6 {
+		return
+	}
+	o := db.keys[string(args[1])]
+	if o == nil || o.kind != kindStream {
+		return
+	}
+	g := o.stream.Group(args[2])
+	if g == nil {
+		return
+	}
+	cons := g.Consumer(args[3])
+	seen, ok1 := intconv.ParseInt(args[4])
+	active, ok2 := intconv.ParseInt(args[5])
+	if cons == nil || !ok1 || !ok2 {
+		return
+	}
+	cons.SeenTime, cons.ActiveTime = seen, active
 }

@@ -97,6 +97,8 @@ type Engine struct {
 
 	stopExpiry chan struct{}
 	expiryDone chan struct{}
+	stopSweep  chan struct{}
+	sweepDone  chan struct{}
 	closed     bool
 }
 
@@ -158,12 +160,35 @@ func newEngine(cfg Config) *Engine {
 	return e
 }
 
-// startBackground starts the active expiry cycle, if configured.
+// startBackground starts the active expiry cycle, if configured, and the
+// journal's sweep.
 func (e *Engine) startBackground() {
 	if e.cfg.ActiveExpiry {
 		e.stopExpiry = make(chan struct{})
 		e.expiryDone = make(chan struct{})
 		go e.expiryLoop()
+	}
+	if e.fx.recording() {
+		e.stopSweep = make(chan struct{})
+		e.sweepDone = make(chan struct{})
+		go e.sweepLoop()
+	}
+}
+
+// sweepLoop journals, once a second, what waits for no command.
+func (e *Engine) sweepLoop() {
+	defer close(e.sweepDone)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stopSweep:
+			return
+		case <-t.C:
+			e.mu.Lock()
+			e.sweepJournalLocked()
+			e.mu.Unlock()
+		}
 	}
 }
 
@@ -186,7 +211,12 @@ func (e *Engine) Close() error {
 		close(e.stopExpiry)
 		<-e.expiryDone
 	}
+	if e.stopSweep != nil {
+		close(e.stopSweep)
+		<-e.sweepDone
+	}
 	e.mu.Lock()
+	e.sweepJournalLocked()
 	// Later writes are not journaled: the files are closed.
 	e.fx.journal = nil
 	e.mu.Unlock()

@@ -324,6 +324,10 @@ func (rp *replayer) command(args [][]byte) {
 }
 
 func (rp *replayer) run(args [][]byte) {
+	if equalFold(args[0], consumerTimesCmd) {
+		rp.e.replayConsumerTimes(rp.c.db, args)
+		return
+	}
 	rp.c.ExecLocked(args)
 	rp.c.main.Reset()
 }
