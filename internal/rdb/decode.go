@@ -225,9 +225,8 @@ func (d *decoder) textDouble() (float64, error) {
 	case 255:
 		return math.Inf(-1), nil
 	}
-	b := d.buf[:0]
-	var big [256]byte
-	b = big[:n]
+	var text [255]byte
+	b := text[:n]
 	if err := d.fill(b); err != nil {
 		return 0, err
 	}

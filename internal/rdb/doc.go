@@ -49,7 +49,7 @@
 //	24  hash with TTLs     <earliest expiry, ms> <count> { <ttl> <name> <value> }
 //	                       (version 12 only)
 //	5   sorted set         <count> { <member> <score, float64 LE> }
-//	19  stream             (versions 10; 21 from 11, with consumer
+//	19  stream             (version 10; type 21 from 11, with consumer
 //	                       active times; see stream.go)
 //
 // A DUMP payload is an object type, a body, the RDB version (u16 LE) and

@@ -235,7 +235,8 @@ func TestWriterReaderRoundTrip(t *testing.T) {
 		{DB: 2, Key: []byte("c"), Value: ttl},
 		{DB: 0, Key: []byte("d"), Value: &Stream{Groups: []Group{{Name: []byte("g"), EntriesRead: -1}}}},
 	}
-	for _, version := range []int{12} {
+	{
+		const version = 12 // the only one that writes field TTLs
 		file := writeFile(t, Options{Version: version, CTime: 42, AOFBase: true, Aux: []AuxField{{"x", "y"}}}, entries...)
 		rd, got, err := readFile(bytes.NewReader(file))
 		if err != nil {
@@ -266,6 +267,9 @@ func TestWriterErrors(t *testing.T) {
 	_, got, err := readFile(bytes.NewReader(buf.Bytes()))
 	if err != nil || len(got) != 1 {
 		t.Errorf("read back %d entries, %v; want 1", len(got), err)
+	}
+	if err := w.WriteEntry(Entry{Key: []byte("late"), Value: String("v")}); err == nil {
+		t.Error("WriteEntry after Close succeeded")
 	}
 	if err := NewWriter(&buf, Options{Version: 9}).Close(); !errors.Is(err, ErrVersion) {
 		t.Errorf("version 9: %v, want ErrVersion", err)

@@ -74,13 +74,16 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 	return &Writer{opts: opts, cw: cw, bw: bw, e: encoder{w: bw}, db: -1}
 }
 
+// errClosed is returned by calls after Close.
+var errClosed = errors.New("rdb: writer is closed")
+
 // start writes the header and aux fields, once.
 func (w *Writer) start() error {
+	if w.err == nil && w.closed {
+		return errClosed
+	}
 	if w.err != nil || w.started {
 		return w.err
-	}
-	if w.closed {
-		return errors.New("rdb: writer is closed")
 	}
 	w.started = true
 	v, err := writeVersion(w.opts.Version)
@@ -173,13 +176,14 @@ func (w *Writer) WriteEntry(e Entry) error {
 }
 
 // Close ends the file with the EOF opcode and the CRC64 of everything
-// before, and flushes. It does not close the underlying writer.
+// before, and flushes. It does not close the underlying writer. Calls
+// after Close fail; Close itself may be repeated.
 func (w *Writer) Close() error {
+	if w.closed {
+		return w.err
+	}
 	if err := w.start(); err != nil {
 		return err
-	}
-	if w.closed {
-		return nil
 	}
 	w.closed = true
 	w.e.byte1(opEOF)
