@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 
 	"github.com/pelicanhq/pelican/internal/listpack"
@@ -303,20 +302,6 @@ func checkHash(h Hash) error {
 
 func checkZSet(z ZSet) error {
 	return checkUnique(len(z), func(i int) []byte { return z[i].Member }, "sorted set member")
-}
-
-// sortedIDs reports whether ids ascend strictly.
-func sortedIDs(ids []ID) bool {
-	return slices.IsSortedFunc(ids, compareID) && !hasEqualNeighbours(ids)
-}
-
-func hasEqualNeighbours(ids []ID) bool {
-	for i := 1; i < len(ids); i++ {
-		if ids[i] == ids[i-1] {
-			return true
-		}
-	}
-	return false
 }
 
 func compareID(a, b ID) int {
