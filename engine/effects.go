@@ -115,8 +115,9 @@ func (e *Engine) selectLocked(db int) {
 	if fx.db == db {
 		return
 	}
+	// SELECT does not count towards wrapping the unit in MULTI/EXEC: it
+	// changes nothing a reader could see half done.
 	fx.unit = aof.AppendCommand(fx.unit, []byte("SELECT"), []byte(strconv.Itoa(db)))
-	fx.cmds++
 	fx.db = db
 }
 

@@ -24,6 +24,12 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:6379", "address to listen on (host:port)")
 	pass := fs.String("requirepass", "", "password clients must AUTH with (none if empty)")
+	var p engine.Persistence
+	fs.StringVar(&p.Dir, "dir", "", "data directory; persistence is on when given (none: data is kept in memory)")
+	fs.StringVar(&p.AppendOnly, "appendonly", "yes", "keep an append-only file in the data directory (yes or no)")
+	fs.StringVar(&p.AppendFsync, "appendfsync", "everysec", "when to fsync the append-only file: always, everysec or no")
+	fs.StringVar(&p.AppendDirName, "appenddirname", "appendonlydir", "name of the append-only directory inside --dir")
+	fs.StringVar(&p.AppendFilename, "appendfilename", "appendonly.aof", "prefix of the append-only files' names")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -42,8 +48,18 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	if ta, ok := l.Addr().(*net.TCPAddr); ok {
 		port = ta.Port
 	}
-	eng := engine.New(engine.Config{RequirePass: *pass, ActiveExpiry: true, Port: port})
-	defer eng.Close()
+	eng, err := engine.Open(engine.Config{RequirePass: *pass, ActiveExpiry: true, Port: port, Persistence: p, Logger: log})
+	if err != nil {
+		l.Close()
+		fmt.Fprintf(stderr, "pelican server: %v\n", err)
+		return 1
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			eng.Close()
+		}
+	}()
 	srv := server.New(eng, server.Config{Logger: log})
 
 	sigs := make(chan os.Signal, 1)
@@ -51,7 +67,7 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	defer signal.Stop(sigs)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
-	fmt.Fprintf(stdout, "pelican server listening on %s (data is kept in memory)\n", l.Addr())
+	fmt.Fprintf(stdout, "pelican server listening on %s (%s)\n", l.Addr(), persistenceSummary(p))
 
 	select {
 	case sig := <-sigs:
@@ -64,11 +80,29 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	code := 0
 	if err := srv.Shutdown(ctx); err != nil {
 		fmt.Fprintf(stderr, "pelican server: shutdown: %v\n", err)
+		code = 1
+	}
+	// Whatever the clients did, what was written is flushed and fsynced.
+	closed = true
+	if err := eng.Close(); err != nil {
+		fmt.Fprintf(stderr, "pelican server: saving on shutdown: %v\n", err)
 		return 1
 	}
-	return 0
+	return code
+}
+
+// persistenceSummary says where the data is kept, for the start line.
+func persistenceSummary(p engine.Persistence) string {
+	switch {
+	case p.Dir == "":
+		return "data is kept in memory: give --dir to keep it on disk"
+	case p.AppendOnly == "no":
+		return "data in " + p.Dir + ", append-only file off"
+	}
+	return "data in " + p.Dir + ", append-only file with appendfsync " + p.AppendFsync
 }
 
 // listenCause reduces a listen error to its cause ("address already in
