@@ -56,6 +56,9 @@ type Client struct {
 	// fxCustom is set by a command that journaled its own effects (or
 	// declared it had none) instead of the verbatim default.
 	fxCustom bool
+	// wantFsync makes the client's next replies wait for an fsync
+	// (WAITAOF).
+	wantFsync bool
 }
 
 type queuedCmd struct {

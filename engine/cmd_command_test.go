@@ -270,7 +270,7 @@ func TestCommandList(t *testing.T) {
 		{[]string{"COMMAND", "LIST", "FILTERBY", "PATTERN", "config|*"},
 			[]string{"config|get", "config|set", "config|resetstat", "config|rewrite", "config|help"}},
 		{[]string{"COMMAND", "LIST", "FILTERBY", "PATTERN", "XA*"}, []string{"xack", "xackdel", "xadd", "xautoclaim"}},
-		{[]string{"COMMAND", "LIST", "FILTERBY", "ACLCAT", "blocking"}, []string{"xread", "xreadgroup"}},
+		{[]string{"COMMAND", "LIST", "FILTERBY", "ACLCAT", "blocking"}, []string{"waitaof", "xread", "xreadgroup"}},
 		{[]string{"COMMAND", "LIST", "FILTERBY", "ACLCAT", "nosuch"}, nil},
 		{[]string{"COMMAND", "LIST", "FILTERBY", "MODULE", "any"}, nil},
 	}

@@ -99,24 +99,7 @@ func (e *Engine) infoLocked(want map[string]bool, all bool, nowMs int64) string 
 	}
 	if has("persistence") {
 		w.section("Persistence")
-		w.zeros("loading", "async_loading", "current_cow_peak", "current_cow_size",
-			"current_cow_size_age")
-		w.float("current_fork_perc", 0)
-		w.zeros("current_save_keys_processed", "current_save_keys_total",
-			"rdb_changes_since_last_save", "rdb_bgsave_in_progress")
-		w.num("rdb_last_save_time", e.started.Unix())
-		w.str("rdb_last_bgsave_status", "ok")
-		w.num("rdb_last_bgsave_time_sec", -1)
-		w.num("rdb_current_bgsave_time_sec", -1)
-		w.zeros("rdb_saves", "rdb_last_cow_size", "rdb_last_load_keys_expired",
-			"rdb_last_load_keys_loaded", "aof_enabled", "aof_rewrite_in_progress",
-			"aof_rewrite_scheduled")
-		w.num("aof_last_rewrite_time_sec", -1)
-		w.num("aof_current_rewrite_time_sec", -1)
-		w.str("aof_last_bgrewrite_status", "ok")
-		w.zeros("aof_rewrites", "aof_rewrites_consecutive_failures")
-		w.str("aof_last_write_status", "ok")
-		w.zeros("aof_last_cow_size", "module_fork_in_progress", "module_fork_last_cow_size")
+		e.persistenceInfoLocked(w)
 	}
 	if has("stats") {
 		e.infoStats(w)

@@ -73,6 +73,7 @@ func allCommands() []*Command {
 		streamCommands(),
 		memoryCommands(),
 		scriptingCommands(),
+		persistenceCommands(),
 	} {
 		cmds = append(cmds, family...)
 	}

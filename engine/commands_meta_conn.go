@@ -19,6 +19,12 @@ var metaConnection = []cmdMeta{
 		complexity: "O(1)",
 	},
 	{
+		name: "debug", arity: -2, flags: "admin noscript loading stale", acl: "@admin @slow @dangerous",
+		group: "server", since: "1.0.0", docFlags: "syscmd",
+		summary:    "A container for debugging commands.",
+		complexity: "Depends on subcommand.",
+	},
+	{
 		name: "bgsave", arity: -1, flags: "admin noscript no_async_loading", acl: "@admin @slow @dangerous",
 		group: "server", since: "1.0.0",
 		summary:    "Saves a snapshot of the data in the background.",

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pelicanhq/pelican/internal/aof"
 	"github.com/pelicanhq/pelican/stream"
 )
 
@@ -49,6 +50,10 @@ type Config struct {
 	ScriptTimeLimit time.Duration
 	// Persistence says where the data is kept; see Open. New ignores it.
 	Persistence Persistence
+	// Shutdown, if set, is called (in its own goroutine) when a client
+	// sends SHUTDOWN: the owner stops serving and closes the engine.
+	// Without it SHUTDOWN is refused.
+	Shutdown func()
 	// Logger receives what the engine reports (the data it loaded, a
 	// damaged file it repaired). If nil, slog.Default() is used.
 	Logger *slog.Logger
@@ -94,6 +99,8 @@ type Engine struct {
 	loadNow int64
 	// disk is the persistence state; nil when data is kept in memory.
 	disk *disk
+	// saves is the state of RDB snapshots.
+	saves saveState
 
 	stopExpiry chan struct{}
 	expiryDone chan struct{}
@@ -109,6 +116,12 @@ type settings struct {
 	requirePass     string
 	// hz is the configured frequency of the active expiry cycle.
 	hz int64
+	// appendFsync is appendfsync for an engine without a log (CONFIG SET
+	// keeps it; it applies to nothing).
+	appendFsync aof.Policy
+	// autoRewritePercentage and autoRewriteMinSize are Redis's
+	// auto-aof-rewrite-percentage and auto-aof-rewrite-min-size.
+	autoRewritePercentage, autoRewriteMinSize int64
 }
 
 // New returns an engine with empty keyspaces, kept in memory (Open keeps
@@ -144,8 +157,12 @@ func newEngine(cfg Config) *Engine {
 		protoMaxBulkLen: 512 * 1024 * 1024,
 		requirePass:     cfg.RequirePass,
 		hz:              10,
+
+		autoRewritePercentage: 100,
+		autoRewriteMinSize:    64 << 20,
 	}
 	e.fx.db = -1
+	e.saves.lastOK = true
 	e.started = e.clock()
 	e.runID = newRunID()
 	e.stats.init()
@@ -187,6 +204,7 @@ func (e *Engine) sweepLoop() {
 		case <-t.C:
 			e.mu.Lock()
 			e.sweepJournalLocked()
+			e.maybeAutoRewriteLocked()
 			e.mu.Unlock()
 		}
 	}

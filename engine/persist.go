@@ -98,6 +98,8 @@ type disk struct {
 		keys     int64
 		duration time.Duration
 	}
+	rw rewriteState
+	bg sync.WaitGroup // background rewrites and saves
 }
 
 // Open returns an engine with the data of cfg.Persistence.Dir, creating
@@ -163,6 +165,9 @@ func (e *Engine) openDisk() error {
 		d.lock.Close()
 		return fmt.Errorf("engine: %w", err)
 	}
+	d.updateClosedSize()
+	d.rw.baseSize = d.aofSize()
+	d.rw.lastOK = true
 	e.disk = d
 	e.fx.journal = logJournal{d.log}
 	e.fx.db = -1
@@ -358,24 +363,43 @@ func strerror(err error) string {
 	return err.Error()
 }
 
-// JournalEndLocked returns the journal offset a reply must wait for
-// (AwaitJournal) before it leaves: everything journaled so far. It is 0
-// without persistence.
-func (e *Engine) JournalEndLocked() int64 {
-	if e.disk == nil || e.disk.log == nil {
-		return 0
-	}
-	return e.disk.log.End()
+// JournalWait is what a client's replies wait for before they leave.
+type JournalWait struct {
+	end   int64 // journal offset; 0 if nothing
+	fsync bool  // fsynced, whatever the policy (WAITAOF)
 }
 
-// AwaitJournal waits until the journal up to end is as durable as the
-// fsync policy promises: written to the file, and with appendfsync always
-// also fsynced. Call it without the engine lock.
-func (e *Engine) AwaitJournal(end int64) error {
-	if end == 0 {
+// JournalWaitLocked returns what the client's pending replies must wait
+// for (AwaitJournal): everything journaled so far, so that a reply never
+// acknowledges, or shows, a write that is not yet as durable as the
+// policy promises. It is the zero value without persistence.
+func (c *Client) JournalWaitLocked() JournalWait {
+	e := c.e
+	if e.disk == nil || e.disk.log == nil {
+		return JournalWait{}
+	}
+	w := JournalWait{end: e.disk.log.End(), fsync: c.wantFsync}
+	c.wantFsync = false
+	return w
+}
+
+// AwaitJournal waits until the journal is as durable as w asks: written
+// to the file, and with appendfsync always (or after WAITAOF) fsynced.
+// Call it without the engine lock. An error means the replies must not be
+// sent, since what they acknowledge could not be fsynced; a failed write
+// under everysec or no is not one (as in Redis, the replies leave, the
+// data is written when the disk recovers, and later writes are refused
+// with MISCONF until then).
+func (e *Engine) AwaitJournal(w JournalWait) error {
+	if w.end == 0 {
 		return nil
 	}
-	return e.disk.log.Durable(end)
+	log := e.disk.log
+	if w.fsync || log.Policy() == aof.Always {
+		return log.Sync(w.end)
+	}
+	_ = log.Flush(w.end)
+	return nil
 }
 
 // closeDisk writes and fsyncs what is pending and releases the directory.
@@ -384,6 +408,7 @@ func (e *Engine) closeDisk() error {
 	if d == nil {
 		return nil
 	}
+	d.bg.Wait() // a rewrite in progress
 	var err error
 	if d.log != nil {
 		err = d.log.Close()
@@ -399,7 +424,3 @@ func (e *Engine) loadRDBFile(fsys vfs.FS, path string) error {
 	return fmt.Errorf("engine: %s is an RDB base file, which this build cannot load yet", path)
 }
 
-// FsyncAlways reports whether replies wait for fsync (appendfsync always).
-func (e *Engine) FsyncAlways() bool {
-	return e.disk != nil && e.disk.log != nil && e.disk.log.Policy() == aof.Always
-}

@@ -187,14 +187,14 @@ func (s *Server) handle(conn net.Conn) {
 			_ = conn.SetReadDeadline(want)
 			deadline, interrupted = want, false
 		}
-		journaled := eng.JournalEndLocked()
+		journaled := c.JournalWaitLocked()
 		eng.Unlock()
 
 		out := c.Output()
-		if len(out) > 0 && journaled > 0 {
+		if len(out) > 0 {
 			// Replies leave once what they acknowledge (and anything they
 			// may have read) is as durable as the fsync policy promises.
-			if err := eng.AwaitJournal(journaled); err != nil && eng.FsyncAlways() {
+			if err := eng.AwaitJournal(journaled); err != nil {
 				s.log.Error("pelican: closing a connection whose writes could not be made durable", "addr", conn.RemoteAddr(), "err", err)
 				return
 			}

@@ -84,10 +84,10 @@ type Log struct {
 		rotations []rotation // pending switches to new files
 	}
 
-	wmu     sync.Mutex // held while writing: guards f, path, size
+	wmu     sync.Mutex // held while writing: guards f and path
 	f       vfs.File
 	path    string
-	size    int64 // the file's size
+	size    atomic.Int64 // the file's size
 	written atomic.Int64
 	// fsyncing counts fsyncs in flight, which a rotation waits for
 	// before closing the file they sync. Added to under wmu.
@@ -129,7 +129,8 @@ func OpenLog(fs vfs.FS, path string, p Policy, afterRotate func(string) error) (
 		f.Close()
 		return nil, fmt.Errorf("aof: stat %s: %w", path, err)
 	}
-	l := &Log{fs: fs, f: f, path: path, size: st.Size(), afterRotate: afterRotate}
+	l := &Log{fs: fs, f: f, path: path, afterRotate: afterRotate}
+	l.size.Store(st.Size())
 	l.policy.Store(int32(p))
 	l.stop = make(chan struct{})
 	l.done = make(chan struct{})
@@ -319,7 +320,8 @@ func (l *Log) rotateIfDueLocked() error {
 		}
 	}
 	old := l.f
-	l.f, l.path, l.size = f, r.path, 0
+	l.f, l.path = f, r.path
+	l.size.Store(0)
 	advance(&l.synced, l.written.Load())
 	l.fsyncing.Wait() // no new fsync can start: they start under wmu
 	old.Close()
@@ -343,7 +345,7 @@ func (l *Log) writeFrameLocked() error {
 	if err != nil {
 		err = fmt.Errorf("aof: write %s: %w", l.path, err)
 		if n > 0 {
-			if terr := l.f.Truncate(l.size); terr != nil {
+			if terr := l.f.Truncate(l.size.Load()); terr != nil {
 				// The torn frame stays until a retry can cut it; a
 				// restart drops it as a torn tail at worst.
 				err = fmt.Errorf("%w (and cutting the partial write failed: %v)", err, terr)
@@ -352,7 +354,7 @@ func (l *Log) writeFrameLocked() error {
 		l.setErr(err)
 		return err
 	}
-	l.size += int64(n)
+	l.size.Add(int64(n))
 	l.stats.writes.Add(1)
 	l.written.Add(int64(len(p)))
 	l.pending = l.pending[:0]
@@ -423,20 +425,32 @@ type Stats struct {
 	Writes, Fsyncs, DelayedFsyncs int64
 	// Size is the current file's size in bytes.
 	Size int64
-	// Path is the file being written.
-	Path string
+	// Buffered is the number of bytes appended and not yet written.
+	Buffered int64
 }
 
-// Stats returns the log's counters.
+// Stats returns the log's counters. It does not wait for a write or an
+// fsync in progress.
 func (l *Log) Stats() Stats {
-	l.wmu.Lock()
-	size, path := l.size, l.path
-	l.wmu.Unlock()
 	return Stats{
 		Writes:        l.stats.writes.Load(),
 		Fsyncs:        l.stats.fsyncs.Load(),
 		DelayedFsyncs: l.stats.delayedFsyncs.Load(),
-		Size:          size,
-		Path:          path,
+		Size:          l.size.Load(),
+		Buffered:      l.bufferedLen(),
 	}
+}
+
+func (l *Log) bufferedLen() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return int64(len(l.mu.buf))
+}
+
+// Settle writes what is appended and switches files at any rotation that
+// is due, even when nothing was appended after it.
+func (l *Log) Settle() error {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	return l.writeLocked()
 }

@@ -48,7 +48,16 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	if ta, ok := l.Addr().(*net.TCPAddr); ok {
 		port = ta.Port
 	}
-	eng, err := engine.Open(engine.Config{RequirePass: *pass, ActiveExpiry: true, Port: port, Persistence: p, Logger: log})
+	shutdown := make(chan struct{}, 1)
+	eng, err := engine.Open(engine.Config{
+		RequirePass: *pass, ActiveExpiry: true, Port: port, Persistence: p, Logger: log,
+		Shutdown: func() {
+			select {
+			case shutdown <- struct{}{}:
+			default:
+			}
+		},
+	})
 	if err != nil {
 		l.Close()
 		fmt.Fprintf(stderr, "pelican server: %v\n", err)
@@ -72,6 +81,8 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	select {
 	case sig := <-sigs:
 		fmt.Fprintf(stdout, "pelican server: %v received, shutting down\n", sig)
+	case <-shutdown:
+		fmt.Fprintln(stdout, "pelican server: SHUTDOWN received, shutting down")
 	case err := <-errc:
 		if !errors.Is(err, server.ErrServerClosed) {
 			fmt.Fprintf(stderr, "pelican server: %v\n", err)

@@ -1,0 +1,137 @@
+package engine
+
+// The persistence commands that act on the append-only files: SHUTDOWN,
+// BGREWRITEAOF (rewrite.go), WAITAOF, and DEBUG's LOADAOF.
+
+func persistenceCommands() []*Command {
+	return []*Command{
+		{Name: "bgrewriteaof", Arity: 1, Run: bgrewriteaofCommand},
+		{Name: "shutdown", Arity: -1, Flags: flagNoMulti, Run: shutdownCommand},
+		{Name: "waitaof", Arity: 4, Run: waitaofCommand},
+		{Name: "debug", Arity: -2, Run: debugCommand},
+	}
+}
+
+// debugCommand is DEBUG, whose subcommands are not separate commands in
+// Redis's table. Pelican has the ones its persistence needs.
+func debugCommand(c *Client, args [][]byte) {
+	switch {
+	case equalFold(args[1], "LOADAOF") && len(args) == 2:
+		debugLoadAOFCommand(c, args)
+	case equalFold(args[1], "HELP") && len(args) == 2:
+		c.writeHelp("DEBUG", debugHelp)
+	default:
+		c.errorReply(unknownSubcommand("DEBUG", args[1]))
+	}
+}
+
+var debugHelp = []string{
+	"LOADAOF",
+	"    Flush the append only file to disk, empty the databases and load the append only file again.",
+	"HELP",
+	"    Print this help.",
+}
+
+// shutdownCommand is SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. The
+// engine's owner (pelican server) stops accepting connections, and the
+// engine writes and fsyncs what is pending as it closes; the client gets
+// no reply, its connection closes, as in Redis.
+func shutdownCommand(c *Client, args [][]byte) {
+	abort := false
+	for _, a := range args[1:] {
+		switch {
+		case equalFold(a, "NOSAVE"), equalFold(a, "SAVE"), equalFold(a, "NOW"), equalFold(a, "FORCE"):
+		case equalFold(a, "ABORT"):
+			abort = true
+		default:
+			c.errorReply(errSyntax)
+			return
+		}
+	}
+	if abort {
+		if len(args) > 2 {
+			c.errorReply(errSyntax)
+			return
+		}
+		c.errorReply("ERR No shutdown in progress.")
+		return
+	}
+	if c.e.cfg.Shutdown == nil {
+		c.e.logger().Warn("pelican: SHUTDOWN refused: this engine runs inside another program, which closes it")
+		c.errorReply("ERR Errors trying to SHUTDOWN. Check logs.")
+		return
+	}
+	c.e.logger().Info("pelican: SHUTDOWN requested by a client", "addr", c.addr)
+	c.closeAfterReply = true
+	go c.e.cfg.Shutdown()
+}
+
+// waitaofCommand is WAITAOF numlocal numreplicas timeout (Redis 7.2): the
+// reply waits until the client's writes are fsynced. Pelican has no
+// replicas, so none ever acknowledges; rather than wait out the timeout
+// for replicas that do not exist, it replies as soon as the local fsync
+// is done.
+func waitaofCommand(c *Client, args [][]byte) {
+	numLocal, ok := c.rangeArg(args[1], 0, 1, "")
+	if !ok {
+		return
+	}
+	numReplicas, ok := c.intArg(args[2], "")
+	if !ok {
+		return
+	}
+	if numReplicas < 0 {
+		c.errorReply(errOutOfRange)
+		return
+	}
+	if _, ok := c.timeoutMsArg(args[3]); !ok {
+		return
+	}
+	aofOn := c.e.disk != nil && c.e.disk.log != nil
+	if numLocal > 0 && !aofOn {
+		c.errorReply("ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.")
+		return
+	}
+	c.out.Array(2)
+	if aofOn {
+		// The reply leaves only after the fsync (see JournalWaitLocked).
+		c.wantFsync = true
+		c.out.Int(1)
+	} else {
+		c.out.Int(0)
+	}
+	c.out.Int(0)
+}
+
+// debugLoadAOFCommand is DEBUG LOADAOF: write and fsync the log, empty
+// the databases and load the files again. Like Redis, it holds everything
+// up while it runs (it does its I/O under the engine lock); tests and
+// tools use it.
+func debugLoadAOFCommand(c *Client, args [][]byte) {
+	e := c.e
+	d := e.disk
+	if d == nil || d.log == nil {
+		c.errorReply("ERR Pelican keeps no append-only file: start it with a data directory (--dir) and appendonly yes")
+		return
+	}
+	e.flushUnitLocked()
+	if err := d.log.Sync(d.log.End()); err != nil {
+		c.errorReply("ERR " + err.Error())
+		return
+	}
+	journal := e.fx.journal
+	e.fx.journal = nil
+	for _, db := range e.dbs {
+		e.flushLocked(db)
+	}
+	err := e.loadAOF(d)
+	e.fx.journal = journal
+	e.resetJournalLocked()
+	c.propagateNothing()
+	if err != nil {
+		c.errorReply("ERR " + err.Error())
+		return
+	}
+	e.logger().Warn("pelican: append-only files loaded by DEBUG LOADAOF")
+	c.out.Simple("OK")
+}
