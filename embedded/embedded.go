@@ -34,16 +34,30 @@ import (
 
 // New returns a client of a new engine running in this process: no server
 // to start, nothing to configure. The engine tells the time with
-// opts.Clock. Close stops the engine, whose data is kept in memory. To
-// reach the same engine through more than one client (say, to simulate a
-// worker that dies), open it with Open and call pelican.New with its
+// opts.Clock. Its data is kept in memory unless an option such as Dir
+// gives it a data directory:
+//
+//	c, err := embedded.New(pelican.Options{}, embedded.Dir("data"))
+//
+// Close stops the engine (and writes what is pending to its directory).
+// To reach the same engine through more than one client (say, to simulate
+// a worker that dies), open it with Open and call pelican.New with its
 // NewClient for each.
-func New(opts pelican.Options) (*pelican.Client, error) {
-	ecfg := engine.Config{}
-	if opts.Clock != nil {
-		ecfg.Clock = opts.Clock.Now
+func New(opts pelican.Options, options ...Option) (*pelican.Client, error) {
+	cfg := Config{}
+	for _, o := range options {
+		o(&cfg)
 	}
-	db := Open(Config{Engine: ecfg})
+	if opts.Clock != nil {
+		cfg.Engine.Clock = opts.Clock.Now
+	}
+	if cfg.Engine.Logger == nil {
+		cfg.Engine.Logger = opts.Logger
+	}
+	db, err := Open(cfg)
+	if err != nil {
+		return nil, err
+	}
 	// In-memory connections are cheap: allow plenty, so that workers with
 	// a high Concurrency never wait for one.
 	rdb := db.NewClient(&redis.Options{PoolSize: 256})
@@ -69,10 +83,29 @@ func (c *owningClient) Close() error {
 	return err
 }
 
-// Config configures an embedded database. The zero value works.
+// Config configures an embedded database. The zero value works: an
+// engine that keeps its data in memory.
 type Config struct {
+	// Dir is the data directory. If set, the engine keeps its data there
+	// in Redis 7's append-only format (appendfsync everysec unless
+	// Engine.Persistence says otherwise), loads it at Open, and no other
+	// process may open the directory meanwhile. It is a shortcut for
+	// Engine.Persistence.Dir.
+	Dir string
 	// Engine configures the engine. Active expiry is always on.
 	Engine engine.Config
+}
+
+// Option changes a Config, for New.
+type Option func(*Config)
+
+// Dir keeps the engine's data in dir (see Config.Dir).
+func Dir(dir string) Option { return func(c *Config) { c.Dir = dir } }
+
+// Fsync sets when the append-only file is fsynced: "always",
+// "everysec" (the default) or "no".
+func Fsync(policy string) Option {
+	return func(c *Config) { c.Engine.Persistence.AppendFsync = policy }
 }
 
 // DB is an engine running in this process.
@@ -82,12 +115,23 @@ type DB struct {
 	conns atomic.Int64 // numbers the connections, for CLIENT LIST
 }
 
-// Open starts an embedded database.
-func Open(cfg Config) *DB {
+// Open starts an embedded database, loading the data of its directory if
+// it has one. Without a directory it keeps its data in memory and cannot
+// fail.
+func Open(cfg Config) (*DB, error) {
 	ecfg := cfg.Engine
 	ecfg.ActiveExpiry = true
-	eng := engine.New(ecfg)
-	return &DB{eng: eng, srv: server.New(eng, server.Config{})}
+	if cfg.Dir != "" {
+		ecfg.Persistence.Dir = cfg.Dir
+	}
+	if ecfg.Persistence.Dir == "" && ecfg.Logger != nil {
+		ecfg.Logger.Debug("pelican: embedded engine keeps its data in memory (no data directory)")
+	}
+	eng, err := engine.Open(ecfg)
+	if err != nil {
+		return nil, err
+	}
+	return &DB{eng: eng, srv: server.New(eng, server.Config{Logger: ecfg.Logger})}, nil
 }
 
 // Engine returns the engine, for tools that inspect it directly.
@@ -127,6 +171,8 @@ func (db *DB) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := db.srv.Shutdown(ctx)
-	db.eng.Close()
+	if cerr := db.eng.Close(); err == nil {
+		err = cerr
+	}
 	return err
 }

@@ -12,7 +12,7 @@ import (
 )
 
 func TestClientsShareOneEngine(t *testing.T) {
-	db := embedded.Open(embedded.Config{})
+	db := openMemory(t)
 	defer db.Close()
 	ctx := context.Background()
 	for _, proto := range []int{2, 3} {
@@ -34,7 +34,7 @@ func TestClientsShareOneEngine(t *testing.T) {
 func itoa(n int) string { return string(rune('0' + n)) }
 
 func TestEmbeddedConnectionsHaveDistinctAddresses(t *testing.T) {
-	db := embedded.Open(embedded.Config{})
+	db := openMemory(t)
 	defer db.Close()
 	ctx := context.Background()
 	a := db.NewClient(&redis.Options{PoolSize: 1})
@@ -61,7 +61,7 @@ func TestEmbeddedConnectionsHaveDistinctAddresses(t *testing.T) {
 }
 
 func TestBlockingReadIsWokenAcrossClients(t *testing.T) {
-	db := embedded.Open(embedded.Config{})
+	db := openMemory(t)
 	defer db.Close()
 	ctx := context.Background()
 	reader := db.NewClient(nil)
@@ -85,4 +85,14 @@ func TestBlockingReadIsWokenAcrossClients(t *testing.T) {
 	if len(res) != 1 || res[0].Messages[0].ID != "5-0" {
 		t.Fatalf("blocked XREAD returned %v", res)
 	}
+}
+
+// openMemory opens an embedded database that keeps its data in memory.
+func openMemory(t *testing.T) *embedded.DB {
+	t.Helper()
+	db, err := embedded.Open(embedded.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

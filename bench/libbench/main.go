@@ -81,7 +81,11 @@ type target struct {
 func openTarget(backend, addr string, poolSize int) (*target, error) {
 	switch backend {
 	case "embedded":
-		return &target{db: embedded.Open(embedded.Config{}), poolSize: poolSize}, nil
+		db, err := embedded.Open(embedded.Config{})
+		if err != nil {
+			return nil, err
+		}
+		return &target{db: db, poolSize: poolSize}, nil
 	case "tcp":
 		if addr == "" {
 			return nil, errors.New("-backend tcp needs -addr")

@@ -186,7 +186,10 @@ func config(h pelican.HandlerFunc) pelican.WorkerConfig {
 // there), and a function closing them all.
 func connector(ctx context.Context, addr string) (open func() redis.UniversalClient, closeAll func(), err error) {
 	if addr == "" {
-		db := embedded.Open(embedded.Config{})
+		db, err := embedded.Open(embedded.Config{})
+		if err != nil {
+			return nil, nil, err
+		}
 		return func() redis.UniversalClient { return db.NewClient(nil) }, func() { db.Close() }, nil
 	}
 	var conns []*redis.Client

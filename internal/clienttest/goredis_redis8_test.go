@@ -34,7 +34,10 @@ func TestGoRedis8(t *testing.T) {
 // package, whose connections are in-memory pipes.
 func TestGoRedisEmbedded(t *testing.T) {
 	t.Parallel()
-	db := embedded.Open(embedded.Config{})
+	db, err := embedded.Open(embedded.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		if err := db.Close(); err != nil {
 			t.Errorf("closing the embedded database: %v", err)

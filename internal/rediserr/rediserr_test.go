@@ -58,7 +58,10 @@ func check(t *testing.T, err error, want class) {
 // embedded engine.
 func servers(t *testing.T) map[string]*redis.Client {
 	r := redistest.StartRedis(t)
-	db := embedded.Open(embedded.Config{})
+	db, err := embedded.Open(embedded.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { db.Close() })
 	out := map[string]*redis.Client{
 		"redis":    redis.NewClient(&redis.Options{Addr: r.Addr, MaxRetries: -1}),
