@@ -423,4 +423,3 @@ func (e *Engine) closeDisk() error {
 func (e *Engine) loadRDBFile(fsys vfs.FS, path string) error {
 	return fmt.Errorf("engine: %s is an RDB base file, which this build cannot load yet", path)
 }
-
