@@ -274,6 +274,10 @@ func (e *Engine) replayFile(d *disk, c *Client, path string, last bool) error {
 			return fmt.Errorf("engine: loading %s: %w", path, err)
 		}
 		rp.item(it)
+		if rp.unknown != nil {
+			// As Redis does: skipping it would serve other data.
+			return fmt.Errorf("engine: loading %s: unknown command '%s': this build cannot replay it", path, rp.unknown)
+		}
 	}
 }
 
@@ -300,6 +304,9 @@ type replayer struct {
 	e    *Engine
 	c    *Client
 	skip int // standard commands still to skip after an extension
+	// unknown is the name of the first command the engine does not
+	// know, which stops the load.
+	unknown []byte
 }
 
 func (rp *replayer) item(it aof.Item) {
@@ -331,6 +338,12 @@ func (rp *replayer) command(args [][]byte) {
 func (rp *replayer) run(args [][]byte) {
 	if equalFold(args[0], consumerTimesCmd) {
 		rp.e.replayConsumerTimes(rp.c.db, args)
+		return
+	}
+	if rp.e.lookupCommand(args) == nil {
+		if rp.unknown == nil {
+			rp.unknown = args[0]
+		}
 		return
 	}
 	rp.c.ExecLocked(args)
