@@ -16,6 +16,7 @@ type subcommand struct {
 func subcommands() []subcommand {
 	return []subcommand{
 		{"server", "run the Redis-compatible stream server", runServer},
+		{"check", "check (and repair) a data directory's append-only files", runCheck},
 	}
 }
 
