@@ -124,9 +124,6 @@ func Open(cfg Config) (*DB, error) {
 	if cfg.Dir != "" {
 		ecfg.Persistence.Dir = cfg.Dir
 	}
-	if ecfg.Persistence.Dir == "" && ecfg.Logger != nil {
-		ecfg.Logger.Debug("pelican: embedded engine keeps its data in memory (no data directory)")
-	}
 	eng, err := engine.Open(ecfg)
 	if err != nil {
 		return nil, err
