@@ -27,8 +27,8 @@ type Pelican struct {
 // BlockedClients returns how many clients wait in a blocking command.
 func (p *Pelican) BlockedClients() (int, error) { return p.Engine.BlockedClients(), nil }
 
-// StartPelican starts an engine with cfg and serves it on a free loopback
-// port. The listener, the connections and the engine are shut down when
+// StartPelican starts an engine with cfg (opening cfg.Persistence.Dir if
+// set) and serves it on a free loopback port. The listener, the connections and the engine are shut down when
 // the test ends.
 func StartPelican(t testing.TB, cfg engine.Config) *Pelican {
 	t.Helper()
@@ -39,7 +39,11 @@ func StartPelican(t testing.TB, cfg engine.Config) *Pelican {
 	if cfg.Port == 0 {
 		cfg.Port = l.Addr().(*net.TCPAddr).Port
 	}
-	eng := engine.New(cfg)
+	eng, err := engine.Open(cfg)
+	if err != nil {
+		l.Close()
+		t.Fatalf("pelicantest: opening the engine: %v", err)
+	}
 	srv := server.New(eng, server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
