@@ -182,6 +182,7 @@ func fmtIDs(ids []rdb.ID) string {
 	}
 	return strings.Join(s, ",")
 }
+
 // TestRDBExpiry checks which expired keys loading keeps: all of them for
 // an append-only file's base, none for dump.rdb.
 func TestRDBExpiry(t *testing.T) {
