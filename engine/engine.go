@@ -94,6 +94,8 @@ type Engine struct {
 	loadNow int64
 	// disk is the persistence state; nil when data is kept in memory.
 	disk *disk
+	// saves is the state of SAVE and BGSAVE.
+	saves saveState
 
 	stopExpiry chan struct{}
 	expiryDone chan struct{}
@@ -220,6 +222,7 @@ func (e *Engine) Close() error {
 	// Later writes are not journaled: the files are closed.
 	e.fx.journal = nil
 	e.mu.Unlock()
+	e.waitSaves()
 	return e.closeDisk()
 }
 
