@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pelicanhq/pelican/internal/aof"
 	"github.com/pelicanhq/pelican/internal/vfs"
 )
 
@@ -130,5 +131,55 @@ func TestSaveReplies(t *testing.T) {
 	}
 	if got, want := td.do("MULTI")+td.do("SAVE"), okR+"-ERR Command not allowed inside a transaction\r\n"; got != want {
 		t.Errorf("SAVE in MULTI: got %q, want %q", got, want)
+	}
+}
+
+// TestOpenLoadsRDBBase opens an append-only directory whose manifest
+// names an RDB base written by Pelican, then the incremental file: the
+// base's expired key is loaded (the commands after it decide), and the
+// state is the saved one plus the increment.
+func TestOpenLoadsRDBBase(t *testing.T) {
+	src := newTestEngine(t)
+	runFixture(t, src, rdbFixture)
+	src.do("SET expiring v PX 10")
+	src.do("SET kept-expired v PX 20")
+	base := saveRDB(t, src, true)
+	src.now = src.now.Add(time.Second)
+
+	fs := vfs.NewMem()
+	dir := "/data/appendonlydir"
+	if err := fs.MkdirAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	m := &aof.Manifest{}
+	fi := m.NewBase(defaultAppendFilename, aof.BaseRDB)
+	incr := m.NextIncr(defaultAppendFilename)
+	for name, data := range map[string][]byte{
+		fi.Name:   base,
+		incr.Name: aof.AppendCommand(nil, []byte("DEL"), []byte("expiring")),
+	} {
+		f, err := fs.Create(dir + "/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write(data)
+		f.Close()
+	}
+	if err := aof.WriteManifest(fs, dir, aof.ManifestName(defaultAppendFilename), m); err != nil {
+		t.Fatal(err)
+	}
+	te := newDiskEngine(t, fs, "always", src.now)
+	t.Cleanup(func() { te.e.Close() })
+	te.e.Lock()
+	_, kept := te.e.dbs[0].keys["kept-expired"]
+	_, deleted := te.e.dbs[0].keys["expiring"]
+	te.e.Unlock()
+	if !kept || deleted {
+		t.Errorf("after loading: kept-expired present %v (want true), expiring present %v (want false)", kept, deleted)
+	}
+	src.do("DEL expiring kept-expired")
+	te.do("DEL kept-expired")
+	if diff := cmp.Diff(te.state(), src.state()); diff != "" {
+		t.Errorf("state loaded from the RDB base (-got +want):\n%s", diff)
 	}
 }
