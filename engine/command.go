@@ -66,6 +66,8 @@ func allCommands() []*Command {
 		serverCommands(),
 		transactionCommands(),
 		keyCommands(),
+		dumpCommands(),
+		saveCommands(),
 		stringCommands(),
 		hashCommands(),
 		setCommands(),

@@ -99,7 +99,7 @@ type Engine struct {
 	loadNow int64
 	// disk is the persistence state; nil when data is kept in memory.
 	disk *disk
-	// saves is the state of RDB snapshots.
+	// saves is the state of SAVE and BGSAVE.
 	saves saveState
 
 	stopExpiry chan struct{}
@@ -162,7 +162,6 @@ func newEngine(cfg Config) *Engine {
 		autoRewriteMinSize:    64 << 20,
 	}
 	e.fx.db = -1
-	e.saves.lastOK = true
 	e.started = e.clock()
 	e.runID = newRunID()
 	e.stats.init()
@@ -238,6 +237,7 @@ func (e *Engine) Close() error {
 	// Later writes are not journaled: the files are closed.
 	e.fx.journal = nil
 	e.mu.Unlock()
+	e.waitSaves()
 	return e.closeDisk()
 }
 

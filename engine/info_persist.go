@@ -16,13 +16,22 @@ func (e *Engine) persistenceInfoLocked(w *infoWriter) {
 	w.zeros("async_loading", "current_cow_peak", "current_cow_size", "current_cow_size_age")
 	w.float("current_fork_perc", 0)
 	w.zeros("current_save_keys_processed", "current_save_keys_total")
-	w.num("rdb_changes_since_last_save", e.saves.dirty)
-	w.num("rdb_bgsave_in_progress", boolInt(e.saves.running))
-	w.num("rdb_last_save_time", e.saves.lastSave(e.started).Unix())
-	w.str("rdb_last_bgsave_status", okErr(e.saves.lastOK))
-	w.num("rdb_last_bgsave_time_sec", e.saves.lastSeconds())
-	w.num("rdb_current_bgsave_time_sec", e.saves.currentSeconds())
-	w.num("rdb_saves", e.saves.count)
+	sv := &e.saves
+	w.num("rdb_changes_since_last_save", 0)
+	w.num("rdb_bgsave_in_progress", boolInt(sv.running))
+	w.num("rdb_last_save_time", e.lastSaveLocked())
+	w.str("rdb_last_bgsave_status", okErr(sv.lastErr == nil))
+	if sv.count == 0 && sv.lastErr == nil {
+		w.num("rdb_last_bgsave_time_sec", -1)
+	} else {
+		w.num("rdb_last_bgsave_time_sec", int64(sv.duration.Seconds()))
+	}
+	if sv.running {
+		w.num("rdb_current_bgsave_time_sec", int64(time.Since(sv.started).Seconds()))
+	} else {
+		w.num("rdb_current_bgsave_time_sec", -1)
+	}
+	w.num("rdb_saves", sv.count)
 	w.zeros("rdb_last_cow_size")
 	w.num("rdb_last_load_keys_expired", 0)
 	w.num("rdb_last_load_keys_loaded", e.loadedKeys())
@@ -85,40 +94,4 @@ func okErr(ok bool) string {
 		return "ok"
 	}
 	return "err"
-}
-
-// saveState is the state of RDB snapshots (SAVE, BGSAVE), guarded by the
-// engine lock.
-type saveState struct {
-	running  bool
-	started  time.Time
-	lastOK   bool
-	last     time.Time // of the last successful save; zero if none
-	duration time.Duration
-	count    int64
-	// dirty counts the changes since the last save.
-	dirty int64
-}
-
-// lastSave is the time of the last successful save, or when the engine
-// started if it never saved (as Redis reports it).
-func (s *saveState) lastSave(started time.Time) time.Time {
-	if s.last.IsZero() {
-		return started
-	}
-	return s.last
-}
-
-func (s *saveState) lastSeconds() int64 {
-	if s.count == 0 {
-		return -1
-	}
-	return int64(s.duration.Seconds())
-}
-
-func (s *saveState) currentSeconds() int64 {
-	if !s.running {
-		return -1
-	}
-	return int64(time.Since(s.started).Seconds())
 }

@@ -38,6 +38,10 @@ type Persistence struct {
 	// AppendFilename is the prefix of the append-only files' names. If
 	// empty, "appendonly.aof" is used.
 	AppendFilename string
+	// DBFilename is the name of the RDB file in Dir that SAVE and BGSAVE
+	// write and that Open loads when AppendOnly is "no" (Redis's
+	// dbfilename). If empty, "dump.rdb" is used.
+	DBFilename string
 	// FS is the filesystem. If nil, the operating system's is used.
 	FS vfs.FS
 }
@@ -46,6 +50,7 @@ type Persistence struct {
 const (
 	defaultAppendDirName  = "appendonlydir"
 	defaultAppendFilename = "appendonly.aof"
+	defaultDBFilename     = "dump.rdb"
 	lockFileName          = "pelican.lock"
 )
 
@@ -71,7 +76,10 @@ func (p Persistence) withDefaults() (Persistence, aof.Policy, error) {
 	if p.AppendFilename == "" {
 		p.AppendFilename = defaultAppendFilename
 	}
-	for _, name := range []string{p.AppendDirName, p.AppendFilename} {
+	if p.DBFilename == "" {
+		p.DBFilename = defaultDBFilename
+	}
+	for _, name := range []string{p.AppendDirName, p.AppendFilename, p.DBFilename} {
 		if strings.ContainsRune(name, '/') || name == "." || name == ".." {
 			return p, 0, fmt.Errorf("engine: %q must be a plain name, not a path", name)
 		}
@@ -141,6 +149,10 @@ func (e *Engine) openDisk() error {
 		return fmt.Errorf("engine: data directory %s is in use by another process (it holds %s); stop it, or give this one another directory: %w", p.Dir, lockPath, err)
 	}
 	if p.AppendOnly == "no" {
+		if err := e.loadDump(d); err != nil {
+			d.lock.Close()
+			return err
+		}
 		e.disk = d
 		return nil
 	}
@@ -220,7 +232,7 @@ func (e *Engine) loadAOF(d *disk) error {
 	if m.Base != nil {
 		path := filepath.Join(d.aofDir, m.Base.Name)
 		if strings.HasSuffix(m.Base.Name, ".rdb") {
-			if err := e.loadRDBFile(d.fs, path); err != nil {
+			if err := e.loadRDBFile(d.fs, path, true); err != nil {
 				return err
 			}
 		} else if err := e.replayFile(d, lc, path, false); err != nil {
@@ -430,11 +442,6 @@ func (e *Engine) closeDisk() error {
 		err = lerr
 	}
 	return err
-}
-
-// loadRDBFile loads an RDB base file.
-func (e *Engine) loadRDBFile(fsys vfs.FS, path string) error {
-	return fmt.Errorf("engine: %s is an RDB base file, which this build cannot load yet", path)
 }
 
 // Fsyncs returns how many fsyncs the append-only file has had since the

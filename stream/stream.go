@@ -68,6 +68,10 @@ var DefaultLimits = Limits{NodeMaxBytes: 4096, NodeMaxEntries: 100}
 type node struct {
 	master ID
 	lp     []byte
+	// gen is the snapshot generation that owns lp: when it differs from
+	// the stream's snapGen, a Snapshot shares lp and it must be copied
+	// before it is changed in place (see ownNode).
+	gen uint64
 }
 
 // Stream is an append-only log of entries with consumer groups.
@@ -89,6 +93,10 @@ type Stream struct {
 
 	idmpDuration, idmpMaxSize int64
 	idmp                      *idmpState // nil until a producer uses IDMP
+
+	// snapGen counts the snapshots taken; nodes whose gen differs share
+	// their listpack with one (see Snapshot).
+	snapGen uint64
 }
 
 // New returns an empty stream.
@@ -188,6 +196,8 @@ func (s *Stream) Append(id ID, fv [][]byte, lim Limits) error {
 		if full {
 			tail.lp = listpack.ShrinkToFit(tail.lp)
 			tail = nil
+		} else {
+			tail = s.ownNode(n - 1)
 		}
 	}
 
@@ -205,7 +215,7 @@ func (s *Stream) Append(id ID, fv [][]byte, lim Limits) error {
 			lp = listpack.Append(lp, fv[2*i])
 		}
 		lp = listpack.AppendInt(lp, 0) // master entry terminator
-		s.nodes = append(s.nodes, node{master: id, lp: lp})
+		s.nodes = append(s.nodes, node{master: id, lp: lp, gen: s.snapGen})
 		s.radixNodes = 0
 		tail = &s.nodes[len(s.nodes)-1]
 		flags = flagSameFields
@@ -293,17 +303,17 @@ func (s *Stream) removeNode(i int) {
 // when it has no live entry left. It updates length but not firstID or
 // maxDeletedID.
 func (s *Stream) markDeleted(ni, flagsPos int) {
-	n := &s.nodes[ni]
+	s.length--
+	if listpack.GetInt(s.nodes[ni].lp, listpack.First(s.nodes[ni].lp)) == 1 {
+		s.removeNode(ni)
+		return
+	}
+	n := s.ownNode(ni)
 	lp := n.lp
 	flags := listpack.GetInt(lp, flagsPos)
 	lp, _ = listpack.ReplaceInt(lp, flagsPos, flags|flagDeleted)
 	p := listpack.First(lp)
 	count := listpack.GetInt(lp, p)
-	s.length--
-	if count == 1 {
-		s.removeNode(ni)
-		return
-	}
 	lp, p = listpack.ReplaceInt(lp, p, count-1)
 	deleted := listpack.GetInt(lp, p)
 	lp, _ = listpack.ReplaceInt(lp, p, deleted+1)

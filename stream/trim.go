@@ -79,7 +79,7 @@ func (s *Stream) Trim(args TrimArgs) int64 {
 // trim condition holds, as exact trimming does for the node it cannot
 // remove whole.
 func (s *Stream) trimInsideFirstNode(args TrimArgs, entries, mfCount int64, mfStart int) int64 {
-	n := &s.nodes[0]
+	n := s.ownNode(0)
 	lp := n.lp
 	p := mfStart
 	for i := int64(0); i < mfCount; i++ {
