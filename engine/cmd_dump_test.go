@@ -157,10 +157,8 @@ func TestRestoreJournalsAbsoluteTTL(t *testing.T) {
 	at := testEpoch.Add(5 * time.Second).UnixMilli()
 	var want []byte
 	want = aof.AppendClock(want, testEpoch.UnixMilli())
-	want = aof.AppendCommand(want, []byte("MULTI"))
 	want = aof.AppendCommand(want, []byte("SELECT"), []byte("0"))
 	want = aof.AppendCommand(want, []byte("RESTORE"), []byte("a"), intArgBytes(at), []byte(payload), []byte("ABSTTL"))
-	want = aof.AppendCommand(want, []byte("EXEC"))
 	want = aof.AppendCommand(want, []byte("RESTORE"), []byte("b"), []byte("0"), []byte(payload))
 	want = aof.AppendCommand(want, []byte("DEL"), []byte("k"))
 	if diff := cmp.Diff(string(j.b), string(want)); diff != "" {

@@ -1,5 +1,7 @@
 package engine
 
+import "bytes"
+
 // The persistence commands that act on the append-only files: SHUTDOWN,
 // BGREWRITEAOF (rewrite.go), WAITAOF, and DEBUG's LOADAOF.
 
@@ -18,6 +20,8 @@ func debugCommand(c *Client, args [][]byte) {
 	switch {
 	case equalFold(args[1], "LOADAOF") && len(args) == 2:
 		debugLoadAOFCommand(c, args)
+	case equalFold(args[1], "RELOAD"):
+		debugReloadCommand(c, args)
 	case equalFold(args[1], "HELP") && len(args) == 2:
 		c.writeHelp("DEBUG", debugHelp)
 	default:
@@ -26,6 +30,8 @@ func debugCommand(c *Client, args [][]byte) {
 }
 
 var debugHelp = []string{
+	"RELOAD [NOSAVE]",
+	"    Save the RDB in memory, empty the databases and load it back (it does not write dump.rdb: SAVE does).",
 	"LOADAOF",
 	"    Flush the append only file to disk, empty the databases and load the append only file again.",
 	"HELP",
@@ -133,5 +139,37 @@ func debugLoadAOFCommand(c *Client, args [][]byte) {
 		return
 	}
 	e.logger().Warn("pelican: append-only files loaded by DEBUG LOADAOF")
+	c.out.Simple("OK")
+}
+
+// debugReloadCommand is DEBUG RELOAD [NOSAVE]: the databases go through
+// an RDB snapshot and back, as Redis's does through dump.rdb. Pelican
+// keeps the snapshot in memory (SAVE writes dump.rdb), so the command
+// does no disk I/O. Keys already expired are dropped, as loading an RDB
+// file drops them.
+func debugReloadCommand(c *Client, args [][]byte) {
+	for _, a := range args[2:] {
+		if !equalFold(a, "NOSAVE") {
+			c.errorReply("ERR DEBUG RELOAD only supports the NOSAVE option in Pelican")
+			return
+		}
+	}
+	e := c.e
+	var buf bytes.Buffer
+	if err := e.snapshotLocked().writeRDB(&buf, false); err != nil {
+		c.errorReply("ERR " + err.Error())
+		return
+	}
+	for _, db := range e.dbs {
+		e.flushLocked(db)
+	}
+	if err := e.loadRDB(&buf, false); err != nil {
+		// The snapshot was just written: failing to read it is a bug,
+		// and the data is gone from memory (it is still in the files).
+		e.logger().Error("pelican: DEBUG RELOAD could not load the snapshot it wrote", "err", err)
+		c.errorReply("ERR Error trying to load the RDB dump: " + err.Error())
+		return
+	}
+	c.propagateNothing()
 	c.out.Simple("OK")
 }

@@ -227,3 +227,114 @@ func firstPendingID(te *testEngine) string {
 	}
 	return r.Elems[0].Elems[0].Str
 }
+
+// TestRewriteKeepsStateAndReplacesFiles writes, rewrites (while writes
+// go on), writes more, and reopens: the state is the same, the manifest
+// names an RDB base and the incremental files after the switch, and the
+// replaced files are gone.
+func TestRewriteKeepsStateAndReplacesFiles(t *testing.T) {
+	fs := vfs.NewMem()
+	te := newDiskEngine(t, fs, "everysec", testEpoch)
+	te.do("XGROUP CREATE s g $ MKSTREAM")
+	for i := range 300 {
+		te.do(fmt.Sprintf("XADD s MAXLEN ~ 200 * n %d", i))
+		if i%3 == 0 {
+			te.do("XREADGROUP GROUP g c COUNT 2 STREAMS s >")
+		}
+	}
+	te.do("XDEL s " + firstPendingID(te))
+	te.do("SET k v PX 100000")
+	done := make(chan error, 1)
+	te.e.Lock()
+	err := te.e.startRewriteLocked(func(err error) { done <- err })
+	te.e.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		te.do(fmt.Sprintf("XADD s * after %d", i))
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("rewrite: %v", err)
+	}
+	te.do("XREADGROUP GROUP g c2 COUNT 5 STREAMS s >")
+	if got := te.do("BGREWRITEAOF"); !strings.HasPrefix(got, "+Background append only file rewriting") {
+		t.Errorf("BGREWRITEAOF = %q", got)
+	}
+	waitRewrite(t, te)
+	te.do("HSET h a 1")
+	before := te.state()
+	names, err := fs.List("/data/appendonlydir")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := te.reopen(fs).state()
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("state after rewrite and reopening differs (-before +after):\n%s", diff)
+	}
+	var bases, incrs int
+	for _, n := range names {
+		switch {
+		case strings.HasSuffix(n, ".base.rdb"):
+			bases++
+		case strings.HasSuffix(n, ".incr.aof"):
+			incrs++
+		}
+	}
+	if bases != 1 || incrs != 1 {
+		t.Errorf("files after two rewrites: %v, want one base and one incremental file", names)
+	}
+}
+
+// waitRewrite waits until no rewrite runs.
+func waitRewrite(t *testing.T, te *testEngine) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		te.e.Lock()
+		running := te.e.disk.rw.running
+		te.e.Unlock()
+		if !running {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("rewrite did not finish")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestDebugReloadKeepsState sends every kind of value, Pelican-only stream
+// state included (NACKed entries, IDMP), through DEBUG RELOAD.
+func TestDebugReloadKeepsState(t *testing.T) {
+	te := newTestEngine(t)
+	for _, cmd := range []string{
+		"SET s v PX 100000", "HSET h a 1", "RPUSH l a b", "SADD set x y",
+		"XADD st * a 1", "XADD st * a 2", "XADD st * a 3",
+		"XGROUP CREATE st g 0", "XREADGROUP GROUP g c STREAMS st >",
+		"XADD dd IDMP p i * a 1", "XCFGSET dd IDMP-DURATION 60",
+	} {
+		if got := te.do(cmd); strings.HasPrefix(got, "-") {
+			t.Fatalf("%s: %s", cmd, got)
+		}
+	}
+	if got := te.do("XNACK st g FAIL IDS 1 " + firstPendingIDOf(te, "st")); got != ":1\r\n" {
+		t.Fatalf("XNACK = %q", got)
+	}
+	before := te.state()
+	if got := te.do("DEBUG RELOAD"); got != "+OK\r\n" {
+		t.Fatalf("DEBUG RELOAD = %q", got)
+	}
+	if diff := cmp.Diff(before, te.state()); diff != "" {
+		t.Errorf("state after DEBUG RELOAD differs (-before +after):\n%s", diff)
+	}
+}
+
+// firstPendingIDOf returns the first pending ID of group g of key.
+func firstPendingIDOf(te *testEngine, key string) string {
+	r, _, err := parseReply([]byte(te.run(te.c, "XPENDING", key, "g", "-", "+", "1")))
+	if err != nil || len(r.Elems) == 0 || len(r.Elems[0].Elems) == 0 {
+		return "0-0"
+	}
+	return r.Elems[0].Elems[0].Str
+}
