@@ -330,6 +330,9 @@ const (
 // PEXPIRE, EXPIREAT and PEXPIREAT.
 func expireCommand(relative, seconds bool, name string) func(c *Client, args [][]byte) {
 	return func(c *Client, args [][]byte) {
+		// Only a change is journaled, with the absolute time: a refused
+		// relative EXPIRE (NX, GT...) replayed later could pass.
+		c.propagateNothing()
 		flags := 0
 		for _, opt := range args[3:] {
 			switch {

@@ -259,6 +259,7 @@ func parsePolicy(b []byte) stream.RefPolicy {
 }
 
 func xaddCommand(c *Client, args [][]byte) {
+	c.propagateNothing() // an entry added journals itself (xaddEffect)
 	a, idpos := c.parseAddTrimArgs(args, true)
 	if idpos < 0 {
 		return
