@@ -164,18 +164,26 @@ func (e *Engine) openDisk() error {
 		d.lock.Close()
 		return err
 	}
-	if len(d.manifest.Incr) == 0 {
+	newIncr := len(d.manifest.Incr) == 0
+	if newIncr {
 		d.manifest.NextIncr(p.AppendFilename)
-		if err := aof.WriteManifest(d.fs, d.aofDir, aof.ManifestName(p.AppendFilename), d.manifest); err != nil {
-			d.lock.Close()
-			return fmt.Errorf("engine: %w", err)
-		}
 	}
 	last := d.manifest.Incr[len(d.manifest.Incr)-1]
 	d.log, err = aof.OpenLog(d.fs, filepath.Join(d.aofDir, last.Name), policy, d.recordIncr)
 	if err != nil {
 		d.lock.Close()
 		return fmt.Errorf("engine: %w", err)
+	}
+	if newIncr {
+		// The file is created before the manifest names it, as Redis
+		// does: writing the manifest syncs the directory, which makes
+		// both entries durable, and a crash in between leaves no
+		// manifest naming a missing file.
+		if err := aof.WriteManifest(d.fs, d.aofDir, aof.ManifestName(p.AppendFilename), d.manifest); err != nil {
+			d.log.Close()
+			d.lock.Close()
+			return fmt.Errorf("engine: %w", err)
+		}
 	}
 	d.updateClosedSize()
 	d.rw.baseSize = d.aofSize()
