@@ -84,11 +84,16 @@ type Log struct {
 		rotations []rotation // pending switches to new files
 	}
 
-	wmu     sync.Mutex // held while writing: guards f and path
+	wmu     sync.Mutex // held while writing: guards f, path and torn
 	f       vfs.File
 	path    string
 	size    atomic.Int64 // the file's size
 	written atomic.Int64
+
+	// torn says that bytes of a failed write may follow size in the
+	// file (cutting them failed): the next write cuts them first.
+	torn bool
+
 	// fsyncing counts fsyncs in flight, which a rotation waits for
 	// before closing the file they sync. Added to under wmu.
 	fsyncing sync.WaitGroup
@@ -335,6 +340,14 @@ func (l *Log) rotateIfDueLocked() error {
 // write the file is cut back to its previous size and pending is kept,
 // so that a retry writes the frame whole.
 func (l *Log) writeFrameLocked() error {
+	if l.torn {
+		if err := l.f.Truncate(l.size.Load()); err != nil {
+			err = fmt.Errorf("aof: cutting a partial write from %s: %w", l.path, err)
+			l.setErr(err)
+			return err
+		}
+		l.torn = false
+	}
 	p := l.pending
 	frame := AppendFrame(l.frame[:0], p)
 	l.frame = frame
@@ -348,6 +361,7 @@ func (l *Log) writeFrameLocked() error {
 			if terr := l.f.Truncate(l.size.Load()); terr != nil {
 				// The torn frame stays until a retry can cut it; a
 				// restart drops it as a torn tail at worst.
+				l.torn = true
 				err = fmt.Errorf("%w (and cutting the partial write failed: %v)", err, terr)
 			}
 		}
