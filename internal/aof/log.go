@@ -409,6 +409,16 @@ func (l *Log) background() {
 		if l.Err() != nil || l.written.Load() < end {
 			_ = l.Flush(end)
 		}
+		if p := l.err.Load(); p != nil && l.written.Load() >= end {
+			// Nothing is left to write, so the error came from an
+			// fsync: retry it, and clear the error unless another took
+			// its place meanwhile.
+			l.smu.Lock()
+			if l.fsync() == nil {
+				l.err.CompareAndSwap(p, nil)
+			}
+			l.smu.Unlock()
+		}
 		if l.Policy() == Everysec && l.synced.Load() < l.written.Load() {
 			if l.smu.TryLock() {
 				_ = l.fsync()
