@@ -214,7 +214,9 @@ func (c *Client) ExecLocked(args [][]byte) {
 		c.reject(cmd, errNoAuth)
 		return
 	}
-	if cmd.write && e.disk != nil {
+	// Redis refuses PING too while it cannot persist, so that health
+	// checks notice.
+	if (cmd.write || cmd.Name == "ping" && cmd.parent == nil) && e.disk != nil {
 		if msg := e.misconfLocked(); msg != "" {
 			c.reject(cmd, msg)
 			return
