@@ -198,11 +198,20 @@ func (d *disk) aofSize() int64 {
 // last one, as Redis's serverCron does.
 func (e *Engine) maybeAutoRewriteLocked() {
 	d := e.disk
-	if d == nil || d.log == nil || d.rw.running || e.settings.autoRewritePercentage == 0 {
+	if d == nil || d.log == nil || d.rw.running {
 		return
+	}
+	if d.log.FsyncFailed() {
+		// After a failed fsync the kernel may have dropped written pages
+		// without a later fsync saying so: write the data again, whole.
+		e.logger().Warn("pelican: rewriting the append-only files from memory after an fsync failure")
+		d.rw.scheduled = true
 	}
 	if d.rw.scheduled {
 		_ = e.startRewriteLocked(nil)
+		return
+	}
+	if e.settings.autoRewritePercentage == 0 {
 		return
 	}
 	size := d.aofSize()

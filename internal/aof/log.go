@@ -107,6 +107,11 @@ type Log struct {
 	pending []byte // taken from buf but not yet written, kept for retry
 	frame   []byte // scratch for the frame being written
 
+	// fsyncFailed is set by a failed fsync. After one, the kernel may
+	// have dropped written data that a later fsync does not report, so
+	// the owner rewrites the files from memory (FsyncFailed).
+	fsyncFailed atomic.Bool
+
 	stop chan struct{}
 	done chan struct{}
 
@@ -240,6 +245,7 @@ func (l *Log) fsync() error {
 	err := f.Sync()
 	l.fsyncing.Done()
 	if err != nil {
+		l.fsyncFailed.Store(true)
 		err = fmt.Errorf("aof: fsync %s: %w", path, err)
 		l.setErr(err)
 		return err
@@ -428,6 +434,16 @@ func (l *Log) background() {
 			}
 		}
 	}
+}
+
+// FsyncFailed reports, once, that an fsync failed since it was last
+// asked and the log has since recovered: the files may lack data a later
+// fsync did not report lost, and should be rewritten from memory.
+func (l *Log) FsyncFailed() bool {
+	if l.Err() != nil {
+		return false // not recovered yet
+	}
+	return l.fsyncFailed.Swap(false)
 }
 
 // Close writes and fsyncs everything appended, stops the background work
