@@ -183,3 +183,19 @@ func TestOpenLoadsRDBBase(t *testing.T) {
 		t.Errorf("state loaded from the RDB base (-got +want):\n%s", diff)
 	}
 }
+
+// TestCloseSavesWithoutAppendOnly closes an engine with appendonly no
+// without any SAVE: what it held is in dump.rdb when it opens again.
+func TestCloseSavesWithoutAppendOnly(t *testing.T) {
+	fs := vfs.NewMem()
+	te := newSnapshotEngine(t, fs, testEpoch)
+	runFixture(t, te, rdbFixture)
+	want := te.state()
+	if err := te.e.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	te2 := newSnapshotEngine(t, fs, te.now)
+	if diff := cmp.Diff(te2.state(), want); diff != "" {
+		t.Errorf("state after closing and reopening (-got +want):\n%s", diff)
+	}
+}

@@ -445,6 +445,15 @@ func (e *Engine) closeDisk() error {
 	var err error
 	if d.log != nil {
 		err = d.log.Close()
+	} else {
+		// Without an append-only file, the data is saved on the way out,
+		// as Redis saves on shutdown when it has save points.
+		e.mu.Lock()
+		snap := e.snapshotLocked()
+		e.mu.Unlock()
+		if err = d.writeDump(snap); err == nil {
+			e.logger().Info("pelican: DB saved on disk before closing", "keys", snap.keys())
+		}
 	}
 	if lerr := d.lock.Close(); err == nil && lerr != nil {
 		err = lerr
