@@ -71,6 +71,9 @@ done <<FUZZ
 ./internal/resp FuzzReader
 ./internal/resp FuzzScanner
 ./internal/listpack FuzzValidate
+./internal/aof FuzzReader
+./internal/rdb FuzzParseDump
+./internal/rdb FuzzReader
 ./engine FuzzExec
 ./dlq FuzzNormalize
 . FuzzParseReadGroupRaw
