@@ -32,19 +32,35 @@ func Restore(snap *Snapshot) (*Stream, error) {
 	}
 	s.nodes = make([]node, len(snap.Nodes))
 	var prev ID
+	var total uint64
 	for i, n := range snap.Nodes {
+		// checkNode validates the listpack and walks every entry, so the
+		// whole-stream Validate need not walk them again: what is left
+		// to check is how the nodes add up.
 		first, last, err := checkNode(n.Listpack, n.Master)
 		if err != nil {
 			return nil, fmt.Errorf("%w: node %d (%v): %v", ErrCorrupt, i, n.Master, err)
 		}
-		if i > 0 && !prev.Less(first) {
+		if i > 0 && (!prev.Less(first) || !snap.Nodes[i-1].Master.Less(n.Master)) {
 			return nil, fmt.Errorf("%w: node %d (%v): entry %v does not follow %v", ErrCorrupt, i, n.Master, first, prev)
 		}
 		prev = last
+		count, _, _, _ := nodeHeader(n.Listpack)
+		total += uint64(count)
 		s.nodes[i] = node{master: n.Master, lp: n.Listpack}
 	}
-	if err := s.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	if total != s.length {
+		return nil, fmt.Errorf("%w: length %d, but the nodes hold %d entries", ErrCorrupt, s.length, total)
+	}
+	wantFirst := ID{}
+	if s.length > 0 {
+		wantFirst = s.FirstValidID()
+	}
+	if s.firstID != wantFirst {
+		return nil, fmt.Errorf("%w: first ID %v, want %v", ErrCorrupt, s.firstID, wantFirst)
+	}
+	if s.length > 0 && s.lastID.Less(s.LastValidID()) {
+		return nil, fmt.Errorf("%w: last ID %v is before the last entry %v", ErrCorrupt, s.lastID, s.LastValidID())
 	}
 	for i := range snap.Groups {
 		gs := &snap.Groups[i]

@@ -68,7 +68,7 @@ func lower(s string) string {
 // and fsyncs (group commit). Offsets are logical: the count of bytes ever
 // appended, across files.
 //
-// Lock order: mu may be taken while holding wmu; smu is taken alone.
+// Lock order: mu may be taken while holding wmu; sc is taken alone.
 type Log struct {
 	fs     vfs.FS
 	policy atomic.Int32
@@ -98,7 +98,14 @@ type Log struct {
 	// before closing the file they sync. Added to under wmu.
 	fsyncing sync.WaitGroup
 
-	smu    sync.Mutex // serialises fsyncs
+	// sc elects the leader of the next fsync: one caller at a time
+	// fsyncs, the others wait for done to close and then return if it
+	// covered them.
+	sc struct {
+		sync.Mutex
+		leading bool
+		done    chan struct{} // closed when the led fsync ends
+	}
 	synced atomic.Int64
 
 	// err is the last write or fsync error, nil once a write succeeds
@@ -216,15 +223,60 @@ func (l *Log) Sync(end int64) error {
 	if l.synced.Load() >= end {
 		return nil
 	}
-	if err := l.Flush(end); err != nil {
-		return err
-	}
-	l.smu.Lock()
-	defer l.smu.Unlock()
-	if l.synced.Load() >= end {
+	// Wait for the fsync in flight, if any: it may cover end.
+	if !l.lead(end) {
 		return nil
 	}
+	defer l.release()
+	// This caller leads the next fsync: everything appended so far is
+	// written and fsynced at once, and the callers waiting for it find
+	// their bytes covered.
+	if err := l.Flush(l.End()); err != nil {
+		return err
+	}
 	return l.fsync()
+}
+
+// lead waits until no fsync is led and makes the caller its leader,
+// unless synced reaches end meanwhile (then it returns false). An end of
+// -1 always leads.
+func (l *Log) lead(end int64) bool {
+	for {
+		l.sc.Lock()
+		if end >= 0 && l.synced.Load() >= end {
+			l.sc.Unlock()
+			return false
+		}
+		if !l.sc.leading {
+			l.sc.leading = true
+			l.sc.done = make(chan struct{})
+			l.sc.Unlock()
+			return true
+		}
+		done := l.sc.done
+		l.sc.Unlock()
+		<-done
+	}
+}
+
+// tryLead makes the caller the leader of an fsync if none is led.
+func (l *Log) tryLead() bool {
+	l.sc.Lock()
+	defer l.sc.Unlock()
+	if l.sc.leading {
+		return false
+	}
+	l.sc.leading = true
+	l.sc.done = make(chan struct{})
+	return true
+}
+
+// release ends the caller's leadership and wakes the waiters.
+func (l *Log) release() {
+	l.sc.Lock()
+	l.sc.leading = false
+	close(l.sc.done)
+	l.sc.Unlock()
 }
 
 // Durable waits until end is as safe as the policy promises before a
@@ -236,7 +288,8 @@ func (l *Log) Durable(end int64) error {
 	return l.Flush(end)
 }
 
-// fsync fsyncs the current file and records what it covers. smu is held.
+// fsync fsyncs the current file and records what it covers. The caller
+// leads (lead, tryLead).
 func (l *Log) fsync() error {
 	l.wmu.Lock()
 	f, path, covered := l.f, l.path, l.written.Load()
@@ -419,16 +472,16 @@ func (l *Log) background() {
 			// Nothing is left to write, so the error came from an
 			// fsync: retry it, and clear the error unless another took
 			// its place meanwhile.
-			l.smu.Lock()
+			l.lead(-1)
 			if l.fsync() == nil {
 				l.err.CompareAndSwap(p, nil)
 			}
-			l.smu.Unlock()
+			l.release()
 		}
 		if l.Policy() == Everysec && l.synced.Load() < l.written.Load() {
-			if l.smu.TryLock() {
+			if l.tryLead() {
 				_ = l.fsync()
-				l.smu.Unlock()
+				l.release()
 			} else {
 				l.stats.delayedFsyncs.Add(1)
 			}

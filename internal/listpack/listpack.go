@@ -467,46 +467,71 @@ func Validate(lp []byte) bool {
 	if len(lp) < headerSize+1 || int(binary.LittleEndian.Uint32(lp[0:4])) != len(lp) || lp[len(lp)-1] != eof {
 		return false
 	}
+	// One pass, each element's size computed once: loading a stream of
+	// a million entries validates every node.
+	end := len(lp) - 1
 	p := headerSize
 	n := 0
-	for lp[p] != eof {
-		if !validElement(lp, p) {
+	for p < end {
+		l, ok := checkedSize(lp, p, end)
+		if !ok {
 			return false
 		}
-		l := encodedSize(lp, p)
 		q := p + l + backlenSize(l)
-		if q >= len(lp) || Prev(lp, q) != p {
+		if q > end || backlenEndingAt(lp, q-1, p+l) != l {
 			return false
 		}
 		p = q
 		n++
 	}
-	if p != len(lp)-1 {
-		return false
-	}
 	hdr := int(binary.LittleEndian.Uint16(lp[4:6]))
 	return hdr == numUnknown || hdr == n
 }
 
-func validElement(lp []byte, p int) bool {
+// checkedSize returns the size of the encoding and data of the element at
+// p, reporting false if its encoding is invalid or it does not end before
+// end.
+func checkedSize(lp []byte, p, end int) (int, bool) {
 	c := lp[p]
-	need := 1
+	var l int
 	switch {
-	case c&0x80 == 0:
-	case c&0xC0 == 0x80:
-		need = 1 + int(c&0x3F)
-	case c&0xE0 == 0xC0, c&0xF0 == 0xE0:
-		need = 2
+	case c < 0x80:
+		l = 1
+	case c < 0xC0:
+		l = 1 + int(c&0x3F)
+	case c < 0xE0:
+		l = 2
+	case c < 0xF0:
+		if p+1 >= end {
+			return 0, false
+		}
+		l = 2 + (int(c&0x0F)<<8 | int(lp[p+1]))
 	case c == 0xF0:
-		need = 5
+		if p+5 > end {
+			return 0, false
+		}
+		l = 5 + int(binary.LittleEndian.Uint32(lp[p+1:p+5]))
 	case c >= 0xF1 && c <= 0xF4:
-		need = [...]int{3, 4, 5, 9}[c-0xF1]
+		l = [...]int{3, 4, 5, 9}[c-0xF1]
 	default:
-		return false
+		return 0, false
 	}
-	if p+need > len(lp) {
-		return false
+	return l, p+l <= end
+}
+
+// backlenEndingAt decodes the backlen whose last byte is at i, reading
+// right to left and not below lo; -1 if it is malformed.
+func backlenEndingAt(lp []byte, i, lo int) int {
+	v, shift := 0, 0
+	for ; i >= lo; i-- {
+		v |= int(lp[i]&127) << shift
+		if lp[i]&128 == 0 {
+			return v
+		}
+		shift += 7
+		if shift > 28 {
+			return -1
+		}
 	}
-	l := encodedSize(lp, p)
-	return p+l+backlenSize(l) < len(lp)
+	return -1
 }

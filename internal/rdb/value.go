@@ -111,6 +111,8 @@ type Stream struct {
 
 // StreamNode is one listpack of a stream. Master is the ID the entries in
 // the listpack are delta-encoded against (the radix-tree key in Redis).
+// A Reader checks only the listpack's frame (its size and terminator):
+// validate it before walking it, as stream.Restore does.
 type StreamNode struct {
 	Master   ID
 	Listpack []byte

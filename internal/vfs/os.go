@@ -19,17 +19,27 @@ var Default FS = osFS{}
 type osFS struct{}
 
 func (osFS) Create(name string) (File, error) {
-	return os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	return wrap(os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644))
 }
 
 func (osFS) OpenAppend(name string) (File, error) {
-	return os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
+	return wrap(os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644))
 }
 
-func (osFS) Open(name string) (File, error) { return os.Open(name) }
+func (osFS) Open(name string) (File, error) { return wrap(os.Open(name)) }
 
 func (osFS) OpenReadWrite(name string) (File, error) {
-	return os.OpenFile(name, os.O_RDWR, 0)
+	return wrap(os.OpenFile(name, os.O_RDWR, 0))
+}
+
+// osFile is an open file whose Sync flushes its data (sync.go).
+type osFile struct{ *os.File }
+
+func wrap(f *os.File, err error) (File, error) {
+	if err != nil {
+		return nil, err
+	}
+	return osFile{f}, nil
 }
 
 func (osFS) Remove(name string) error              { return os.Remove(name) }
