@@ -118,13 +118,18 @@ for kind in pelican redis; do
 		record "$kind" everysec 1 rewrite-stall-ms "${stall:-n/a}"
 	fi
 	stop
-	t0=$(date +%s.%N)
-	start "$kind" everysec "$dir"
-	t1=$(date +%s.%N)
-	n=$(redis-cli -p "$port" XLEN q)
-	record "$kind" everysec 1 restart "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b-a}')"
-	record "$kind" everysec 1 restart-xlen "$n"
-	stop
+done
+# Restarts alternate between the two directories, the order flipping.
+for pair in $(seq 1 "$pairs"); do
+	if [ $((pair % 2)) -eq 1 ]; then order="pelican redis"; else order="redis pelican"; fi
+	for kind in $order; do
+		t0=$(date +%s.%N)
+		start "$kind" everysec "$tmp/$kind-restart"
+		t1=$(date +%s.%N)
+		record "$kind" everysec "$pair" restart "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b-a}')"
+		record "$kind" everysec "$pair" restart-xlen "$(redis-cli -p "$port" XLEN q)"
+		stop
+	done
 done
 
 echo
