@@ -54,6 +54,13 @@ const (
 	lockFileName          = "pelican.lock"
 )
 
+// Validate checks the settings' values (a data directory's problems are
+// found when it is opened).
+func (p Persistence) Validate() error {
+	_, _, err := p.withDefaults()
+	return err
+}
+
 // withDefaults fills in the defaults and checks the values.
 func (p Persistence) withDefaults() (Persistence, aof.Policy, error) {
 	if p.AppendOnly == "" {

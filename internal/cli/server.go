@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -35,6 +36,10 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "pelican server: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if err := p.Validate(); err != nil {
+		fmt.Fprintf(stderr, "pelican server: %v\n", strings.TrimPrefix(err.Error(), "engine: "))
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))

@@ -36,6 +36,9 @@ func TestUnknownCommandAndArguments(t *testing.T) {
 	}{
 		{[]string{"nope"}, 2, `pelican: unknown command "nope"`},
 		{[]string{"server", "extra"}, 2, `pelican server: unexpected argument "extra"`},
+		{[]string{"server", "--appendfsync", "sometimes"}, 2, `appendfsync must be always, everysec or no, not "sometimes"`},
+		{[]string{"server", "--appendonly", "maybe"}, 2, `appendonly must be yes or no, not "maybe"`},
+		{[]string{"server", "--appenddirname", "a/b"}, 2, `"a/b" must be a plain name, not a path`},
 		{nil, 2, "Usage: pelican <command>"},
 	}
 	for _, tt := range tests {
