@@ -31,7 +31,23 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&p.AppendFsync, "appendfsync", "everysec", "when to fsync the append-only file: always, everysec or no")
 	fs.StringVar(&p.AppendDirName, "appenddirname", "appendonlydir", "name of the append-only directory inside --dir")
 	fs.StringVar(&p.AppendFilename, "appendfilename", "appendonly.aof", "prefix of the append-only files' names")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: pelican server [flags]")
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "Serves a Redis-compatible stream engine. Without --dir its data is kept in memory;")
+		fmt.Fprintln(stderr, "with it, in DIR/appendonlydir in Redis 7's append-only format (docs/persistence.md).")
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "Examples:")
+		fmt.Fprintln(stderr, "  pelican server")
+		fmt.Fprintln(stderr, "  pelican server --dir ./data --appendfsync always")
+		fmt.Fprintln(stderr, "  pelican server --addr 0.0.0.0:6379 --requirepass secret --dir /var/lib/pelican")
+		fmt.Fprintln(stderr)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	if fs.NArg() > 0 {
