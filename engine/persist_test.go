@@ -338,3 +338,31 @@ func firstPendingIDOf(te *testEngine, key string) string {
 	}
 	return r.Elems[0].Elems[0].Str
 }
+
+// TestReplayServedBlockedRead journals a blocked XREADGROUP served by
+// another client's XADD: the delivery is the served client's effect.
+func TestReplayServedBlockedRead(t *testing.T) {
+	fs := vfs.NewMem()
+	te := newDiskEngine(t, fs, "always", testEpoch)
+	te.do("XGROUP CREATE s g $ MKSTREAM")
+	reader := te.newClient()
+	if got := te.run(reader, "XREADGROUP", "GROUP", "g", "waiter", "BLOCK", "0", "STREAMS", "s", ">"); got != "" {
+		t.Fatalf("XREADGROUP BLOCK replied at once: %q", got)
+	}
+	te.now = te.now.Add(time.Second)
+	te.do("XADD s * k v")
+	te.e.Lock()
+	blocked, _ := reader.PollBlockLocked()
+	te.e.Unlock()
+	if blocked {
+		t.Fatal("the blocked reader was not served")
+	}
+	if got := te.do("XPENDING s g"); !strings.Contains(got, "waiter") {
+		t.Fatalf("XPENDING after serving = %q", got)
+	}
+	before := te.state()
+	after := te.reopen(fs).state()
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("state after reopening differs (-before +after):\n%s", diff)
+	}
+}
