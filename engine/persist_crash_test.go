@@ -268,6 +268,12 @@ func reference(t *testing.T, w [][]string) (states []string, replies [][]byte) {
 	s := newSession(e)
 	states = append(states, describeState(t, e))
 	for _, args := range w {
+		if isRewrite(args) {
+			// No files in memory: the state does not change.
+			replies = append(replies, []byte(rewriteStarted))
+			states = append(states, states[len(states)-1])
+			continue
+		}
 		r := s.read(t, args...)
 		if isErrorReply(r) {
 			t.Fatalf("the workload's %q fails on an engine in memory: %q", args, r)
@@ -309,6 +315,9 @@ func runUntilFailure(t *testing.T, mem *vfs.Mem, w [][]string) (*engine.Engine, 
 	s := newSession(e)
 	for _, args := range w {
 		r, err := s.do(args...)
+		if isRewrite(args) && err == nil && !isErrorReply(r) {
+			awaitRewrite(t, s)
+		}
 		if err == nil && !isErrorReply(r) {
 			run.acked++
 			run.replies = append(run.replies, r)
@@ -325,6 +334,26 @@ func runUntilFailure(t *testing.T, mem *vfs.Mem, w [][]string) (*engine.Engine, 
 	return e, run
 }
 
+// rewriteStarted is BGREWRITEAOF's reply.
+const rewriteStarted = "+Background append only file rewriting started\r\n"
+
+// isRewrite reports whether a workload's command is BGREWRITEAOF, which
+// the crash tests run and then wait for, so that the filesystem calls of
+// a run come in the same order every time.
+func isRewrite(args []string) bool { return len(args) == 1 && strings.EqualFold(args[0], "BGREWRITEAOF") }
+
+// awaitRewrite waits until no rewrite runs (it may have failed).
+func awaitRewrite(t *testing.T, s *session) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for bytes.Contains(s.read(t, "INFO", "persistence"), []byte("aof_rewrite_in_progress:1")) {
+		if time.Now().After(deadline) {
+			t.Fatal("the rewrite did not end")
+		}
+		time.Sleep(time.Millisecond) // polling a background rewrite
+	}
+}
+
 // TestCrashAtEveryFilesystemCall runs a fixed workload with appendfsync
 // always on a crashable filesystem, stopping the filesystem (every call
 // from then on fails) after each of its mutating calls in turn, and
@@ -334,7 +363,34 @@ func runUntilFailure(t *testing.T, mem *vfs.Mem, w [][]string) (*engine.Engine, 
 // nothing else is: the keyspace is exactly the one after some prefix of
 // the commands tried, at least as long as the acknowledged ones.
 func TestCrashAtEveryFilesystemCall(t *testing.T) {
+	testCrashAtEveryFilesystemCall(t, crashWorkload())
+}
+
+// TestCrashAtEveryFilesystemCallWithRewrites does the same with two
+// rewrites in the workload: a power loss at any point of a rewrite (the
+// new incremental file, the base, the manifests, the deletions) leaves a
+// directory that opens with everything acknowledged.
+func TestCrashAtEveryFilesystemCallWithRewrites(t *testing.T) {
 	w := crashWorkload()
+	var with [][]string
+	inMulti, rewrites := false, 0
+	for i, args := range w {
+		with = append(with, args)
+		switch args[0] {
+		case "MULTI":
+			inMulti = true
+		case "EXEC":
+			inMulti = false
+		}
+		if !inMulti && i >= (rewrites+1)*len(w)/3 && rewrites < 2 {
+			with = append(with, []string{"BGREWRITEAOF"})
+			rewrites++
+		}
+	}
+	testCrashAtEveryFilesystemCall(t, with)
+}
+
+func testCrashAtEveryFilesystemCall(t *testing.T, w [][]string) {
 	states, refReplies := reference(t, w)
 
 	// A full run counts the filesystem calls to crash after.
