@@ -62,7 +62,8 @@ func (e *Engine) startRewriteLocked(done func(error)) error {
 	d.log.Rotate(filepath.Join(d.aofDir, next.Name))
 	e.resetJournalLocked()
 	snap := e.snapshotLocked()
-	d.rw.lastStall = time.Since(begin)
+	stall := time.Since(begin)
+	d.rw.lastStall = stall
 	d.rw.running, d.rw.scheduled, d.rw.started = true, false, begin
 	d.bg.Add(1)
 	go func() {
@@ -84,7 +85,7 @@ func (e *Engine) startRewriteLocked(done func(error)) error {
 		if err == nil {
 			e.logger().Info("pelican: append-only files rewritten", "dir", d.aofDir,
 				"seconds", fmt.Sprintf("%.3f", time.Since(begin).Seconds()),
-				"stall_ms", fmt.Sprintf("%.3f", float64(d.rw.lastStall.Microseconds())/1000))
+				"stall_ms", fmt.Sprintf("%.3f", float64(stall.Microseconds())/1000))
 		}
 		if done != nil {
 			done(err)
