@@ -30,7 +30,14 @@ type durableServer struct {
 // test ends if it still runs.
 func startDurableServer(t *testing.T, dir, fsync string) *durableServer {
 	t.Helper()
-	p := startServerProcess(t, dir, fsync)
+	return startDurableServerAt(t, dir, fsync, "127.0.0.1:0")
+}
+
+// startDurableServerAt is startDurableServer listening on addr, so that a
+// server started again after a kill is found where its clients left it.
+func startDurableServerAt(t *testing.T, dir, fsync, addr string) *durableServer {
+	t.Helper()
+	p := startServerProcessAt(t, dir, fsync, addr)
 	const prefix = "pelican server listening on "
 	deadline := time.Now().Add(serverStartTimeout)
 	for {
@@ -56,8 +63,14 @@ func startDurableServer(t *testing.T, dir, fsync string) *durableServer {
 // once.
 func startServerProcess(t *testing.T, dir, fsync string) *process {
 	t.Helper()
+	return startServerProcessAt(t, dir, fsync, "127.0.0.1:0")
+}
+
+// startServerProcessAt is startServerProcess listening on addr.
+func startServerProcessAt(t *testing.T, dir, fsync, addr string) *process {
+	t.Helper()
 	cmd := exec.Command(filepath.Join(binaries(t), "pelican"), "server",
-		"--addr", "127.0.0.1:0", "--dir", dir, "--appendfsync", fsync)
+		"--addr", addr, "--dir", dir, "--appendfsync", fsync)
 	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	p, err := start(cmd, out)
