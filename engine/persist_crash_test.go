@@ -340,7 +340,9 @@ const rewriteStarted = "+Background append only file rewriting started\r\n"
 // isRewrite reports whether a workload's command is BGREWRITEAOF, which
 // the crash tests run and then wait for, so that the filesystem calls of
 // a run come in the same order every time.
-func isRewrite(args []string) bool { return len(args) == 1 && strings.EqualFold(args[0], "BGREWRITEAOF") }
+func isRewrite(args []string) bool {
+	return len(args) == 1 && strings.EqualFold(args[0], "BGREWRITEAOF")
+}
 
 // awaitRewrite waits until no rewrite runs (it may have failed).
 func awaitRewrite(t *testing.T, s *session) {
