@@ -426,10 +426,12 @@ func (c *Client) JournalWaitLocked() JournalWait {
 // AwaitJournal waits until the journal is as durable as w asks: written
 // to the file, and with appendfsync always (or after WAITAOF) fsynced.
 // Call it without the engine lock. An error means the replies must not be
-// sent, since what they acknowledge could not be fsynced; a failed write
-// under everysec or no is not one (as in Redis, the replies leave, the
-// data is written when the disk recovers, and later writes are refused
-// with MISCONF until then).
+// sent: what they acknowledge is not in the file (the disk is full, say).
+// It stays in memory and is written once the disk recovers, while later
+// writes are refused with MISCONF; the client, whose connection is closed,
+// cannot tell whether its write will survive a crash, and retries. (Redis
+// sends such replies under everysec, and a crash then loses what they
+// acknowledged.)
 func (e *Engine) AwaitJournal(w JournalWait) error {
 	if w.end == 0 {
 		return nil
@@ -438,8 +440,7 @@ func (e *Engine) AwaitJournal(w JournalWait) error {
 	if w.fsync || log.Policy() == aof.Always {
 		return log.Sync(w.end)
 	}
-	_ = log.Flush(w.end)
-	return nil
+	return log.Flush(w.end)
 }
 
 // closeDisk writes and fsyncs what is pending and releases the directory.

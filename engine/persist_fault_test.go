@@ -290,14 +290,60 @@ func TestPingRefusedDuringDiskFault(t *testing.T) {
 		t.Fatalf("PING = %q", got)
 	}
 	faulty.Inject(vfs.OpWrite, syscall.ENOSPC, -1)
-	// Under everysec the reply leaves and the write stays in memory; the
-	// failed write makes the engine refuse what follows.
-	if r, _ := s.do("SET", "k", "v"); string(r) != "+OK\r\n" {
-		t.Fatalf("the write meeting the fault replied %q", r)
+	// The write that meets the fault stays in memory, its reply held
+	// back (the server closes the connection); the engine refuses what
+	// follows.
+	if r, err := s.do("SET", "k", "v"); string(r) != "+OK\r\n" || err == nil {
+		t.Fatalf("the write meeting the fault replied %q, %v; want its reply held back by an error", r, err)
 	}
 	const want = "-MISCONF Errors writing to the AOF file: No space left on device\r\n"
 	if got, _ := s.do("PING"); string(got) != want {
 		t.Errorf("PING during the fault = %q, want %q", got, want)
 	}
 	faulty.Clear()
+}
+
+// TestFailedRewriteLeavesWritesWorking makes a rewrite fail at its start
+// (its new incremental file cannot be created): the rewrite reports the
+// failure, and writing goes on in the current file, acknowledged and
+// kept.
+func TestFailedRewriteLeavesWritesWorking(t *testing.T) {
+	mem := vfs.NewMem()
+	faulty := vfs.NewFaulty(mem)
+	e, err := openOn(faulty, "always")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSession(e)
+	if r, err := s.do("SET", "before", "1"); err != nil || string(r) != "+OK\r\n" {
+		t.Fatalf("SET = %q, %v", r, err)
+	}
+	faulty.Inject(vfs.OpCreate, syscall.EACCES, 1)
+	if r := s.read(t, "BGREWRITEAOF"); string(r) != rewriteStarted {
+		t.Fatalf("BGREWRITEAOF = %q", r)
+	}
+	awaitRewrite(t, s)
+	info := s.read(t, "INFO", "persistence")
+	for _, want := range []string{"aof_last_bgrewrite_status:err", "aof_last_write_status:ok"} {
+		if !bytes.Contains(info, []byte(want)) {
+			t.Errorf("INFO persistence lacks %s:\n%s", want, info)
+		}
+	}
+	if r, err := s.do("SET", "after", "1"); err != nil || string(r) != "+OK\r\n" {
+		t.Fatalf("SET after the failed rewrite = %q, %v; want it acknowledged", r, err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	re, err := openOn(mem, "always")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer re.Close()
+	rs := newSession(re)
+	for _, k := range []string{"before", "after"} {
+		if got := rs.read(t, "GET", k); string(got) != "$1\r\n1\r\n" {
+			t.Errorf("GET %s after reopening = %q", k, got)
+		}
+	}
 }

@@ -44,9 +44,11 @@ type rewriteState struct {
 // errRewriteRunning is BGREWRITEAOF's reply while a rewrite runs.
 const errRewriteRunning = "ERR Background append only file rewriting already in progress"
 
-// startRewriteLocked switches the log to a new incremental file, takes a
-// snapshot and writes the new base in the background. done, if not nil,
-// is called with the outcome.
+// startRewriteLocked starts a rewrite in the background: it creates the
+// new incremental file and names it in the manifest, then, under the
+// engine lock, switches the log to it and takes a snapshot, and writes
+// the new base from the snapshot. done, if not nil, is called with the
+// outcome. A rewrite that fails leaves the log writing where it was.
 func (e *Engine) startRewriteLocked(done func(error)) error {
 	d := e.disk
 	if d == nil || d.log == nil {
@@ -56,19 +58,11 @@ func (e *Engine) startRewriteLocked(done func(error)) error {
 		return fmt.Errorf("engine: a rewrite is already running")
 	}
 	begin := time.Now()
-	d.mu.Lock()
-	next := d.manifest.NextIncr(d.cfg.AppendFilename)
-	d.mu.Unlock()
-	d.log.Rotate(filepath.Join(d.aofDir, next.Name))
-	e.resetJournalLocked()
-	snap := e.snapshotLocked()
-	stall := time.Since(begin)
-	d.rw.lastStall = stall
 	d.rw.running, d.rw.scheduled, d.rw.started = true, false, begin
 	d.bg.Add(1)
 	go func() {
 		defer d.bg.Done()
-		err := e.finishRewrite(d, snap, next)
+		stall, err := e.rewrite(d)
 		e.mu.Lock()
 		d.rw.running = false
 		d.rw.lastOK = err == nil
@@ -76,22 +70,65 @@ func (e *Engine) startRewriteLocked(done func(error)) error {
 		if err == nil {
 			d.rw.count++
 			d.rw.failures = 0
+			d.rw.lastStall = stall
 			d.rw.baseSize = d.rw.closedSize.Load() + d.log.Stats().Size
 		} else {
 			d.rw.failures++
-			e.logger().Error("pelican: rewriting the append-only files failed; the current files are kept", "err", err)
 		}
 		e.mu.Unlock()
 		if err == nil {
 			e.logger().Info("pelican: append-only files rewritten", "dir", d.aofDir,
 				"seconds", fmt.Sprintf("%.3f", time.Since(begin).Seconds()),
 				"stall_ms", fmt.Sprintf("%.3f", float64(stall.Microseconds())/1000))
+		} else {
+			e.logger().Error("pelican: rewriting the append-only files failed; writing goes on in the current files", "err", err)
 		}
 		if done != nil {
 			done(err)
 		}
 	}()
 	return nil
+}
+
+// rewrite runs a rewrite and returns how long it held the engine lock.
+func (e *Engine) rewrite(d *disk) (time.Duration, error) {
+	next, err := d.newIncr()
+	if err != nil {
+		return 0, err
+	}
+	e.mu.Lock()
+	begin := time.Now()
+	d.log.Rotate(filepath.Join(d.aofDir, next.Name))
+	e.resetJournalLocked()
+	snap := e.snapshotLocked()
+	stall := time.Since(begin)
+	e.mu.Unlock()
+	return stall, e.finishRewrite(d, snap, next)
+}
+
+// newIncr creates the next incremental file, empty, and names it in the
+// manifest, before the log switches to it: if the disk refuses, the
+// rewrite fails and nothing else changes (the log goes on writing its
+// current file), and a crash leaves a manifest naming files that exist.
+func (d *disk) newIncr() (aof.FileInfo, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	m := d.manifest.Clone()
+	next := m.NextIncr(d.cfg.AppendFilename)
+	path := filepath.Join(d.aofDir, next.Name)
+	f, err := d.fs.Create(path)
+	if err == nil {
+		err = f.Close()
+	}
+	if err == nil {
+		err = aof.WriteManifest(d.fs, d.aofDir, aof.ManifestName(d.cfg.AppendFilename), m)
+	}
+	if err != nil {
+		d.fs.Remove(path)
+		return next, fmt.Errorf("engine: starting a new incremental file: %w", err)
+	}
+	d.manifest = m
+	return next, nil
 }
 
 // finishRewrite writes the base from snap, makes the manifest name it and
