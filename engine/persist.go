@@ -152,8 +152,11 @@ func (e *Engine) openDisk() error {
 	}
 	lockPath := filepath.Join(p.Dir, lockFileName)
 	d.lock, err = d.fs.Lock(lockPath)
-	if err != nil {
-		return fmt.Errorf("engine: data directory %s is in use by another process (it holds %s); stop it, or give this one another directory: %w", p.Dir, lockPath, err)
+	switch {
+	case errors.Is(err, vfs.ErrLocked):
+		return fmt.Errorf("engine: data directory %s is in use by another process (it holds %s): stop it, or give this one another directory", p.Dir, lockPath)
+	case err != nil:
+		return fmt.Errorf("engine: data directory %s: %w", p.Dir, err)
 	}
 	if p.AppendOnly == "no" {
 		if err := e.loadDump(d); err != nil {
@@ -248,7 +251,7 @@ func (e *Engine) loadAOF(d *disk) error {
 		path := filepath.Join(d.aofDir, m.Base.Name)
 		if strings.HasSuffix(m.Base.Name, ".rdb") {
 			if err := e.loadRDBFile(d.fs, path, true); err != nil {
-				return err
+				return fmt.Errorf("%w; the base file holds the data every later file builds on: restore %s from a backup", err, d.cfg.Dir)
 			}
 		} else if err := e.replayFile(d, lc, path, false); err != nil {
 			return err
@@ -296,6 +299,10 @@ func (e *Engine) replayFile(d *disk, c *Client, path string, last bool) error {
 		var te *aof.TruncatedError
 		if errors.As(err, &te) && last {
 			return e.cutTornTail(d, path, te)
+		}
+		var ce *aof.CorruptError
+		if errors.As(err, &ce) {
+			return fmt.Errorf("engine: %w: back up %s, then run 'pelican check --repair %s' to keep what comes before the damage (what follows it is lost)", err, d.cfg.Dir, d.cfg.Dir)
 		}
 		if err != nil {
 			return fmt.Errorf("engine: loading %s: %w", path, err)

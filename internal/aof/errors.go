@@ -34,8 +34,6 @@ type CorruptError struct {
 }
 
 func (e *CorruptError) Error() string {
-	return fmt.Sprintf("aof: %s is corrupt at offset %d: %s; data follows the damage, so it is not "+
-		"a torn write: back up the AOF directory, then run \"pelican check --repair DIR\" to cut the "+
-		"file at offset %d (losing what follows) or restore it from a replica",
-		e.File, e.Offset, e.Reason, e.Offset)
+	return fmt.Sprintf("aof: %s is corrupt at offset %d: %s (data follows the damage, so it is not a torn write)",
+		e.File, e.Offset, e.Reason)
 }

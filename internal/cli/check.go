@@ -36,7 +36,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(flagsFirst(args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
@@ -49,8 +49,12 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	c := checker{fs: vfs.Default, out: stdout, dir: fs.Arg(0), aofDir: filepath.Join(fs.Arg(0), *dirName), fileName: *fileName}
 	if *repair {
 		lock, err := c.fs.Lock(filepath.Join(c.dir, "pelican.lock"))
-		if err != nil {
+		switch {
+		case errors.Is(err, vfs.ErrLocked):
 			fmt.Fprintf(stderr, "pelican check: %s is in use (a server holds it): stop it before repairing\n", c.dir)
+			return 1
+		case err != nil:
+			fmt.Fprintf(stderr, "pelican check: %v\n", err)
 			return 1
 		}
 		defer lock.Close()
@@ -61,7 +65,11 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if damaged && !*repair {
-		fmt.Fprintf(stdout, "damaged: run 'pelican check --repair %s' (with no server running on it) to keep what is valid\n", c.dir)
+		if c.baseDamaged {
+			fmt.Fprintf(stdout, "damaged: the base file holds the data every later file builds on; restore %s from a backup\n", c.dir)
+		} else {
+			fmt.Fprintf(stdout, "damaged: run 'pelican check --repair %s' (with no server running on it) to keep what is valid\n", c.dir)
+		}
 		return 1
 	}
 	return 0
@@ -74,6 +82,8 @@ type checker struct {
 	dir      string
 	aofDir   string
 	fileName string
+	// baseDamaged is set when the base file cannot be read.
+	baseDamaged bool
 }
 
 // run checks every file the manifest names, repairing if asked, and
@@ -89,6 +99,7 @@ func (c *checker) run(repair bool) (damaged bool, err error) {
 	fmt.Fprintf(c.out, "manifest %s: base %s, %d incremental file(s)\n", aof.ManifestName(c.fileName), baseName(m), len(m.Incr))
 	if m.Base != nil {
 		if err := c.checkBase(m.Base.Name); err != nil {
+			c.baseDamaged = true
 			fmt.Fprintf(c.out, "  %s: DAMAGED: %v\n", m.Base.Name, err)
 			if repair {
 				return true, fmt.Errorf("the base file %s is damaged and nothing after it can be replayed without it; restore it from a backup", m.Base.Name)
@@ -250,4 +261,29 @@ func (c *checker) setAside(repair bool, m *aof.Manifest, from int) error {
 	}
 	m.Incr = m.Incr[:from]
 	return aof.WriteManifest(c.fs, c.aofDir, aof.ManifestName(c.fileName), m)
+}
+
+// flagsFirst moves the flags of args before the other arguments, so that
+// "pelican check DIR --repair" works as "pelican check --repair DIR"
+// does. Flags of check take no value except the two names, written
+// --name=value or --name value.
+func flagsFirst(args []string) []string {
+	var flags, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return append(append(flags, args[i:]...), rest...)
+		case strings.HasPrefix(a, "-"):
+			flags = append(flags, a)
+			name := strings.TrimLeft(a, "-")
+			if (name == "appenddirname" || name == "appendfilename") && i+1 < len(args) {
+				i++
+				flags = append(flags, args[i])
+			}
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return append(flags, rest...)
 }
