@@ -264,6 +264,9 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 		}
 	}
 	c.fxCustom = outerCustom
+	if cmd.write && !blocked && c.errorReplies == errsBefore {
+		e.dirty++
+	}
 	e.endCall()
 	st := e.stats.cmd(cmd)
 	if blocked {

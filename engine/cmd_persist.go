@@ -43,10 +43,12 @@ var debugHelp = []string{
 // engine writes and fsyncs what is pending as it closes; the client gets
 // no reply, its connection closes, as in Redis.
 func shutdownCommand(c *Client, args [][]byte) {
-	abort := false
+	abort, noSave := false, false
 	for _, a := range args[1:] {
 		switch {
-		case equalFold(a, "NOSAVE"), equalFold(a, "SAVE"), equalFold(a, "NOW"), equalFold(a, "FORCE"):
+		case equalFold(a, "NOSAVE"):
+			noSave = true
+		case equalFold(a, "SAVE"), equalFold(a, "NOW"), equalFold(a, "FORCE"):
 		case equalFold(a, "ABORT"):
 			abort = true
 		default:
@@ -68,6 +70,9 @@ func shutdownCommand(c *Client, args [][]byte) {
 		return
 	}
 	c.e.logger().Info("pelican: SHUTDOWN requested by a client", "addr", c.addr)
+	// NOSAVE skips the snapshot an engine without an append-only file
+	// takes on its way out; the append-only file is flushed whatever.
+	c.e.noSaveOnClose = noSave
 	c.closeAfterReply = true
 	go c.e.cfg.Shutdown()
 }

@@ -135,6 +135,7 @@ func (e *Engine) finishSaveLocked(snap *snapshot, err error) {
 	s.duration = time.Since(s.started)
 	if err == nil {
 		s.count++
+		e.dirty -= snap.dirty // the changes made since the snapshot remain
 		s.lastSave = snap.ctime / 1000
 		e.logger().Info("pelican: DB saved on disk", "keys", snap.keys())
 	} else {

@@ -199,3 +199,59 @@ func TestCloseSavesWithoutAppendOnly(t *testing.T) {
 		t.Errorf("state after closing and reopening (-got +want):\n%s", diff)
 	}
 }
+
+// TestChangesSinceSaveAndShutdownNoSave checks INFO's count of changes
+// since the last save, CONFIG GET dbfilename, and that SHUTDOWN NOSAVE
+// closes without writing dump.rdb.
+func TestChangesSinceSaveAndShutdownNoSave(t *testing.T) {
+	fs := vfs.NewMem()
+	te := &testEngine{t: t, now: testEpoch}
+	e, err := Open(Config{
+		Clock:       func() time.Time { return te.now },
+		Persistence: Persistence{Dir: "/data", FS: fs, AppendOnly: "no"},
+		Shutdown:    func() {},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	te.e = e
+	te.c = te.newClient()
+	te.do("SET a 1")
+	te.do("SET b 2")
+	te.do("GET a")
+	te.do("XADD s nope") // fails: no change
+	changes := func() string {
+		for _, line := range strings.Split(te.do("INFO persistence"), "\r\n") {
+			if v, ok := strings.CutPrefix(line, "rdb_changes_since_last_save:"); ok {
+				return v
+			}
+		}
+		return "?"
+	}
+	if got := changes(); got != "2" {
+		t.Errorf("rdb_changes_since_last_save after two writes = %s, want 2", got)
+	}
+	if got := te.save(); got != okR {
+		t.Fatalf("SAVE: %q", got)
+	}
+	if got := changes(); got != "0" {
+		t.Errorf("rdb_changes_since_last_save after SAVE = %s, want 0", got)
+	}
+	if got := te.do("CONFIG GET dbfilename"); !strings.Contains(got, "dump.rdb") {
+		t.Errorf("CONFIG GET dbfilename = %q", got)
+	}
+	if _, err := fs.Stat("/data/dump.rdb"); err != nil {
+		t.Fatalf("dump.rdb after SAVE: %v", err)
+	}
+	if err := fs.Remove("/data/dump.rdb"); err != nil {
+		t.Fatal(err)
+	}
+	te.do("SET c 3")
+	te.do("SHUTDOWN NOSAVE")
+	if err := e.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, err := fs.Stat("/data/dump.rdb"); err == nil {
+		t.Error("SHUTDOWN NOSAVE: dump.rdb was written on closing")
+	}
+}

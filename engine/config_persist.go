@@ -42,6 +42,13 @@ func init() {
 			set: func(e *Engine, v []byte) (func(), string) { return fixedString(e.persistence().AppendDirName)(e, v) }},
 		configParam{name: "appendfilename", get: func(e *Engine) string { return e.persistence().AppendFilename },
 			set: func(e *Engine, v []byte) (func(), string) { return fixedString(e.persistence().AppendFilename)(e, v) }},
+		configParam{name: "dbfilename", get: func(e *Engine) string { return e.persistence().DBFilename },
+			set: func(e *Engine, v []byte) (func(), string) {
+				if string(v) != e.persistence().DBFilename {
+					return nil, "can't set protected config"
+				}
+				return func() {}, ""
+			}},
 		configParam{name: "dir", get: func(e *Engine) string { return e.dataDir() },
 			set: func(e *Engine, v []byte) (func(), string) {
 				if string(v) != e.dataDir() {

@@ -99,6 +99,12 @@ type Engine struct {
 	loadNow int64
 	// disk is the persistence state; nil when data is kept in memory.
 	disk *disk
+	// dirty counts the write commands that succeeded since the last
+	// save (INFO's rdb_changes_since_last_save).
+	dirty int64
+	// noSaveOnClose is set by SHUTDOWN NOSAVE: closing an engine without
+	// an append-only file does not save dump.rdb.
+	noSaveOnClose bool
 	// saves is the state of SAVE and BGSAVE.
 	saves saveState
 
@@ -203,6 +209,7 @@ func (e *Engine) sweepLoop() {
 		case <-t.C:
 			e.mu.Lock()
 			e.sweepJournalLocked()
+			e.watchJournalLocked()
 			e.maybeAutoRewriteLocked()
 			e.mu.Unlock()
 		}

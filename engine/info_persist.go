@@ -17,7 +17,7 @@ func (e *Engine) persistenceInfoLocked(w *infoWriter) {
 	w.float("current_fork_perc", 0)
 	w.zeros("current_save_keys_processed", "current_save_keys_total")
 	sv := &e.saves
-	w.num("rdb_changes_since_last_save", 0)
+	w.num("rdb_changes_since_last_save", e.dirty)
 	w.num("rdb_bgsave_in_progress", boolInt(sv.running))
 	w.num("rdb_last_save_time", e.lastSaveLocked())
 	w.str("rdb_last_bgsave_status", okErr(sv.lastErr == nil))

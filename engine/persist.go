@@ -115,6 +115,8 @@ type disk struct {
 	}
 	rw rewriteState
 	bg sync.WaitGroup // background rewrites and saves
+	// failing is set while the log cannot write (logged once each way).
+	failing bool
 }
 
 // Open returns an engine with the data of cfg.Persistence.Dir, creating
@@ -462,11 +464,18 @@ func (e *Engine) closeDisk() error {
 		err = d.log.Close()
 	} else {
 		// Without an append-only file, the data is saved on the way out,
-		// as Redis saves on shutdown when it has save points.
+		// as Redis saves on shutdown when it has save points (unless
+		// SHUTDOWN NOSAVE said not to).
 		e.mu.Lock()
-		snap := e.snapshotLocked()
+		noSave := e.noSaveOnClose
+		var snap *snapshot
+		if !noSave {
+			snap = e.snapshotLocked()
+		}
 		e.mu.Unlock()
-		if err = d.writeDump(snap); err == nil {
+		if noSave {
+			e.logger().Warn("pelican: closing without saving (SHUTDOWN NOSAVE): changes since the last save are lost")
+		} else if err = d.writeDump(snap); err == nil {
 			e.logger().Info("pelican: DB saved on disk before closing", "keys", snap.keys())
 		}
 	}
@@ -484,4 +493,23 @@ func (e *Engine) Fsyncs() int64 {
 		return 0
 	}
 	return e.disk.log.Stats().Fsyncs
+}
+
+// watchJournalLocked logs when the log starts failing to write, and when
+// it writes again: clients see MISCONF meanwhile, the operator needs to
+// know why. The sweep calls it every second.
+func (e *Engine) watchJournalLocked() {
+	d := e.disk
+	if d == nil || d.log == nil {
+		return
+	}
+	err := d.log.Err()
+	switch {
+	case err != nil && !d.failing:
+		d.failing = true
+		e.logger().Error("pelican: cannot write the append-only file; writes are refused (MISCONF) until it can, and what is pending is kept in memory", "dir", d.aofDir, "err", err)
+	case err == nil && d.failing:
+		d.failing = false
+		e.logger().Info("pelican: the append-only file is written again; writes are accepted", "dir", d.aofDir)
+	}
 }

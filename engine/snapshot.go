@@ -28,6 +28,8 @@ import (
 type snapshot struct {
 	// ctime is when it was taken, Unix ms.
 	ctime int64
+	// dirty is the engine's change count when it was taken.
+	dirty int64
 	dbs   [NumDatabases][]snapKey
 }
 
@@ -46,7 +48,7 @@ const rdbVersion = rdb.DefaultVersion
 
 // snapshotLocked captures every database.
 func (e *Engine) snapshotLocked() *snapshot {
-	s := &snapshot{ctime: e.nowMs()}
+	s := &snapshot{ctime: e.nowMs(), dirty: e.dirty}
 	for i, db := range e.dbs {
 		if len(db.keys) == 0 {
 			continue

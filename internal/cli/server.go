@@ -54,6 +54,7 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pelican server: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
+	p.AppendOnly, p.AppendFsync = strings.ToLower(p.AppendOnly), strings.ToLower(p.AppendFsync)
 	if err := p.Validate(); err != nil {
 		fmt.Fprintf(stderr, "pelican server: %v\n", strings.TrimPrefix(err.Error(), "engine: "))
 		return 2
