@@ -255,3 +255,29 @@ func TestChangesSinceSaveAndShutdownNoSave(t *testing.T) {
 		t.Error("SHUTDOWN NOSAVE: dump.rdb was written on closing")
 	}
 }
+
+// TestAppendOnlyStartsFromDump opens, with appendonly yes, a directory
+// that so far held only dump.rdb: the data is there, and stays there
+// after another reopening (it went into the append-only files).
+func TestAppendOnlyStartsFromDump(t *testing.T) {
+	fs := vfs.NewMem()
+	te := newSnapshotEngine(t, fs, testEpoch)
+	runFixture(t, te, rdbFixture)
+	want := te.state()
+	if err := te.e.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	te2 := newDiskEngine(t, fs, "always", te.now)
+	if diff := cmp.Diff(te2.state(), want); diff != "" {
+		t.Errorf("state on switching to appendonly yes (-got +want):\n%s", diff)
+	}
+	te2.do("SET added after")
+	want2 := te2.state()
+	if err := fs.Remove("/data/dump.rdb"); err != nil {
+		t.Fatal(err)
+	}
+	te3 := te2.reopen(fs)
+	if diff := cmp.Diff(te3.state(), want2); diff != "" {
+		t.Errorf("state after reopening without dump.rdb (-got +want):\n%s", diff)
+	}
+}

@@ -176,6 +176,16 @@ func (e *Engine) openDisk() error {
 		d.lock.Close()
 		return err
 	}
+	fresh := d.manifest.Base == nil && len(d.manifest.Incr) == 0
+	if fresh {
+		// A directory with a dump.rdb but no append-only files yet (it
+		// ran with appendonly no): start the files from it, rather than
+		// starting empty and leaving the data behind.
+		if err := e.baseFromDump(d); err != nil {
+			d.lock.Close()
+			return err
+		}
+	}
 	newIncr := len(d.manifest.Incr) == 0
 	if newIncr {
 		d.manifest.NextIncr(p.AppendFilename)
@@ -512,4 +522,27 @@ func (e *Engine) watchJournalLocked() {
 		d.failing = false
 		e.logger().Info("pelican: the append-only file is written again; writes are accepted", "dir", d.aofDir)
 	}
+}
+
+// baseFromDump loads Dir/DBFilename, if it exists, into an engine whose
+// append-only directory is new, and writes it as the directory's base
+// before anything else, so that the data is in the append-only files
+// from the start (the manifest naming the base is written with the first
+// incremental file).
+func (e *Engine) baseFromDump(d *disk) error {
+	if err := e.loadDump(d); err != nil || d.loaded.keys == 0 {
+		return err
+	}
+	base := d.manifest.NewBase(d.cfg.AppendFilename, aof.BaseRDB)
+	tmp := filepath.Join(d.aofDir, "temp-"+base.Name)
+	if err := writeBase(d, tmp, e.snapshotLocked()); err != nil {
+		return err
+	}
+	if err := d.fs.Rename(tmp, filepath.Join(d.aofDir, base.Name)); err != nil {
+		d.fs.Remove(tmp)
+		return fmt.Errorf("engine: installing the base made from %s: %w", d.cfg.DBFilename, err)
+	}
+	e.logger().Info("pelican: the append-only files start from the RDB file, their first base",
+		"file", d.cfg.DBFilename, "base", base.Name)
+	return nil
 }

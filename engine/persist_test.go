@@ -25,6 +25,7 @@ func newDiskEngine(t *testing.T, fs vfs.FS, fsync string, now time.Time) *testEn
 		t.Fatalf("Open: %v", err)
 	}
 	te.e = e
+	t.Cleanup(func() { e.Close() })
 	te.c = te.newClient()
 	return te
 }
