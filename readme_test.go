@@ -47,7 +47,9 @@ func TestREADMEPrograms(t *testing.T) {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		out, err := exec.CommandContext(ctx, exe).CombinedOutput()
+		run := exec.CommandContext(ctx, exe)
+		run.Dir = t.TempDir() // where a program keeps its files (embedded.Config{Dir: "data"})
+		out, err := run.CombinedOutput()
 		cancel()
 		if err != nil {
 			t.Errorf("Go block %d of README.md failed: %v\n%s", i, err, out)
