@@ -82,16 +82,3 @@ func (c *Client) timeoutMsArg(b []byte) (int64, bool) {
 
 func itoa(n int64) string { return string(resp.AppendInt(nil, n)) }
 
-func utoa(n uint64) string {
-	var b [24]byte
-	i := len(b)
-	if n == 0 {
-		return "0"
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
-}

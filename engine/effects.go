@@ -209,14 +209,6 @@ func (c *Client) propagateNothing() { c.fxCustom = true }
 // commands check it before building custom effects.
 func (c *Client) journaling() bool { return c.e.fx.recording() }
 
-// bs turns strings into arguments.
-func bs(ss ...string) [][]byte {
-	out := make([][]byte, len(ss))
-	for i, s := range ss {
-		out[i] = []byte(s)
-	}
-	return out
-}
 
 // intArgBytes formats an integer argument.
 func intArgBytes(n int64) []byte { return strconv.AppendInt(nil, n, 10) }
