@@ -81,4 +81,3 @@ func (c *Client) timeoutMsArg(b []byte) (int64, bool) {
 }
 
 func itoa(n int64) string { return string(resp.AppendInt(nil, n)) }
-

@@ -209,7 +209,6 @@ func (c *Client) propagateNothing() { c.fxCustom = true }
 // commands check it before building custom effects.
 func (c *Client) journaling() bool { return c.e.fx.recording() }
 
-
 // intArgBytes formats an integer argument.
 func intArgBytes(n int64) []byte { return strconv.AppendInt(nil, n, 10) }
 
