@@ -60,9 +60,19 @@ fuzztime=10s
 [ "$long" -eq 1 ] && fuzztime=5m
 fuzzlog=$(mktemp)
 trap 'rm -f "$fuzzlog"' EXIT
+# corpus_count prints how many inputs a target keeps in testdata.
+corpus_count() { find "$1/testdata/fuzz/$2" -type f 2>/dev/null | wc -l; }
 while read -r pkg target; do
 	echo "test.sh: fuzz $target ($fuzztime)"
+	before=$(corpus_count "$pkg" "$target")
 	if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >"$fuzzlog" 2>&1; then
+		# Go 1.26's fuzzing coordinator can report its own -fuzztime
+		# deadline as a failure (go.dev/issue/75804, fixed in Go 1.27):
+		# without a failing input written, that is not a finding.
+		if grep -q 'context deadline exceeded' "$fuzzlog" && [ "$(corpus_count "$pkg" "$target")" -eq "$before" ]; then
+			echo "test.sh: fuzz $target stopped on Go's fuzztime deadline race (go.dev/issue/75804), no failing input: not a failure"
+			continue
+		fi
 		tail -n 40 "$fuzzlog"
 		echo "test.sh: fuzz $target failed (a failing input is kept under $pkg/testdata/fuzz/$target)"
 		exit 1
