@@ -61,7 +61,9 @@ fuzztime=10s
 fuzzlog=$(mktemp)
 trap 'rm -f "$fuzzlog"' EXIT
 # corpus_count prints how many inputs a target keeps in testdata.
-corpus_count() { find "$1/testdata/fuzz/$2" -type f 2>/dev/null | wc -l; }
+corpus_count() {
+	if [ -d "$1/testdata/fuzz/$2" ]; then find "$1/testdata/fuzz/$2" -type f | wc -l; else echo 0; fi
+}
 while read -r pkg target; do
 	echo "test.sh: fuzz $target ($fuzztime)"
 	before=$(corpus_count "$pkg" "$target")
