@@ -276,9 +276,10 @@ func (s *scripting) run(caller *Client, sha string, fn *lua.LFunction, keys, arg
 	// take L.Env: it must be the run's globals too, never base.
 	fn.Env, L.Env, s.env = env, env, env
 	defer func() { L.Env, s.env = s.base, nil }()
-	// Time stands still while a script runs, as in Redis.
+	// Time stands still while a script runs, as in Redis: at the time its
+	// EVAL started, which the journal records for the script's effects.
 	e := caller.e
-	e.scriptNow = e.clock().UnixMilli()
+	e.scriptNow = caller.now
 	defer func() { e.scriptNow = 0 }()
 	s.sc.now = e.scriptNow
 
