@@ -246,8 +246,11 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 	} else {
 		start = e.clock()
 	}
-	if !c.script {
-		c.now = start.UnixMilli() // a script's commands keep the script's time
+	if !c.script && e.fx.depth == 0 {
+		// Time stands still inside a transaction and a script, as in
+		// Redis 7.2: their commands keep the time of the EXEC or EVAL,
+		// which the journal records for all their effects.
+		c.now = start.UnixMilli()
 	}
 	c.lastInteraction = start
 	errsBefore := c.errorReplies

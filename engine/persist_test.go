@@ -368,9 +368,10 @@ func TestReplayServedBlockedRead(t *testing.T) {
 	}
 }
 
-// TestReplayScriptTime runs a script that delivers entries on an engine
-// whose clock moves at every reading: the script's effects are replayed
-// at the time the script ran, so delivery times come back the same.
+// TestReplayScriptTime runs a script and a transaction that deliver
+// entries on an engine whose clock moves at every reading: their effects
+// are replayed at the time they ran, so delivery times come back the
+// same.
 func TestReplayScriptTime(t *testing.T) {
 	fs := vfs.NewMem()
 	now := testEpoch
@@ -388,6 +389,11 @@ func TestReplayScriptTime(t *testing.T) {
 	te.do("XADD s * a 1")
 	te.do("XGROUP CREATE s g 0")
 	te.run(te.c, "EVAL", "return redis.call('XREADGROUP','GROUP','g','lua','STREAMS','s','>')", "0")
+	te.do("XADD s * a 2")
+	te.do("MULTI")
+	te.do("SET x 1")
+	te.do("XREADGROUP GROUP g txn STREAMS s >")
+	te.do("EXEC")
 	before := te.run(te.c, "XPENDING", "s", "g", "-", "+", "10")
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
