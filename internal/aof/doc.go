@@ -14,6 +14,10 @@
 //	#X:...\r\n                                    command, base64 of its RESP
 //	                                              array, 1000 chars a line;
 //	                                              the last line is #X
+//	#S:2\r\n                                      skip: the next 2 commands
+//	                                              give Redis what it can hold
+//	                                              of the extension before;
+//	                                              Pelican skips them
 //	#TS:1733551200\r\n                            Redis's own annotation,
 //	                                              skipped, as are any other
 //

@@ -124,7 +124,6 @@ type Log struct {
 
 	stats struct {
 		writes, fsyncs, delayedFsyncs atomic.Int64
-		lastFsync                     atomic.Int64 // Unix ms
 	}
 }
 
@@ -304,7 +303,6 @@ func (l *Log) fsync() error {
 		return err
 	}
 	l.stats.fsyncs.Add(1)
-	l.stats.lastFsync.Store(time.Now().UnixMilli())
 	advance(&l.synced, covered)
 	return nil
 }

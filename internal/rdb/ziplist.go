@@ -1,6 +1,7 @@
 package rdb
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -305,16 +306,8 @@ func checkZSet(z ZSet) error {
 }
 
 func compareID(a, b ID) int {
-	switch {
-	case a.Ms != b.Ms:
-		if a.Ms < b.Ms {
-			return -1
-		}
-		return 1
-	case a.Seq < b.Seq:
-		return -1
-	case a.Seq > b.Seq:
-		return 1
+	if c := cmp.Compare(a.Ms, b.Ms); c != 0 {
+		return c
 	}
-	return 0
+	return cmp.Compare(a.Seq, b.Seq)
 }
