@@ -191,7 +191,7 @@ func (e *Engine) openDisk() error {
 		d.manifest.NextIncr(p.AppendFilename)
 	}
 	last := d.manifest.Incr[len(d.manifest.Incr)-1]
-	d.log, err = aof.OpenLog(d.fs, filepath.Join(d.aofDir, last.Name), policy, d.recordIncr)
+	d.log, err = aof.OpenLog(d.fs, filepath.Join(d.aofDir, last.Name), policy)
 	if err != nil {
 		d.lock.Close()
 		return fmt.Errorf("engine: %w", err)
@@ -221,26 +221,6 @@ func (e *Engine) openDisk() error {
 type logJournal struct{ log *aof.Log }
 
 func (j logJournal) Append(p []byte) { j.log.Append(p) }
-
-// recordIncr adds a new incremental file to the manifest: the log calls
-// it when it switches to that file, before writing to it.
-func (d *disk) recordIncr(path string) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	name := filepath.Base(path)
-	m := d.manifest.Clone()
-	found := false
-	for _, fi := range m.Incr {
-		found = found || fi.Name == name
-	}
-	if !found {
-		return fmt.Errorf("engine: the log switched to %s, which the manifest does not expect", name)
-	}
-	if err := aof.WriteManifest(d.fs, d.aofDir, aof.ManifestName(d.cfg.AppendFilename), m); err != nil {
-		return err
-	}
-	return nil
-}
 
 // loadAOF replays the append-only directory's base and incremental files.
 func (e *Engine) loadAOF(d *disk) error {

@@ -72,10 +72,6 @@ func lower(s string) string {
 type Log struct {
 	fs     vfs.FS
 	policy atomic.Int32
-	// AfterRotate, if set, runs when the writer switches to a new file,
-	// before anything is written to it (the owner records the file in
-	// its manifest). An error stops writing, as a write error does.
-	afterRotate func(path string) error
 
 	mu struct {
 		sync.Mutex
@@ -134,8 +130,8 @@ type rotation struct {
 
 // OpenLog opens path (creating it) to append at its end, with the given
 // policy, and starts the background work (the everysec fsync, retries
-// after errors). afterRotate may be nil.
-func OpenLog(fs vfs.FS, path string, p Policy, afterRotate func(string) error) (*Log, error) {
+// after errors).
+func OpenLog(fs vfs.FS, path string, p Policy) (*Log, error) {
 	f, err := fs.OpenAppend(path)
 	if err != nil {
 		return nil, fmt.Errorf("aof: open %s: %w", path, err)
@@ -145,7 +141,7 @@ func OpenLog(fs vfs.FS, path string, p Policy, afterRotate func(string) error) (
 		f.Close()
 		return nil, fmt.Errorf("aof: stat %s: %w", path, err)
 	}
-	l := &Log{fs: fs, f: f, path: path, afterRotate: afterRotate}
+	l := &Log{fs: fs, f: f, path: path}
 	l.size.Store(st.Size())
 	l.policy.Store(int32(p))
 	l.stop = make(chan struct{})
@@ -178,9 +174,9 @@ func (l *Log) End() int64 {
 	return l.mu.end
 }
 
-// Rotate makes the bytes appended from now on go to a new file, path.
-// Like Append it does no I/O: the writer switches files when it reaches
-// this offset.
+// Rotate makes the bytes appended from now on go to a new file, path,
+// which the caller has created (and named in its manifest). Like Append
+// it does no I/O: the writer switches files when it reaches this offset.
 func (l *Log) Rotate(path string) {
 	l.mu.Lock()
 	l.mu.rotations = append(l.mu.rotations, rotation{at: l.mu.end, path: path})
@@ -368,18 +364,14 @@ func (l *Log) rotateIfDueLocked() error {
 		l.setErr(err)
 		return err
 	}
-	f, err := l.fs.Create(r.path)
+	// The owner created the file and named it in its manifest before
+	// asking for the rotation (a crash must never leave a manifest naming
+	// a file that does not exist).
+	f, err := l.fs.OpenAppend(r.path)
 	if err != nil {
-		err = fmt.Errorf("aof: create %s: %w", r.path, err)
+		err = fmt.Errorf("aof: open %s: %w", r.path, err)
 		l.setErr(err)
 		return err
-	}
-	if l.afterRotate != nil {
-		if err := l.afterRotate(r.path); err != nil {
-			f.Close()
-			l.setErr(err)
-			return err
-		}
 	}
 	old := l.f
 	l.f, l.path = f, r.path
