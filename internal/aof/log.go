@@ -97,12 +97,26 @@ type Log struct {
 	// sc elects the leader of the next fsync: one caller at a time
 	// fsyncs, the others wait for done to close and then return if it
 	// covered them.
+	//
+	// Before it fsyncs, a leader gathers: it lets the scheduler run
+	// every connection whose request has arrived (schedPass), again while
+	// that brings new callers, until as many have joined as took part in
+	// the previous round (those its fsync covered and those that arrived
+	// while it ran) or gatherLimit has passed. Writers then share one
+	// fsync per round as they share one per turn of Redis's event loop,
+	// instead of splitting into cohorts that alternate: without it, the
+	// first writer back leads at once with only those ahead of it.
 	sc struct {
 		sync.Mutex
 		leading bool
 		done    chan struct{} // closed when the led fsync ends
+		joined  int           // callers since the led fsync took its data
+		covered int           // callers whose data the led fsync took
+		expect  int           // callers in the previous round
 	}
-	synced atomic.Int64
+	pass    *schedPass // the leader's; nil until first needed
+	passErr error      // why pass could not be made; then no gathering
+	synced  atomic.Int64
 
 	// err is the last write or fsync error, nil once a write succeeds
 	// again. While set, the owner refuses writes (MISCONF).
@@ -212,24 +226,83 @@ func (l *Log) Flush(end int64) error {
 	return l.writeLocked()
 }
 
+// gatherLimit bounds how long a leader gathers.
+const gatherLimit = time.Millisecond
+
 // Sync writes and fsyncs everything appended up to end, sharing the fsync
 // with concurrent callers.
 func (l *Log) Sync(end int64) error {
+	return l.sync(end, true)
+}
+
+// sync is Sync; gather says whether a leader waits for the previous
+// round's writers (not when closing: nobody follows).
+func (l *Log) sync(end int64, gather bool) error {
 	if l.synced.Load() >= end {
 		return nil
 	}
+	l.join()
 	// Wait for the fsync in flight, if any: it may cover end.
 	if !l.lead(end) {
 		return nil
 	}
 	defer l.release()
+	if gather {
+		l.gather()
+	}
 	// This caller leads the next fsync: everything appended so far is
 	// written and fsynced at once, and the callers waiting for it find
 	// their bytes covered.
+	l.sc.Lock()
+	l.sc.covered, l.sc.joined = l.sc.joined, 0
+	l.sc.Unlock()
 	if err := l.Flush(l.End()); err != nil {
 		return err
 	}
 	return l.fsync()
+}
+
+// join counts a caller that needs an fsync.
+func (l *Log) join() {
+	l.sc.Lock()
+	l.sc.joined++
+	l.sc.Unlock()
+}
+
+func (l *Log) joinedCount() int {
+	l.sc.Lock()
+	defer l.sc.Unlock()
+	return l.sc.joined
+}
+
+// gather runs, as the leader, scheduler passes until one brings no new
+// caller, as many have joined as took part in the previous round, or
+// gatherLimit has passed.
+func (l *Log) gather() {
+	l.sc.Lock()
+	expect := l.sc.expect
+	l.sc.Unlock()
+	if expect <= 1 {
+		return // a lone writer: nobody to wait for
+	}
+	if l.pass == nil && l.passErr == nil {
+		l.pass, l.passErr = newSchedPass()
+	}
+	if l.passErr != nil {
+		return
+	}
+	start := time.Now()
+	n := l.joinedCount()
+	for n < expect && time.Since(start) < gatherLimit {
+		if l.pass.wait() != nil {
+			return
+		}
+		m := l.joinedCount()
+		if m == n {
+			return // the pass brought nobody: nobody is coming
+		}
+		n = m
+	}
 }
 
 // lead waits until no fsync is led and makes the caller its leader,
@@ -269,6 +342,7 @@ func (l *Log) tryLead() bool {
 // release ends the caller's leadership and wakes the waiters.
 func (l *Log) release() {
 	l.sc.Lock()
+	l.sc.expect, l.sc.covered = l.sc.covered+l.sc.joined, 0
 	l.sc.leading = false
 	close(l.sc.done)
 	l.sc.Unlock()
@@ -492,9 +566,15 @@ func (l *Log) FsyncFailed() bool {
 // Close writes and fsyncs everything appended, stops the background work
 // and closes the file.
 func (l *Log) Close() error {
-	err := l.Sync(l.End())
+	err := l.sync(l.End(), false)
 	close(l.stop)
 	<-l.done
+	l.lead(-1) // the pass belongs to leaders
+	if l.pass != nil {
+		l.pass.close()
+		l.pass = nil
+	}
+	l.release()
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
 	if cerr := l.f.Close(); err == nil && cerr != nil {
