@@ -4,6 +4,7 @@
 //
 //	loadgen preload -addr 127.0.0.1:6379 -stream s -n 1000000 -size 100 [-group g -deliver]
 //	loadgen readack -addr 127.0.0.1:6379 -stream s -group g -clients 50 -n 1000000
+//	loadgen latency -addr 127.0.0.1:6379 -clients 20 -n 300 -think 500us
 //	loadgen rss -pid 1234
 package main
 
@@ -13,6 +14,7 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,7 +26,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: loadgen preload|readack|rss [flags]")
+		fmt.Fprintln(os.Stderr, "usage: loadgen preload|readack|latency|rss [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -33,6 +35,8 @@ func main() {
 		err = preload(os.Args[2:])
 	case "readack":
 		err = readAck(os.Args[2:])
+	case "latency":
+		err = latency(os.Args[2:])
 	case "rss":
 		err = rss(os.Args[2:])
 	default:
@@ -172,4 +176,57 @@ func rss(args []string) error {
 		}
 	}
 	return fmt.Errorf("no VmRSS for pid %d", *pid)
+}
+
+// latency runs clients that each pause a random time up to think, then
+// XADD one entry and wait for the reply, n times; it prints the rate and
+// the reply latency's percentiles. Unlike redis-benchmark's closed loop,
+// the writers arrive unevenly, as services do.
+func latency(args []string) error {
+	fs := flag.NewFlagSet("latency", flag.ExitOnError)
+	addr := fs.String("addr", "127.0.0.1:6379", "server address")
+	clients := fs.Int("clients", 20, "concurrent clients, one connection each")
+	n := fs.Int("n", 300, "writes per client")
+	think := fs.Duration("think", 500*time.Microsecond, "longest pause before each write")
+	stream := fs.String("stream", "s", "stream key")
+	fs.Parse(args)
+	ctx := context.Background()
+	var (
+		mu   sync.Mutex
+		lats []time.Duration
+		wg   sync.WaitGroup
+		errs = make(chan error, *clients)
+	)
+	start := time.Now()
+	for range *clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := redis.NewClient(&redis.Options{Addr: *addr, PoolSize: 1})
+			defer c.Close()
+			mine := make([]time.Duration, 0, *n)
+			for range *n {
+				time.Sleep(time.Duration(rand.Int63n(int64(*think) + 1)))
+				t := time.Now()
+				if err := c.XAdd(ctx, &redis.XAddArgs{Stream: *stream, Values: []any{"f", "v"}}).Err(); err != nil {
+					errs <- err
+					return
+				}
+				mine = append(mine, time.Since(t))
+			}
+			mu.Lock()
+			lats = append(lats, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	slices.Sort(lats)
+	q := func(p float64) time.Duration { return lats[int(p*float64(len(lats)-1))].Round(time.Microsecond) }
+	fmt.Printf("%.0f/s p50=%v p90=%v p99=%v\n", float64(len(lats))/elapsed.Seconds(), q(0.5), q(0.9), q(0.99))
+	return nil
 }
