@@ -298,8 +298,8 @@ func (e *Engine) infoStats(w *infoWriter) {
 		"instantaneous_input_repl_kbps", "instantaneous_output_repl_kbps"} {
 		w.float(n, 0)
 	}
-	w.zeros("rejected_connections", "sync_full", "sync_partial_ok", "sync_partial_err",
-		"expired_subkeys")
+	w.num("rejected_connections", s.rejectedConnections)
+	w.zeros("sync_full", "sync_partial_ok", "sync_partial_err", "expired_subkeys")
 	w.num("expired_keys", s.expiredKeys)
 	w.float("expired_stale_perc", 0)
 	w.zeros("expired_time_cap_reached_count", "expire_cycle_cpu_milliseconds", "evicted_keys",

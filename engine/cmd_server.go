@@ -136,7 +136,6 @@ type configParam struct {
 // limit, sixteen databases); setting them to that value succeeds, setting
 // them to another fails as for an immutable setting.
 var configParams = []configParam{
-	{name: "bind", get: fixed(""), set: fixedString("")},
 	{name: "databases", get: fixed(strconv.Itoa(NumDatabases))},
 	{name: "hz",
 		get: func(e *Engine) string { return strconv.FormatInt(e.settings.hz, 10) },

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -229,5 +230,17 @@ func TestParseMemory(t *testing.T) {
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("parseMemory(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
 		}
+	}
+}
+
+// TestConfigParamsAreUnique guards the settings table, which several
+// files extend: a second entry with a name would never be found.
+func TestConfigParamsAreUnique(t *testing.T) {
+	seen := map[string]bool{}
+	for _, p := range configParams {
+		if seen[strings.ToLower(p.name)] {
+			t.Errorf("setting %q is defined twice", p.name)
+		}
+		seen[strings.ToLower(p.name)] = true
 	}
 }

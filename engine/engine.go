@@ -41,6 +41,12 @@ type Config struct {
 	Version string
 	// Port is reported in INFO; zero for an engine without a listener.
 	Port int
+	// Bind lists the addresses the server listens on, as CONFIG GET bind
+	// reports them.
+	Bind []string
+	// Unprotected turns Redis's protected mode off (protected-mode no):
+	// see Engine.Admit.
+	Unprotected bool
 	// ScriptTimeLimit, if positive, stops a Lua script that runs longer
 	// with an error; what it wrote before stays written, as when a
 	// process dies mid-way. Redis has no such limit (a long script makes
@@ -128,6 +134,8 @@ type settings struct {
 	// autoRewritePercentage and autoRewriteMinSize are Redis's
 	// auto-aof-rewrite-percentage and auto-aof-rewrite-min-size.
 	autoRewritePercentage, autoRewriteMinSize int64
+	// unprotected is protected-mode no (Admit).
+	unprotected bool
 }
 
 // New returns an engine with empty keyspaces, kept in memory (Open keeps
@@ -162,6 +170,7 @@ func newEngine(cfg Config) *Engine {
 		limits:          stream.DefaultLimits,
 		protoMaxBulkLen: 512 * 1024 * 1024,
 		requirePass:     cfg.RequirePass,
+		unprotected:     cfg.Unprotected,
 		hz:              10,
 
 		autoRewritePercentage: 100,

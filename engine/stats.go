@@ -14,6 +14,7 @@ type cmdStat struct {
 // stats are the counters INFO reports. CONFIG RESETSTAT zeroes them.
 type stats struct {
 	connectionsReceived int64
+	rejectedConnections int64 // refused at Admit
 	commandsProcessed   int64
 	expiredKeys         int64
 	keyspaceHits        int64

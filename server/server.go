@@ -161,6 +161,15 @@ func addrString(a net.Addr) string {
 // handle runs the read-execute-write loop of one connection.
 func (s *Server) handle(conn net.Conn) {
 	eng := s.eng
+	ip := "" // not TCP: an in-process connection
+	if ta, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
+		ip = ta.IP.String()
+	}
+	if refusal := eng.Admit(ip); refusal != nil {
+		_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = conn.Write(refusal)
+		return
+	}
 	c := eng.NewClient(engine.ClientInfo{
 		Addr:      addrString(conn.RemoteAddr()),
 		LocalAddr: addrString(conn.LocalAddr()),

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,24 +24,36 @@ import (
 func runServer(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("pelican server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:6379", "address to listen on (host:port)")
-	pass := fs.String("requirepass", "", "password clients must AUTH with (none if empty)")
+	var o serverOptions
 	var p engine.Persistence
+	configFile := fs.String("config", "", "read settings from `FILE`, in redis.conf syntax (flags win over it)")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:6379", "address to listen on (host:port)")
+	fs.StringVar(&o.requirePass, "requirepass", "", "password clients must AUTH with (none if empty)")
+	fs.StringVar(&o.protectedMode, "protected-mode", "yes", "refuse clients from other hosts while no password is set (yes or no)")
 	fs.StringVar(&p.Dir, "dir", "", "data directory; persistence is on when given (none: data is kept in memory)")
 	fs.StringVar(&p.AppendOnly, "appendonly", "yes", "keep an append-only file in the data directory (yes or no)")
 	fs.StringVar(&p.AppendFsync, "appendfsync", "everysec", "when to fsync the append-only file: always, everysec or no")
 	fs.StringVar(&p.AppendDirName, "appenddirname", "appendonlydir", "name of the append-only directory inside --dir")
 	fs.StringVar(&p.AppendFilename, "appendfilename", "appendonly.aof", "prefix of the append-only files' names")
+	fs.StringVar(&o.tls.port, "tls-port", "", "also listen for TLS clients on this port, on the same host as --addr")
+	fs.StringVar(&o.tls.certFile, "tls-cert-file", "", "the server's TLS certificate (PEM)")
+	fs.StringVar(&o.tls.keyFile, "tls-key-file", "", "the TLS certificate's private key (PEM)")
+	fs.StringVar(&o.tls.caCertFile, "tls-ca-cert-file", "", "CA certificates (PEM) that client certificates must be signed by")
+	fs.StringVar(&o.tls.authClients, "tls-auth-clients", "yes", "whether TLS clients need a certificate: yes, optional or no")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: pelican server [flags]")
 		fmt.Fprintln(stderr)
 		fmt.Fprintln(stderr, "Serves a Redis-compatible stream engine. Without --dir its data is kept in memory;")
 		fmt.Fprintln(stderr, "with it, in DIR/appendonlydir in Redis 7's append-only format (docs/persistence.md).")
+		fmt.Fprintln(stderr, "Running it beyond one machine: docs/security.md.")
 		fmt.Fprintln(stderr)
 		fmt.Fprintln(stderr, "Examples:")
 		fmt.Fprintln(stderr, "  pelican server")
 		fmt.Fprintln(stderr, "  pelican server --dir ./data --appendfsync always")
 		fmt.Fprintln(stderr, "  pelican server --addr 0.0.0.0:6379 --requirepass secret --dir /var/lib/pelican")
+		fmt.Fprintln(stderr, "  pelican server --config /etc/pelican/redis.conf")
+		fmt.Fprintln(stderr, "  pelican server --tls-port 6380 --tls-cert-file server.crt --tls-key-file server.key \\")
+		fmt.Fprintln(stderr, "    --tls-ca-cert-file ca.crt")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
@@ -54,25 +67,89 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pelican server: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if *configFile != "" {
+		if err := readConfigFile(*configFile, &o, &p, given); err != nil {
+			fmt.Fprintf(stderr, "pelican server: %v\n", err)
+			return 2
+		}
+	}
 	p.AppendOnly, p.AppendFsync = strings.ToLower(p.AppendOnly), strings.ToLower(p.AppendFsync)
 	if err := p.Validate(); err != nil {
 		fmt.Fprintf(stderr, "pelican server: %v\n", strings.TrimPrefix(err.Error(), "engine: "))
 		return 2
 	}
+	unprotected := false
+	switch strings.ToLower(o.protectedMode) {
+	case "yes":
+	case "no":
+		unprotected = true
+	default:
+		fmt.Fprintf(stderr, "pelican server: protected-mode must be yes or no, not %q\n", o.protectedMode)
+		return 2
+	}
+	addrs, err := o.listenAddrs(given["addr"])
+	if err != nil {
+		fmt.Fprintf(stderr, "pelican server: %v\n", err)
+		return 2
+	}
+	var tlsConfig *tls.Config
+	for _, a := range addrs {
+		if a.tls && tlsConfig == nil {
+			if tlsConfig, err = o.tls.config(); err != nil {
+				fmt.Fprintf(stderr, "pelican server: %v\n", err)
+				return 2
+			}
+		}
+	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 
-	l, err := net.Listen("tcp", *addr)
-	if err != nil {
-		fmt.Fprintf(stderr, "pelican server: cannot listen on %s: %v\n", *addr, listenCause(err))
+	type listener struct {
+		net.Listener
+		tls bool
+	}
+	var listeners []listener
+	closeListeners := func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}
+	for _, a := range addrs {
+		l, err := net.Listen("tcp", a.addr)
+		if err != nil && a.optional {
+			log.Info("pelican server: skipping an optional bind address", "addr", a.addr, "err", listenCause(err))
+			continue
+		}
+		if err != nil {
+			closeListeners()
+			fmt.Fprintf(stderr, "pelican server: cannot listen on %s: %v\n", a.addr, listenCause(err))
+			return 1
+		}
+		if a.tls {
+			l = tls.NewListener(l, tlsConfig)
+		}
+		listeners = append(listeners, listener{l, a.tls})
+	}
+	if len(listeners) == 0 {
+		fmt.Fprintln(stderr, "pelican server: none of the bind addresses is available")
 		return 1
 	}
 	port := 0
-	if ta, ok := l.Addr().(*net.TCPAddr); ok {
-		port = ta.Port
+	bind := o.binds
+	for _, l := range listeners {
+		if ta, ok := l.Addr().(*net.TCPAddr); ok && !l.tls {
+			port = ta.Port
+			if given["addr"] || len(bind) == 0 {
+				bind = []string{ta.IP.String()}
+			}
+			break
+		}
 	}
 	shutdown := make(chan struct{}, 1)
 	eng, err := engine.Open(engine.Config{
-		RequirePass: *pass, ActiveExpiry: true, Port: port, Persistence: p, Logger: log,
+		RequirePass: o.requirePass, ActiveExpiry: true, Port: port, Bind: bind, Unprotected: unprotected,
+		Persistence: p, Logger: log,
 		Shutdown: func() {
 			select {
 			case shutdown <- struct{}{}:
@@ -81,9 +158,17 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		},
 	})
 	if err != nil {
-		l.Close()
+		closeListeners()
 		fmt.Fprintf(stderr, "pelican server: %v\n", err)
 		return 1
+	}
+	for _, st := range o.settings {
+		if err := eng.Configure(st.name, st.value); err != nil {
+			closeListeners()
+			eng.Close()
+			fmt.Fprintf(stderr, "pelican server: %s:%d: %v\n", *configFile, st.line, err)
+			return 2
+		}
 	}
 	closed := false
 	defer func() {
@@ -96,9 +181,21 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
-	fmt.Fprintf(stdout, "pelican server listening on %s (%s)\n", l.Addr(), persistenceSummary(p))
+	errc := make(chan error, len(listeners))
+	var names, listening []string
+	for _, l := range listeners {
+		go func() { errc <- srv.Serve(l) }()
+		name := l.Addr().String()
+		listening = append(listening, name)
+		if l.tls {
+			name += " (TLS)"
+		}
+		names = append(names, name)
+	}
+	fmt.Fprintf(stdout, "pelican server listening on %s (%s)\n", strings.Join(names, ", "), persistenceSummary(p))
+	if w := eng.ProtectedModeWarning(listening); w != "" {
+		log.Warn("pelican server: " + w)
+	}
 
 	select {
 	case sig := <-sigs:
