@@ -25,6 +25,7 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:6379", "address to listen on (host:port)")
 	pass := fs.String("requirepass", "", "password clients must AUTH with (none if empty)")
+	maxmemory := fs.String("maxmemory", "0", "refuse writes that add data once the data exceeds this many bytes (Redis's units: 100mb, 2gb); reads, acks and deletions go on; 0: no limit")
 	var p engine.Persistence
 	fs.StringVar(&p.Dir, "dir", "", "data directory; persistence is on when given (none: data is kept in memory)")
 	fs.StringVar(&p.AppendOnly, "appendonly", "yes", "keep an append-only file in the data directory (yes or no)")
@@ -40,6 +41,7 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Examples:")
 		fmt.Fprintln(stderr, "  pelican server")
 		fmt.Fprintln(stderr, "  pelican server --dir ./data --appendfsync always")
+		fmt.Fprintln(stderr, "  pelican server --maxmemory 2gb")
 		fmt.Fprintln(stderr, "  pelican server --addr 0.0.0.0:6379 --requirepass secret --dir /var/lib/pelican")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
@@ -55,6 +57,11 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	p.AppendOnly, p.AppendFsync = strings.ToLower(p.AppendOnly), strings.ToLower(p.AppendFsync)
+	maxBytes, err := engine.ParseMemory(*maxmemory)
+	if err != nil {
+		fmt.Fprintf(stderr, "pelican server: --maxmemory: %v\n", strings.TrimPrefix(err.Error(), "engine: "))
+		return 2
+	}
 	if err := p.Validate(); err != nil {
 		fmt.Fprintf(stderr, "pelican server: %v\n", strings.TrimPrefix(err.Error(), "engine: "))
 		return 2
@@ -72,7 +79,7 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	}
 	shutdown := make(chan struct{}, 1)
 	eng, err := engine.Open(engine.Config{
-		RequirePass: *pass, ActiveExpiry: true, Port: port, Persistence: p, Logger: log,
+		RequirePass: *pass, ActiveExpiry: true, Port: port, Persistence: p, Logger: log, MaxMemory: maxBytes,
 		Shutdown: func() {
 			select {
 			case shutdown <- struct{}{}:
