@@ -37,7 +37,7 @@ func classify(err error) class {
 		BusyGroup: rediserr.IsBusyGroup(err), NoPerm: rediserr.IsNoPerm(err), NoSuchKey: rediserr.IsNoSuchKey(err),
 		UnknownCommand: rediserr.IsUnknownCommand(err), IDTooSmall: rediserr.IsIDTooSmall(err),
 		OutOfMemory: rediserr.IsOutOfMemory(err),
-		Connection: rediserr.IsConnection(err), Transient: rediserr.IsTransient(err),
+		Connection:  rediserr.IsConnection(err), Transient: rediserr.IsTransient(err),
 	}
 }
 
