@@ -39,6 +39,38 @@ var ErrReservedField = errors.New("pelican: field name uses the reserved prefix 
 // ErrNoFields means a message has no fields.
 var ErrNoFields = errors.New("pelican: a message needs at least one field")
 
+// ErrOutOfMemory means the server refused to add a message because its
+// data exceeds its maxmemory setting: Redis's OOM error, which Pelican's
+// server returns too. The server still serves reads, acknowledgements and
+// deletions, so consumers keep draining the backlog; publishing succeeds
+// again once they have. The error is retryable: back off and publish
+// again (see docs/limits.md). The publishing functions return it wrapped
+// with the server's reply, which errors.As finds as a redis.Error; it also
+// matches ErrUnavailable, so that a handler that publishes and returns
+// the error gives its message back without spending an attempt.
+var ErrOutOfMemory = errors.New("pelican: server out of memory (maxmemory reached)")
+
+// outOfMemoryError is a refusal for maxmemory: errors.Is finds
+// ErrOutOfMemory, ErrUnavailable and the server's reply.
+type outOfMemoryError struct {
+	stream string
+	err    error
+}
+
+func (e *outOfMemoryError) Error() string {
+	return "pelican: publishing to " + e.stream + ": server out of memory (maxmemory reached): " + e.err.Error()
+}
+
+func (e *outOfMemoryError) Unwrap() []error { return []error{ErrOutOfMemory, ErrUnavailable, e.err} }
+
+// publishError wraps a failure to publish to stream.
+func publishError(stream string, err error) error {
+	if rediserr.IsOutOfMemory(err) {
+		return &outOfMemoryError{stream: stream, err: err}
+	}
+	return fmt.Errorf("pelican: publishing to %s: %w", stream, err)
+}
+
 func checkValues(values map[string]string) error {
 	if len(values) == 0 {
 		return ErrNoFields
@@ -73,7 +105,9 @@ func flatten(values map[string]string) []any {
 	return out
 }
 
-// Publish adds a message to a stream and returns its ID.
+// Publish adds a message to a stream and returns its ID. When the
+// server's data exceeds its maxmemory the error matches ErrOutOfMemory:
+// publish again after a backoff.
 func (c *Client) Publish(ctx context.Context, stream string, values map[string]string, opts *PublishOptions) (string, error) {
 	if err := checkValues(values); err != nil {
 		return "", err
@@ -83,7 +117,7 @@ func (c *Client) Publish(ctx context.Context, stream string, values map[string]s
 	}
 	id, err := c.rdb.XAdd(ctx, opts.xaddArgs(stream, values)).Result()
 	if err != nil {
-		return "", fmt.Errorf("pelican: publishing to %s: %w", stream, err)
+		return "", publishError(stream, err)
 	}
 	return id, nil
 }
@@ -117,6 +151,11 @@ func (c *Client) PublishBatch(ctx context.Context, stream string, batch []map[st
 		return nil
 	})
 	if err != nil {
+		if rediserr.IsOutOfMemory(err) {
+			// Some messages of the batch may have been added before the
+			// limit was reached.
+			return nil, publishError(stream, err)
+		}
 		return nil, fmt.Errorf("pelican: publishing a batch to %s: %w", stream, err)
 	}
 	ids := make([]string, len(cmds))
@@ -142,7 +181,7 @@ func (c *Client) publishOnce(ctx context.Context, stream string, values map[stri
 		a.ProducerID, a.IdempotentID = c.opts.ProducerID, opts.IdempotencyKey
 		id, err := c.rdb.XAdd(ctx, a).Result()
 		if err != nil {
-			return "", fmt.Errorf("pelican: publishing to %s: %w", stream, err)
+			return "", publishError(stream, err)
 		}
 		return id, nil
 	}
@@ -170,10 +209,16 @@ func (c *Client) configureIdempotency(ctx context.Context, stream string) error 
 			p.XDel(ctx, stream, "0-1")
 			return nil
 		})
+		if rediserr.IsOutOfMemory(err) {
+			return publishError(stream, err)
+		}
 		if err != nil && !rediserr.IsIDTooSmall(err) {
 			return fmt.Errorf("pelican: creating %s: %w", stream, err)
 		}
 		err = c.rdb.Do(ctx, "XCFGSET", stream, "IDMP-DURATION", secs).Err()
+	}
+	if rediserr.IsOutOfMemory(err) {
+		return publishError(stream, err)
 	}
 	if err != nil {
 		return fmt.Errorf("pelican: configuring deduplication of %s: %w", stream, err)
@@ -206,13 +251,18 @@ func (c *Client) publishWithMarker(ctx context.Context, stream string, values ma
 			}
 			a := opts.xaddArgs(stream, values)
 			a.ID = next
+			var add *redis.StringCmd
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-				p.XAdd(ctx, a)
+				add = p.XAdd(ctx, a)
 				p.Set(ctx, marker, next, c.opts.IdempotencyTTL)
 				return nil
 			})
 			if err == nil {
 				id = next
+			}
+			if rediserr.IsOutOfMemory(add.Err()) {
+				// EXEC says only that a queued command was refused.
+				err = add.Err()
 			}
 			return err
 		}, marker, stream)
@@ -220,7 +270,7 @@ func (c *Client) publishWithMarker(ctx context.Context, stream string, values ma
 			continue // the stream or the marker changed meanwhile
 		}
 		if err != nil {
-			return "", fmt.Errorf("pelican: publishing to %s: %w", stream, err)
+			return "", publishError(stream, err)
 		}
 		return id, nil
 	}

@@ -214,6 +214,14 @@ func (c *Client) ExecLocked(args [][]byte) {
 		c.reject(cmd, errNoAuth)
 		return
 	}
+	if c.inMulti && cmd.Flags&flagNoMulti != 0 {
+		c.reject(cmd, errNotInMulti)
+		return
+	}
+	if c.refuseForMemory(cmd) {
+		c.reject(cmd, errOOM)
+		return
+	}
 	// Redis refuses PING too while it cannot persist, so that health
 	// checks notice.
 	if (cmd.write || cmd.Name == "ping" && cmd.parent == nil) && e.disk != nil {
@@ -221,10 +229,6 @@ func (c *Client) ExecLocked(args [][]byte) {
 			c.reject(cmd, msg)
 			return
 		}
-	}
-	if c.inMulti && cmd.Flags&flagNoMulti != 0 {
-		c.reject(cmd, errNotInMulti)
-		return
 	}
 	if c.inMulti && cmd.Flags&flagTxControl == 0 {
 		c.queued = append(c.queued, queuedCmd{cmd: cmd, args: copyArgs(args)})
@@ -257,7 +261,13 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 	e.beginCall(c.now)
 	outerCustom := c.fxCustom
 	c.fxCustom = false
-	cmd.Run(c, args)
+	if cmd.write {
+		e.beginWriteLocked()
+		cmd.Run(c, args)
+		e.endWriteLocked()
+	} else {
+		cmd.Run(c, args)
+	}
 	blocked := c.block != nil && c.block.pending
 	if cmd.write && !c.fxCustom && !blocked && c.errorReplies == errsBefore && e.fx.recording() {
 		if cmd.newerThanAOF {

@@ -225,11 +225,15 @@ func (e *Engine) infoClients(w *infoWriter) {
 }
 
 func (e *Engine) infoMemory(w *infoWriter) {
+	// used_memory is the engine's accounting of the bytes its data holds
+	// (see maxmemory.go), the figure maxmemory is checked against; the
+	// Go runtime's figures show what the process takes around it.
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	used := ms.HeapAlloc
-	if used > e.peakMemory {
-		e.peakMemory = used
+	used, peak := uint64(max(e.mem.used, 0)), uint64(max(e.mem.peak, 0))
+	peakPerc := 100.0
+	if peak > 0 {
+		peakPerc = 100 * float64(used) / float64(peak)
 	}
 	rss := ms.Sys - ms.HeapReleased
 	w.section("Memory")
@@ -237,11 +241,10 @@ func (e *Engine) infoMemory(w *infoWriter) {
 	w.str("used_memory_human", bytesToHuman(used))
 	w.num("used_memory_rss", int64(rss))
 	w.str("used_memory_rss_human", bytesToHuman(rss))
-	w.num("used_memory_peak", int64(e.peakMemory))
-	w.str("used_memory_peak_human", bytesToHuman(e.peakMemory))
-	w.str("used_memory_peak_perc", strconv.FormatFloat(100*float64(used)/float64(e.peakMemory), 'f', 2, 64)+"%")
-	overhead := ms.HeapSys - ms.HeapInuse + ms.StackSys + ms.MSpanSys + ms.MCacheSys + ms.GCSys + ms.OtherSys
-	w.num("used_memory_overhead", int64(overhead))
+	w.num("used_memory_peak", int64(peak))
+	w.str("used_memory_peak_human", bytesToHuman(peak))
+	w.str("used_memory_peak_perc", strconv.FormatFloat(peakPerc, 'f', 2, 64)+"%")
+	w.num("used_memory_overhead", 0)
 	w.num("used_memory_startup", 0)
 	w.num("used_memory_dataset", int64(used))
 	w.str("used_memory_dataset_perc", "100.00%")
@@ -263,8 +266,8 @@ func (e *Engine) infoMemory(w *infoWriter) {
 	w.str("used_memory_vm_total_human", "0B")
 	w.zeros("used_memory_functions", "used_memory_scripts")
 	w.str("used_memory_scripts_human", "0B")
-	w.num("maxmemory", 0)
-	w.str("maxmemory_human", "0B")
+	w.num("maxmemory", int64(min(e.mem.limit, 1<<63-1)))
+	w.str("maxmemory_human", bytesToHuman(e.mem.limit))
 	w.str("maxmemory_policy", "noeviction")
 	frag := 1.0
 	if used > 0 {

@@ -45,7 +45,9 @@ func memoryUsageCommand(c *Client, args [][]byte) {
 	c.out.Int(int64(len(args[2]) + objectSize(o)))
 }
 
-// objectSize estimates the memory a value uses, overheads included.
+// objectSize estimates the memory a value uses, overheads included. It
+// takes constant time (for a stream, time proportional to its consumer
+// groups), since the memory accounting asks it after every write.
 func objectSize(o *object) int {
 	const overhead = 64
 	switch o.kind {
@@ -54,11 +56,11 @@ func objectSize(o *object) int {
 	case kindStream:
 		return overhead + o.stream.MemoryUsage()
 	case kindList:
-		return overhead + 32*o.list.len()
+		return overhead + 32*o.list.len() + o.list.bytes
 	case kindSet:
-		return overhead + 48*o.set.len()
+		return overhead + 48*o.set.len() + o.set.members.bytes
 	case kindHash:
-		return overhead + 64*o.hash.len()
+		return overhead + 64*o.hash.len() + o.hash.fields.bytes
 	}
 	return overhead
 }

@@ -132,8 +132,8 @@ type configParam struct {
 }
 
 // configParams are Pelican's settings. Those Pelican does not act upon
-// report the value describing its behaviour (no persistence, no memory
-// limit, sixteen databases); setting them to that value succeeds, setting
+// report the value describing its behaviour (sixteen databases, no
+// listening address restriction); setting them to that value succeeds, setting
 // them to another fails as for an immutable setting.
 var configParams = []configParam{
 	{name: "databases", get: fixed(strconv.Itoa(NumDatabases))},
@@ -141,8 +141,10 @@ var configParams = []configParam{
 		get: func(e *Engine) string { return strconv.FormatInt(e.settings.hz, 10) },
 		set: intSetting(0, 1<<31-1, false, func(e *Engine, n int64) { e.settings.hz = n })},
 	{name: "maxclients", get: fixed(strconv.Itoa(maxClients)), set: fixedInt(maxClients, 1, 1<<32-1, false)},
-	{name: "maxmemory", get: fixed("0"), set: fixedInt(0, -1<<63, 1<<63-1, true)},
-	{name: "maxmemory-policy", get: fixed("noeviction"), set: fixedString("noeviction")},
+	{name: "maxmemory",
+		get: func(e *Engine) string { return strconv.FormatUint(e.mem.limit, 10) },
+		set: maxmemorySetting},
+	{name: "maxmemory-policy", get: fixed("noeviction"), set: maxmemoryPolicySetting},
 	{name: "port",
 		get: func(e *Engine) string { return strconv.Itoa(e.cfg.Port) },
 		set: func(e *Engine, v []byte) (func(), string) {

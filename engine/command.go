@@ -38,9 +38,9 @@ type Command struct {
 
 	fullName string // "xgroup|create"
 	index    int    // position in the table, for per-engine statistics
-	// noScript and write are the COMMAND INFO flags scripts check, read
-	// from the metadata once.
-	noScript, write bool
+	// noScript, write and denyOOM are the COMMAND INFO flags scripts and
+	// the maxmemory check read, taken from the metadata once.
+	noScript, write, denyOOM bool
 	// newerThanAOF marks write commands Redis 7.0 does not know: their
 	// effects are journaled as extensions only Pelican replays.
 	newerThanAOF bool
@@ -93,7 +93,7 @@ func buildTable() {
 			panic("engine: command registered twice: " + c.Name)
 		}
 		commandTable[c.Name] = c
-		c.noScript, c.write = c.hasMetaFlag("noscript"), c.hasMetaFlag("write")
+		c.noScript, c.write, c.denyOOM = c.hasMetaFlag("noscript"), c.hasMetaFlag("write"), c.hasMetaFlag("denyoom")
 		c.newerThanAOF = newerThanAOF[c.Name]
 		if len(c.Subcommands) > 0 {
 			c.subs = make(map[string]*Command)
@@ -103,7 +103,7 @@ func buildTable() {
 				s.index = index
 				index++
 				c.subs[s.Name] = s
-				s.noScript, s.write = s.hasMetaFlag("noscript"), s.hasMetaFlag("write")
+				s.noScript, s.write, s.denyOOM = s.hasMetaFlag("noscript"), s.hasMetaFlag("write"), s.hasMetaFlag("denyoom")
 			}
 		}
 	}

@@ -14,6 +14,9 @@ type listValue struct {
 	buf  [][]byte // len(buf) is zero or a power of two
 	head int      // index in buf of the first element
 	n    int      // number of elements
+	// bytes is the total length of the elements, for the memory
+	// accounting.
+	bytes int
 }
 
 func (l *listValue) len() int { return l.n }
@@ -53,6 +56,7 @@ func (l *listValue) pushFront(v []byte) {
 	l.head = (l.head - 1) & (len(l.buf) - 1)
 	l.buf[l.head] = v
 	l.n++
+	l.bytes += len(v)
 }
 
 // pushBack adds v at the tail.
@@ -60,6 +64,7 @@ func (l *listValue) pushBack(v []byte) {
 	l.grow()
 	l.buf[(l.head+l.n)&(len(l.buf)-1)] = v
 	l.n++
+	l.bytes += len(v)
 }
 
 // popFront removes and returns the head; the list must not be empty.
@@ -68,6 +73,7 @@ func (l *listValue) popFront() []byte {
 	l.buf[l.head] = nil
 	l.head = (l.head + 1) & (len(l.buf) - 1)
 	l.n--
+	l.bytes -= len(v)
 	l.shrink()
 	return v
 }
@@ -78,6 +84,7 @@ func (l *listValue) popBack() []byte {
 	v := l.buf[i]
 	l.buf[i] = nil
 	l.n--
+	l.bytes -= len(v)
 	l.shrink()
 	return v
 }
@@ -89,6 +96,9 @@ type orderedMap[V any] struct {
 	index   map[string]int // key -> position in entries
 	entries []orderedEntry[V]
 	holes   int
+	// bytes is the total length of the keys and of the values that are
+	// byte strings, for the memory accounting.
+	bytes int
 }
 
 type orderedEntry[V any] struct {
@@ -122,13 +132,23 @@ func (m *orderedMap[V]) has(key []byte) bool {
 // put sets the value of key and reports whether the key is new.
 func (m *orderedMap[V]) put(key []byte, v V) bool {
 	if i, ok := m.index[string(key)]; ok {
+		m.bytes += valueBytes(v) - valueBytes(m.entries[i].val)
 		m.entries[i].val = v
 		return false
 	}
 	k := string(key)
 	m.index[k] = len(m.entries)
 	m.entries = append(m.entries, orderedEntry[V]{key: k, val: v})
+	m.bytes += len(k) + valueBytes(v)
 	return true
+}
+
+// valueBytes is the length of a value that is a byte string, else 0.
+func valueBytes[V any](v V) int {
+	if b, ok := any(v).([]byte); ok {
+		return len(b)
+	}
+	return 0
 }
 
 // remove deletes key and reports whether it was present.
@@ -138,6 +158,7 @@ func (m *orderedMap[V]) remove(key []byte) bool {
 		return false
 	}
 	delete(m.index, string(key))
+	m.bytes -= len(key) + valueBytes(m.entries[i].val)
 	var zero V
 	m.entries[i] = orderedEntry[V]{dead: true, val: zero}
 	m.holes++

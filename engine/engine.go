@@ -60,6 +60,12 @@ type Config struct {
 	// sends SHUTDOWN: the owner stops serving and closes the engine.
 	// Without it SHUTDOWN is refused.
 	Shutdown func()
+	// MaxMemory is Redis's maxmemory, in bytes: when the data the engine
+	// holds exceeds it, commands that may add data are refused with
+	// Redis's OOM error while reads, acknowledgements and deletions run
+	// (the noeviction policy). CONFIG SET maxmemory changes it. If zero,
+	// there is no limit.
+	MaxMemory uint64
 	// Logger receives what the engine reports (the data it loaded, a
 	// damaged file it repaired). If nil, slog.Default() is used.
 	Logger *slog.Logger
@@ -85,8 +91,9 @@ type Engine struct {
 	readySet   map[readyKey]bool
 	numBlocked int
 
-	stats      stats
-	peakMemory uint64 // the largest heap INFO has seen
+	stats stats
+	// mem is the memory accounting and the maxmemory limit.
+	mem memory
 
 	// scripting is the Lua interpreter and script cache, made on the
 	// first EVAL or SCRIPT LOAD.
@@ -176,6 +183,7 @@ func newEngine(cfg Config) *Engine {
 		autoRewritePercentage: 100,
 		autoRewriteMinSize:    64 << 20,
 	}
+	e.mem.limit = cfg.MaxMemory
 	e.fx.db = -1
 	e.started = e.clock()
 	e.runID = newRunID()

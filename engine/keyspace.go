@@ -43,6 +43,9 @@ type object struct {
 	set    *setValue
 	hash   *hashValue
 	stream *stream.Stream
+	// size is the key's and the value's size as last measured, counted in
+	// the keyspace's used (see maxmemory.go).
+	size int64
 }
 
 // scanKey orders keys by a hash of their name so that SCAN's cursor (a hash
@@ -78,6 +81,8 @@ type keyspace struct {
 	watchers map[string][]*Client
 	// blocking lists the clients blocked on each key, in arrival order.
 	blocking map[string][]*Client
+	// used is the sum of the keys' sizes (object.size).
+	used int64
 }
 
 func newKeyspace(id int) *keyspace {
@@ -144,6 +149,7 @@ func (e *Engine) lookupLocked(db *keyspace, key []byte) *object {
 	if len(db.expires) > 0 && e.expireIfNeededLocked(db, string(key)) {
 		return nil
 	}
+	e.touchedLocked(db, key)
 	return o
 }
 
@@ -154,6 +160,7 @@ func (e *Engine) addLocked(db *keyspace, key []byte, o *object) {
 	if db.order != nil {
 		db.order.ReplaceOrInsert(scanKey{scanHash(k), k})
 	}
+	e.accountNewLocked(db, key, o)
 	e.signalKeyAsReadyLocked(db, k)
 }
 
@@ -166,6 +173,10 @@ func (e *Engine) overwriteLocked(db *keyspace, key []byte, o *object, keepTTL bo
 		e.signalDeletedKeyAsReadyLocked(db, k)
 	}
 	db.keys[k] = o
+	if old != nil {
+		e.forgetLocked(db, old)
+	}
+	e.accountNewLocked(db, key, o)
 	if !keepTTL {
 		delete(db.expires, k)
 	}
@@ -185,9 +196,11 @@ func (e *Engine) setKeyLocked(db *keyspace, key []byte, o *object, keepTTL bool)
 // deleteLocked removes a key and reports whether it existed. It wakes
 // blocked XREADGROUP callers on the key and touches watchers.
 func (e *Engine) deleteLocked(db *keyspace, key string) bool {
-	if _, ok := db.keys[key]; !ok {
+	o, ok := db.keys[key]
+	if !ok {
 		return false
 	}
+	e.forgetLocked(db, o)
 	delete(db.keys, key)
 	delete(db.expires, key)
 	if db.order != nil {
@@ -256,6 +269,7 @@ func (e *Engine) flushLocked(db *keyspace) {
 	db.keys = make(map[string]*object)
 	db.expires = make(map[string]int64)
 	db.order = nil
+	e.forgetAllLocked(db)
 }
 
 // scanOrder returns the keys in SCAN order, building the index on first

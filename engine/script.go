@@ -45,6 +45,10 @@ type scripting struct {
 	caller   *Client
 	sha      string
 	readOnly bool
+	// wrote says whether the running script has called a write command:
+	// past its first write, maxmemory no longer stops it, since it
+	// cannot be stopped halfway.
+	wrote bool
 }
 
 // scriptChunk is the chunk name of scripts; Lua's messages then place
@@ -264,7 +268,7 @@ func compileMessage(err error, body []byte) string {
 // error) as the reply.
 func (s *scripting) run(caller *Client, sha string, fn *lua.LFunction, keys, argv [][]byte, readOnly bool) {
 	L := s.L
-	s.caller, s.sha, s.readOnly = caller, sha, readOnly
+	s.caller, s.sha, s.readOnly, s.wrote = caller, sha, readOnly, false
 	s.sc.db = caller.db
 	defer func() { s.caller = nil }()
 	env := L.NewTable()
@@ -465,6 +469,13 @@ func (s *scripting) call(L *lua.LState, raise bool) int {
 		return fail("ERR This Redis command is not allowed from script")
 	case s.readOnly && cmd.write:
 		return fail("ERR Write commands are not allowed from read-only scripts.")
+	case cmd.denyOOM && !s.wrote && e.mem.limit > 0 && e.mem.oomAtStart:
+		// Over maxmemory when the script started, and nothing written
+		// yet: it may still be refused as a whole.
+		return fail(errOOM)
+	}
+	if cmd.write {
+		s.wrote = true
 	}
 	sc := s.sc
 	sc.out.Reset()

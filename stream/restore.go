@@ -48,6 +48,7 @@ func Restore(snap *Snapshot) (*Stream, error) {
 		count, _, _, _ := nodeHeader(n.Listpack)
 		total += uint64(count)
 		s.nodes[i] = node{master: n.Master, lp: n.Listpack}
+		s.nodeBytes += len(n.Listpack)
 	}
 	if total != s.length {
 		return nil, fmt.Errorf("%w: length %d, but the nodes hold %d entries", ErrCorrupt, s.length, total)

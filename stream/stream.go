@@ -82,6 +82,9 @@ type node struct {
 // says so); firstID is the first live entry's ID, or 0-0 when empty.
 type Stream struct {
 	nodes []node
+	// nodeBytes is the total length of the nodes' listpacks, kept as they
+	// change so that MemoryUsage costs no walk over the nodes.
+	nodeBytes int
 	// radixNodes caches RadixTreeNodes; 0 when the nodes changed since.
 	radixNodes   int
 	length       uint64
@@ -216,6 +219,7 @@ func (s *Stream) Append(id ID, fv [][]byte, lim Limits) error {
 		}
 		lp = listpack.AppendInt(lp, 0) // master entry terminator
 		s.nodes = append(s.nodes, node{master: id, lp: lp, gen: s.snapGen})
+		s.nodeBytes += len(lp)
 		s.radixNodes = 0
 		tail = &s.nodes[len(s.nodes)-1]
 		flags = flagSameFields
@@ -239,7 +243,7 @@ func (s *Stream) Append(id ID, fv [][]byte, lim Limits) error {
 				flags = flagSameFields
 			}
 		}
-		tail.lp = lp
+		s.setListpack(tail, lp)
 	}
 
 	lp := tail.lp
@@ -260,7 +264,7 @@ func (s *Stream) Append(id ID, fv [][]byte, lim Limits) error {
 		lpCount += int64(numFields) + 1
 	}
 	lp = listpack.AppendInt(lp, lpCount)
-	tail.lp = lp
+	s.setListpack(tail, lp)
 
 	s.length++
 	s.entriesAdded++
@@ -290,8 +294,15 @@ func (s *Stream) seekNode(id ID) int {
 	return i - 1
 }
 
+// setListpack replaces node n's listpack with lp, keeping nodeBytes.
+func (s *Stream) setListpack(n *node, lp []byte) {
+	s.nodeBytes += len(lp) - len(n.lp)
+	n.lp = lp
+}
+
 // removeNode drops node i.
 func (s *Stream) removeNode(i int) {
+	s.nodeBytes -= len(s.nodes[i].lp)
 	copy(s.nodes[i:], s.nodes[i+1:])
 	s.nodes[len(s.nodes)-1] = node{}
 	s.nodes = s.nodes[:len(s.nodes)-1]
@@ -317,7 +328,7 @@ func (s *Stream) markDeleted(ni, flagsPos int) {
 	lp, p = listpack.ReplaceInt(lp, p, count-1)
 	deleted := listpack.GetInt(lp, p)
 	lp, _ = listpack.ReplaceInt(lp, p, deleted+1)
-	n.lp = lp
+	s.setListpack(n, lp)
 }
 
 // Delete removes the entry with the given ID and reports whether it
@@ -392,11 +403,30 @@ func (s *Stream) HasTombstonesIn(start, end ID) bool {
 	return start.Compare(s.maxDeletedID) <= 0 && s.maxDeletedID.Compare(end) <= 0
 }
 
-// MemoryUsage estimates the bytes the stream's entries occupy.
+// Estimated costs of the structures beside the entries, for MemoryUsage:
+// what one node, consumer group, consumer, pending entry and remembered
+// IDMP ID take with their index entries.
+const (
+	nodeCost     = 40
+	groupCost    = 192
+	consumerCost = 128
+	pendingCost  = 96
+	idmpCost     = 64
+)
+
+// MemoryUsage estimates the bytes the stream occupies: its entries, its
+// nodes, and its consumer groups with their consumers and pending
+// entries. It takes time proportional to the number of groups, not of
+// entries, so that it can be asked after every change.
 func (s *Stream) MemoryUsage() int {
-	n := 64 + cap(s.nodes)*40
-	for _, nd := range s.nodes {
-		n += cap(nd.lp)
+	n := 64 + cap(s.nodes)*nodeCost + s.nodeBytes
+	for _, g := range s.groups {
+		n += groupCost + len(g.Name) + len(g.consumers)*consumerCost + g.pel.Len()*pendingCost
+	}
+	if s.idmp != nil {
+		for pid, p := range s.idmp.producers {
+			n += len(pid) + len(p.order)*idmpCost
+		}
 	}
 	return n
 }

@@ -124,7 +124,7 @@ func (s *Stream) trimInsideFirstNode(args TrimArgs, entries, mfCount int64, mfSt
 	lp, q = listpack.ReplaceInt(lp, q, entries-fromNode)
 	deleted := listpack.GetInt(lp, q)
 	lp, _ = listpack.ReplaceInt(lp, q, deleted+fromNode)
-	n.lp = lp
+	s.setListpack(n, lp)
 	return fromNode
 }
 

@@ -55,6 +55,13 @@ func (s *Stream) Validate() error {
 	if total != s.length {
 		return fmt.Errorf("length %d, but nodes hold %d entries", s.length, total)
 	}
+	nodeBytes := 0
+	for _, n := range s.nodes {
+		nodeBytes += len(n.lp)
+	}
+	if nodeBytes != s.nodeBytes {
+		return fmt.Errorf("node bytes %d, but the nodes hold %d", s.nodeBytes, nodeBytes)
+	}
 	wantFirst := ID{}
 	if s.length > 0 {
 		wantFirst = s.FirstValidID()

@@ -25,6 +25,7 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("pelican server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o serverOptions
+	maxmemory := fs.String("maxmemory", "0", "refuse writes that add data once the data exceeds this many bytes (Redis's units: 100mb, 2gb); reads, acks and deletions go on; 0: no limit")
 	var p engine.Persistence
 	configFile := fs.String("config", "", "read settings from `FILE`, in redis.conf syntax (flags win over it)")
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:6379", "address to listen on (host:port)")
@@ -50,6 +51,7 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Examples:")
 		fmt.Fprintln(stderr, "  pelican server")
 		fmt.Fprintln(stderr, "  pelican server --dir ./data --appendfsync always")
+		fmt.Fprintln(stderr, "  pelican server --maxmemory 2gb")
 		fmt.Fprintln(stderr, "  pelican server --addr 0.0.0.0:6379 --requirepass secret --dir /var/lib/pelican")
 		fmt.Fprintln(stderr, "  pelican server --config /etc/pelican/redis.conf")
 		fmt.Fprintln(stderr, "  pelican server --tls-port 6380 --tls-cert-file server.crt --tls-key-file server.key \\")
@@ -76,6 +78,11 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	p.AppendOnly, p.AppendFsync = strings.ToLower(p.AppendOnly), strings.ToLower(p.AppendFsync)
+	maxBytes, err := engine.ParseMemory(*maxmemory)
+	if err != nil {
+		fmt.Fprintf(stderr, "pelican server: --maxmemory: %v\n", strings.TrimPrefix(err.Error(), "engine: "))
+		return 2
+	}
 	if err := p.Validate(); err != nil {
 		fmt.Fprintf(stderr, "pelican server: %v\n", strings.TrimPrefix(err.Error(), "engine: "))
 		return 2
@@ -149,7 +156,7 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	shutdown := make(chan struct{}, 1)
 	eng, err := engine.Open(engine.Config{
 		RequirePass: o.requirePass, ActiveExpiry: true, Port: port, Bind: bind, Unprotected: unprotected,
-		Persistence: p, Logger: log,
+		Persistence: p, Logger: log, MaxMemory: maxBytes,
 		Shutdown: func() {
 			select {
 			case shutdown <- struct{}{}:

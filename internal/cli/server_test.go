@@ -39,6 +39,7 @@ func TestUnknownCommandAndArguments(t *testing.T) {
 		{[]string{"server", "--appendfsync", "sometimes"}, 2, `appendfsync must be always, everysec or no, not "sometimes"`},
 		{[]string{"server", "--appendonly", "maybe"}, 2, `appendonly must be yes or no, not "maybe"`},
 		{[]string{"server", "--appenddirname", "a/b"}, 2, `"a/b" must be a plain name, not a path`},
+		{[]string{"server", "--maxmemory", "lots"}, 2, `pelican server: --maxmemory: "lots" is not a memory value`},
 		{nil, 2, "Usage: pelican <command>"},
 	}
 	for _, tt := range tests {

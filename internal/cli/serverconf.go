@@ -149,6 +149,9 @@ func readConfigFile(path string, o *serverOptions, p *engine.Persistence, given 
 		if len(args) == 0 {
 			return bad(name + ": wrong number of arguments")
 		}
+		if given[name] {
+			continue // a flag of the same name wins
+		}
 		o.settings = append(o.settings, fileSetting{line: n, name: name, value: strings.Join(args, " ")})
 	}
 	if err := sc.Err(); err != nil {

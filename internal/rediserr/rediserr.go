@@ -33,6 +33,10 @@ const (
 	// idTooSmall is XADD's reply to an explicit ID not above the
 	// stream's last.
 	idTooSmall = "ERR The ID specified in XADD is equal or smaller than the target stream top item"
+	// oomInExec is EXEC's reply when maxmemory refused it: a transaction
+	// holding a command that may add data, started before the limit was
+	// reached.
+	oomInExec = "EXECABORT Transaction discarded because of: OOM "
 )
 
 // Codes of the replies that say the server cannot serve the command now
@@ -100,6 +104,12 @@ func IsNoGroup(err error) bool { return Code(err) == "NOGROUP" }
 // IsBusyGroup reports whether err is Redis's BUSYGROUP reply: XGROUP
 // CREATE found the group already there.
 func IsBusyGroup(err error) bool { return Code(err) == "BUSYGROUP" }
+
+// IsOutOfMemory reports whether err is Redis's OOM reply ("OOM command
+// not allowed when used memory > 'maxmemory'."): the server's data
+// exceeds maxmemory and it refuses commands that may add data until
+// deletions bring it back under, or an EXEC refused for that reason.
+func IsOutOfMemory(err error) bool { return Code(err) == "OOM" || hasText(err, oomInExec) }
 
 // IsNoPerm reports whether err is Redis's NOPERM reply: the connection's
 // ACL user may not run the command or touch the key.

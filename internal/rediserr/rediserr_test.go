@@ -26,6 +26,7 @@ type class struct {
 	Code                                         string
 	Reply, WrongType, NoGroup, BusyGroup, NoPerm bool
 	NoSuchKey, UnknownCommand, IDTooSmall        bool
+	OutOfMemory                                  bool
 	Connection, Transient                        bool
 }
 
@@ -35,7 +36,8 @@ func classify(err error) class {
 		Reply: rediserr.IsReply(err), WrongType: rediserr.IsWrongType(err), NoGroup: rediserr.IsNoGroup(err),
 		BusyGroup: rediserr.IsBusyGroup(err), NoPerm: rediserr.IsNoPerm(err), NoSuchKey: rediserr.IsNoSuchKey(err),
 		UnknownCommand: rediserr.IsUnknownCommand(err), IDTooSmall: rediserr.IsIDTooSmall(err),
-		Connection: rediserr.IsConnection(err), Transient: rediserr.IsTransient(err),
+		OutOfMemory: rediserr.IsOutOfMemory(err),
+		Connection:  rediserr.IsConnection(err), Transient: rediserr.IsTransient(err),
 	}
 }
 
@@ -106,6 +108,34 @@ func TestDefinitiveReplies(t *testing.T) {
 			} {
 				t.Run(tt.name, func(t *testing.T) { check(t, tt.err, tt.want) })
 			}
+		})
+	}
+}
+
+// TestOutOfMemory provokes maxmemory's refusals, of a command and of an
+// EXEC queued before the limit was reached, on both servers.
+func TestOutOfMemory(t *testing.T) {
+	for name, rdb := range servers(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			if err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: "s", Values: []any{"f", "v"}}).Err(); err != nil {
+				t.Fatal(err)
+			}
+			tx := rdb.Conn()
+			defer tx.Close()
+			if err := tx.Do(ctx, "MULTI").Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Do(ctx, "XADD", "s", "*", "f", "v").Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := rdb.ConfigSet(ctx, "maxmemory", "1").Err(); err != nil {
+				t.Fatal(err)
+			}
+			defer rdb.ConfigSet(ctx, "maxmemory", "0")
+			check(t, rdb.XAdd(ctx, &redis.XAddArgs{Stream: "s", Values: []any{"f", "v"}}).Err(),
+				class{Code: "OOM", Reply: true, OutOfMemory: true})
+			check(t, tx.Do(ctx, "EXEC").Err(), class{Code: "EXECABORT", Reply: true, OutOfMemory: true})
 		})
 	}
 }
