@@ -88,6 +88,10 @@ type ClientInfo struct {
 func (e *Engine) NewClient(info ClientInfo) *Client {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.newClientLocked(info)
+}
+
+func (e *Engine) newClientLocked(info ClientInfo) *Client {
 	e.nextID++
 	now := e.clock()
 	c := &Client{

@@ -54,6 +54,15 @@ type Config struct {
 	// sends SHUTDOWN: the owner stops serving and closes the engine.
 	// Without it SHUTDOWN is refused.
 	Shutdown func()
+	// MaxClients is the initial maxclients: how many clients may be
+	// connected at once. If zero, DefaultMaxClients is used.
+	MaxClients int
+	// ClientsAllowed, if set, returns how many of the given number of
+	// clients the process can serve (its open file limit, which the
+	// function may raise). It lowers MaxClients at start, and CONFIG SET
+	// maxclients refuses a value above what it allows, as Redis does.
+	// pelican server sets it to server.AdjustOpenFilesLimit.
+	ClientsAllowed func(maxClients int) int
 	// Logger receives what the engine reports (the data it loaded, a
 	// damaged file it repaired). If nil, slog.Default() is used.
 	Logger *slog.Logger
@@ -128,6 +137,12 @@ type settings struct {
 	// autoRewritePercentage and autoRewriteMinSize are Redis's
 	// auto-aof-rewrite-percentage and auto-aof-rewrite-min-size.
 	autoRewritePercentage, autoRewriteMinSize int64
+	// Connection limits (see limits.go): maxclients, timeout in seconds,
+	// client-query-buffer-limit and client-output-buffer-limit.
+	maxClients       int64
+	timeout          int64
+	queryBufferLimit int64
+	outputLimits     [numOutputClasses]OutputLimit
 }
 
 // New returns an engine with empty keyspaces, kept in memory (Open keeps
@@ -166,6 +181,10 @@ func newEngine(cfg Config) *Engine {
 
 		autoRewritePercentage: 100,
 		autoRewriteMinSize:    64 << 20,
+
+		maxClients:       initialMaxClients(cfg),
+		queryBufferLimit: 1 << 30,
+		outputLimits:     defaultOutputLimits,
 	}
 	e.fx.db = -1
 	e.started = e.clock()

@@ -76,6 +76,7 @@ func (s *Server) Serve(l net.Listener) error {
 		delete(s.listeners, l)
 		s.mu.Unlock()
 	}()
+	var backoff acceptBackoff
 	for {
 		conn, err := l.Accept()
 		if err != nil {
@@ -85,13 +86,13 @@ func (s *Server) Serve(l net.Listener) error {
 			if closing {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(5 * time.Millisecond)
-				continue
+			if !temporaryAcceptError(err) {
+				return err
 			}
-			return err
+			backoff.wait(s.log, err)
+			continue
 		}
+		backoff.reset()
 		if tc, ok := conn.(*net.TCPConn); ok {
 			_ = tc.SetNoDelay(true)
 		}
@@ -100,7 +101,9 @@ func (s *Server) Serve(l net.Listener) error {
 }
 
 // ServeConn serves one connection in a new goroutine. The server closes
-// it when the client quits, on a protocol error, or on Shutdown.
+// it when the client quits, on a protocol error, when it reaches a limit
+// (docs/limits.md), or on Shutdown. When maxclients clients are connected,
+// the connection is sent Redis's error and closed.
 func (s *Server) ServeConn(conn net.Conn) {
 	s.mu.Lock()
 	if s.closing {
@@ -161,17 +164,25 @@ func addrString(a net.Addr) string {
 // handle runs the read-execute-write loop of one connection.
 func (s *Server) handle(conn net.Conn) {
 	eng := s.eng
-	c := eng.NewClient(engine.ClientInfo{
+	c, err := eng.AdmitClient(engine.ClientInfo{
 		Addr:      addrString(conn.RemoteAddr()),
 		LocalAddr: addrString(conn.LocalAddr()),
 		Kill:      func() { conn.Close() },
 		Wake:      func() { _ = conn.SetReadDeadline(longAgo) },
 	})
+	if err != nil {
+		// Best effort, as Redis: a new socket's buffer takes the line.
+		_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = io.WriteString(conn, engine.MaxClientsReply)
+		return
+	}
 	defer c.Close()
 	r := resp.NewReader(conn)
 	w := newReplyWriter(conn)
 	var deadline time.Time // the read deadline currently set
 	interrupted := false   // a read ended on its deadline
+	lastRead := time.Now() // when the client last sent something
+	var softSince time.Time
 	for {
 		eng.Lock()
 		c.PollBlockLocked() // collect a served reply, or time the block out
@@ -179,8 +190,15 @@ func (s *Server) handle(conn net.Conn) {
 			s.executeBuffered(c, r)
 		}
 		want := time.Time{}
+		lim := c.LimitsLocked()
+		idleAt := time.Time{} // when the client counts as idle
 		if c.Blocked() {
 			_, want = c.PollBlockLocked()
+		} else if lim.Idle > 0 {
+			// Whole seconds, as Redis counts them: the deadline moves at
+			// most once a second however often the client sends.
+			idleAt = lastRead.Truncate(time.Second).Add(lim.Idle + time.Second)
+			want = idleAt
 		}
 		if want != deadline || interrupted {
 			// Under the engine lock, so a concurrent wake cannot be lost.
@@ -200,18 +218,38 @@ func (s *Server) handle(conn net.Conn) {
 			}
 		}
 		if len(out) > 0 {
-			if err := w.write(out); err != nil {
+			queued, err := w.write(out)
+			if err != nil {
 				return
 			}
 			c.ResetOutput()
+			if queued > 0 && overOutputLimit(lim.Output, int64(queued), &softSince) {
+				s.log.Warn("pelican: closing a client that reached its output buffer limit",
+					"addr", conn.RemoteAddr(), "omem", queued, "hard", lim.Output.Hard, "soft", lim.Output.Soft)
+				eng.CountDisconnect(engine.OutputBufferLimit)
+				return
+			}
 		}
 		if c.CloseAfterReply() {
 			_ = w.drain()
 			return
 		}
-		_, err := r.Fill()
+		n, err := r.Fill()
+		if n > 0 {
+			lastRead = time.Now()
+			if q := r.Buffered(); int64(q) > lim.QueryBuffer {
+				s.log.Warn("pelican: closing a client that reached its query buffer limit",
+					"addr", conn.RemoteAddr(), "qbuf", q, "limit", lim.QueryBuffer)
+				eng.CountDisconnect(engine.QueryBufferLimit)
+				return
+			}
+		}
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
+				if !idleAt.IsZero() && !time.Now().Before(idleAt) {
+					s.log.Debug("pelican: closing an idle client", "addr", conn.RemoteAddr(), "timeout", lim.Idle)
+					return
+				}
 				interrupted = true
 				continue
 			}

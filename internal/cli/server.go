@@ -73,6 +73,8 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	shutdown := make(chan struct{}, 1)
 	eng, err := engine.Open(engine.Config{
 		RequirePass: *pass, ActiveExpiry: true, Port: port, Persistence: p, Logger: log,
+		// maxclients is bounded by the open file limit, as in Redis.
+		ClientsAllowed: func(n int) int { return server.AdjustOpenFilesLimit(n, log) },
 		Shutdown: func() {
 			select {
 			case shutdown <- struct{}{}:
