@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -38,7 +39,9 @@ type Server struct {
 	eng *engine.Engine
 	log *slog.Logger
 
-	mu        sync.Mutex
+	mu sync.Mutex
+	// freed is when memory was last given back to the system.
+	freed     time.Time
 	listeners map[net.Listener]struct{}
 	conns     map[net.Conn]struct{}
 	closing   bool
@@ -186,8 +189,9 @@ func (s *Server) handle(conn net.Conn) {
 	for {
 		eng.Lock()
 		c.PollBlockLocked() // collect a served reply, or time the block out
+		more := false       // commands are left in the buffer to run
 		if !c.Blocked() {
-			s.executeBuffered(c, r)
+			more = s.executeBuffered(c, r)
 		}
 		want := time.Time{}
 		lim := c.LimitsLocked()
@@ -227,12 +231,19 @@ func (s *Server) handle(conn net.Conn) {
 				s.log.Warn("pelican: closing a client that reached its output buffer limit",
 					"addr", conn.RemoteAddr(), "omem", queued, "hard", lim.Output.Hard, "soft", lim.Output.Soft)
 				eng.CountDisconnect(engine.OutputBufferLimit)
+				s.released(queued)
 				return
 			}
 		}
 		if c.CloseAfterReply() {
 			_ = w.drain()
 			return
+		}
+		if more {
+			continue
+		}
+		if size := r.Cap(); r.Shrink() {
+			s.released(size)
 		}
 		n, err := r.Fill()
 		if n > 0 {
@@ -241,6 +252,7 @@ func (s *Server) handle(conn net.Conn) {
 				s.log.Warn("pelican: closing a client that reached its query buffer limit",
 					"addr", conn.RemoteAddr(), "qbuf", q, "limit", lim.QueryBuffer)
 				eng.CountDisconnect(engine.QueryBufferLimit)
+				s.released(r.Cap())
 				return
 			}
 		}
@@ -261,21 +273,58 @@ func (s *Server) handle(conn net.Conn) {
 	}
 }
 
-// executeBuffered runs every complete command in the reader's buffer,
-// stopping early if one blocks or ends the connection.
-func (s *Server) executeBuffered(c *engine.Client, r *resp.Reader) {
+// maxBatchOutput is how many bytes of replies a connection gathers before
+// it sends them and goes on with the commands still buffered: a pipeline of
+// commands with large replies is sent in pieces, each checked against the
+// client's output buffer limit, instead of being built whole in memory.
+const maxBatchOutput = 256 << 10
+
+// executeBuffered runs the complete commands in the reader's buffer,
+// stopping early if one blocks or ends the connection, or when the replies
+// reach maxBatchOutput bytes. It reports whether it stopped for the
+// replies' size, with commands possibly left to run.
+func (s *Server) executeBuffered(c *engine.Client, r *resp.Reader) (more bool) {
 	r.MaxBulkLen = c.ProtoMaxBulkLenLocked()
 	for !c.Blocked() && !c.CloseAfterReply() {
+		if len(c.Output()) >= maxBatchOutput {
+			return true
+		}
 		r.Unauthenticated = !c.Authenticated()
 		args, err := r.Parse()
 		if err == resp.ErrIncomplete {
-			return
+			return false
 		}
 		var pe *resp.ProtocolError
 		if errors.As(err, &pe) {
 			c.ProtocolErrorLocked(pe.Msg)
-			return
+			return false
 		}
 		c.ExecLocked(args)
+	}
+	return false
+}
+
+// releaseAbove is the size of a connection's buffer whose release makes
+// the server give memory back to the system.
+const releaseAbove = 16 << 20
+
+// released is called when a connection drops a buffer of size bytes. For a
+// large one, the process gives the memory it no longer uses back to the
+// system (at most once every ten seconds): otherwise a burst from one
+// client would keep its peak footprint until enough other allocation came
+// to trigger a collection.
+func (s *Server) released(size int) {
+	if size < releaseAbove {
+		return
+	}
+	s.mu.Lock()
+	now := time.Now()
+	due := now.Sub(s.freed) >= 10*time.Second
+	if due {
+		s.freed = now
+	}
+	s.mu.Unlock()
+	if due {
+		go debug.FreeOSMemory()
 	}
 }

@@ -112,6 +112,21 @@ func (r *Reader) Feed(p []byte) {
 	}
 }
 
+// Shrink replaces a buffer that a large command grew by a small one, if
+// what is left unconsumed fits in one, and reports whether it did. Fill
+// does this before reading; a caller about to wait for the client may call
+// it first so that the memory is not held meanwhile.
+func (r *Reader) Shrink() bool {
+	if len(r.buf) <= shrinkAbove || r.w-r.r > readChunk {
+		return false
+	}
+	nb := make([]byte, 2*readChunk)
+	r.w = copy(nb, r.buf[r.r:r.w])
+	r.r, r.buf = 0, nb
+	clear(r.args[:cap(r.args)]) // the last command's arguments, in the old buffer
+	return true
+}
+
 // Cap reports the size of the reader's buffer.
 func (r *Reader) Cap() int { return len(r.buf) }
 
@@ -121,15 +136,11 @@ func (r *Reader) Cap() int { return len(r.buf) }
 // is left of it fits in one, so that the memory goes back after the burst.
 // Otherwise the unconsumed bytes move to the front; and if the buffer is
 // still full, it doubles, but never beyond what the argument being read
-// still needs (as far as it is known): growth costs at most twice the bytes
-// that have arrived, whatever length a request declares, and copying stays
-// linear in the size of the command.
+// still needs (as far as it is known): growth costs at most four times the
+// bytes that have arrived, whatever length a request declares, and copying
+// stays linear in the size of the command.
 func (r *Reader) makeRoom() {
-	left := r.w - r.r
-	if len(r.buf) > shrinkAbove && left <= readChunk {
-		nb := make([]byte, 2*readChunk)
-		r.w = copy(nb, r.buf[r.r:r.w])
-		r.r, r.buf = 0, nb
+	if r.Shrink() {
 		return
 	}
 	if r.w < len(r.buf) {
@@ -145,9 +156,10 @@ func (r *Reader) makeRoom() {
 	size := 2 * len(r.buf)
 	if r.bulkLen >= 0 {
 		// The rest of the argument and its CRLF, plus room for the next
-		// request line.
+		// request line; allocated at once when within four times what
+		// has arrived, which saves a generation of copies.
 		need := r.pos + r.bulkLen + 2 + readChunk
-		if need > len(r.buf) && need < size {
+		if need > len(r.buf) && need < 4*len(r.buf) {
 			size = need
 		}
 	}
