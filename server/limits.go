@@ -12,8 +12,8 @@ import (
 
 // acceptBackoff paces the accept loop after an accept error that may pass,
 // such as running out of file descriptors: the loop waits a little longer
-// after each consecutive failure (up to a second), and logs at most once a
-// second, saying how many failures it did not log.
+// after each consecutive failure (up to a tenth of a second), and logs at
+// most once a second, saying how many failures it did not log.
 type acceptBackoff struct {
 	delay    time.Duration
 	lastLog  time.Time
@@ -22,7 +22,7 @@ type acceptBackoff struct {
 
 const (
 	minAcceptDelay = 5 * time.Millisecond
-	maxAcceptDelay = time.Second
+	maxAcceptDelay = 100 * time.Millisecond
 )
 
 // wait logs err if nothing was logged in the last second, and sleeps.
