@@ -6,7 +6,7 @@ import (
 )
 
 // errProtectedMode is what a client from outside the loopback interface
-// reads, before its connection is closed, while protected mode is on and
+// reads (RefusalReply), before its connection is closed, while protected mode is on and
 // the default user has no password: Redis's reply, word for word, since
 // clients and operators search for it.
 const errProtectedMode = "-DENIED Redis is running in protected mode because protected " +
@@ -54,21 +54,13 @@ func init() {
 	)
 }
 
-// Admit decides whether a new connection from a TCP client at ip is
-// served (ip is "" for other transports: in-process connections and
-// sockets that are local by nature). It returns nil to serve it, or the
-// reply to write before closing it: Redis's protected mode refuses TCP
-// clients from any address but 127.0.0.1 and ::1 while it is on and the
-// default user has no password. A refusal counts in INFO's
-// rejected_connections.
-func (e *Engine) Admit(ip string) []byte {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.settings.unprotected || e.settings.requirePass != "" || ip == "" || ip == "127.0.0.1" || ip == "::1" {
-		return nil
-	}
-	e.stats.rejectedConnections++
-	return []byte(errProtectedMode)
+// protectedModeRefusesLocked reports whether Redis's protected mode
+// refuses a TCP client at ip ("" for other transports, in-process
+// connections and sockets local by nature): it refuses clients from any
+// address but 127.0.0.1 and ::1 while it is on and the default user has
+// no password.
+func (e *Engine) protectedModeRefusesLocked(ip string) bool {
+	return !e.settings.unprotected && e.settings.requirePass == "" && ip != "" && ip != "127.0.0.1" && ip != "::1"
 }
 
 // ProtectedModeWarning returns what an operator should be told at start

@@ -76,6 +76,9 @@ type watchedKey struct {
 type ClientInfo struct {
 	// Addr and LocalAddr are shown by CLIENT LIST.
 	Addr, LocalAddr string
+	// RemoteIP is a TCP client's IP address, which protected mode
+	// checks (AdmitClient); "" for other transports.
+	RemoteIP string
 	// Kill closes the connection; CLIENT KILL calls it.
 	Kill func()
 	// Wake interrupts the connection's pending read; the engine calls it
@@ -88,6 +91,10 @@ type ClientInfo struct {
 func (e *Engine) NewClient(info ClientInfo) *Client {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.newClientLocked(info)
+}
+
+func (e *Engine) newClientLocked(info ClientInfo) *Client {
 	e.nextID++
 	now := e.clock()
 	c := &Client{

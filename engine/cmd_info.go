@@ -211,7 +211,7 @@ func (e *Engine) infoClients(w *infoWriter) {
 	w.section("Clients")
 	w.num("connected_clients", int64(len(e.clients)))
 	w.num("cluster_connections", 0)
-	w.num("maxclients", maxClients)
+	w.num("maxclients", e.settings.maxClients)
 	w.num("client_recent_max_input_buffer", 0)
 	w.num("client_recent_max_output_buffer", 0)
 	w.num("blocked_clients", int64(e.numBlocked))
@@ -320,9 +320,10 @@ func (e *Engine) infoStats(w *infoWriter) {
 	w.num("dump_payload_sanitizations", 0)
 	w.num("total_reads_processed", s.commandsProcessed)
 	w.num("total_writes_processed", s.commandsProcessed)
-	w.zeros("io_threaded_reads_processed", "io_threaded_writes_processed",
-		"client_query_buffer_limit_disconnections", "client_output_buffer_limit_disconnections",
-		"reply_buffer_shrinks", "reply_buffer_expands", "eventloop_cycles",
+	w.zeros("io_threaded_reads_processed", "io_threaded_writes_processed")
+	w.num("client_query_buffer_limit_disconnections", s.queryLimitDisconnects)
+	w.num("client_output_buffer_limit_disconnections", s.outputLimitDisconnects)
+	w.zeros("reply_buffer_shrinks", "reply_buffer_expands", "eventloop_cycles",
 		"eventloop_duration_sum", "eventloop_duration_cmd_sum",
 		"instantaneous_eventloop_cycles_per_sec", "instantaneous_eventloop_duration_usec")
 	w.num("acl_access_denied_auth", s.errors["WRONGPASS"])

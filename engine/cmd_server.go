@@ -118,10 +118,6 @@ var configHelp = []string{
 	"    Rewrite the configuration file.",
 }
 
-// maxClients is the maxclients setting; Pelican does not limit
-// connections.
-const maxClients = 10000
-
 // configParam is one setting CONFIG GET and CONFIG SET know.
 type configParam struct {
 	name string
@@ -140,7 +136,13 @@ var configParams = []configParam{
 	{name: "hz",
 		get: func(e *Engine) string { return strconv.FormatInt(e.settings.hz, 10) },
 		set: intSetting(0, 1<<31-1, false, func(e *Engine, n int64) { e.settings.hz = n })},
-	{name: "maxclients", get: fixed(strconv.Itoa(maxClients)), set: fixedInt(maxClients, 1, 1<<32-1, false)},
+	{name: "client-output-buffer-limit", get: formatOutputLimits, set: outputLimitsSetting},
+	{name: "client-query-buffer-limit",
+		get: func(e *Engine) string { return strconv.FormatInt(e.settings.queryBufferLimit, 10) },
+		set: intSetting(1024*1024, 1<<63-1, true, func(e *Engine, n int64) { e.settings.queryBufferLimit = n })},
+	{name: "maxclients",
+		get: func(e *Engine) string { return strconv.FormatInt(e.settings.maxClients, 10) },
+		set: maxClientsSetting},
 	{name: "maxmemory",
 		get: func(e *Engine) string { return strconv.FormatUint(e.mem.limit, 10) },
 		set: maxmemorySetting},
@@ -166,7 +168,9 @@ var configParams = []configParam{
 	{name: "stream-node-max-entries",
 		get: func(e *Engine) string { return strconv.Itoa(e.settings.limits.NodeMaxEntries) },
 		set: intSetting(0, 1<<63-1, false, func(e *Engine, n int64) { e.settings.limits.NodeMaxEntries = int(n) })},
-	{name: "timeout", get: fixed("0"), set: fixedInt(0, 0, 1<<31-1, false)},
+	{name: "timeout",
+		get: func(e *Engine) string { return strconv.FormatInt(e.settings.timeout, 10) },
+		set: intSetting(0, 1<<31-1, false, func(e *Engine, n int64) { e.settings.timeout = n })},
 }
 
 const errImmutable = "can't set immutable config"

@@ -66,6 +66,15 @@ type Config struct {
 	// (the noeviction policy). CONFIG SET maxmemory changes it. If zero,
 	// there is no limit.
 	MaxMemory uint64
+	// MaxClients is the initial maxclients: how many clients may be
+	// connected at once. If zero, DefaultMaxClients is used.
+	MaxClients int
+	// ClientsAllowed, if set, returns how many of the given number of
+	// clients the process can serve (its open file limit, which the
+	// function may raise). It lowers MaxClients at start, and CONFIG SET
+	// maxclients refuses a value above what it allows, as Redis does.
+	// pelican server sets it to server.AdjustOpenFilesLimit.
+	ClientsAllowed func(maxClients int) int
 	// Logger receives what the engine reports (the data it loaded, a
 	// damaged file it repaired). If nil, slog.Default() is used.
 	Logger *slog.Logger
@@ -143,6 +152,12 @@ type settings struct {
 	autoRewritePercentage, autoRewriteMinSize int64
 	// unprotected is protected-mode no (Admit).
 	unprotected bool
+	// Connection limits (see limits.go): maxclients, timeout in seconds,
+	// client-query-buffer-limit and client-output-buffer-limit.
+	maxClients       int64
+	timeout          int64
+	queryBufferLimit int64
+	outputLimits     [numOutputClasses]OutputLimit
 }
 
 // New returns an engine with empty keyspaces, kept in memory (Open keeps
@@ -182,6 +197,10 @@ func newEngine(cfg Config) *Engine {
 
 		autoRewritePercentage: 100,
 		autoRewriteMinSize:    64 << 20,
+
+		maxClients:       initialMaxClients(cfg),
+		queryBufferLimit: 1 << 30,
+		outputLimits:     defaultOutputLimits,
 	}
 	e.mem.limit = cfg.MaxMemory
 	e.fx.db = -1

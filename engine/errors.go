@@ -47,11 +47,10 @@ func cstr(b []byte) string {
 
 // trunc renders an argument as C's "%.128s" would.
 func trunc(b []byte, n int) string {
-	s := cstr(b)
-	if len(s) > n {
-		s = s[:n]
+	if len(b) > n {
+		b = b[:n] // not copying the rest: an argument may be large
 	}
-	return s
+	return cstr(b)
 }
 
 // unknownCommand is the error for a command name Redis does not know.

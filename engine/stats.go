@@ -14,15 +14,20 @@ type cmdStat struct {
 // stats are the counters INFO reports. CONFIG RESETSTAT zeroes them.
 type stats struct {
 	connectionsReceived int64
-	rejectedConnections int64 // refused at Admit
-	commandsProcessed   int64
-	expiredKeys         int64
-	keyspaceHits        int64
-	keyspaceMisses      int64
-	totalErrorReplies   int64
-	errors              map[string]int64
-	cmds                map[*Command]*cmdStat
-	byIndex             []*cmdStat // the same rows as cmds, by Command.index
+	// rejectedConnections counts connections refused for maxclients;
+	// queryLimitDisconnects and outputLimitDisconnects, clients closed for
+	// their query or output buffer limit.
+	rejectedConnections    int64
+	queryLimitDisconnects  int64
+	outputLimitDisconnects int64
+	commandsProcessed      int64
+	expiredKeys            int64
+	keyspaceHits           int64
+	keyspaceMisses         int64
+	totalErrorReplies      int64
+	errors                 map[string]int64
+	cmds                   map[*Command]*cmdStat
+	byIndex                []*cmdStat // the same rows as cmds, by Command.index
 }
 
 func (s *stats) init() {

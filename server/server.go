@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -38,7 +39,9 @@ type Server struct {
 	eng *engine.Engine
 	log *slog.Logger
 
-	mu        sync.Mutex
+	mu sync.Mutex
+	// freed is when memory was last given back to the system.
+	freed     time.Time
 	listeners map[net.Listener]struct{}
 	conns     map[net.Conn]struct{}
 	closing   bool
@@ -76,6 +79,7 @@ func (s *Server) Serve(l net.Listener) error {
 		delete(s.listeners, l)
 		s.mu.Unlock()
 	}()
+	var backoff acceptBackoff
 	for {
 		conn, err := l.Accept()
 		if err != nil {
@@ -85,13 +89,13 @@ func (s *Server) Serve(l net.Listener) error {
 			if closing {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(5 * time.Millisecond)
-				continue
+			if !temporaryAcceptError(err) {
+				return err
 			}
-			return err
+			backoff.wait(s.log, err)
+			continue
 		}
+		backoff.reset()
 		if tc, ok := conn.(*net.TCPConn); ok {
 			_ = tc.SetNoDelay(true)
 		}
@@ -100,7 +104,9 @@ func (s *Server) Serve(l net.Listener) error {
 }
 
 // ServeConn serves one connection in a new goroutine. The server closes
-// it when the client quits, on a protocol error, or on Shutdown.
+// it when the client quits, on a protocol error, when it reaches a limit
+// (docs/limits.md), or on Shutdown. When maxclients clients are connected,
+// the connection is sent Redis's error and closed.
 func (s *Server) ServeConn(conn net.Conn) {
 	s.mu.Lock()
 	if s.closing {
@@ -165,31 +171,43 @@ func (s *Server) handle(conn net.Conn) {
 	if ta, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
 		ip = ta.IP.String()
 	}
-	if refusal := eng.Admit(ip); refusal != nil {
-		_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
-		_, _ = conn.Write(refusal)
-		return
-	}
-	c := eng.NewClient(engine.ClientInfo{
+	c, err := eng.AdmitClient(engine.ClientInfo{
+		RemoteIP:  ip,
 		Addr:      addrString(conn.RemoteAddr()),
 		LocalAddr: addrString(conn.LocalAddr()),
 		Kill:      func() { conn.Close() },
 		Wake:      func() { _ = conn.SetReadDeadline(longAgo) },
 	})
+	if err != nil {
+		// Best effort, as Redis: a new socket's buffer takes the line.
+		_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = io.WriteString(conn, engine.RefusalReply(err))
+		return
+	}
 	defer c.Close()
 	r := resp.NewReader(conn)
 	w := newReplyWriter(conn)
 	var deadline time.Time // the read deadline currently set
 	interrupted := false   // a read ended on its deadline
+	lastRead := time.Now() // when the client last sent something
+	var softSince time.Time
 	for {
 		eng.Lock()
 		c.PollBlockLocked() // collect a served reply, or time the block out
+		more := false       // commands are left in the buffer to run
 		if !c.Blocked() {
-			s.executeBuffered(c, r)
+			more = s.executeBuffered(c, r)
 		}
 		want := time.Time{}
+		lim := c.LimitsLocked()
+		idleAt := time.Time{} // when the client counts as idle
 		if c.Blocked() {
 			_, want = c.PollBlockLocked()
+		} else if lim.Idle > 0 {
+			// Whole seconds, as Redis counts them: the deadline moves at
+			// most once a second however often the client sends.
+			idleAt = lastRead.Truncate(time.Second).Add(lim.Idle + time.Second)
+			want = idleAt
 		}
 		if want != deadline || interrupted {
 			// Under the engine lock, so a concurrent wake cannot be lost.
@@ -209,18 +227,46 @@ func (s *Server) handle(conn net.Conn) {
 			}
 		}
 		if len(out) > 0 {
-			if err := w.write(out); err != nil {
+			queued, err := w.write(out)
+			if err != nil {
 				return
 			}
 			c.ResetOutput()
+			if queued > 0 && overOutputLimit(lim.Output, int64(queued), &softSince) {
+				s.log.Warn("pelican: closing a client that reached its output buffer limit",
+					"addr", conn.RemoteAddr(), "omem", queued, "hard", lim.Output.Hard, "soft", lim.Output.Soft)
+				eng.CountDisconnect(engine.OutputBufferLimit)
+				s.released(queued)
+				return
+			}
 		}
 		if c.CloseAfterReply() {
 			_ = w.drain()
 			return
 		}
-		_, err := r.Fill()
+		if more {
+			continue
+		}
+		if size := r.Cap(); r.Shrink() {
+			s.released(size)
+		}
+		n, err := r.Fill()
+		if n > 0 {
+			lastRead = time.Now()
+			if q := r.Buffered(); int64(q) > lim.QueryBuffer {
+				s.log.Warn("pelican: closing a client that reached its query buffer limit",
+					"addr", conn.RemoteAddr(), "qbuf", q, "limit", lim.QueryBuffer)
+				eng.CountDisconnect(engine.QueryBufferLimit)
+				s.released(r.Cap())
+				return
+			}
+		}
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
+				if !idleAt.IsZero() && !time.Now().Before(idleAt) {
+					s.log.Debug("pelican: closing an idle client", "addr", conn.RemoteAddr(), "timeout", lim.Idle)
+					return
+				}
 				interrupted = true
 				continue
 			}
@@ -232,21 +278,58 @@ func (s *Server) handle(conn net.Conn) {
 	}
 }
 
-// executeBuffered runs every complete command in the reader's buffer,
-// stopping early if one blocks or ends the connection.
-func (s *Server) executeBuffered(c *engine.Client, r *resp.Reader) {
+// maxBatchOutput is how many bytes of replies a connection gathers before
+// it sends them and goes on with the commands still buffered: a pipeline of
+// commands with large replies is sent in pieces, each checked against the
+// client's output buffer limit, instead of being built whole in memory.
+const maxBatchOutput = 256 << 10
+
+// executeBuffered runs the complete commands in the reader's buffer,
+// stopping early if one blocks or ends the connection, or when the replies
+// reach maxBatchOutput bytes. It reports whether it stopped for the
+// replies' size, with commands possibly left to run.
+func (s *Server) executeBuffered(c *engine.Client, r *resp.Reader) (more bool) {
 	r.MaxBulkLen = c.ProtoMaxBulkLenLocked()
 	for !c.Blocked() && !c.CloseAfterReply() {
+		if len(c.Output()) >= maxBatchOutput {
+			return true
+		}
 		r.Unauthenticated = !c.Authenticated()
 		args, err := r.Parse()
 		if err == resp.ErrIncomplete {
-			return
+			return false
 		}
 		var pe *resp.ProtocolError
 		if errors.As(err, &pe) {
 			c.ProtocolErrorLocked(pe.Msg)
-			return
+			return false
 		}
 		c.ExecLocked(args)
+	}
+	return false
+}
+
+// releaseAbove is the size of a connection's buffer whose release makes
+// the server give memory back to the system.
+const releaseAbove = 16 << 20
+
+// released is called when a connection drops a buffer of size bytes. For a
+// large one, the process gives the memory it no longer uses back to the
+// system (at most once every ten seconds): otherwise a burst from one
+// client would keep its peak footprint until enough other allocation came
+// to trigger a collection.
+func (s *Server) released(size int) {
+	if size < releaseAbove {
+		return
+	}
+	s.mu.Lock()
+	now := time.Now()
+	due := now.Sub(s.freed) >= 10*time.Second
+	if due {
+		s.freed = now
+	}
+	s.mu.Unlock()
+	if due {
+		go debug.FreeOSMemory()
 	}
 }

@@ -8,6 +8,10 @@ import (
 	"github.com/pelicanhq/pelican/internal/memconn"
 )
 
+// maxKeptQueue is the largest queue buffer a connection keeps once its
+// replies are written.
+const maxKeptQueue = 1 << 20
+
 // replyWriter sends a connection's replies without ever making the
 // connection's reader wait for the client to read them.
 //
@@ -27,6 +31,7 @@ type replyWriter struct {
 
 	mu      sync.Mutex
 	pending []byte        // bytes the flusher still has to write
+	writing int           // bytes the flusher has taken from pending and is writing
 	active  bool          // a flusher goroutine runs
 	err     error         // the flusher's write error, reported on the next write
 	idle    chan struct{} // closed when the running flusher exits
@@ -45,36 +50,39 @@ func newReplyWriter(conn net.Conn) *replyWriter {
 	return w
 }
 
-// write sends b, or queues what cannot be sent now. b may be reused by
-// the caller once write returns.
-func (w *replyWriter) write(b []byte) error {
+// write sends b, or queues what cannot be sent now, and returns how many
+// bytes wait in the queue. b may be reused by the caller once write
+// returns.
+func (w *replyWriter) write(b []byte) (int, error) {
 	w.mu.Lock()
 	if w.err != nil {
 		err := w.err
 		w.mu.Unlock()
-		return err
+		return 0, err
 	}
 	if w.active {
 		w.pending = append(w.pending, b...)
+		queued := len(w.pending) + w.writing
 		w.mu.Unlock()
-		return nil
+		return queued, nil
 	}
 	w.mu.Unlock()
 
 	n, err := w.tryWrite(b)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if n == len(b) {
-		return nil
+		return 0, nil
 	}
 	w.mu.Lock()
 	w.pending = append(w.pending[:0], b[n:]...)
+	queued := len(w.pending)
 	w.active = true
 	w.idle = make(chan struct{})
 	w.mu.Unlock()
 	go w.flush()
-	return nil
+	return queued, nil
 }
 
 // tryWrite writes as much of b as it can without waiting.
@@ -109,18 +117,27 @@ func (w *replyWriter) tryWrite(b []byte) (int, error) {
 }
 
 // flush writes the queued replies, waiting as long as the client needs,
-// until the queue is empty.
+// until the queue is empty. Queues that a burst grew large are dropped
+// then, so that the memory goes back.
 func (w *replyWriter) flush() {
 	var buf []byte
 	for {
 		w.mu.Lock()
+		w.writing = 0
 		if len(w.pending) == 0 || w.err != nil {
 			w.active = false
+			if cap(w.pending) > maxKeptQueue {
+				w.pending = nil
+			}
 			close(w.idle)
 			w.mu.Unlock()
 			return
 		}
+		if cap(buf) > maxKeptQueue {
+			buf = nil
+		}
 		buf, w.pending = w.pending, buf[:0]
+		w.writing = len(buf)
 		w.mu.Unlock()
 		if _, err := w.conn.Write(buf); err != nil {
 			w.mu.Lock()

@@ -157,6 +157,8 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	eng, err := engine.Open(engine.Config{
 		RequirePass: o.requirePass, ActiveExpiry: true, Port: port, Bind: bind, Unprotected: unprotected,
 		Persistence: p, Logger: log, MaxMemory: maxBytes,
+		// maxclients is bounded by the open file limit, as in Redis.
+		ClientsAllowed: func(n int) int { return server.AdjustOpenFilesLimit(n, log) },
 		Shutdown: func() {
 			select {
 			case shutdown <- struct{}{}:

@@ -40,10 +40,9 @@ const (
 	unauthBulkLen      = 16384
 	// readChunk is how much the reader asks the connection for at a time.
 	readChunk = 16 * 1024
-	// maxGrowStep caps how far the buffer grows ahead of the data that has
-	// arrived, so a huge declared bulk length costs nothing until its bytes
-	// do arrive.
-	maxGrowStep = 1 << 20
+	// shrinkAbove is the buffer size above which a buffer that a large
+	// command grew is given back once that command is consumed.
+	shrinkAbove = 4 * readChunk
 )
 
 // ProtocolError is a malformed request. Its Msg is the text Redis replies
@@ -113,25 +112,58 @@ func (r *Reader) Feed(p []byte) {
 	}
 }
 
-// makeRoom ensures free space at the end of the buffer, first by moving the
-// unconsumed bytes to the front, then by growing the buffer geometrically,
-// but never by more than maxGrowStep at a time.
+// Shrink replaces a buffer that a large command grew by a small one, if
+// what is left unconsumed fits in one, and reports whether it did. Fill
+// does this before reading; a caller about to wait for the client may call
+// it first so that the memory is not held meanwhile.
+func (r *Reader) Shrink() bool {
+	if len(r.buf) <= shrinkAbove || r.w-r.r > readChunk {
+		return false
+	}
+	nb := make([]byte, 2*readChunk)
+	r.w = copy(nb, r.buf[r.r:r.w])
+	r.r, r.buf = 0, nb
+	clear(r.args[:cap(r.args)]) // the last command's arguments, in the old buffer
+	return true
+}
+
+// Cap reports the size of the reader's buffer.
+func (r *Reader) Cap() int { return len(r.buf) }
+
+// makeRoom ensures free space at the end of the buffer before a read.
+//
+// A buffer that a large command grew is replaced by a small one once what
+// is left of it fits in one, so that the memory goes back after the burst.
+// Otherwise the unconsumed bytes move to the front; and if the buffer is
+// still full, it doubles, but never beyond what the argument being read
+// still needs (as far as it is known): growth costs at most four times the
+// bytes that have arrived, whatever length a request declares, and copying
+// stays linear in the size of the command.
 func (r *Reader) makeRoom() {
+	if r.Shrink() {
+		return
+	}
 	if r.w < len(r.buf) {
 		return
 	}
 	if r.r > 0 {
-		n := copy(r.buf, r.buf[r.r:r.w])
-		r.r, r.w = 0, n
+		r.w = copy(r.buf, r.buf[r.r:r.w])
+		r.r = 0
 		if r.w < len(r.buf) {
 			return
 		}
 	}
-	grow := len(r.buf)
-	if grow > maxGrowStep {
-		grow = maxGrowStep
+	size := 2 * len(r.buf)
+	if r.bulkLen >= 0 {
+		// The rest of the argument and its CRLF, plus room for the next
+		// request line; allocated at once when within four times what
+		// has arrived, which saves a generation of copies.
+		need := r.pos + r.bulkLen + 2 + readChunk
+		if need > len(r.buf) && need < 4*len(r.buf) {
+			size = need
+		}
 	}
-	nb := make([]byte, len(r.buf)+grow)
+	nb := make([]byte, size)
 	copy(nb, r.buf[:r.w])
 	r.buf = nb
 }

@@ -1,7 +1,10 @@
 package resp
 
 import (
+	"bytes"
 	"errors"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -154,4 +157,41 @@ func FuzzReader(f *testing.F) {
 			t.Fatalf("commands depend on chunking (-whole +split):\n%s", diff)
 		}
 	})
+}
+
+// TestLargeArgumentGrowsLinearly feeds a 64 MB argument in 16 KB pieces:
+// the buffer grows geometrically, so that the bytes allocated (and copied)
+// on the way stay within a small multiple of the argument, and the buffer
+// never exceeds what the argument needs by more than a read's worth. Once
+// the command is consumed, the buffer shrinks back.
+func TestLargeArgumentGrowsLinearly(t *testing.T) {
+	const size = 64 << 20
+	r := NewReader(strings.NewReader(""))
+	r.Feed([]byte("*2\r\n$4\r\nECHO\r\n$" + strconv.Itoa(size) + "\r\n"))
+	piece := bytes.Repeat([]byte("x"), 16<<10)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for fed := 0; fed < size; fed += len(piece) {
+		r.Feed(piece)
+		if _, err := r.Parse(); err != ErrIncomplete {
+			t.Fatalf("after %d bytes: %v", fed, err)
+		}
+	}
+	r.Feed([]byte("\r\n"))
+	runtime.ReadMemStats(&after)
+	args, err := r.Parse()
+	if err != nil || len(args) != 2 || len(args[1]) != size {
+		t.Fatalf("Parse: %d arguments, %v", len(args), err)
+	}
+	allocated := after.TotalAlloc - before.TotalAlloc
+	t.Logf("a %d MB argument allocated %d MB; buffer %d MB", size>>20, allocated>>20, r.Cap()>>20)
+	if allocated > 3*size {
+		t.Errorf("allocated %d MB for a %d MB argument, want under %d MB", allocated>>20, size>>20, 3*size>>20)
+	}
+	if r.Cap() > size+64<<10 {
+		t.Errorf("buffer of %d bytes for a %d byte argument", r.Cap(), size)
+	}
+	if !r.Shrink() || r.Cap() > shrinkAbove {
+		t.Errorf("buffer of %d bytes after the command was consumed", r.Cap())
+	}
 }
