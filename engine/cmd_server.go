@@ -89,6 +89,8 @@ var scriptHelp = []string{
 	"    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
 	"    * ASYNC: Asynchronously flush the scripts cache.",
 	"    * SYNC: Synchronously flush the scripts cache.",
+	"KILL",
+	"    Kill the currently executing Lua script.",
 	"LOAD <script>",
 	"    Load a script into the scripts cache without executing it.",
 }
@@ -137,10 +139,12 @@ type configParam struct {
 // them to another fails as for an immutable setting.
 var configParams = []configParam{
 	{name: "bind", get: fixed(""), set: fixedString("")},
+	{name: "busy-reply-threshold", get: getBusyReplyThreshold, set: setBusyReplyThreshold},
 	{name: "databases", get: fixed(strconv.Itoa(NumDatabases))},
 	{name: "hz",
 		get: func(e *Engine) string { return strconv.FormatInt(e.settings.hz, 10) },
 		set: intSetting(0, 1<<31-1, false, func(e *Engine, n int64) { e.settings.hz = n })},
+	{name: "lua-time-limit", get: getBusyReplyThreshold, set: setBusyReplyThreshold},
 	{name: "maxclients", get: fixed(strconv.Itoa(maxClients)), set: fixedInt(maxClients, 1, 1<<32-1, false)},
 	{name: "maxmemory", get: fixed("0"), set: fixedInt(0, -1<<63, 1<<63-1, true)},
 	{name: "maxmemory-policy", get: fixed("noeviction"), set: fixedString("noeviction")},
@@ -167,6 +171,12 @@ var configParams = []configParam{
 		set: intSetting(0, 1<<63-1, false, func(e *Engine, n int64) { e.settings.limits.NodeMaxEntries = int(n) })},
 	{name: "timeout", get: fixed("0"), set: fixedInt(0, 0, 1<<31-1, false)},
 }
+
+// busy-reply-threshold and its alias lua-time-limit, in milliseconds.
+var (
+	getBusyReplyThreshold = func(e *Engine) string { return strconv.FormatInt(e.settings.busyReplyThreshold, 10) }
+	setBusyReplyThreshold = intSetting(0, 1<<63-1, false, func(e *Engine, n int64) { e.settings.busyReplyThreshold = n })
+)
 
 const errImmutable = "can't set immutable config"
 
