@@ -61,8 +61,8 @@ type scriptRun struct {
 
 	mu struct {
 		sync.Mutex
-		active   bool      // a script runs
-		sha      string    // its SHA1, for the log
+		active   bool   // a script runs
+		sha      string // its SHA1, for the log
 		started  time.Time
 		deadline time.Time // when it becomes busy
 		busy     bool      // past the threshold: other clients get BUSY

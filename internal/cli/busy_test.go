@@ -151,4 +151,3 @@ func awaitBusy(t *testing.T, c *redistest.Conn) {
 		}
 	}
 }
-
