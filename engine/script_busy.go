@@ -117,20 +117,22 @@ func (e *Engine) lendLock() {
 	r := &e.scriptRun
 	s := &r.mu
 	s.Lock()
-	defer s.Unlock()
 	// A timer that fires as one run ends and the next begins finds the
 	// next run's deadline ahead.
 	if !s.active || s.busy || time.Now().Before(s.deadline) {
+		s.Unlock()
 		return
 	}
 	s.busy = true
 	r.busy.Store(true)
-	e.logger().Warn("pelican: slow script: still running after busy-reply-threshold; other clients get BUSY until it ends, SCRIPT KILL stops it if it has not written, SHUTDOWN NOSAVE in any case",
-		"sha", s.sha, "elapsed_ms", time.Since(s.started).Milliseconds())
 	if !s.inCall {
 		s.lent = true
 		e.mu.Unlock()
 	}
+	sha, elapsed := s.sha, time.Since(s.started)
+	s.Unlock()
+	e.logger().Warn("pelican: slow script: still running after busy-reply-threshold; other clients get BUSY until it ends, SCRIPT KILL stops it if it has not written, SHUTDOWN NOSAVE in any case",
+		"sha", sha, "elapsed_ms", elapsed.Milliseconds())
 }
 
 // enterScriptCall is called by redis.call before it runs a command: it
