@@ -194,3 +194,30 @@ return out`
 		})
 	}
 }
+
+// BenchmarkEval measures scripts through EVALSHA: one that returns at
+// once (the cost of a run itself) and one that counts to 100,000 in Lua
+// (the cost per Lua instruction).
+func BenchmarkEval(b *testing.B) {
+	for _, bc := range []struct{ name, script string }{
+		{"return", "return 1"},
+		{"loop", "local n = 0 for i = 1, 100000 do n = n + i end return n"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			e := New(Config{})
+			defer e.Close()
+			c := e.NewClient(ClientInfo{})
+			e.Lock()
+			defer e.Unlock()
+			c.ExecLocked(benchArgs("SCRIPT", "LOAD", bc.script))
+			c.ResetOutput()
+			args := benchArgs("EVALSHA", scriptSHA([]byte(bc.script)), "0")
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				c.ExecLocked(args)
+				c.ResetOutput()
+			}
+		})
+	}
+}

@@ -180,6 +180,10 @@ func (e *Engine) serveBlockedLocked(c *Client) {
 // Blocked reports whether the client waits in a blocking command.
 func (c *Client) Blocked() bool { return c.block != nil && c.block.pending }
 
+// busyPollInterval is how often a blocked client whose deadline has
+// passed looks again while a script is busy.
+const busyPollInterval = 10 * time.Millisecond
+
 // PollBlockLocked is called by the client's transport after its read was
 // interrupted or timed out. It ends a block whose deadline has passed
 // (replying with a null), moves the reply of a served block into the
@@ -197,6 +201,12 @@ func (c *Client) PollBlockLocked() (blocked bool, deadline time.Time) {
 		return false, time.Time{}
 	}
 	now := c.e.clock()
+	due := b.recheckAt != 0 && now.UnixMilli() >= b.recheckAt || !b.deadline.IsZero() && !now.Before(b.deadline)
+	if due && c.e.scriptBusyLocked() {
+		// Neither served nor timed out in the middle of a script: look
+		// again shortly.
+		return true, time.Now().Add(busyPollInterval)
+	}
 	if b.recheckAt != 0 && now.UnixMilli() >= b.recheckAt {
 		b.recheckAt = 0
 		c.e.serveBlockedLocked(c)

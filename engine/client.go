@@ -237,13 +237,19 @@ func (c *Client) ExecLocked(args [][]byte) {
 			return
 		}
 	}
+	// While a script is busy only a few commands run: the others could
+	// see its work half done.
+	if cmd.Flags&flagAllowBusy == 0 && e.scriptBusyLocked() {
+		c.reject(cmd, errBusyScript)
+		return
+	}
 	if c.inMulti && cmd.Flags&flagTxControl == 0 {
 		c.queued = append(c.queued, queuedCmd{cmd: cmd, args: copyArgs(args)})
 		c.out.Simple("QUEUED")
 		return
 	}
 	c.call(cmd, args)
-	if len(e.readyKeys) > 0 {
+	if len(e.readyKeys) > 0 && !e.scriptBusyLocked() {
 		e.handleClientsBlockedOnKeysLocked()
 	}
 }

@@ -41,7 +41,8 @@ var debugHelp = []string{
 // shutdownCommand is SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. The
 // engine's owner (pelican server) stops accepting connections, and the
 // engine writes and fsyncs what is pending as it closes; the client gets
-// no reply, its connection closes, as in Redis.
+// no reply, its connection closes, as in Redis. While a script is busy
+// only SHUTDOWN NOSAVE is accepted, and stops the script.
 func shutdownCommand(c *Client, args [][]byte) {
 	abort, noSave := false, false
 	for _, a := range args[1:] {
@@ -64,6 +65,11 @@ func shutdownCommand(c *Client, args [][]byte) {
 		c.errorReply("ERR No shutdown in progress.")
 		return
 	}
+	busy := c.e.scriptBusyLocked()
+	if busy && !noSave {
+		c.errorReply(errBusyScript)
+		return
+	}
 	if c.e.cfg.Shutdown == nil {
 		c.e.logger().Warn("pelican: SHUTDOWN refused: this engine runs inside another program, which closes it")
 		c.errorReply("ERR Errors trying to SHUTDOWN. Check logs.")
@@ -73,6 +79,11 @@ func shutdownCommand(c *Client, args [][]byte) {
 	// NOSAVE skips the snapshot an engine without an append-only file
 	// takes on its way out; the append-only file is flushed whatever.
 	c.e.noSaveOnClose = noSave
+	if busy {
+		// The script stops without a reply and without its writes, as
+		// Redis exits in the middle of it.
+		c.e.stopScript(errScriptShutdown)
+	}
 	c.closeAfterReply = true
 	go c.e.cfg.Shutdown()
 }

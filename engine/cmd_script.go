@@ -6,7 +6,7 @@ import (
 )
 
 // Scripting commands: EVAL, EVALSHA, their read-only forms, and SCRIPT
-// LOAD, EXISTS and FLUSH. See script.go for what scripts can do.
+// LOAD, EXISTS, FLUSH and KILL. See script.go for what scripts can do.
 
 func scriptingCommands() []*Command {
 	return []*Command{
@@ -23,6 +23,7 @@ func scriptSubcommands() []*Command {
 		{Name: "exists", Arity: -3, Run: scriptExistsCommand},
 		{Name: "flush", Arity: -2, Run: scriptFlushCommand},
 		{Name: "help", Arity: 2, Run: func(c *Client, _ [][]byte) { c.writeHelp("SCRIPT", scriptHelp) }},
+		{Name: "kill", Arity: 2, Run: scriptKillCommand},
 		{Name: "load", Arity: 3, Run: scriptLoadCommand},
 	}
 }
@@ -82,4 +83,13 @@ func scriptExistsCommand(c *Client, args [][]byte) {
 			c.out.Int(0)
 		}
 	}
+}
+
+// scriptKillCommand stops the busy script, unless it has written.
+func scriptKillCommand(c *Client, _ [][]byte) {
+	if msg := c.e.killScript(); msg != "" {
+		c.errorReply(msg)
+		return
+	}
+	c.out.Simple("OK")
 }

@@ -89,6 +89,8 @@ var scriptHelp = []string{
 	"    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
 	"    * ASYNC: Asynchronously flush the scripts cache.",
 	"    * SYNC: Synchronously flush the scripts cache.",
+	"KILL",
+	"    Kill the currently executing Lua script.",
 	"LOAD <script>",
 	"    Load a script into the scripts cache without executing it.",
 }
@@ -132,6 +134,7 @@ type configParam struct {
 // listening address restriction); setting them to that value succeeds, setting
 // them to another fails as for an immutable setting.
 var configParams = []configParam{
+	{name: "busy-reply-threshold", get: getBusyReplyThreshold, set: setBusyReplyThreshold},
 	{name: "databases", get: fixed(strconv.Itoa(NumDatabases))},
 	{name: "hz",
 		get: func(e *Engine) string { return strconv.FormatInt(e.settings.hz, 10) },
@@ -147,6 +150,7 @@ var configParams = []configParam{
 		get: func(e *Engine) string { return strconv.FormatUint(e.mem.limit, 10) },
 		set: maxmemorySetting},
 	{name: "maxmemory-policy", get: fixed("noeviction"), set: maxmemoryPolicySetting},
+	{name: "lua-time-limit", get: getBusyReplyThreshold, set: setBusyReplyThreshold},
 	{name: "port",
 		get: func(e *Engine) string { return strconv.Itoa(e.cfg.Port) },
 		set: func(e *Engine, v []byte) (func(), string) {
@@ -172,6 +176,12 @@ var configParams = []configParam{
 		get: func(e *Engine) string { return strconv.FormatInt(e.settings.timeout, 10) },
 		set: intSetting(0, 1<<31-1, false, func(e *Engine, n int64) { e.settings.timeout = n })},
 }
+
+// busy-reply-threshold and its alias lua-time-limit, in milliseconds.
+var (
+	getBusyReplyThreshold = func(e *Engine) string { return strconv.FormatInt(e.settings.busyReplyThreshold, 10) }
+	setBusyReplyThreshold = intSetting(0, 1<<63-1, false, func(e *Engine, n int64) { e.settings.busyReplyThreshold = n })
+)
 
 const errImmutable = "can't set immutable config"
 

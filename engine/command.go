@@ -18,6 +18,9 @@ const (
 	flagTxControl
 	// flagWrite commands change data.
 	flagWrite
+	// flagAllowBusy commands run while a script is busy (COMMAND INFO's
+	// allow_busy); the others are answered BUSY.
+	flagAllowBusy
 )
 
 // Command is one entry of the command table: a command, or a subcommand of
@@ -94,6 +97,9 @@ func buildTable() {
 		}
 		commandTable[c.Name] = c
 		c.noScript, c.write, c.denyOOM = c.hasMetaFlag("noscript"), c.hasMetaFlag("write"), c.hasMetaFlag("denyoom")
+		if c.hasMetaFlag("allow_busy") {
+			c.Flags |= flagAllowBusy
+		}
 		c.newerThanAOF = newerThanAOF[c.Name]
 		if len(c.Subcommands) > 0 {
 			c.subs = make(map[string]*Command)
@@ -104,6 +110,9 @@ func buildTable() {
 				index++
 				c.subs[s.Name] = s
 				s.noScript, s.write, s.denyOOM = s.hasMetaFlag("noscript"), s.hasMetaFlag("write"), s.hasMetaFlag("denyoom")
+				if s.hasMetaFlag("allow_busy") {
+					s.Flags |= flagAllowBusy
+				}
 			}
 		}
 	}

@@ -581,6 +581,12 @@ var metaConnection = []cmdMeta{
 		complexity: "O(1)",
 	},
 	{
+		name: "script|kill", arity: 2, flags: "noscript allow_busy", acl: "@slow @scripting", tips: "request_policy:all_shards response_policy:one_succeeded",
+		group: "scripting", since: "2.6.0",
+		summary:    "Stops the running script if it has not written.",
+		complexity: "O(1)",
+	},
+	{
 		name: "script|load", arity: 3, flags: "noscript stale", acl: "@slow @scripting", tips: "request_policy:all_nodes response_policy:all_succeeded",
 		group: "scripting", since: "2.6.0",
 		summary:    "Compiles a script and caches it without running it.",

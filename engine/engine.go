@@ -49,10 +49,11 @@ type Config struct {
 	Unprotected bool
 	// ScriptTimeLimit, if positive, stops a Lua script that runs longer
 	// with an error; what it wrote before stays written, as when a
-	// process dies mid-way. Redis has no such limit (a long script makes
-	// it reply BUSY until SCRIPT KILL, which refuses to stop a script that
-	// wrote), and neither has Pelican by default: the limit costs a check
-	// per Lua instruction.
+	// process dies mid-way. Redis has no such limit, and neither has
+	// Pelican by default: as in Redis, a script that runs longer than
+	// busy-reply-threshold (CONFIG SET, 5 seconds by default) makes the
+	// engine answer other clients BUSY until it ends, SCRIPT KILL stops
+	// it (if it has not written) or SHUTDOWN NOSAVE.
 	ScriptTimeLimit time.Duration
 	// Persistence says where the data is kept; see Open. New ignores it.
 	Persistence Persistence
@@ -110,6 +111,9 @@ type Engine struct {
 	// scriptNow, while a script runs, is the time it started, Unix ms:
 	// time stands still for it, as in Redis (keys do not expire midway).
 	scriptNow int64
+	// scriptRun is the running script's state shared with goroutines
+	// that do not hold mu (its own lock; see script_busy.go).
+	scriptRun scriptRun
 
 	// fx journals the effects of writes when persistence is on.
 	fx effects
@@ -158,6 +162,9 @@ type settings struct {
 	timeout          int64
 	queryBufferLimit int64
 	outputLimits     [numOutputClasses]OutputLimit
+	// busyReplyThreshold is busy-reply-threshold (alias lua-time-limit),
+	// in milliseconds: how long a script runs before the engine is busy.
+	busyReplyThreshold int64
 }
 
 // New returns an engine with empty keyspaces, kept in memory (Open keeps
@@ -198,9 +205,10 @@ func newEngine(cfg Config) *Engine {
 		autoRewritePercentage: 100,
 		autoRewriteMinSize:    64 << 20,
 
-		maxClients:       initialMaxClients(cfg),
-		queryBufferLimit: 1 << 30,
-		outputLimits:     defaultOutputLimits,
+		maxClients:         initialMaxClients(cfg),
+		queryBufferLimit:   1 << 30,
+		outputLimits:       defaultOutputLimits,
+		busyReplyThreshold: 5000,
 	}
 	e.mem.limit = cfg.MaxMemory
 	e.fx.db = -1
@@ -243,7 +251,7 @@ func (e *Engine) sweepLoop() {
 		case <-e.stopSweep:
 			return
 		case <-t.C:
-			e.mu.Lock()
+			e.lockBetweenScripts()
 			e.sweepJournalLocked()
 			e.watchJournalLocked()
 			e.maybeAutoRewriteLocked()
@@ -254,9 +262,11 @@ func (e *Engine) sweepLoop() {
 
 // Close stops the engine's background work and, with persistence, writes
 // and fsyncs what is pending and releases the data directory; it returns
-// the error of that last write. Clients keep working, in memory.
+// the error of that last write. Clients keep working, in memory. A script
+// running is stopped first (see StopScript).
 func (e *Engine) Close() error {
-	e.mu.Lock()
+	e.StopScript()
+	e.lockBetweenScripts()
 	if e.closed {
 		e.mu.Unlock()
 		return nil
@@ -275,7 +285,7 @@ func (e *Engine) Close() error {
 		close(e.stopSweep)
 		<-e.sweepDone
 	}
-	e.mu.Lock()
+	e.lockBetweenScripts()
 	e.sweepJournalLocked()
 	// Later writes are not journaled: the files are closed.
 	e.fx.journal = nil
@@ -333,7 +343,7 @@ func (e *Engine) expiryLoop() {
 		case <-e.stopExpiry:
 			return
 		case <-t.C:
-			e.mu.Lock()
+			e.lockBetweenScripts()
 			e.activeExpireCycleLocked()
 			now := e.effectiveHz()
 			e.mu.Unlock()

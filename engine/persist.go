@@ -456,7 +456,7 @@ func (e *Engine) closeDisk() error {
 		// Without an append-only file, the data is saved on the way out,
 		// as Redis saves on shutdown when it has save points (unless
 		// SHUTDOWN NOSAVE said not to).
-		e.mu.Lock()
+		e.lockBetweenScripts()
 		noSave := e.noSaveOnClose
 		var snap *snapshot
 		if !noSave {

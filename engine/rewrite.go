@@ -96,7 +96,7 @@ func (e *Engine) rewrite(d *disk) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	e.mu.Lock()
+	e.lockBetweenScripts()
 	begin := time.Now()
 	d.log.Rotate(filepath.Join(d.aofDir, next.Name))
 	e.resetJournalLocked()

@@ -25,8 +25,9 @@ import (
 // globals over a shared base and read-only views of the libraries, so
 // that no script changes what the next one sees. Libraries: base (without
 // setfenv and getfenv, as in Redis 7), table, string, math and coroutine
-// (not cjson, cmsgpack, struct or bit). Not supported: redis.setresp(3), SCRIPT KILL (a script
-// is stopped only by Config.ScriptTimeLimit), SCRIPT DEBUG, FUNCTION.
+// (not cjson, cmsgpack, struct or bit). A script that runs longer than
+// busy-reply-threshold makes the engine busy (script_busy.go). Not
+// supported: redis.setresp(3), SCRIPT DEBUG, FUNCTION.
 
 // scripting is an engine's Lua interpreter and script cache.
 type scripting struct {
@@ -301,15 +302,27 @@ func (s *scripting) run(caller *Client, sha string, fn *lua.LFunction, keys, arg
 		}
 		return 1 // the error object, unchanged
 	})
-	if limit := caller.e.cfg.ScriptTimeLimit; limit > 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), limit)
-		defer cancel()
-		L.SetContext(ctx)
-		defer L.RemoveContext()
+	// The run's context stops the interpreter: SCRIPT KILL and shutdown
+	// cancel it, and the time limit, if set, ends it.
+	stop, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	ctx := stop
+	if limit := e.cfg.ScriptTimeLimit; limit > 0 {
+		var cancelTimeout context.CancelFunc
+		ctx, cancelTimeout = context.WithTimeout(stop, limit)
+		defer cancelTimeout()
 	}
+	L.SetContext(ctx)
+	defer L.RemoveContext()
 	top := L.GetTop()
 	L.Push(fn)
+	e.beginScriptLocked(sha, cancel)
 	err, broken := pcall(L, handler)
+	e.endScript()
+	if err != nil && s.stopped(caller, context.Cause(stop), line) {
+		L.SetTop(top)
+		return
+	}
 	if broken {
 		// The interpreter panicked past its own error handling (out of
 		// stack while handling an error): its state cannot be trusted.
@@ -321,7 +334,7 @@ func (s *scripting) run(caller *Client, sha string, fn *lua.LFunction, keys, arg
 	}
 	if err != nil {
 		L.SetTop(top)
-		if ctx := L.Context(); ctx != nil && ctx.Err() != nil {
+		if ctx.Err() != nil {
 			caller.errorReply(fmt.Sprintf("ERR Script stopped: it ran longer than the script time limit (%v) script: %s, on @%s:%s.",
 				caller.e.cfg.ScriptTimeLimit, sha, scriptChunk, lineOf(line)))
 			return
@@ -332,6 +345,25 @@ func (s *scripting) run(caller *Client, sha string, fn *lua.LFunction, keys, arg
 	ret := L.Get(-1)
 	L.SetTop(top)
 	writeLuaResult(caller, ret)
+}
+
+// stopped replies to a script stopped by SCRIPT KILL or shutdown (cause)
+// and reports whether it was.
+func (s *scripting) stopped(caller *Client, cause error, where string) bool {
+	switch cause {
+	case errScriptKilled:
+		caller.e.logger().Warn("pelican: script killed", "sha", s.sha, "addr", caller.addr)
+		caller.errorReply(fmt.Sprintf("ERR Script killed by user with SCRIPT KILL... script: %s, on @%s:%s.", s.sha, scriptChunk, lineOf(where)))
+		return true
+	case errScriptShutdown:
+		if caller.e.scriptRun.wrote() {
+			caller.e.dropScriptWritesLocked(s.sha, caller.addr)
+		}
+		// No reply: the server is going away, as Redis exits.
+		caller.closeAfterReply = true
+		return true
+	}
+	return false
 }
 
 // pcall calls the function on top of L's stack with handler as the error
@@ -479,7 +511,9 @@ func (s *scripting) call(L *lua.LState, raise bool) int {
 	}
 	sc := s.sc
 	sc.out.Reset()
+	e.enterScriptCall(cmd.write)
 	sc.call(cmd, args)
+	e.exitScriptCall()
 	v, err := luaFromReply(L, resp.NewScanner(sc.out.Buf))
 	sc.out.Reset()
 	if err != nil {

@@ -129,8 +129,11 @@ func (s *Server) ServeConn(conn net.Conn) {
 	}()
 }
 
-// Shutdown stops accepting connections, closes the open ones and waits for
-// their goroutines, or for ctx to end.
+// Shutdown stops accepting connections, ends the open ones and waits for
+// their goroutines, or for ctx to end. A TCP connection's read side is
+// closed first, so that a command already running (a script being
+// stopped, say) still sends its reply; when ctx ends, every connection is
+// closed.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
@@ -138,7 +141,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		l.Close()
 	}
 	for c := range s.conns {
-		c.Close()
+		if tc, ok := c.(*net.TCPConn); !ok || tc.CloseRead() != nil {
+			c.Close()
+		}
 	}
 	s.mu.Unlock()
 	done := make(chan struct{})
@@ -150,6 +155,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
+		s.mu.Lock()
+		for c := range s.conns {
+			c.Close()
+		}
+		s.mu.Unlock()
 		return ctx.Err()
 	}
 }

@@ -179,15 +179,9 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	closed := false
-	defer func() {
-		if !closed {
-			eng.Close()
-		}
-	}()
 	srv := server.New(eng, server.Config{Logger: log})
 
-	sigs := make(chan os.Signal, 1)
+	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	errc := make(chan error, len(listeners))
@@ -209,14 +203,38 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	select {
 	case sig := <-sigs:
 		fmt.Fprintf(stdout, "pelican server: %v received, shutting down\n", sig)
+		// A script running would keep its client's connection, and the
+		// engine, forever: stop it (see engine.StopScript).
+		eng.StopScript()
 	case <-shutdown:
 		fmt.Fprintln(stdout, "pelican server: SHUTDOWN received, shutting down")
 	case err := <-errc:
 		if !errors.Is(err, server.ErrServerClosed) {
 			fmt.Fprintf(stderr, "pelican server: %v\n", err)
+			eng.Close()
 			return 1
 		}
 	}
+	done := make(chan int, 1)
+	go func() { done <- stop(srv, eng, stderr) }()
+	select {
+	case code := <-done:
+		return code
+	case sig := <-sigs:
+		fmt.Fprintf(stderr, "pelican server: %v received again, exiting now: writes not yet in the append-only file are lost\n", sig)
+	case <-time.After(shutdownLimit):
+		fmt.Fprintf(stderr, "pelican server: shutdown did not finish in %v, exiting: writes not yet in the append-only file are lost\n", shutdownLimit)
+	}
+	return 1
+}
+
+// shutdownLimit bounds a shutdown: past it, or on a second signal, the
+// process exits whatever is left undone.
+const shutdownLimit = 10 * time.Second
+
+// stop closes the connections and then the engine, which writes and
+// fsyncs what is pending, and returns the exit code.
+func stop(srv *server.Server, eng *engine.Engine, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	code := 0
@@ -225,7 +243,6 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		code = 1
 	}
 	// Whatever the clients did, what was written is flushed and fsynced.
-	closed = true
 	if err := eng.Close(); err != nil {
 		fmt.Fprintf(stderr, "pelican server: saving on shutdown: %v\n", err)
 		return 1

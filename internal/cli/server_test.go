@@ -53,14 +53,21 @@ func TestUnknownCommandAndArguments(t *testing.T) {
 	}
 }
 
-// TestServerExitsCleanlyOnSignals builds the pelican command, starts it,
-// checks it answers, and stops it with SIGINT and then SIGTERM.
-func TestServerExitsCleanlyOnSignals(t *testing.T) {
+// buildPelican builds the pelican command into a temporary directory.
+func buildPelican(t *testing.T) string {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "pelican")
 	build := exec.Command("go", "build", "-o", bin, "github.com/pelicanhq/pelican/cmd/pelican")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building pelican: %v\n%s", err, out)
 	}
+	return bin
+}
+
+// TestServerExitsCleanlyOnSignals builds the pelican command, starts it,
+// checks it answers, and stops it with SIGINT and then SIGTERM.
+func TestServerExitsCleanlyOnSignals(t *testing.T) {
+	bin := buildPelican(t)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		addr := freeAddr(t)
 		cmd := exec.Command(bin, "server", "--addr", addr)

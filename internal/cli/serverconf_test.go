@@ -123,17 +123,6 @@ func TestConfigFileErrors(t *testing.T) {
 	}
 }
 
-// buildPelican builds the pelican command into a temporary directory.
-func buildPelican(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "pelican")
-	build := exec.Command("go", "build", "-o", bin, "github.com/pelicanhq/pelican/cmd/pelican")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building pelican: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // startPelican runs the pelican command with args until the test ends,
 // then stops it with SIGTERM and checks it exited cleanly.
 func startPelican(t *testing.T, bin string, args ...string) *syncbuf.Buffer {
