@@ -78,6 +78,8 @@ type Engine struct {
 	readyKeys  []readyKey
 	readySet   map[readyKey]bool
 	numBlocked int
+	// blockSeq counts blockLocked calls: it orders blocked clients.
+	blockSeq uint64
 
 	stats      stats
 	peakMemory uint64 // the largest heap INFO has seen
