@@ -185,3 +185,125 @@ func TestManyBlockedGroupReadersAreServedPromptly(t *testing.T) {
 		t.Errorf("a PING took %v while readers were served, want under %v", worst, maxPing)
 	}
 }
+
+// TestGroupQueueKeepsOrderWhenReadersLeave checks that readers of one
+// group leaving the middle of the queue, by timing out or disconnecting,
+// leave the others first come, first served.
+func TestGroupQueueKeepsOrderWhenReadersLeave(t *testing.T) {
+	for _, srv := range bothServers(t) {
+		t.Run(srv.name, func(t *testing.T) {
+			admin := redistest.Dial(t, srv.addr)
+			admin.MustDo(t, "XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+			block := func(consumer, ms string, waiting int) *redistest.Conn {
+				c := redistest.Dial(t, srv.addr)
+				if err := c.Send("XREADGROUP", "GROUP", "g", consumer, "BLOCK", ms, "STREAMS", "s", ">"); err != nil {
+					t.Fatal(err)
+				}
+				if err := redistest.WaitBlocked(srv.blocked, waiting, 10*time.Second); err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}
+			a := block("a", "0", 1)
+			b := block("b", "200", 2)
+			c := block("c", "0", 3)
+			d := block("d", "0", 4)
+			e := block("e", "0", 5)
+			if r, err := b.Receive(); err != nil || !r.Nil {
+				t.Fatalf("b after its timeout: %s, %v; want a null", r, err)
+			}
+			d.Close()
+			if err := redistest.WaitBlocked(srv.blocked, 3, 10*time.Second); err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range []string{"1-1", "2-1", "3-1"} {
+				admin.MustDo(t, "XADD", "s", id, "f", "v")
+			}
+			for _, tt := range []struct {
+				name string
+				c    *redistest.Conn
+				want string
+			}{{"a", a, "1-1"}, {"c", c, "2-1"}, {"e", e, "3-1"}} {
+				r, err := tt.c.Receive()
+				if err != nil {
+					t.Fatalf("%s: %v", tt.name, err)
+				}
+				want := fmt.Sprintf(`*1[*2[$"s" *1[*2[$"%s" *2[$"f" $"v"]]]]]`, tt.want)
+				if got := r.String(); got != want {
+					t.Errorf("%s got %s, want %s", tt.name, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestBlockedXreadNamingAKeyTwice checks that XREAD naming a key twice is
+// served by an entry after either of its IDs: the command runs again when
+// the key is signalled, as in Redis 7.2 and later (7.0 waited after the
+// first ID only).
+func TestBlockedXreadNamingAKeyTwice(t *testing.T) {
+	p := pelicantest.StartPelican(t, engine.Config{})
+	admin := redistest.Dial(t, p.Addr)
+	reader := redistest.Dial(t, p.Addr)
+	if err := reader.Send("XREAD", "BLOCK", "0", "STREAMS", "k", "k", "9-1", "6-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := redistest.WaitBlocked(p.BlockedClients, 1, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	admin.MustDo(t, "XADD", "k", "7-1", "f", "v")
+	r, err := reader.Receive()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.String(), `*1[*2[$"k" *1[*2[$"7-1" *2[$"f" $"v"]]]]]`; got != want {
+		t.Errorf("XREAD got %s, want %s", got, want)
+	}
+}
+
+// TestNackServesClaimReaderOutOfTurn checks that XNACK serves a reader
+// blocked with CLAIM even when a reader without CLAIM waits before it in
+// the group's queue: the entry is claimable, not new, so only the CLAIM
+// reader can take it; the first reader is served by the next XADD.
+func TestNackServesClaimReaderOutOfTurn(t *testing.T) {
+	p := pelicantest.StartPelican(t, engine.Config{})
+	admin := redistest.Dial(t, p.Addr)
+	admin.MustDo(t, "XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+	admin.MustDo(t, "XADD", "s", "1-1", "f", "v")
+	admin.MustDo(t, "XREADGROUP", "GROUP", "g", "owner", "STREAMS", "s", ">")
+
+	plain := redistest.Dial(t, p.Addr)
+	if err := plain.Send("XREADGROUP", "GROUP", "g", "plain", "BLOCK", "0", "STREAMS", "s", ">"); err != nil {
+		t.Fatal(err)
+	}
+	if err := redistest.WaitBlocked(p.BlockedClients, 1, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	claimer := redistest.Dial(t, p.Addr)
+	// An hour of idleness: only the XNACK makes the entry claimable.
+	if err := claimer.Send("XREADGROUP", "GROUP", "g", "claimer", "BLOCK", "0", "CLAIM", "3600000", "STREAMS", "s", ">"); err != nil {
+		t.Fatal(err)
+	}
+	if err := redistest.WaitBlocked(p.BlockedClients, 2, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	admin.MustDo(t, "XNACK", "s", "g", "FAIL", "IDS", "1", "1-1")
+	r, err := claimer.Receive()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Elems) != 1 || len(r.Elems[0].Elems) != 2 || len(r.Elems[0].Elems[1].Elems) != 1 || r.Elems[0].Elems[1].Elems[0].Elems[0].Str != "1-1" {
+		t.Fatalf("claimer got %s, want entry 1-1", r)
+	}
+	if n, _ := p.BlockedClients(); n != 1 {
+		t.Fatalf("%d clients blocked after the XNACK, want the plain reader still", n)
+	}
+	admin.MustDo(t, "XADD", "s", "2-1", "f", "v")
+	r, err = plain.Receive()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.String(), `*1[*2[$"s" *1[*2[$"2-1" *2[$"f" $"v"]]]]]`; got != want {
+		t.Errorf("plain reader got %s, want %s", got, want)
+	}
+}
