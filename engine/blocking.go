@@ -1,31 +1,48 @@
 package engine
 
 import (
+	"cmp"
+	"slices"
 	"time"
+
+	"github.com/pelicanhq/pelican/stream"
 )
 
 // blockState is the state of a client blocked on stream keys (XREAD or
-// XREADGROUP with BLOCK).
+// XREADGROUP with BLOCK), or waiting for SAVE.
 //
 // A blocked client is served the way Redis 7.2 and later serve it: when
 // one of its keys is signalled ready, its command runs again from the
 // start, with "$" already replaced by the ID it stood for; if it finds
-// nothing it blocks again, keeping its original deadline.
+// nothing it blocks again, keeping its original deadline. Only the clients
+// the change can serve are run again (see keyWaiters): an XADD that
+// serves one XREADGROUP reader of a group costs the same whether one
+// reader or thousands wait.
 type blockState struct {
 	cmd      *Command
 	args     [][]byte // owned copy, with "$" rewritten
 	db       *keyspace
-	keys     []string
+	waits    []*waiter // one per distinct key
 	deadline time.Time // zero: wait forever
-	// unblockOnNoKey wakes the client when a key is deleted or replaced
-	// by another type, so XREADGROUP can report that its group is gone.
-	unblockOnNoKey bool
+	// claim is XREADGROUP's CLAIM min idle time, -1 without CLAIM.
+	claim int64
 	// pending is true while the client waits.
 	pending bool
 	// recheckAt, when not zero, is the Unix ms at which the command is run
 	// again even if no key was signalled: XREADGROUP with CLAIM waits for
 	// pending entries to become idle enough, as well as for new ones.
 	recheckAt int64
+}
+
+// waitFor says what a blocked XREAD or XREADGROUP waits for on its keys.
+type waitFor struct {
+	// group is XREADGROUP's group name; nil for XREAD.
+	group []byte
+	// claim is XREADGROUP's CLAIM min idle time, -1 without CLAIM.
+	claim int64
+	// after, for XREAD, holds for each key the ID after which entries
+	// serve the client.
+	after []stream.ID
 }
 
 // readyKey is a key that got new data, or was deleted, while clients
@@ -35,10 +52,12 @@ type readyKey struct {
 	key string
 }
 
-// blockLocked makes c wait on keys. args is the command to run again when
-// a key is ready. A command that blocks again while being re-run keeps its
-// first deadline.
-func (e *Engine) blockLocked(c *Client, cmd *Command, args [][]byte, keys [][]byte, timeout time.Duration, unblockOnNoKey bool) {
+// blockLocked makes c wait on keys for what wf says (nil for a command
+// woken by other means, such as SAVE). args is the command to run again
+// when a key is ready. A command that blocks again while being re-run
+// keeps its first deadline, but queues behind the clients already
+// waiting.
+func (e *Engine) blockLocked(c *Client, cmd *Command, args [][]byte, keys [][]byte, timeout time.Duration, wf *waitFor) {
 	b := c.block
 	if b == nil {
 		b = &blockState{}
@@ -50,25 +69,36 @@ func (e *Engine) blockLocked(c *Client, cmd *Command, args [][]byte, keys [][]by
 	b.cmd = cmd
 	b.args = copyArgs(args)
 	b.db = c.db
-	b.unblockOnNoKey = unblockOnNoKey
+	b.claim = -1
 	b.pending = true
-	b.keys = b.keys[:0]
-	for _, k := range keys {
-		ks := string(k)
-		dup := false
-		for _, have := range b.keys {
-			if have == ks {
-				dup = true
-				break
-			}
-		}
-		if dup {
-			continue
-		}
-		b.keys = append(b.keys, ks)
-		c.db.blocking[ks] = append(c.db.blocking[ks], c)
+	b.waits = b.waits[:0]
+	e.blockSeq++
+	if wf != nil {
+		b.claim = wf.claim
+		e.addWaitersLocked(c, keys, wf)
 	}
 	e.numBlocked++
+}
+
+// addWaitersLocked puts c among the waiters of each distinct key.
+func (e *Engine) addWaitersLocked(c *Client, keys [][]byte, wf *waitFor) {
+	b := c.block
+keys:
+	for i, k := range keys {
+		var after stream.ID
+		if wf.group == nil && i < len(wf.after) {
+			after = wf.after[i]
+		}
+		for _, have := range b.waits {
+			if have.key == string(k) {
+				have.lowerAfter(after) // served as soon as either would be
+				continue keys
+			}
+		}
+		w := &waiter{c: c, key: string(k), seq: e.blockSeq, after: after, claim: wf.claim >= 0}
+		c.db.addWaiter(w, wf.group)
+		b.waits = append(b.waits, w)
+	}
 }
 
 // unblockLocked removes c from the wait lists of its keys and ends its
@@ -84,27 +114,18 @@ func (e *Engine) unblockLocked(c *Client) {
 // keeping its block state.
 func (e *Engine) leaveWaitListsLocked(c *Client) {
 	b := c.block
-	for _, k := range b.keys {
-		list := b.db.blocking[k]
-		for i, x := range list {
-			if x == c {
-				list = append(list[:i], list[i+1:]...)
-				break
-			}
-		}
-		if len(list) == 0 {
-			delete(b.db.blocking, k)
-		} else {
-			b.db.blocking[k] = list
-		}
+	for _, w := range b.waits {
+		b.db.removeWaiter(w)
 	}
+	clear(b.waits)
+	b.waits = b.waits[:0]
 	b.pending = false
 	e.numBlocked--
 }
 
 // signalKeyAsReadyLocked queues key for serving the clients blocked on it.
 func (e *Engine) signalKeyAsReadyLocked(db *keyspace, key string) {
-	if len(db.blocking[key]) == 0 {
+	if db.blocking[key] == nil {
 		return
 	}
 	rk := readyKey{db, key}
@@ -116,39 +137,104 @@ func (e *Engine) signalKeyAsReadyLocked(db *keyspace, key string) {
 }
 
 // signalDeletedKeyAsReadyLocked queues a key that was deleted or replaced,
-// if an XREADGROUP waits on it.
+// if an XREADGROUP waits on it: it learns that its group is gone. XREAD
+// callers keep waiting for a stream to appear under the key.
 func (e *Engine) signalDeletedKeyAsReadyLocked(db *keyspace, key string) {
-	for _, c := range db.blocking[key] {
-		if c.block != nil && c.block.unblockOnNoKey {
-			e.signalKeyAsReadyLocked(db, key)
-			return
-		}
+	if kw := db.blocking[key]; kw != nil && len(kw.groups) > 0 {
+		e.signalKeyAsReadyLocked(db, key)
 	}
 }
 
 // handleClientsBlockedOnKeysLocked serves the clients blocked on ready
-// keys, in the order they blocked, re-running their commands. Keys
-// signalled while serving are handled in the same call.
+// keys that the keys' state can serve, in the order they blocked,
+// re-running their commands. Keys signalled while serving are handled in
+// the same call.
 func (e *Engine) handleClientsBlockedOnKeysLocked() {
 	for len(e.readyKeys) > 0 {
 		keys := e.readyKeys
 		e.readyKeys = nil
 		clear(e.readySet)
 		for _, rk := range keys {
-			waiting := append([]*Client(nil), rk.db.blocking[rk.key]...)
-			for _, bc := range waiting {
-				b := bc.block
-				if b == nil || !b.pending {
-					continue // served through another key already
-				}
-				o := rk.db.keys[rk.key]
-				if o != nil && e.isExpiredLocked(rk.db, rk.key) {
-					o = nil
-				}
-				if (o != nil && o.kind == kindStream) || b.unblockOnNoKey {
-					e.serveBlockedLocked(bc)
-				}
+			e.serveKeyLocked(rk.db, rk.key)
+		}
+	}
+}
+
+// serveKeyLocked serves the clients blocked on one key that its state
+// can serve. Clients that block while it runs (a re-run command finding
+// nothing after all) are left for the next signal, so that it ends.
+func (e *Engine) serveKeyLocked(db *keyspace, key string) {
+	kw := db.blocking[key]
+	if kw == nil {
+		return
+	}
+	last := e.blockSeq // waiters with a later seq blocked during this call
+	o := db.keys[key]
+	if o != nil && e.isExpiredLocked(db, key) {
+		o = nil
+	}
+	if o == nil || o.kind != kindStream {
+		// XREADGROUP callers learn that the key is gone; XREAD callers
+		// wait for a stream to appear.
+		e.serveGroupsLocked(kw, nil, last)
+		return
+	}
+	e.serveReadersLocked(kw, o.stream, last)
+	e.serveGroupsLocked(kw, o.stream, last)
+}
+
+// serveReadersLocked serves the XREAD clients that s has entries for: a
+// prefix of their order, served in the order they blocked.
+func (e *Engine) serveReadersLocked(kw *keyWaiters, s *stream.Stream, last uint64) {
+	if kw.readers == nil || kw.readers.Len() == 0 || s.Len() == 0 {
+		return
+	}
+	top := s.LastValidID()
+	var due []*waiter
+	kw.readers.Ascend(func(w *waiter) bool {
+		if !w.after.Less(top) {
+			return false
+		}
+		if w.seq <= last {
+			due = append(due, w)
+		}
+		return true
+	})
+	slices.SortFunc(due, func(a, b *waiter) int { return cmp.Compare(a.seq, b.seq) })
+	for _, w := range due {
+		if w.kw != nil { // not served through another key meanwhile
+			e.serveBlockedLocked(w.c)
+		}
+	}
+}
+
+// serveGroupsLocked serves the XREADGROUP clients of each group queue
+// while s has entries the group has not delivered, or, for clients with
+// CLAIM, pending entries idle enough. With s nil (the key is gone or holds
+// another type), or the group gone, every client of the queue is served:
+// its command replies with the error.
+func (e *Engine) serveGroupsLocked(kw *keyWaiters, s *stream.Stream, last uint64) {
+	if len(kw.groups) == 0 {
+		return
+	}
+	now := e.clock().UnixMilli()
+	for name, q := range kw.groups {
+		var g *stream.Group
+		if s != nil {
+			g = s.Group([]byte(name))
+		}
+		for w := q.head; w != nil && w.seq <= last; {
+			// Serving w re-runs only w's command: the next waiter stays.
+			next := w.next
+			switch {
+			case g == nil || s.Len() > 0 && g.LastID.Less(s.LastValidID()):
+				e.serveBlockedLocked(w.c)
+			case w.claim && claimableFrom(s, g, w.c.block.claim, now):
+				e.serveBlockedLocked(w.c)
+			case q.claimers == 0:
+				next = nil // nothing left for anyone in this queue
 			}
+			w = next
 		}
 	}
 }

@@ -199,12 +199,9 @@ func (e *Engine) infoClients(w *infoWriter) {
 	for _, db := range e.dbs {
 		watchedKeys += len(db.watchers)
 		blockingKeys += len(db.blocking)
-		for _, cs := range db.blocking {
-			for _, cl := range cs {
-				if cl.block != nil && cl.block.unblockOnNoKey {
-					blockingNoKey++
-					break
-				}
+		for _, kw := range db.blocking {
+			if len(kw.groups) > 0 {
+				blockingNoKey++
 			}
 		}
 	}

@@ -66,7 +66,7 @@ func saveCommand(c *Client, args [][]byte) {
 		c.errorReply(errSaveFailed)
 		return
 	}
-	e.blockLocked(c, nil, args, nil, 0, false)
+	e.blockLocked(c, nil, args, nil, 0, nil)
 	e.saves.waiter, e.saves.waiterBlock = c, c.block
 }
 

@@ -266,9 +266,23 @@ func xreadCommand(c *Client, args [][]byte) {
 		}
 		// Re-running the command must not re-resolve "$".
 		blockArgs := append([][]byte(nil), args...)
-		for i := range idArgs {
-			if len(idArgs[i]) == 1 && idArgs[i][0] == '$' {
+		wf := waitFor{claim: -1}
+		if group {
+			wf.group, wf.claim = a.groupName, a.claim
+			if wf.group == nil {
+				wf.group = []byte{}
+			}
+		} else {
+			wf.after = ids
+		}
+		for i, idArg := range idArgs {
+			if len(idArg) == 1 && idArg[0] == '$' {
 				blockArgs[a.streamsArg+a.numStreams+i] = ids[i].Append(nil)
+			}
+			if !group && len(idArg) == 1 && idArg[0] == '+' {
+				// "+" is resolved again when the command re-runs: any
+				// entry serves it.
+				ids[i] = stream.ID{}
 			}
 		}
 		var recheck int64
@@ -276,7 +290,7 @@ func xreadCommand(c *Client, args [][]byte) {
 			recheck = nextClaimable(groups, a.claim, c.now)
 		}
 		cmd := c.e.lookupCommand(args)
-		c.e.blockLocked(c, cmd, blockArgs, keys, time.Duration(a.timeout)*time.Millisecond, group)
+		c.e.blockLocked(c, cmd, blockArgs, keys, time.Duration(a.timeout)*time.Millisecond, &wf)
 		c.block.recheckAt = recheck
 		return
 	}

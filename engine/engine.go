@@ -100,6 +100,8 @@ type Engine struct {
 	readyKeys  []readyKey
 	readySet   map[readyKey]bool
 	numBlocked int
+	// blockSeq counts blockLocked calls: it orders blocked clients.
+	blockSeq uint64
 
 	stats stats
 	// mem is the memory accounting and the maxmemory limit.

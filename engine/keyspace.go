@@ -79,8 +79,8 @@ type keyspace struct {
 
 	// watchers lists the clients that WATCH each key.
 	watchers map[string][]*Client
-	// blocking lists the clients blocked on each key, in arrival order.
-	blocking map[string][]*Client
+	// blocking holds the clients blocked on each key.
+	blocking map[string]*keyWaiters
 	// used is the sum of the keys' sizes (object.size).
 	used int64
 }
@@ -91,7 +91,7 @@ func newKeyspace(id int) *keyspace {
 		keys:     make(map[string]*object),
 		expires:  make(map[string]int64),
 		watchers: make(map[string][]*Client),
-		blocking: make(map[string][]*Client),
+		blocking: make(map[string]*keyWaiters),
 	}
 }
 
@@ -169,7 +169,7 @@ func (e *Engine) addLocked(db *keyspace, key []byte, o *object) {
 func (e *Engine) overwriteLocked(db *keyspace, key []byte, o *object, keepTTL bool) {
 	k := string(key)
 	old := db.keys[k]
-	if old != nil && len(db.blocking[k]) > 0 {
+	if old != nil && db.blocking[k] != nil {
 		e.signalDeletedKeyAsReadyLocked(db, k)
 	}
 	db.keys[k] = o
@@ -206,7 +206,7 @@ func (e *Engine) deleteLocked(db *keyspace, key string) bool {
 	if db.order != nil {
 		db.order.Delete(scanKey{scanHash(key), key})
 	}
-	if len(db.blocking[key]) > 0 {
+	if db.blocking[key] != nil {
 		e.signalDeletedKeyAsReadyLocked(db, key)
 	}
 	e.touchLocked(db, []byte(key))

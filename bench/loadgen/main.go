@@ -5,14 +5,18 @@
 //	loadgen preload -addr 127.0.0.1:6379 -stream s -n 1000000 -size 100 [-group g -deliver]
 //	loadgen readack -addr 127.0.0.1:6379 -stream s -group g -clients 50 -n 1000000
 //	loadgen latency -addr 127.0.0.1:6379 -clients 20 -n 300 -think 500us
+//	loadgen blocked -addr 127.0.0.1:6379 -n 4000
 //	loadgen rss -pid 1234
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"math/rand"
+	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -22,11 +26,13 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pelicanhq/pelican/internal/resp"
 )
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: loadgen preload|readack|latency|rss [flags]")
+		fmt.Fprintln(os.Stderr, "usage: loadgen preload|readack|latency|blocked|rss [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -37,6 +43,8 @@ func main() {
 		err = readAck(os.Args[2:])
 	case "latency":
 		err = latency(os.Args[2:])
+	case "blocked":
+		err = blocked(os.Args[2:])
 	case "rss":
 		err = rss(os.Args[2:])
 	default:
@@ -229,4 +237,140 @@ func latency(args []string) error {
 	q := func(p float64) time.Duration { return lats[int(p*float64(len(lats)-1))].Round(time.Microsecond) }
 	fmt.Printf("%.0f/s p50=%v p90=%v p99=%v\n", float64(len(lats))/elapsed.Seconds(), q(0.5), q(0.9), q(0.99))
 	return nil
+}
+
+// blocked parks n clients, one connection each, in XREADGROUP COUNT 1
+// BLOCK 0 on one group, then adds n entries in pipelines of batch XADDs
+// and waits until every client has its entry. It prints the seconds from
+// the first XADD to the last reply, and the slowest PING another client
+// saw meanwhile.
+func blocked(args []string) error {
+	fs := flag.NewFlagSet("blocked", flag.ExitOnError)
+	addr := fs.String("addr", "127.0.0.1:6379", "server address")
+	n := fs.Int("n", 1000, "blocked readers, one connection each")
+	batch := fs.Int("batch", 100, "XADDs per pipeline")
+	key := fs.String("stream", "blocked", "stream key")
+	fs.Parse(args)
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: *addr, Protocol: 2, PoolSize: 2})
+	defer rdb.Close()
+	if err := rdb.Del(ctx, *key).Err(); err != nil {
+		return err
+	}
+	if err := rdb.XGroupCreateMkStream(ctx, *key, "g", "$").Err(); err != nil {
+		return fmt.Errorf("creating the group: %w", err)
+	}
+
+	served := make(chan error, *n)
+	conns := make([]net.Conn, 0, *n)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := range *n {
+		c, err := net.Dial("tcp", *addr)
+		if err != nil {
+			return fmt.Errorf("reader %d: %w", i, err)
+		}
+		conns = append(conns, c)
+		consumer := "c" + strconv.Itoa(i)
+		cmd := command("XREADGROUP", "GROUP", "g", consumer, "COUNT", "1", "BLOCK", "0", "STREAMS", *key, ">")
+		if _, err := c.Write(cmd); err != nil {
+			return fmt.Errorf("reader %d: %w", i, err)
+		}
+		go func() {
+			reply, err := resp.ReadReply(bufio.NewReader(c))
+			if err == nil && !bytes.HasPrefix(reply, []byte("*1\r\n")) {
+				err = fmt.Errorf("reader %d got %q", i, reply)
+			}
+			served <- err
+		}()
+	}
+	if err := awaitBlocked(ctx, rdb, *n); err != nil {
+		return err
+	}
+
+	pinger := redis.NewClient(&redis.Options{Addr: *addr, Protocol: 2, PoolSize: 1})
+	defer pinger.Close()
+	stop := make(chan struct{})
+	slowest := make(chan time.Duration, 1)
+	go func() {
+		var worst time.Duration
+		defer func() { slowest <- worst }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			t := time.Now()
+			if err := pinger.Ping(ctx).Err(); err != nil {
+				worst = -1
+				return
+			}
+			worst = max(worst, time.Since(t))
+		}
+	}()
+
+	start := time.Now()
+	writes := make(chan error, 1)
+	go func() {
+		for i := 0; i < *n; i += *batch {
+			p := rdb.Pipeline()
+			for j := i; j < i+*batch && j < *n; j++ {
+				p.XAdd(ctx, &redis.XAddArgs{Stream: *key, Values: []any{"n", j}})
+			}
+			if _, err := p.Exec(ctx); err != nil {
+				writes <- err
+				return
+			}
+		}
+		writes <- nil
+	}()
+	for range *n {
+		if err := <-served; err != nil {
+			return err
+		}
+	}
+	elapsed := time.Since(start)
+	close(stop)
+	worst := <-slowest
+	if err := <-writes; err != nil {
+		return err
+	}
+	if worst < 0 {
+		return fmt.Errorf("a PING failed")
+	}
+	fmt.Printf("%.4f %.2f\n", elapsed.Seconds(), float64(worst)/float64(time.Millisecond))
+	return nil
+}
+
+// awaitBlocked polls INFO clients until want clients are blocked.
+func awaitBlocked(ctx context.Context, rdb *redis.Client, want int) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		info, err := rdb.Info(ctx, "clients").Result()
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(info, "\r\n") {
+			if v, ok := strings.CutPrefix(line, "blocked_clients:"); ok && v == strconv.Itoa(want) {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d clients not blocked after a minute: %s", want, info)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// command encodes a request as RESP.
+func command(args ...string) []byte {
+	b := fmt.Appendf(nil, "*%d\r\n", len(args))
+	for _, a := range args {
+		b = fmt.Appendf(b, "$%d\r\n%s\r\n", len(a), a)
+	}
+	return b
 }
