@@ -196,7 +196,7 @@ func (c *Client) appendInfo(b []byte, nowMs int64) []byte {
 		cmd = "NULL"
 	}
 	str("cmd", cmd)
-	str("user", "default")
+	str("user", defaultUser)
 	num("redir", -1)
 	num("resp", int64(c.main.Proto))
 	str("lib-name", c.libName)
@@ -288,7 +288,7 @@ func clientKillCommand(c *Client, args [][]byte) {
 				laddr = val
 			case equalFold(opt, "USER"):
 				// "default" is the only user.
-				if string(val) != "default" {
+				if string(val) != defaultUser {
 					c.errorReply("ERR No such user '" + cstr(val) + "'")
 					return
 				}

@@ -4,7 +4,10 @@ import (
 	"github.com/pelicanhq/pelican/internal/resp"
 )
 
-// Connection commands: PING, ECHO, SELECT, QUIT, AUTH, HELLO.
+// Connection commands: PING, ECHO, SELECT, QUIT, AUTH, HELLO, and ACL's
+// basics. Pelican has one user, "default", whose password is
+// requirepass; named users and per-command or per-key rights are not
+// implemented.
 
 func connectionCommands() []*Command {
 	return []*Command{
@@ -14,8 +17,22 @@ func connectionCommands() []*Command {
 		{Name: "quit", Arity: -1, Flags: flagNoAuth | flagTxControl, Run: quitCommand},
 		{Name: "auth", Arity: -2, Flags: flagNoAuth, Run: authCommand},
 		{Name: "hello", Arity: -1, Flags: flagNoAuth, Run: helloCommand},
+		{Name: "acl", Arity: -2, Subcommands: []*Command{
+			{Name: "users", Arity: 2, Run: aclUsersCommand},
+			{Name: "whoami", Arity: 2, Run: aclWhoamiCommand},
+		}},
 	}
 }
+
+// defaultUser is the only user: AUTH's, ACL WHOAMI's and ACL USERS's.
+const defaultUser = "default"
+
+func aclUsersCommand(c *Client, _ [][]byte) {
+	c.out.Array(1)
+	c.out.BulkString(defaultUser)
+}
+
+func aclWhoamiCommand(c *Client, _ [][]byte) { c.out.BulkString(defaultUser) }
 
 func pingCommand(c *Client, args [][]byte) {
 	if len(args) > 2 {
@@ -53,7 +70,7 @@ func quitCommand(c *Client, args [][]byte) {
 // name other than "default" fails, and without a configured password any
 // password is accepted, as for Redis's "nopass" default user.
 func (c *Client) checkPassword(user, pass []byte) bool {
-	if string(user) != "default" {
+	if string(user) != defaultUser {
 		return false
 	}
 	want := c.e.settings.requirePass
@@ -65,7 +82,7 @@ func authCommand(c *Client, args [][]byte) {
 		c.errorReply(errSyntax)
 		return
 	}
-	user, pass := []byte("default"), args[1]
+	user, pass := []byte(defaultUser), args[1]
 	if len(args) == 2 {
 		if c.e.settings.requirePass == "" {
 			c.errorReply(errNoPassword)

@@ -3,6 +3,24 @@ package engine
 // metaConnection lists the metadata of the connection, transaction, server and scripting commands.
 var metaConnection = []cmdMeta{
 	{
+		name: "acl", arity: -2, acl: "@slow",
+		group: "server", since: "6.0.0",
+		summary:    "Container of the access control commands.",
+		complexity: "Depends on the subcommand",
+	},
+	{
+		name: "acl|users", arity: 2, flags: "admin noscript loading stale", acl: "@admin @slow @dangerous",
+		group: "server", since: "6.0.0",
+		summary:    "Lists the names of the users.",
+		complexity: "O(N) where N is the number of users",
+	},
+	{
+		name: "acl|whoami", arity: 2, flags: "noscript loading stale", acl: "@slow",
+		group: "server", since: "6.0.0",
+		summary:    "Returns the name of the user the connection is authenticated as.",
+		complexity: "O(1)",
+	},
+	{
 		name: "auth", arity: -2, flags: "noscript loading stale fast no_auth allow_busy", acl: "@fast @connection",
 		group: "connection", since: "1.0.0",
 		summary:    "Authenticates the connection.",

@@ -46,7 +46,7 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr)
 		fmt.Fprintln(stderr, "Serves a Redis-compatible stream engine. Without --dir its data is kept in memory;")
 		fmt.Fprintln(stderr, "with it, in DIR/appendonlydir in Redis 7's append-only format (docs/persistence.md).")
-		fmt.Fprintln(stderr, "Running it beyond one machine: docs/security.md.")
+		fmt.Fprintln(stderr, "Protected mode, TLS and the configuration file: docs/server.md; limits: docs/limits.md.")
 		fmt.Fprintln(stderr)
 		fmt.Fprintln(stderr, "Examples:")
 		fmt.Fprintln(stderr, "  pelican server")
