@@ -150,6 +150,7 @@ var configParams = []configParam{
 		get: func(e *Engine) string { return strconv.FormatUint(e.mem.limit, 10) },
 		set: maxmemorySetting},
 	{name: "maxmemory-policy", get: fixed("noeviction"), set: maxmemoryPolicySetting},
+	{name: "io-threads", get: func(e *Engine) string { return strconv.Itoa(max(e.cfg.IOThreads, 1)) }},
 	{name: "lua-time-limit", get: getBusyReplyThreshold, set: setBusyReplyThreshold},
 	{name: "port",
 		get: func(e *Engine) string { return strconv.Itoa(e.cfg.Port) },

@@ -44,6 +44,10 @@ type Config struct {
 	// Bind lists the addresses the server listens on, as CONFIG GET bind
 	// reports them.
 	Bind []string
+	// IOThreads is reported as io-threads (CONFIG GET): how many threads
+	// run the server's code at once. If zero, 1 is reported, Redis's
+	// default.
+	IOThreads int
 	// Unprotected turns Redis's protected mode off (protected-mode no):
 	// see Engine.Admit.
 	Unprotected bool

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -30,6 +31,7 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	configFile := fs.String("config", "", "read settings from `FILE`, in redis.conf syntax (flags win over it)")
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:6379", "address to listen on (host:port)")
 	fs.StringVar(&o.requirePass, "requirepass", "", "password clients must AUTH with (none if empty)")
+	fs.StringVar(&o.ioThreads, "io-threads", "", "how many threads run the server at once, 1 to 128 (default 1, or $GOMAXPROCS when set)")
 	fs.StringVar(&o.protectedMode, "protected-mode", "yes", "refuse clients from other hosts while no password is set (yes or no)")
 	fs.StringVar(&p.Dir, "dir", "", "data directory; persistence is on when given (none: data is kept in memory)")
 	fs.StringVar(&p.AppendOnly, "appendonly", "yes", "keep an append-only file in the data directory (yes or no)")
@@ -96,6 +98,12 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pelican server: protected-mode must be yes or no, not %q\n", o.protectedMode)
 		return 2
 	}
+	threads, err := o.threads(os.Getenv("GOMAXPROCS"))
+	if err != nil {
+		fmt.Fprintf(stderr, "pelican server: %v\n", err)
+		return 2
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
 	addrs, err := o.listenAddrs(given["addr"])
 	if err != nil {
 		fmt.Fprintf(stderr, "pelican server: %v\n", err)
@@ -156,6 +164,7 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	shutdown := make(chan struct{}, 1)
 	eng, err := engine.Open(engine.Config{
 		RequirePass: o.requirePass, ActiveExpiry: true, Port: port, Bind: bind, Unprotected: unprotected,
+		IOThreads:   threads,
 		Persistence: p, Logger: log, MaxMemory: maxBytes,
 		// maxclients is bounded by the open file limit, as in Redis.
 		ClientsAllowed: func(n int) int { return server.AdjustOpenFilesLimit(n, log) },

@@ -23,6 +23,7 @@ type serverOptions struct {
 	port          string // from a file's port; "" when not given
 	requirePass   string
 	protectedMode string
+	ioThreads     string // "" when neither the flag nor the file gives it
 	tls           tlsOptions
 	// settings are a file's other lines, applied as CONFIG SET would once
 	// the engine is open.
@@ -88,6 +89,7 @@ func startOptions(p *engine.Persistence) map[string]startOption {
 		}},
 		"port":             {"addr", oneArg(func(o *serverOptions, v string) { o.port = v })},
 		"requirepass":      {"requirepass", oneArg(func(o *serverOptions, v string) { o.requirePass = v })},
+		"io-threads":       {"io-threads", oneArg(func(o *serverOptions, v string) { o.ioThreads = v })},
 		"protected-mode":   {"protected-mode", oneArg(func(o *serverOptions, v string) { o.protectedMode = v })},
 		"tls-port":         {"tls-port", oneArg(func(o *serverOptions, v string) { o.tls.port = v })},
 		"tls-cert-file":    {"tls-cert-file", oneArg(func(o *serverOptions, v string) { o.tls.certFile = v })},
@@ -266,4 +268,26 @@ func (t *tlsOptions) config() (*tls.Config, error) {
 		cfg.ClientCAs = pool
 	}
 	return cfg, nil
+}
+
+// maxIOThreads is Redis's bound on io-threads.
+const maxIOThreads = 128
+
+// threads returns how many threads run Go code at once (GOMAXPROCS):
+// io-threads when given; else the GOMAXPROCS environment variable when
+// set; else 1, Redis's default. The engine runs one command at a time
+// under its lock, so more threads mostly add the Go scheduler's cost of
+// handing connections between them (BENCHMARKS.md, "Threads").
+func (o *serverOptions) threads(env string) (int, error) {
+	if o.ioThreads == "" {
+		if n, err := strconv.Atoi(env); err == nil && n > 0 {
+			return n, nil
+		}
+		return 1, nil
+	}
+	n, err := strconv.Atoi(o.ioThreads)
+	if err != nil || n < 1 || n > maxIOThreads {
+		return 0, fmt.Errorf("io-threads must be a number from 1 to %d, not %q", maxIOThreads, o.ioThreads)
+	}
+	return n, nil
 }

@@ -96,6 +96,7 @@ func TestConfigFileErrors(t *testing.T) {
 		{"requirepass \"open\n", ":1: unbalanced quotes\n  >>> requirepass \"open", false},
 		{"bind\n", ":1: bind: wrong number of arguments", false},
 		{"port 0\n", "nothing to listen on: port 0 needs a tls-port", true},
+		{"io-threads 0\n", `io-threads must be a number from 1 to 128, not "0"`, false},
 		{"protected-mode perhaps\n", `protected-mode must be yes or no, not "perhaps"`, false},
 		{"tls-port 0\ntls-port 7001\n", "tls-port needs --tls-cert-file and --tls-key-file", false},
 	}
@@ -158,7 +159,7 @@ func TestServerWithConfigFile(t *testing.T) {
 	addr := freeAddr(t)
 	_, port, _ := net.SplitHostPort(addr)
 	path := writeFile(t, "pelican.conf", "bind 127.0.0.1\nport "+port+
-		"\nrequirepass secret\nhz 25\nstream-node-max-entries 50\nappendfsync always\n")
+		"\nrequirepass secret\nhz 25\nstream-node-max-entries 50\nappendfsync always\nio-threads 2\n")
 	dir := t.TempDir()
 	startPelican(t, bin, "server", "--config", path, "--dir", dir, "--appendfsync", "no")
 	c := redis.NewClient(&redis.Options{Addr: addr, Password: "secret"})
@@ -171,7 +172,7 @@ func TestServerWithConfigFile(t *testing.T) {
 	}
 	for k, want := range map[string]string{
 		"bind": "127.0.0.1", "port": port, "hz": "25", "stream-node-max-entries": "50",
-		"dir": dir, "appendfsync": "no", "protected-mode": "yes",
+		"dir": dir, "appendfsync": "no", "protected-mode": "yes", "io-threads": "2",
 	} {
 		if got[k] != want {
 			t.Errorf("CONFIG GET %s = %q, want %q", k, got[k], want)
@@ -303,5 +304,29 @@ print(r.get("k").decode())`, tlsPort, f("ca.crt"), f("client.crt"), f("client.ke
 	}
 	if !strings.Contains(out.String(), tlsAddr+" (TLS)") {
 		t.Errorf("the start line does not name the TLS address:\n%s", out.String())
+	}
+}
+
+// TestThreads: io-threads when given, else $GOMAXPROCS, else 1.
+func TestThreads(t *testing.T) {
+	tests := []struct {
+		flag, env string
+		want      int
+		err       bool
+	}{
+		{"", "", 1, false},
+		{"", "3", 3, false},
+		{"", "junk", 1, false},
+		{"2", "3", 2, false},
+		{"128", "", 128, false},
+		{"129", "", 0, true},
+		{"x", "", 0, true},
+	}
+	for _, tt := range tests {
+		o := serverOptions{ioThreads: tt.flag}
+		got, err := o.threads(tt.env)
+		if got != tt.want || (err != nil) != tt.err {
+			t.Errorf("io-threads %q, GOMAXPROCS %q: %d, %v; want %d (error %v)", tt.flag, tt.env, got, err, tt.want, tt.err)
+		}
 	}
 }
