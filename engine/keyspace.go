@@ -149,7 +149,7 @@ func (e *Engine) lookupLocked(db *keyspace, key []byte) *object {
 	if len(db.expires) > 0 && e.expireIfNeededLocked(db, string(key)) {
 		return nil
 	}
-	e.touchedLocked(db, key)
+	e.touchedLocked(db, key, o)
 	return o
 }
 

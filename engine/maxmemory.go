@@ -46,11 +46,20 @@ type memory struct {
 	// command's arguments, which outlive the command.
 	collecting int
 	touched    []touchedKey
+	// reshaped says that a key was added or removed since collecting
+	// began: a touched key's object may then no longer be the one under
+	// its name, and endWriteLocked looks each up again. Otherwise (the
+	// common case: XADD to an existing stream) it measures the objects
+	// recorded, without a lookup.
+	reshaped bool
 }
 
+// touchedKey is a key a write command touched, with the object found
+// under it (nil if the key was being stored).
 type touchedKey struct {
 	db  *keyspace
 	key []byte
+	o   *object
 }
 
 // outOfMemoryLocked reports whether maxmemory is set and exceeded.
@@ -69,19 +78,30 @@ func (e *Engine) endWriteLocked() {
 		return
 	}
 	for i, t := range m.touched {
-		if o := t.db.keys[string(t.key)]; o != nil {
+		o := t.o
+		if m.reshaped || o == nil {
+			o = t.db.keys[string(t.key)]
+		}
+		if o != nil {
 			e.measureLocked(t.db, t.key, o)
 		}
 		m.touched[i] = touchedKey{}
 	}
 	m.touched = m.touched[:0]
+	m.reshaped = false
 }
 
-// touchedLocked records that the running write command may change key.
-func (e *Engine) touchedLocked(db *keyspace, key []byte) {
-	if e.mem.collecting > 0 {
-		e.mem.touched = append(e.mem.touched, touchedKey{db, key})
+// touchedLocked records that the running write command may change key,
+// which holds o.
+func (e *Engine) touchedLocked(db *keyspace, key []byte, o *object) {
+	m := &e.mem
+	if m.collecting == 0 {
+		return
 	}
+	if n := len(m.touched); n > 0 && m.touched[n-1].o == o && !m.reshaped {
+		return // looked up again: measured once is enough
+	}
+	m.touched = append(m.touched, touchedKey{db, key, o})
 }
 
 // measureLocked sets key's accounted size to what its value holds now.
@@ -102,7 +122,8 @@ func (e *Engine) measureLocked(db *keyspace, key []byte, o *object) {
 // complete.
 func (e *Engine) accountNewLocked(db *keyspace, key []byte, o *object) {
 	if e.mem.collecting > 0 {
-		e.mem.touched = append(e.mem.touched, touchedKey{db, key})
+		e.mem.touched = append(e.mem.touched, touchedKey{db: db, key: key})
+		e.mem.reshaped = true
 		return
 	}
 	e.measureLocked(db, key, o)
@@ -110,6 +131,7 @@ func (e *Engine) accountNewLocked(db *keyspace, key []byte, o *object) {
 
 // forgetLocked subtracts the size of a value leaving the keyspace.
 func (e *Engine) forgetLocked(db *keyspace, o *object) {
+	e.mem.reshaped = true
 	db.used -= o.size
 	e.mem.used -= o.size
 	o.size = 0
@@ -117,6 +139,7 @@ func (e *Engine) forgetLocked(db *keyspace, o *object) {
 
 // forgetAllLocked subtracts the size of a keyspace being emptied.
 func (e *Engine) forgetAllLocked(db *keyspace) {
+	e.mem.reshaped = true
 	e.mem.used -= db.used
 	db.used = 0
 }
