@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -122,7 +123,8 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 
 	type listener struct {
 		net.Listener
-		tls bool
+		tls  bool
+		host string // as asked for: Go shows 0.0.0.0 as [::]
 	}
 	var listeners []listener
 	closeListeners := func() {
@@ -144,7 +146,8 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		if a.tls {
 			l = tls.NewListener(l, tlsConfig)
 		}
-		listeners = append(listeners, listener{l, a.tls})
+		host, _, _ := net.SplitHostPort(a.addr)
+		listeners = append(listeners, listener{l, a.tls, host})
 	}
 	if len(listeners) == 0 {
 		fmt.Fprintln(stderr, "pelican server: none of the bind addresses is available")
@@ -156,7 +159,7 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		if ta, ok := l.Addr().(*net.TCPAddr); ok && !l.tls {
 			port = ta.Port
 			if given["addr"] || len(bind) == 0 {
-				bind = []string{ta.IP.String()}
+				bind = []string{l.host}
 			}
 			break
 		}
@@ -198,6 +201,9 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	for _, l := range listeners {
 		go func() { errc <- srv.Serve(l) }()
 		name := l.Addr().String()
+		if ta, ok := l.Addr().(*net.TCPAddr); ok {
+			name = net.JoinHostPort(l.host, strconv.Itoa(ta.Port))
+		}
 		listening = append(listening, name)
 		if l.tls {
 			name += " (TLS)"
