@@ -259,7 +259,7 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 	e := c.e
 	var start time.Time
 	if e.realClock && !e.loading {
-		start = time.Now()
+		start = e.wall.now()
 	} else {
 		start = e.clock()
 	}

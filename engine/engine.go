@@ -92,6 +92,7 @@ type Engine struct {
 	cfg       Config
 	clock     Clock
 	realClock bool // clock is time.Now: command durations can be measured
+	wall      wallClock
 	version   string
 	dbs       [NumDatabases]*keyspace
 	started   time.Time
