@@ -199,7 +199,7 @@ func (s *Server) handle(conn net.Conn) {
 	w := newReplyWriter(conn)
 	var deadline time.Time // the read deadline currently set
 	interrupted := false   // a read ended on its deadline
-	lastRead := time.Now() // when the client last sent something
+	var lastRead time.Time // when the client last sent something, while timeout is set
 	var softSince time.Time
 	for {
 		eng.Lock()
@@ -214,6 +214,9 @@ func (s *Server) handle(conn net.Conn) {
 		if c.Blocked() {
 			_, want = c.PollBlockLocked()
 		} else if lim.Idle > 0 {
+			if lastRead.IsZero() {
+				lastRead = time.Now() // timeout was just set: count from now
+			}
 			// Whole seconds, as Redis counts them: the deadline moves at
 			// most once a second however often the client sends.
 			idleAt = lastRead.Truncate(time.Second).Add(lim.Idle + time.Second)
@@ -262,7 +265,11 @@ func (s *Server) handle(conn net.Conn) {
 		}
 		n, err := r.Fill()
 		if n > 0 {
-			lastRead = time.Now()
+			if lim.Idle > 0 {
+				lastRead = time.Now() // a clock read only when timeout is set
+			} else {
+				lastRead = time.Time{}
+			}
 			if q := r.Buffered(); int64(q) > lim.QueryBuffer {
 				s.log.Warn("pelican: closing a client that reached its query buffer limit",
 					"addr", conn.RemoteAddr(), "qbuf", q, "limit", lim.QueryBuffer)
