@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/pelicanhq/pelican/internal/rediserr"
 	"github.com/pelicanhq/pelican/internal/watch"
 )
 
@@ -215,9 +216,22 @@ func (w *Worker) tryClaimName(ctx context.Context) (*beat, error) {
 				holder = &b
 				return nil
 			}
+			var set *redis.IntCmd
 			_, err = t.Exec(ctx, func(p redis.Pipeliner) {
-				p.HSet(ctx, key, w.cfg.Consumer, w.beatValue(false))
+				set = p.HSet(ctx, key, w.cfg.Consumer, w.beatValue(false))
 			})
+			// EXEC's own error may only say "previous errors": the
+			// queued command's says why.
+			if err != nil && set != nil && rediserr.IsOutOfMemory(set.Err()) {
+				err = set.Err()
+			}
+			if rediserr.IsOutOfMemory(err) {
+				// Over maxmemory the beat cannot be written; no live
+				// worker holds the name, and the heartbeat writes the
+				// beat once the server accepts writes again.
+				w.health.noteRefused(err)
+				return nil
+			}
 			return err
 		})
 		if errors.Is(err, redis.TxFailedErr) && attempt < 10 {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sync"
+
+	"github.com/pelicanhq/pelican/internal/rediserr"
 )
 
 // groupKeeper creates the worker's consumer group (and the stream, if
@@ -28,8 +30,27 @@ func (g *groupKeeper) ensure(ctx context.Context) (bool, error) {
 		return true, nil
 	case isBusyGroup(err):
 		return false, nil
+	case rediserr.IsOutOfMemory(err) && g.exists(ctx):
+		// Over maxmemory XGROUP CREATE is refused before it looks for
+		// the group; one that exists is all the worker needs.
+		return false, nil
 	}
 	return false, fmt.Errorf("pelican: creating group %s of %s: %w", cfg.Group, cfg.Stream, err)
+}
+
+// exists reports whether the worker's group exists, by a read.
+func (g *groupKeeper) exists(ctx context.Context) bool {
+	cfg := &g.w.cfg
+	groups, err := g.w.c.rdb.XInfoGroups(ctx, cfg.Stream).Result()
+	if err != nil {
+		return false
+	}
+	for _, gr := range groups {
+		if gr.Name == cfg.Group {
+			return true
+		}
+	}
+	return false
 }
 
 // recreate creates the group again after a command failed with cause, a

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/pelicanhq/pelican/internal/rediserr"
 )
 
 // health tracks whether the worker can reach its server. Every part of
@@ -23,6 +25,12 @@ type health struct {
 	failures int       // consecutive failed reports
 	lastErr  error
 	back     time.Time // when the last outage ended
+
+	// refused is when the server last refused one of the worker's own
+	// writes (its heartbeat) for maxmemory. While it refuses them, every
+	// worker's beat goes stale together, so beats say nothing about
+	// liveness: the janitor waits (beatsTrustedFor).
+	refused time.Time
 }
 
 const (
@@ -64,6 +72,29 @@ func (h *health) isDown() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.down
+}
+
+// noteRefused records whether the server refused a heartbeat for
+// maxmemory (err is the heartbeat's error, nil for a success).
+func (h *health) noteRefused(err error) {
+	if !rediserr.IsOutOfMemory(err) {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.refused.IsZero() {
+		h.w.log.Warn("pelican: the server refuses writes for maxmemory: heartbeats cannot be written, and dead workers are not looked for until they can", "err", err)
+	}
+	h.refused = time.Now()
+}
+
+// beatsTrustedFor reports whether heartbeats have been written for at
+// least d since the server last refused one for maxmemory (or never did):
+// long enough for every live worker's beat to be fresh again.
+func (h *health) beatsTrustedFor(d time.Duration) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.refused.IsZero() || time.Since(h.refused) >= d
 }
 
 // upFor reports whether the server has been reachable for at least d (or

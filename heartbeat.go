@@ -6,6 +6,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/pelicanhq/pelican/internal/rediserr"
 	"github.com/pelicanhq/pelican/internal/streamid"
 )
 
@@ -91,6 +92,10 @@ func (h *heartbeater) beat(ctx context.Context) {
 		err = nil
 	}
 	if err != nil {
+		w.health.noteRefused(err)
+		if rediserr.IsOutOfMemory(err) {
+			return // noted once, not warned of every interval
+		}
 		w.failed(ctx, "heartbeat", err)
 		return
 	}

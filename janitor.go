@@ -60,7 +60,7 @@ func (j *janitor) run(ctx context.Context) {
 
 func (j *janitor) pass(ctx context.Context) {
 	w := j.w
-	if !w.health.upFor(3 * w.cfg.HeartbeatInterval) {
+	if !w.health.upFor(3*w.cfg.HeartbeatInterval) || !w.health.beatsTrustedFor(3*w.cfg.HeartbeatInterval) {
 		return
 	}
 	w.failed(ctx, "cleaning up dead consumers", j.removeDead(ctx))

@@ -174,3 +174,144 @@ func TestPublishOutOfMemoryOnRedis(t *testing.T) {
 		t.Fatalf("publishing once the limit is lifted: %v", err)
 	}
 }
+
+// TestWorkersOverMaxmemory starts workers on a server already over its
+// maxmemory, whose group exists: they must start (XGROUP CREATE and the
+// first beat are refused for memory) and process each message once. Once
+// the limit is lifted, their beats are written.
+func TestWorkersOverMaxmemory(t *testing.T) {
+	srv := pelicantest.StartPelican(t, engine.Config{MaxMemory: 256 << 10})
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { rdb.Close() })
+	c := pelican.New(rdb, pelican.Options{})
+	ctx := context.Background()
+	const stream = "jobs"
+	if err := rdb.XGroupCreateMkStream(ctx, stream, "g", "0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	payload := map[string]string{"body": strings.Repeat("x", 4096)}
+	var published []string
+	for {
+		id, err := c.Publish(ctx, stream, payload, nil)
+		if errors.Is(err, pelican.ErrOutOfMemory) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		published = append(published, id)
+	}
+	t.Logf("%d messages published before maxmemory was reached", len(published))
+
+	var mu sync.Mutex
+	processed := map[string]int{}
+	handler := pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
+		// Slow enough that messages stay pending for longer than a
+		// stale beat would be trusted.
+		time.Sleep(100 * time.Millisecond)
+		mu.Lock()
+		processed[m.ID]++
+		mu.Unlock()
+		return nil // acknowledged, not deleted: the server stays full
+	})
+	for _, name := range []string{"w1", "w2"} {
+		cfg := fastConfig(stream, handler)
+		cfg.Consumer, cfg.BatchSize, cfg.Concurrency = name, 2, 2
+		runWorker(t, c, cfg)
+	}
+	await.Within(t, 30*time.Second, "every message processed", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(processed) >= len(published)
+	})
+	mu.Lock()
+	for _, id := range published {
+		if processed[id] != 1 {
+			t.Errorf("message %s processed %d times", id, processed[id])
+		}
+	}
+	mu.Unlock()
+
+	if err := rdb.ConfigSet(ctx, "maxmemory", "0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	await.True(t, "both workers' beats written again", func() bool {
+		ws, err := c.Workers(ctx, stream, "g")
+		if err != nil || len(ws) != 2 {
+			return false
+		}
+		return ws[0].Alive && ws[1].Alive
+	})
+}
+
+// TestHeartbeatsRefusedOverMaxmemory runs a worker that wrote its beat
+// before the server went over its maxmemory and holds many messages,
+// then starts a second, idle one during the overload. The first one's
+// beat goes stale because the server refuses it, not because the worker
+// died: the second must not take it for dead and claim the messages it
+// is working on.
+func TestHeartbeatsRefusedOverMaxmemory(t *testing.T) {
+	srv := pelicantest.StartPelican(t, engine.Config{MaxMemory: 256 << 10})
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { rdb.Close() })
+	c := pelican.New(rdb, pelican.Options{})
+	ctx := context.Background()
+	const stream = "jobs"
+	gate := make(chan struct{})
+	var mu sync.Mutex
+	processed := map[string]int{}
+	handler := pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		time.Sleep(20 * time.Millisecond)
+		mu.Lock()
+		processed[m.ID]++
+		mu.Unlock()
+		return nil // acknowledged, not deleted: the server stays full
+	})
+	cfg := fastConfig(stream, handler)
+	cfg.Consumer, cfg.BatchSize, cfg.Concurrency = "w1", 100, 1
+	runWorker(t, c, cfg)
+	await.True(t, "w1's beat", func() bool {
+		ws, err := c.Workers(ctx, stream, "g")
+		return err == nil && len(ws) == 1 && ws[0].Alive
+	})
+	payload := map[string]string{"body": strings.Repeat("x", 4096)}
+	var published []string
+	for {
+		id, err := c.Publish(ctx, stream, payload, nil)
+		if errors.Is(err, pelican.ErrOutOfMemory) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		published = append(published, id)
+	}
+	t.Logf("%d messages published before maxmemory was reached", len(published))
+	await.True(t, "w1 holding messages", func() bool {
+		return pendingCount(t, rdb, stream, "g") > 0
+	})
+	cfg2 := fastConfig(stream, handler)
+	cfg2.Consumer = "w2"
+	runWorker(t, c, cfg2)
+	// Well past the time after which a dead worker's messages are
+	// claimed (a beat's lifetime is three intervals and a second).
+	time.Sleep(2500 * time.Millisecond)
+	close(gate)
+	await.Within(t, 30*time.Second, "every message processed", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(processed) >= len(published)
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for _, id := range published {
+		if processed[id] != 1 {
+			t.Errorf("message %s processed %d times", id, processed[id])
+		}
+	}
+}
