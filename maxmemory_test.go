@@ -35,6 +35,39 @@ func checkOutOfMemory(t *testing.T, err error) {
 	}
 }
 
+// startFullServer serves an engine with a maxmemory of 256 KB and returns
+// a client of it and the library over that client.
+func startFullServer(t *testing.T) (*redis.Client, *pelican.Client) {
+	t.Helper()
+	srv := pelicantest.StartPelican(t, engine.Config{MaxMemory: 256 << 10})
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { rdb.Close() })
+	return rdb, pelican.New(rdb, pelican.Options{})
+}
+
+// fillUntilOutOfMemory publishes 4 KB messages to stream until the server
+// refuses one for maxmemory, and returns the IDs of those it took.
+func fillUntilOutOfMemory(t *testing.T, c *pelican.Client, stream string) []string {
+	t.Helper()
+	payload := map[string]string{"body": strings.Repeat("x", 4096)}
+	var published []string
+	for {
+		id, err := c.Publish(context.Background(), stream, payload, nil)
+		if errors.Is(err, pelican.ErrOutOfMemory) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(published) > 5000 {
+			t.Fatalf("%d messages of 4 KB fit in maxmemory 256 KB", len(published))
+		}
+		published = append(published, id)
+	}
+	t.Logf("%d messages published before maxmemory was reached", len(published))
+	return published
+}
+
 // TestPublishOverMaxmemoryDrains runs a producer against pelican server
 // with a small maxmemory while the consumers are held back, until
 // publishing fails with ErrOutOfMemory; then lets two workers consume,
@@ -43,10 +76,7 @@ func checkOutOfMemory(t *testing.T, err error) {
 // processed exactly once, and the producer must get through once the
 // backlog has drained.
 func TestPublishOverMaxmemoryDrains(t *testing.T) {
-	srv := pelicantest.StartPelican(t, engine.Config{MaxMemory: 256 << 10})
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	t.Cleanup(func() { rdb.Close() })
-	c := pelican.New(rdb, pelican.Options{})
+	rdb, c := startFullServer(t)
 	ctx := context.Background()
 	const stream = "jobs"
 
@@ -180,28 +210,13 @@ func TestPublishOutOfMemoryOnRedis(t *testing.T) {
 // first beat are refused for memory) and process each message once. Once
 // the limit is lifted, their beats are written.
 func TestWorkersOverMaxmemory(t *testing.T) {
-	srv := pelicantest.StartPelican(t, engine.Config{MaxMemory: 256 << 10})
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	t.Cleanup(func() { rdb.Close() })
-	c := pelican.New(rdb, pelican.Options{})
+	rdb, c := startFullServer(t)
 	ctx := context.Background()
 	const stream = "jobs"
 	if err := rdb.XGroupCreateMkStream(ctx, stream, "g", "0").Err(); err != nil {
 		t.Fatal(err)
 	}
-	payload := map[string]string{"body": strings.Repeat("x", 4096)}
-	var published []string
-	for {
-		id, err := c.Publish(ctx, stream, payload, nil)
-		if errors.Is(err, pelican.ErrOutOfMemory) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		published = append(published, id)
-	}
-	t.Logf("%d messages published before maxmemory was reached", len(published))
+	published := fillUntilOutOfMemory(t, c, stream)
 
 	var mu sync.Mutex
 	processed := map[string]int{}
@@ -251,10 +266,7 @@ func TestWorkersOverMaxmemory(t *testing.T) {
 // died: the second must not take it for dead and claim the messages it
 // is working on.
 func TestHeartbeatsRefusedOverMaxmemory(t *testing.T) {
-	srv := pelicantest.StartPelican(t, engine.Config{MaxMemory: 256 << 10})
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	t.Cleanup(func() { rdb.Close() })
-	c := pelican.New(rdb, pelican.Options{})
+	rdb, c := startFullServer(t)
 	ctx := context.Background()
 	const stream = "jobs"
 	gate := make(chan struct{})
@@ -279,19 +291,7 @@ func TestHeartbeatsRefusedOverMaxmemory(t *testing.T) {
 		ws, err := c.Workers(ctx, stream, "g")
 		return err == nil && len(ws) == 1 && ws[0].Alive
 	})
-	payload := map[string]string{"body": strings.Repeat("x", 4096)}
-	var published []string
-	for {
-		id, err := c.Publish(ctx, stream, payload, nil)
-		if errors.Is(err, pelican.ErrOutOfMemory) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		published = append(published, id)
-	}
-	t.Logf("%d messages published before maxmemory was reached", len(published))
+	published := fillUntilOutOfMemory(t, c, stream)
 	await.True(t, "w1 holding messages", func() bool {
 		return pendingCount(t, rdb, stream, "g") > 0
 	})

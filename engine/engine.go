@@ -49,7 +49,7 @@ type Config struct {
 	// default.
 	IOThreads int
 	// Unprotected turns Redis's protected mode off (protected-mode no):
-	// see Engine.Admit.
+	// see Engine.AdmitClient.
 	Unprotected bool
 	// ScriptTimeLimit, if positive, stops a Lua script that runs longer
 	// with an error; what it wrote before stays written, as when a
@@ -161,7 +161,7 @@ type settings struct {
 	// autoRewritePercentage and autoRewriteMinSize are Redis's
 	// auto-aof-rewrite-percentage and auto-aof-rewrite-min-size.
 	autoRewritePercentage, autoRewriteMinSize int64
-	// unprotected is protected-mode no (Admit).
+	// unprotected is protected-mode no (AdmitClient).
 	unprotected bool
 	// Connection limits (see limits.go): maxclients, timeout in seconds,
 	// client-query-buffer-limit and client-output-buffer-limit.

@@ -58,21 +58,17 @@ func (e *configError) Error() string {
 }
 
 // startOption applies a file's line to a start-up setting. flag names the
-// command-line flag that, when given, overrides the file ("" for none).
+// command-line flag that, when given, overrides the file; many says the
+// option takes one or more arguments rather than exactly one.
 type startOption struct {
-	flag  string
-	apply func(o *serverOptions, args []string) error
+	flag string
+	many bool
+	set  func(o *serverOptions, args []string)
 }
 
-// oneArg wraps a setter of a single-valued option.
-func oneArg(set func(o *serverOptions, v string)) func(*serverOptions, []string) error {
-	return func(o *serverOptions, args []string) error {
-		if len(args) != 1 {
-			return errors.New("wrong number of arguments")
-		}
-		set(o, args[0])
-		return nil
-	}
+// one makes the startOption of a single-valued option.
+func one(flag string, set func(o *serverOptions, v string)) startOption {
+	return startOption{flag: flag, set: func(o *serverOptions, args []string) { set(o, args[0]) }}
 }
 
 // startOptions are the configuration file's lines that shape how the
@@ -80,27 +76,21 @@ func oneArg(set func(o *serverOptions, v string)) func(*serverOptions, []string)
 // listens, where its data lives, TLS and the password.
 func startOptions(p *engine.Persistence) map[string]startOption {
 	return map[string]startOption{
-		"bind": {"addr", func(o *serverOptions, args []string) error {
-			if len(args) == 0 {
-				return errors.New("wrong number of arguments")
-			}
-			o.binds = args
-			return nil
-		}},
-		"port":             {"addr", oneArg(func(o *serverOptions, v string) { o.port = v })},
-		"requirepass":      {"requirepass", oneArg(func(o *serverOptions, v string) { o.requirePass = v })},
-		"io-threads":       {"io-threads", oneArg(func(o *serverOptions, v string) { o.ioThreads = v })},
-		"protected-mode":   {"protected-mode", oneArg(func(o *serverOptions, v string) { o.protectedMode = v })},
-		"tls-port":         {"tls-port", oneArg(func(o *serverOptions, v string) { o.tls.port = v })},
-		"tls-cert-file":    {"tls-cert-file", oneArg(func(o *serverOptions, v string) { o.tls.certFile = v })},
-		"tls-key-file":     {"tls-key-file", oneArg(func(o *serverOptions, v string) { o.tls.keyFile = v })},
-		"tls-ca-cert-file": {"tls-ca-cert-file", oneArg(func(o *serverOptions, v string) { o.tls.caCertFile = v })},
-		"tls-auth-clients": {"tls-auth-clients", oneArg(func(o *serverOptions, v string) { o.tls.authClients = v })},
-		"dir":              {"dir", oneArg(func(_ *serverOptions, v string) { p.Dir = v })},
-		"appendonly":       {"appendonly", oneArg(func(_ *serverOptions, v string) { p.AppendOnly = v })},
-		"appendfsync":      {"appendfsync", oneArg(func(_ *serverOptions, v string) { p.AppendFsync = v })},
-		"appenddirname":    {"appenddirname", oneArg(func(_ *serverOptions, v string) { p.AppendDirName = v })},
-		"appendfilename":   {"appendfilename", oneArg(func(_ *serverOptions, v string) { p.AppendFilename = v })},
+		"bind":             {flag: "addr", many: true, set: func(o *serverOptions, args []string) { o.binds = args }},
+		"port":             one("addr", func(o *serverOptions, v string) { o.port = v }),
+		"requirepass":      one("requirepass", func(o *serverOptions, v string) { o.requirePass = v }),
+		"io-threads":       one("io-threads", func(o *serverOptions, v string) { o.ioThreads = v }),
+		"protected-mode":   one("protected-mode", func(o *serverOptions, v string) { o.protectedMode = v }),
+		"tls-port":         one("tls-port", func(o *serverOptions, v string) { o.tls.port = v }),
+		"tls-cert-file":    one("tls-cert-file", func(o *serverOptions, v string) { o.tls.certFile = v }),
+		"tls-key-file":     one("tls-key-file", func(o *serverOptions, v string) { o.tls.keyFile = v }),
+		"tls-ca-cert-file": one("tls-ca-cert-file", func(o *serverOptions, v string) { o.tls.caCertFile = v }),
+		"tls-auth-clients": one("tls-auth-clients", func(o *serverOptions, v string) { o.tls.authClients = v }),
+		"dir":              one("dir", func(_ *serverOptions, v string) { p.Dir = v }),
+		"appendonly":       one("appendonly", func(_ *serverOptions, v string) { p.AppendOnly = v }),
+		"appendfsync":      one("appendfsync", func(_ *serverOptions, v string) { p.AppendFsync = v }),
+		"appenddirname":    one("appenddirname", func(_ *serverOptions, v string) { p.AppendDirName = v }),
+		"appendfilename":   one("appendfilename", func(_ *serverOptions, v string) { p.AppendFilename = v }),
 	}
 }
 
@@ -138,13 +128,11 @@ func readConfigFile(path string, o *serverOptions, p *engine.Persistence, given 
 		}
 		if opt, ok := opts[name]; ok {
 			// The line is checked even when the command line wins.
-			var scratch serverOptions
-			var scratchP engine.Persistence
-			if err := startOptions(&scratchP)[name].apply(&scratch, args); err != nil {
-				return bad(name + ": " + err.Error())
+			if len(args) == 0 || (!opt.many && len(args) != 1) {
+				return bad(name + ": wrong number of arguments")
 			}
 			if !given[opt.flag] {
-				_ = opt.apply(o, args)
+				opt.set(o, args)
 			}
 			continue
 		}
