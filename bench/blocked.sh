@@ -15,6 +15,8 @@
 # tree's (to compare commits).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/server.sh
+. bench/server.sh
 
 sizes=("$@")
 [ ${#sizes[@]} -eq 0 ] && sizes=(500 1000 2000 4000 8000)
@@ -22,10 +24,9 @@ server_cpu=${SERVER_CPU:-0}
 client_cpu=${CLIENT_CPU:-1}
 port=${BENCH_PORT:-16391}
 tmp=$(mktemp -d)
-pid=
 
 cleanup() {
-	if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+	kill_server
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -46,24 +47,13 @@ start() { # start <pelican|redis>
 	redis) taskset -c "$server_cpu" redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --maxclients 20000 >/dev/null 2>&1 & ;;
 	esac
 	pid=$!
-	for _ in $(seq 1 200); do
-		redis-cli -p "$port" PING >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	echo "blocked.sh: $1 did not start" >&2
-	exit 1
-}
-
-stop() {
-	kill "$pid"
-	wait "$pid" 2>/dev/null || true
-	pid=
+	server_started "$1"
 }
 
 run() { # run <pelican|redis> <n>: prints "seconds slowest-ping-ms"
 	start "$1"
 	taskset -c "$client_cpu" "$tmp/loadgen" blocked -addr "127.0.0.1:$port" -n "$2"
-	stop
+	stop_server
 }
 
 printf '%6s  %12s  %12s  %14s  %16s  %14s\n' N pelican_s redis_s 'ratio(r/p)' pelican_ping_ms redis_ping_ms

@@ -12,6 +12,8 @@
 # bench/results/<time>.csv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/server.sh
+. bench/server.sh
 
 pairs=${1:-5}
 server_cpu=${SERVER_CPU:-0}
@@ -20,10 +22,9 @@ port=${BENCH_PORT:-16390}
 tmp=$(mktemp -d)
 mkdir -p bench/results
 out=bench/results/$(date +%Y%m%d-%H%M%S).csv
-pid=
 
 cleanup() {
-	if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+	kill_server
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -38,18 +39,7 @@ start() { # start <pelican|redis>
 	redis) taskset -c "$server_cpu" redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no >/dev/null 2>&1 & ;;
 	esac
 	pid=$!
-	for _ in $(seq 1 200); do
-		redis-cli -p "$port" PING >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	echo "compare.sh: $1 did not start" >&2
-	exit 1
-}
-
-stop() {
-	kill "$pid"
-	wait "$pid" 2>/dev/null || true
-	pid=
+	server_started "$1"
 }
 
 rb() { # rb <requests> <pipeline> <keyspace> command...
@@ -77,7 +67,7 @@ run_server() { # run_server <kind> <pair>
 	record "$kind" "$pair" xack "$(rb 200000 1 1000000 XACK q g __rand_int__-0)"
 	lg preload -addr "127.0.0.1:$port" -stream ra -n 500000 -size 10 -group g
 	record "$kind" "$pair" readack-loop "$(lg readack -addr "127.0.0.1:$port" -stream ra -group g -clients 50 -n 500000)"
-	stop
+	stop_server
 
 	start "$kind"
 	local base
@@ -88,7 +78,7 @@ run_server() { # run_server <kind> <pair>
 	full=$(lg rss -pid "$pid")
 	record "$kind" "$pair" rss-1M-entries "$full"
 	record "$kind" "$pair" rss-per-entry "$(awk -v f="$full" -v b="$base" 'BEGIN { printf "%.1f", (f - b) / 1000000 }')"
-	stop
+	stop_server
 }
 
 for pair in $(seq 1 "$pairs"); do

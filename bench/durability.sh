@@ -20,6 +20,8 @@
 # value and the ratio Pelican/Redis per pair.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/server.sh
+. bench/server.sh
 
 pairs=${1:-3}
 server_cpu=${SERVER_CPU:-0}
@@ -28,10 +30,9 @@ port=${BENCH_PORT:-16391}
 tmp=$(mktemp -d)
 mkdir -p bench/results
 out=bench/results/durability-$(date +%Y%m%d-%H%M%S).csv
-pid=
 
 cleanup() {
-	if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+	kill_server
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -41,15 +42,6 @@ go build -o "$tmp/loadgen" ./bench/loadgen
 go build -o "$tmp/libbench" ./bench/libbench
 echo "server,policy,pair,workload,value" >"$out"
 
-wait_ping() {
-	for _ in $(seq 1 6000); do
-		redis-cli -p "$port" PING 2>/dev/null | grep -q PONG && return 0
-		sleep 0.01
-	done
-	echo "durability.sh: server did not start" >&2
-	exit 1
-}
-
 start() { # start <pelican|redis> <policy> <dir>
 	mkdir -p "$3"
 	case "$1" in
@@ -58,13 +50,7 @@ start() { # start <pelican|redis> <policy> <dir>
 		--appendfsync "$2" --dir "$3" >"$tmp/server.log" 2>&1 & ;;
 	esac
 	pid=$!
-	wait_ping
-}
-
-stop() {
-	kill "$pid"
-	wait "$pid" 2>/dev/null || true
-	pid=
+	server_started "$1"
 }
 
 rb() { # rb <requests> <pipeline> command...
@@ -90,7 +76,7 @@ run_server() { # run_server <kind> <policy> <pair>
 	lib=$(taskset -c "$client_cpu" "$tmp/libbench" consume -backend tcp -addr "127.0.0.1:$port" -impl worker \
 		-n $((n / 4)) -c 4 -b 64 | awk '{print $1}')
 	record "$kind" "$policy" "$pair" library "$lib"
-	stop
+	stop_server
 	rm -rf "$dir"
 }
 
@@ -117,7 +103,7 @@ for kind in pelican redis; do
 		stall=$(grep -o 'stall_ms=[0-9.]*' "$tmp/server.log" | tail -1 | cut -d= -f2)
 		record "$kind" everysec 1 rewrite-stall-ms "${stall:-n/a}"
 	fi
-	stop
+	stop_server
 done
 # Restarts alternate between the two directories, the order flipping.
 for pair in $(seq 1 "$pairs"); do
@@ -128,7 +114,7 @@ for pair in $(seq 1 "$pairs"); do
 		t1=$(date +%s.%N)
 		record "$kind" everysec "$pair" restart "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b-a}')"
 		record "$kind" everysec "$pair" restart-xlen "$(redis-cli -p "$port" XLEN q)"
-		stop
+		stop_server
 	done
 done
 

@@ -43,6 +43,8 @@
 #   HOL_BATCH     (default 64)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/server.sh
+. bench/server.sh
 
 runs=${1:-3}
 server_cpu=${SERVER_CPU:-0}
@@ -67,7 +69,6 @@ hol_batch=${HOL_BATCH:-64}
 tmp=$(mktemp -d)
 mkdir -p bench/results
 out=bench/results/library-$(date +%Y%m%d-%H%M%S).csv
-pid=
 base_note=
 base_tree=$tmp/base
 base_bin=$tmp/libbench-base
@@ -75,7 +76,7 @@ base_own=0 # 1: base_bin is the base commit's own libbench
 base_hol=0 # 1: base_bin has the hol subcommand
 
 cleanup() {
-	if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+	kill_server
 	if [ -d "$base_tree" ]; then git worktree remove --force "$base_tree" 2>/dev/null || true; fi
 	rm -rf "$tmp"
 	git worktree prune 2>/dev/null || true
@@ -138,18 +139,7 @@ start() { # start <pelican|redis>
 	redis) taskset -c "$server_cpu" redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no >/dev/null 2>&1 & ;;
 	esac
 	pid=$!
-	for _ in $(seq 1 200); do
-		redis-cli -p "$port" PING >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	echo "library.sh: $1 did not start" >&2
-	exit 1
-}
-
-stop() {
-	kill "$pid"
-	wait "$pid" 2>/dev/null || true
-	pid=
+	server_started "$1"
 }
 
 # measure <run> <backend> <workload> <config> <impl> command...: runs the
@@ -273,7 +263,7 @@ run_backend() { # run_backend <run> <backend>
 			measure "$run" "$backend" recover defaults asynq pr asynq-recover -addr "127.0.0.1:$port" -n 1000 -c 10
 		fi
 	fi
-	[ -n "$pid" ] && stop
+	[ -n "$pid" ] && stop_server
 	return 0
 }
 

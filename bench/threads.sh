@@ -14,16 +14,17 @@
 # value and the median ratio of each Pelican setting to Redis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/server.sh
+. bench/server.sh
 
 rounds=${1:-3}
 port=${BENCH_PORT:-16392}
 tmp=$(mktemp -d)
 mkdir -p bench/results
 out=bench/results/threads-$(date +%Y%m%d-%H%M%S).csv
-pid=
 
 cleanup() {
-	if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+	kill_server
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -39,18 +40,7 @@ start() { # start <pelican-1|pelican-2|redis>
 	redis) redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no >/dev/null 2>&1 & ;;
 	esac
 	pid=$!
-	for _ in $(seq 1 6000); do
-		redis-cli -p "$port" PING 2>/dev/null | grep -q PONG && return 0
-		sleep 0.01
-	done
-	echo "threads.sh: server did not start" >&2
-	exit 1
-}
-
-stop() {
-	kill "$pid"
-	wait "$pid" 2>/dev/null || true
-	pid=
+	server_started "$1"
 }
 
 record() { echo "$1,$2,$3,$4" >>"$out"; printf '  %-10s %-12s %14s\n' "$1" "$3" "$4"; }
@@ -75,7 +65,7 @@ for round in $(seq 1 "$rounds"); do
 		record "$kind" "$round" xadd-P16 "$(rb 1000000 16)"
 		record "$kind" "$round" lib-c4-b64 "$(lib 50000 4 64)"
 		record "$kind" "$round" lib-c16-b1 "$(lib 20000 16 1)"
-		stop
+		stop_server
 	done
 done
 
