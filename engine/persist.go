@@ -47,6 +47,19 @@ type Persistence struct {
 }
 
 // The defaults, as Redis names them.
+// ErrDirInUse is matched (with errors.Is) by the error Open returns when
+// another process, or another open in this one, holds the data directory.
+var ErrDirInUse = errors.New("engine: data directory in use")
+
+// dirInUseError says which directory is held, and what to do.
+type dirInUseError struct{ dir, lock string }
+
+func (e *dirInUseError) Error() string {
+	return fmt.Sprintf("engine: data directory %s is in use by another process (it holds %s): stop it, or give this one another directory", e.dir, e.lock)
+}
+
+func (e *dirInUseError) Is(target error) bool { return target == ErrDirInUse }
+
 const (
 	defaultAppendDirName  = "appendonlydir"
 	defaultAppendFilename = "appendonly.aof"
@@ -156,7 +169,7 @@ func (e *Engine) openDisk() error {
 	d.lock, err = d.fs.Lock(lockPath)
 	switch {
 	case errors.Is(err, vfs.ErrLocked):
-		return fmt.Errorf("engine: data directory %s is in use by another process (it holds %s): stop it, or give this one another directory", p.Dir, lockPath)
+		return &dirInUseError{dir: p.Dir, lock: lockPath}
 	case err != nil:
 		return fmt.Errorf("engine: data directory %s: %w", p.Dir, err)
 	}

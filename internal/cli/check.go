@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,41 +12,42 @@ import (
 	"github.com/pelicanhq/pelican/internal/aof"
 	"github.com/pelicanhq/pelican/internal/rdb"
 	"github.com/pelicanhq/pelican/internal/vfs"
+	"github.com/spf13/cobra"
 )
 
-// runCheck implements "pelican check [--repair] DIR": it reads every file
-// of a data directory's append-only files, reports what it holds and any
-// damage, and with --repair salvages what is valid.
-func runCheck(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("pelican check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	repair := fs.Bool("repair", false, "cut damaged files back to their valid part and set aside the files after a damaged one")
-	dirName := fs.String("appenddirname", "appendonlydir", "name of the append-only directory inside DIR")
-	fileName := fs.String("appendfilename", "appendonly.aof", "prefix of the append-only files' names")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: pelican check [--repair] DIR")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Reads the append-only files of the data directory DIR (as given to pelican server --dir)")
-		fmt.Fprintln(stderr, "and reports what they hold and any damage. Exit status: 0 sound, 1 damaged or failed, 2 usage.")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Examples:")
-		fmt.Fprintln(stderr, "  pelican check ./data")
-		fmt.Fprintln(stderr, "  pelican check --repair ./data    # with no server running on it")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
+// newCheckCommand returns "pelican check [--repair] DIR": it reads every
+// file of a data directory's append-only files, reports what it holds and
+// any damage, and with --repair salvages what is valid.
+func newCheckCommand(stdout, stderr io.Writer) *cobra.Command {
+	var repair bool
+	var dirName, fileName string
+	cmd := &cobra.Command{
+		Use:   "check [--repair] DIR",
+		Short: "Check (and repair) a data directory's append-only files",
+		Long: `Reads the append-only files of the data directory DIR (as given to pelican server --dir)
+and reports what they hold and any damage. Exit status: 0 sound, 1 damaged or failed, 2 usage.`,
+		Example: `  pelican check ./data
+  pelican check --repair ./data    # with no server running on it`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return exitCode(runCheck(args[0], repair, dirName, fileName, stdout, stderr))
+		},
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			return nil, cobra.ShellCompDirectiveFilterDirs
+		},
 	}
-	if err := fs.Parse(flagsFirst(args)); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return 2
-	}
-	c := checker{fs: vfs.Default, out: stdout, dir: fs.Arg(0), aofDir: filepath.Join(fs.Arg(0), *dirName), fileName: *fileName}
-	if *repair {
+	fs := cmd.Flags()
+	fs.BoolVar(&repair, "repair", false, "cut damaged files back to their valid part and set aside the files after a damaged one")
+	fs.StringVar(&dirName, "appenddirname", "appendonlydir", "name of the append-only directory inside DIR")
+	fs.StringVar(&fileName, "appendfilename", "appendonly.aof", "prefix of the append-only files' names")
+	return cmd
+}
+
+// runCheck checks (and with repair, repairs) the data directory dir and
+// returns the exit code.
+func runCheck(dir string, repair bool, dirName, fileName string, stdout, stderr io.Writer) int {
+	c := checker{fs: vfs.Default, out: stdout, dir: dir, aofDir: filepath.Join(dir, dirName), fileName: fileName}
+	if repair {
 		lock, err := c.fs.Lock(filepath.Join(c.dir, "pelican.lock"))
 		switch {
 		case errors.Is(err, vfs.ErrLocked):
@@ -59,12 +59,12 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 		defer lock.Close()
 	}
-	damaged, err := c.run(*repair)
+	damaged, err := c.run(repair)
 	if err != nil {
 		fmt.Fprintf(stderr, "pelican check: %v\n", err)
 		return 1
 	}
-	if damaged && !*repair {
+	if damaged && !repair {
 		if c.baseDamaged {
 			fmt.Fprintf(stdout, "damaged: the base file holds the data every later file builds on; restore %s from a backup\n", c.dir)
 		} else {
@@ -261,29 +261,4 @@ func (c *checker) setAside(repair bool, m *aof.Manifest, from int) error {
 	}
 	m.Incr = m.Incr[:from]
 	return aof.WriteManifest(c.fs, c.aofDir, aof.ManifestName(c.fileName), m)
-}
-
-// flagsFirst moves the flags of args before the other arguments, so that
-// "pelican check DIR --repair" works as "pelican check --repair DIR"
-// does. Flags of check take no value except the two names, written
-// --name=value or --name value.
-func flagsFirst(args []string) []string {
-	var flags, rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			return append(append(flags, args[i:]...), rest...)
-		case strings.HasPrefix(a, "-"):
-			flags = append(flags, a)
-			name := strings.TrimLeft(a, "-")
-			if (name == "appenddirname" || name == "appendfilename") && i+1 < len(args) {
-				i++
-				flags = append(flags, args[i])
-			}
-		default:
-			rest = append(rest, a)
-		}
-	}
-	return append(flags, rest...)
 }

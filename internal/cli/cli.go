@@ -1,52 +1,146 @@
-// Package cli implements the pelican command's subcommands, one file each.
+// Package cli implements the pelican command: a root command and one file
+// per subcommand (or family of subcommands), built with cobra.
+//
+// Conventions every subcommand follows:
+//   - exit status 0 when it did its job, 1 when it failed, 2 for a usage
+//     error (an unknown flag, a missing argument), so scripts can tell them
+//     apart;
+//   - tables for people on stdout, and with --json the whole data as JSON
+//     instead;
+//   - errors on stderr, saying what to do about them;
+//   - colour only on a terminal, and never when NO_COLOR is set.
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
 )
-
-// subcommand is one "pelican <name>" command.
-type subcommand struct {
-	name    string
-	summary string
-	run     func(args []string, stdout, stderr io.Writer) int
-}
-
-func subcommands() []subcommand {
-	return []subcommand{
-		{"server", "run the Redis-compatible stream server", runServer},
-		{"check", "check (and repair) a data directory's append-only files", runCheck},
-	}
-}
 
 // Main runs the pelican command with the given arguments (without the
 // program name) and returns the process exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr)
-		if len(args) == 0 {
-			return 2
-		}
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteC()
+	if err == nil {
 		return 0
 	}
-	for _, sc := range subcommands() {
-		if sc.name == args[0] {
-			return sc.run(args[1:], stdout, stderr)
-		}
+	var code exitCode
+	if errors.As(err, &code) {
+		return int(code)
 	}
-	fmt.Fprintf(stderr, "pelican: unknown command %q\n\n", args[0])
-	usage(stderr)
-	return 2
+	name := "pelican"
+	if cmd != nil {
+		name = cmd.CommandPath()
+	}
+	var usage *usageError
+	if errors.As(err, &usage) || isCobraUsage(err) {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		if cmd != nil {
+			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+		}
+		return 2
+	}
+	fmt.Fprintf(stderr, "%s: %v\n", name, err)
+	return 1
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: pelican <command> [flags]")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Commands:")
-	for _, sc := range subcommands() {
-		fmt.Fprintf(w, "  %-10s %s\n", sc.name, sc.summary)
+// newRoot returns the pelican command with every subcommand.
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "pelican",
+		Short: "Reliable message processing on Redis Streams",
+		Long: `Pelican processes messages on Redis Streams without losing them: retries from the
+pending list, claiming after a crash, a dead-letter queue you can inspect and redrive.
+
+Commands that look at streams reach a server with --url (or $PELICAN_URL; default
+redis://127.0.0.1:6379), or open a data directory with --dir.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		// Without a subcommand, pelican prints its help and fails.
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageErrorf("unknown command %q", args[0])
+			}
+			cmd.SetOut(stderr)
+			_ = cmd.Help()
+			return exitCode(2)
+		},
+		Args: cobra.ArbitraryArgs,
 	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'pelican <command> -h' for a command's flags.")
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.AddCommand(
+		newServerCommand(stdout, stderr),
+		newCheckCommand(stdout, stderr),
+	)
+	root.CompletionOptions.HiddenDefaultCmd = false
+	return root
+}
+
+// exitCode ends a command with this exit status; whatever the command had
+// to say it has already said.
+type exitCode int
+
+func (c exitCode) Error() string { return fmt.Sprintf("exit status %d", int(c)) }
+
+// A usageError is a mistake in the command line: exit status 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// usageErrorf returns a usageError with a formatted message.
+func usageErrorf(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// isCobraUsage reports whether err is one of cobra's own complaints about
+// the command line, which it returns as plain errors.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	return strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "unknown flag") ||
+		strings.HasPrefix(msg, "unknown shorthand flag") || strings.Contains(msg, "flag needs an argument") ||
+		strings.HasPrefix(msg, "required flag") || strings.HasPrefix(msg, "invalid argument")
+}
+
+// noArgs refuses positional arguments, as a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf("unexpected argument %q", args[0])
+	}
+	return nil
+}
+
+// exactArgs wants exactly n positional arguments, as a usage error.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageErrorf("wants %d argument(s), got %d (usage: %s)", n, len(args), cmd.UseLine())
+		}
+		return nil
+	}
+}
+
+// rangeArgs wants between min and max positional arguments, as a usage
+// error.
+func rangeArgs(min, max int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < min || len(args) > max {
+			return usageErrorf("wants %d to %d arguments, got %d (usage: %s)", min, max, len(args), cmd.UseLine())
+		}
+		return nil
+	}
+}
+
+// fixedCompletion completes a flag's value from a fixed list.
+func fixedCompletion(values ...string) cobra.CompletionFunc {
+	return func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return values, cobra.ShellCompDirectiveNoFileComp
+	}
 }

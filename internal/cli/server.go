@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,17 +18,44 @@ import (
 
 	"github.com/pelicanhq/pelican/engine"
 	"github.com/pelicanhq/pelican/server"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
-// runServer implements "pelican server": serve the engine over TCP until
-// SIGINT or SIGTERM.
-func runServer(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("pelican server", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var o serverOptions
-	maxmemory := fs.String("maxmemory", "0", "refuse writes that add data once the data exceeds this many bytes (Redis's units: 100mb, 2gb); reads, acks and deletions go on; 0: no limit")
-	var p engine.Persistence
-	configFile := fs.String("config", "", "read settings from `FILE`, in redis.conf syntax (flags win over it)")
+// serverFlags are the flags of "pelican server", as given.
+type serverFlags struct {
+	o          serverOptions
+	p          engine.Persistence
+	maxmemory  string
+	configFile string
+}
+
+// newServerCommand returns "pelican server": serve the engine over TCP
+// until SIGINT, SIGTERM or SHUTDOWN.
+func newServerCommand(stdout, stderr io.Writer) *cobra.Command {
+	var f serverFlags
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the Redis-compatible stream server",
+		Long: `Serves a Redis-compatible stream engine. Without --dir its data is kept in memory;
+with it, in DIR/appendonlydir in Redis 7's append-only format (docs/persistence.md).
+Protected mode, TLS and the configuration file: docs/server.md; limits: docs/limits.md.`,
+		Example: `  pelican server
+  pelican server --dir ./data --appendfsync always
+  pelican server --maxmemory 2gb
+  pelican server --addr 0.0.0.0:6379 --requirepass secret --dir /var/lib/pelican
+  pelican server --config /etc/pelican/redis.conf
+  pelican server --tls-port 6380 --tls-cert-file server.crt --tls-key-file server.key \\
+    --tls-ca-cert-file ca.crt`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return exitCode(runServer(cmd.Flags(), &f, stdout, stderr))
+		},
+	}
+	fs := cmd.Flags()
+	o, p := &f.o, &f.p
+	fs.StringVar(&f.maxmemory, "maxmemory", "0", "refuse writes that add data once the data exceeds this many bytes (Redis's units: 100mb, 2gb); reads, acks and deletions go on; 0: no limit")
+	fs.StringVar(&f.configFile, "config", "", "read settings from `FILE`, in redis.conf syntax (flags win over it)")
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:6379", "address to listen on (host:port)")
 	fs.StringVar(&o.requirePass, "requirepass", "", "password clients must AUTH with (none if empty)")
 	fs.StringVar(&o.ioThreads, "io-threads", "", "how many threads run the server at once, 1 to 128 (default 1, or $GOMAXPROCS when set)")
@@ -44,38 +70,21 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.tls.keyFile, "tls-key-file", "", "the TLS certificate's private key (PEM)")
 	fs.StringVar(&o.tls.caCertFile, "tls-ca-cert-file", "", "CA certificates (PEM) that client certificates must be signed by")
 	fs.StringVar(&o.tls.authClients, "tls-auth-clients", "yes", "whether TLS clients need a certificate: yes, optional or no")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: pelican server [flags]")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Serves a Redis-compatible stream engine. Without --dir its data is kept in memory;")
-		fmt.Fprintln(stderr, "with it, in DIR/appendonlydir in Redis 7's append-only format (docs/persistence.md).")
-		fmt.Fprintln(stderr, "Protected mode, TLS and the configuration file: docs/server.md; limits: docs/limits.md.")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Examples:")
-		fmt.Fprintln(stderr, "  pelican server")
-		fmt.Fprintln(stderr, "  pelican server --dir ./data --appendfsync always")
-		fmt.Fprintln(stderr, "  pelican server --maxmemory 2gb")
-		fmt.Fprintln(stderr, "  pelican server --addr 0.0.0.0:6379 --requirepass secret --dir /var/lib/pelican")
-		fmt.Fprintln(stderr, "  pelican server --config /etc/pelican/redis.conf")
-		fmt.Fprintln(stderr, "  pelican server --tls-port 6380 --tls-cert-file server.crt --tls-key-file server.key \\")
-		fmt.Fprintln(stderr, "    --tls-ca-cert-file ca.crt")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "pelican server: unexpected argument %q\n", fs.Arg(0))
-		return 2
-	}
+	_ = cmd.MarkFlagFilename("config", "conf")
+	_ = cmd.MarkFlagDirname("dir")
+	_ = cmd.RegisterFlagCompletionFunc("appendfsync", fixedCompletion("always", "everysec", "no"))
+	return cmd
+}
+
+// runServer runs the server with the parsed flags and returns the exit
+// code.
+func runServer(fs *pflag.FlagSet, f *serverFlags, stdout, stderr io.Writer) int {
+	o, p := &f.o, &f.p
+	maxmemory, configFile := &f.maxmemory, &f.configFile
 	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	fs.Visit(func(f *pflag.Flag) { given[f.Name] = true })
 	if *configFile != "" {
-		if err := readConfigFile(*configFile, &o, &p, given); err != nil {
+		if err := readConfigFile(*configFile, o, p, given); err != nil {
 			fmt.Fprintf(stderr, "pelican server: %v\n", err)
 			return 2
 		}
@@ -168,7 +177,7 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	eng, err := engine.Open(engine.Config{
 		RequirePass: o.requirePass, ActiveExpiry: true, Port: port, Bind: bind, Unprotected: unprotected,
 		IOThreads:   threads,
-		Persistence: p, Logger: log, MaxMemory: maxBytes,
+		Persistence: *p, Logger: log, MaxMemory: maxBytes,
 		// maxclients is bounded by the open file limit, as in Redis.
 		ClientsAllowed: func(n int) int { return server.AdjustOpenFilesLimit(n, log) },
 		Shutdown: func() {
@@ -210,7 +219,7 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		}
 		names = append(names, name)
 	}
-	fmt.Fprintf(stdout, "pelican server listening on %s (%s)\n", strings.Join(names, ", "), persistenceSummary(p))
+	fmt.Fprintf(stdout, "pelican server listening on %s (%s)\n", strings.Join(names, ", "), persistenceSummary(*p))
 	if w := eng.ProtectedModeWarning(listening); w != "" {
 		log.Warn("pelican server: " + w)
 	}

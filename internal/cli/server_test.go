@@ -40,7 +40,9 @@ func TestUnknownCommandAndArguments(t *testing.T) {
 		{[]string{"server", "--appendonly", "maybe"}, 2, `appendonly must be yes or no, not "maybe"`},
 		{[]string{"server", "--appenddirname", "a/b"}, 2, `"a/b" must be a plain name, not a path`},
 		{[]string{"server", "--maxmemory", "lots"}, 2, `pelican server: --maxmemory: "lots" is not a memory value`},
-		{nil, 2, "Usage: pelican <command>"},
+		{nil, 2, "pelican [command]"},
+		{[]string{"server", "--bogus"}, 2, "pelican server: unknown flag: --bogus"},
+		{[]string{"check"}, 2, "pelican check: wants 1 argument"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer

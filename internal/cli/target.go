@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
+
+	"github.com/pelicanhq/pelican"
+	"github.com/pelicanhq/pelican/embedded"
+	"github.com/pelicanhq/pelican/engine"
+)
+
+// defaultURL is the server a command reaches when neither --url,
+// $PELICAN_URL nor --dir says otherwise.
+const defaultURL = "redis://127.0.0.1:6379"
+
+// urlEnv names the environment variable that stands in for --url.
+const urlEnv = "PELICAN_URL"
+
+// A target is where a command finds its streams: a Redis-compatible
+// server (--url) or a data directory opened in this process (--dir).
+type target struct {
+	url     string
+	dir     string
+	timeout time.Duration
+}
+
+// addFlags adds --url, --dir and --timeout to cmd.
+func (t *target) addFlags(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVar(&t.url, "url", "", "server to reach: redis://[user:password@]host:port[/db], rediss:// for TLS, unix:///path, redis+sentinel://…?master_name=NAME, redis+cluster://… (default $"+urlEnv+", else "+defaultURL+")")
+	fs.StringVar(&t.dir, "dir", "", "open this data directory in-process instead of reaching a server (only while no server holds it)")
+	fs.DurationVar(&t.timeout, "timeout", 5*time.Second, "how long to wait for the server to answer")
+	_ = cmd.MarkFlagDirname("dir")
+	cmd.MarkFlagsMutuallyExclusive("url", "dir")
+}
+
+// where says in a few words what the target is, for messages.
+func (t *target) where() string {
+	if t.dir != "" {
+		return "data directory " + t.dir
+	}
+	return redactURL(t.serverURL())
+}
+
+// serverURL is the URL the target reaches when it has no directory.
+func (t *target) serverURL() string {
+	switch {
+	case t.url != "":
+		return t.url
+	case os.Getenv(urlEnv) != "":
+		return os.Getenv(urlEnv)
+	}
+	return defaultURL
+}
+
+// open connects to the target and checks that it answers. The client's
+// Close releases everything, the data directory included.
+func (t *target) open(ctx context.Context) (*pelican.Client, error) {
+	if t.dir != "" {
+		return t.openDir()
+	}
+	rdb, addr, err := dialURL(t.serverURL(), t.timeout)
+	if err != nil {
+		return nil, usageErrorf("--url: %v", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	if err := rdb.Ping(pctx).Err(); err != nil {
+		rdb.Close()
+		return nil, explainConnect(err, addr, t.timeout)
+	}
+	return pelican.New(rdb, pelican.Options{}), nil
+}
+
+// openDir opens the data directory in this process.
+func (t *target) openDir() (*pelican.Client, error) {
+	fi, err := os.Stat(t.dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("no data directory at %s: give the --dir a server was started with, or --url to reach a server", t.dir)
+	case err != nil:
+		return nil, fmt.Errorf("data directory: %w", err)
+	case !fi.IsDir():
+		return nil, fmt.Errorf("%s is not a directory", t.dir)
+	}
+	c, err := embedded.New(pelican.Options{}, embedded.Dir(t.dir))
+	if errors.Is(err, engine.ErrDirInUse) {
+		return nil, fmt.Errorf("data directory %s is in use by a running server: reach that server with --url redis://HOST:PORT instead of --dir", t.dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", t.dir, err)
+	}
+	return c, nil
+}
+
+// dialURL returns a go-redis client for a URL, and the address it names
+// for messages. Schemes: redis, rediss and unix as go-redis parses them;
+// redis+sentinel and rediss+sentinel (go-redis's failover URL, which needs
+// master_name); redis+cluster and rediss+cluster (its cluster URL, more
+// nodes given as addr parameters).
+func dialURL(raw string, timeout time.Duration) (redis.UniversalClient, string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, "", fmt.Errorf("malformed URL %q: %v", redactURL(raw), errors.Unwrap(err))
+	}
+	base, kind, _ := strings.Cut(u.Scheme, "+")
+	switch {
+	case u.Scheme == "":
+		return nil, "", fmt.Errorf("malformed URL %q: it needs a scheme, as in redis://%s", redactURL(raw), raw)
+	case base != "redis" && base != "rediss" && base != "unix":
+		return nil, "", fmt.Errorf("malformed URL %q: scheme %q is not one of redis, rediss, unix, redis+sentinel, redis+cluster", redactURL(raw), u.Scheme)
+	}
+	plain := *u
+	plain.Scheme = base
+	switch kind {
+	case "":
+		o, err := redis.ParseURL(plain.String())
+		if err != nil {
+			return nil, "", fmt.Errorf("malformed URL %q: %v", redactURL(raw), err)
+		}
+		setTimeouts(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, timeout)
+		return redis.NewClient(o), o.Addr, nil
+	case "sentinel":
+		o, err := redis.ParseFailoverURL(plain.String())
+		if err != nil {
+			return nil, "", fmt.Errorf("malformed URL %q: %v", redactURL(raw), err)
+		}
+		if o.MasterName == "" {
+			return nil, "", fmt.Errorf("malformed URL %q: a Sentinel URL needs master_name=NAME", redactURL(raw))
+		}
+		setTimeouts(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, timeout)
+		return redis.NewFailoverClient(o), strings.Join(o.SentinelAddrs, ","), nil
+	case "cluster":
+		o, err := redis.ParseClusterURL(plain.String())
+		if err != nil {
+			return nil, "", fmt.Errorf("malformed URL %q: %v", redactURL(raw), err)
+		}
+		setTimeouts(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, timeout)
+		return redis.NewClusterClient(o), strings.Join(o.Addrs, ","), nil
+	}
+	return nil, "", fmt.Errorf("malformed URL %q: scheme %q is not one of redis, rediss, unix, redis+sentinel, redis+cluster", redactURL(raw), u.Scheme)
+}
+
+// setTimeouts applies the command's --timeout where the URL gave none.
+func setTimeouts(dial, read, write *time.Duration, timeout time.Duration) {
+	for _, d := range []*time.Duration{dial, read, write} {
+		if *d == 0 {
+			*d = timeout
+		}
+	}
+}
+
+// redactURL hides a URL's password, for messages.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
