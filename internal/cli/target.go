@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"strings"
@@ -30,10 +31,12 @@ type target struct {
 	url     string
 	dir     string
 	timeout time.Duration
+	cmd     *cobra.Command // for its stderr
 }
 
 // addFlags adds --url, --dir and --timeout to cmd.
 func (t *target) addFlags(cmd *cobra.Command) {
+	t.cmd = cmd
 	fs := cmd.Flags()
 	fs.StringVar(&t.url, "url", "", "server to reach: redis://[user:password@]host:port[/db], rediss:// for TLS, unix:///path, redis+sentinel://…?master_name=NAME, redis+cluster://… (default $"+urlEnv+", else "+defaultURL+")")
 	fs.StringVar(&t.dir, "dir", "", "open this data directory in-process instead of reaching a server (only while no server holds it)")
@@ -91,7 +94,10 @@ func (t *target) openDir() (*pelican.Client, error) {
 	case !fi.IsDir():
 		return nil, fmt.Errorf("%s is not a directory", t.dir)
 	}
-	c, err := embedded.New(pelican.Options{}, embedded.Dir(t.dir))
+	// The engine's warnings (a damaged file it repaired, say) go to
+	// stderr; its progress reports do not.
+	log := slog.New(slog.NewTextHandler(t.cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	c, err := embedded.New(pelican.Options{Logger: log}, embedded.Dir(t.dir))
 	if errors.Is(err, engine.ErrDirInUse) {
 		return nil, fmt.Errorf("data directory %s is in use by a running server: reach that server with --url redis://HOST:PORT instead of --dir", t.dir)
 	}
