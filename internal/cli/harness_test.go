@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -62,4 +63,17 @@ func runCLI(args ...string) result {
 	var stdout, stderr bytes.Buffer
 	code := Main(args, &stdout, &stderr)
 	return result{stdout.String(), stderr.String(), code}
+}
+
+func TestClassifyStreams(t *testing.T) {
+	set := classifyStreams([]string{"orders", "orders:dlq", "orders:dlq:parked", "mail", "gone:dlq", "audit:dlq:parked"})
+	if got, want := strings.Join(set.Streams, ","), "mail,orders"; got != want {
+		t.Errorf("streams %q, want %q", got, want)
+	}
+	if set.DeadLetters["orders"] != "orders:dlq" || len(set.DeadLetters) != 1 {
+		t.Errorf("dead letters %v", set.DeadLetters)
+	}
+	if got, want := strings.Join(set.Orphans, ","), "audit:dlq:parked,gone:dlq"; got != want {
+		t.Errorf("orphans %q, want %q", got, want)
+	}
 }
