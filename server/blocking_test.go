@@ -91,8 +91,8 @@ func TestBlockedXreadOutlivesAnotherType(t *testing.T) {
 // served, not to the readers waiting.
 func TestManyBlockedGroupReadersAreServedPromptly(t *testing.T) {
 	const (
-		readers = 3000
-		// maxPing and maxServe are wide: serving 3,000 readers takes
+		readers = 4000
+		// maxPing and maxServe are wide: serving 4,000 readers takes
 		// milliseconds, while re-running every waiting reader on each XADD
 		// took seconds.
 		maxPing  = 500 * time.Millisecond

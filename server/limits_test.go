@@ -398,7 +398,8 @@ func TestOutputBufferLimitDisconnectsANonReader(t *testing.T) {
 // TestQueryBufferLimit sends the start of a 100 MB argument with
 // client-query-buffer-limit at 8 MB: the client is disconnected, logged
 // and counted. A whole 100 MB argument under the default limit is read
-// with memory proportional to it, and the memory is given back after.
+// with memory proportional to it, and the memory is given back after, as
+// it is when clients leave with their arguments unfinished.
 func TestQueryBufferLimit(t *testing.T) {
 	p := startPelicanProcess(t, "true")
 	admin := dialRaw(t, p.addr)
@@ -435,6 +436,26 @@ func TestQueryBufferLimit(t *testing.T) {
 	for p.rss(t)-base > size/4 {
 		if time.Now().After(deadline) {
 			t.Fatalf("server RSS stays at %d MB after the argument was consumed (%d MB at start)", p.rss(t)>>20, base>>20)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// Clients that leave in the middle of large arguments: the memory
+	// their buffers held goes back too.
+	for range 3 {
+		c := dialRaw(t, p.addr)
+		c.Write([]byte(header))
+		for range 40 {
+			if _, err := c.Write(payload); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c.Close()
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for p.rss(t)-base > size/4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("server RSS stays at %d MB after clients left unfinished arguments (%d MB at start)", p.rss(t)>>20, base>>20)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -40,8 +40,10 @@ type Server struct {
 	log *slog.Logger
 
 	mu sync.Mutex
-	// freed is when memory was last given back to the system.
+	// freed is when memory was last given back to the system; freeing
+	// says that a return is scheduled.
 	freed     time.Time
+	freeing   bool
 	listeners map[net.Listener]struct{}
 	conns     map[net.Conn]struct{}
 	closing   bool
@@ -290,6 +292,9 @@ func (s *Server) handle(conn net.Conn) {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 				s.log.Debug("pelican: connection read failed", "addr", conn.RemoteAddr(), "err", err)
 			}
+			// A client that leaves in the middle of a large request
+			// leaves its buffer behind.
+			s.released(r.Cap())
 			return
 		}
 	}
@@ -332,21 +337,37 @@ const releaseAbove = 16 << 20
 
 // released is called when a connection drops a buffer of size bytes. For a
 // large one, the process gives the memory it no longer uses back to the
-// system (at most once every ten seconds): otherwise a burst from one
-// client would keep its peak footprint until enough other allocation came
-// to trigger a collection.
+// system: otherwise a burst from one client would keep its peak footprint
+// until enough other allocation came to trigger a collection. The return
+// happens a moment later, once the connection has let go of the buffer,
+// and at most once every ten seconds; releases meanwhile are covered by
+// the one scheduled, so the last of a burst is given back too.
 func (s *Server) released(size int) {
 	if size < releaseAbove {
 		return
 	}
 	s.mu.Lock()
-	now := time.Now()
-	due := now.Sub(s.freed) >= 10*time.Second
-	if due {
-		s.freed = now
+	defer s.mu.Unlock()
+	if s.freeing {
+		return
 	}
-	s.mu.Unlock()
-	if due {
-		go debug.FreeOSMemory()
-	}
+	s.freeing = true
+	delay := max(releaseDelay, time.Until(s.freed.Add(releaseEvery)))
+	time.AfterFunc(delay, func() {
+		// Before the collection: a release while it runs schedules
+		// another, as the memory it drops may be missed by this one.
+		s.mu.Lock()
+		s.freeing = false
+		s.freed = time.Now()
+		s.mu.Unlock()
+		debug.FreeOSMemory()
+	})
 }
+
+const (
+	// releaseDelay lets the connection that dropped a buffer finish
+	// before the memory is collected.
+	releaseDelay = 50 * time.Millisecond
+	// releaseEvery spaces the collections that give memory back.
+	releaseEvery = 10 * time.Second
+)

@@ -7,6 +7,7 @@
 //	loadgen latency -addr 127.0.0.1:6379 -clients 20 -n 300 -think 500us
 //	loadgen blocked -addr 127.0.0.1:6379 -n 4000
 //	loadgen rss -pid 1234
+//	loadgen queryflood -addr 127.0.0.1:6379 -pid 1234 -clients 5 -size 200
 package main
 
 import (
@@ -32,7 +33,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: loadgen preload|readack|latency|blocked|rss [flags]")
+		fmt.Fprintln(os.Stderr, "usage: loadgen preload|readack|latency|blocked|rss|queryflood [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -47,6 +48,8 @@ func main() {
 		err = blocked(os.Args[2:])
 	case "rss":
 		err = rss(os.Args[2:])
+	case "queryflood":
+		err = queryFlood(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown subcommand %q", os.Args[1])
 	}
@@ -184,6 +187,99 @@ func rss(args []string) error {
 		}
 	}
 	return fmt.Errorf("no VmRSS for pid %d", *pid)
+}
+
+// queryFlood opens clients that each send all but the last byte of one
+// huge argument (ECHO with a size-MB bulk string) and never finish it,
+// as a slow or hostile client would. It prints the server's peak RSS
+// while they send, its RSS once they have all sent, and its RSS after
+// they disconnect (awaited up to 10 s for the memory to be given back),
+// in MB, and the seconds the sending took.
+func queryFlood(args []string) error {
+	fs := flag.NewFlagSet("queryflood", flag.ExitOnError)
+	addr := fs.String("addr", "127.0.0.1:6379", "server address")
+	pid := fs.Int("pid", 0, "the server's process ID, to read its RSS")
+	clients := fs.Int("clients", 5, "clients, one connection each")
+	sizeMB := fs.Int("size", 200, "size of each unfinished argument in MB")
+	fs.Parse(args)
+	readRSS := func() int64 {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(*pid) + "/status")
+		if err != nil {
+			return 0
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) > 1 && f[0] == "VmRSS:" {
+				kb, _ := strconv.ParseInt(f[1], 10, 64)
+				return kb << 10
+			}
+		}
+		return 0
+	}
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			peak.Store(max(peak.Load(), readRSS()))
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	size := *sizeMB << 20
+	chunk := bytes.Repeat([]byte("x"), 1<<20)
+	conns := make([]net.Conn, *clients)
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, *clients)
+	for i := range conns {
+		c, err := net.Dial("tcp", *addr)
+		if err != nil {
+			return err
+		}
+		conns[i] = c
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := fmt.Fprintf(c, "*2\r\n$4\r\nECHO\r\n$%d\r\n", size); err != nil {
+				errs <- err
+				return
+			}
+			left := size - 1 // the argument never ends
+			for left > 0 {
+				n := min(left, len(chunk))
+				if _, err := c.Write(chunk[:n]); err != nil {
+					errs <- fmt.Errorf("client disconnected after %d MB: %w", (size-left)>>20, err)
+					return
+				}
+				left -= n
+			}
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	close(errs)
+	for err := range errs {
+		return err
+	}
+	// Let the server read the last bytes sent before measuring.
+	time.Sleep(500 * time.Millisecond)
+	held := readRSS()
+	for _, c := range conns {
+		c.Close()
+	}
+	after := readRSS()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && after > held/4; {
+		time.Sleep(100 * time.Millisecond)
+		after = readRSS()
+	}
+	close(stop)
+	<-sampled
+	fmt.Printf("peak_mb=%d held_mb=%d after_close_mb=%d send_s=%.2f\n", peak.Load()>>20, held>>20, after>>20, took.Seconds())
+	return nil
 }
 
 // latency runs clients that each pause a random time up to think, then
