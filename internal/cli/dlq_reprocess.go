@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -194,9 +195,12 @@ func runEntryCommand(ctx context.Context, dlqName string, e dlq.Entry, command s
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", "-c", command)
 	cmd.Stdin = bytes.NewReader(in)
-	cmd.Stdout = stderr
+	// Both of the command's outputs go to stderr, copied by two
+	// goroutines: one lock keeps their writes apart.
+	out := &lockedWriter{w: stderr}
 	var errOut bytes.Buffer
-	cmd.Stderr = io.MultiWriter(stderr, &errOut)
+	cmd.Stdout = out
+	cmd.Stderr = io.MultiWriter(out, &errOut)
 	cmd.Env = append(os.Environ(),
 		"PELICAN_DLQ="+dlqName,
 		"PELICAN_ENTRY_ID="+e.ID,
@@ -218,4 +222,16 @@ func runEntryCommand(ctx context.Context, dlqName string, e dlq.Entry, command s
 		return fmt.Errorf("%v: %s", err, last)
 	}
 	return err
+}
+
+// lockedWriter lets several goroutines write to w, one at a time.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
