@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"slices"
@@ -240,8 +241,8 @@ func (r *redriver) printPlan(plan dlq.Plan) error {
 	if len(plan.SkipReasons) > 0 {
 		fmt.Fprintln(w)
 		t := r.o.table("CANNOT REDRIVE", "ENTRIES")
-		for reason, n := range plan.SkipReasons {
-			t.row(string(reason), thousands(n))
+		for _, reason := range slices.Sorted(maps.Keys(plan.SkipReasons)) {
+			t.row(string(reason), thousands(plan.SkipReasons[reason]))
 		}
 		if err := t.flush(); err != nil {
 			return err
