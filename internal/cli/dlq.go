@@ -63,7 +63,6 @@ and refuse to run without one: --all for every entry, or --id, --from/--to, --ca
 type dlqTarget struct {
 	target
 	dlqStream string
-	stderr    io.Writer
 }
 
 // addFlags adds the target's flags and --dlq-stream to cmd.

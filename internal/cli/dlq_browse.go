@@ -19,7 +19,7 @@ import (
 
 // newDlqStatsCommand returns "pelican dlq stats STREAM".
 func newDlqStatsCommand(stdout, stderr io.Writer) *cobra.Command {
-	d := &dlqTarget{stderr: stderr}
+	d := &dlqTarget{}
 	var o *output
 	cmd := &cobra.Command{
 		Use:   "stats STREAM",
@@ -87,7 +87,7 @@ func printStats(o *output, name string, st dlq.Stats, now time.Time) error {
 
 // newDlqLsCommand returns "pelican dlq ls STREAM".
 func newDlqLsCommand(stdout, stderr io.Writer) *cobra.Command {
-	d := &dlqTarget{stderr: stderr}
+	d := &dlqTarget{}
 	var o *output
 	var s selectorFlags
 	var count int
@@ -178,7 +178,7 @@ func dash(s string) string {
 
 // newDlqShowCommand returns "pelican dlq show STREAM ID".
 func newDlqShowCommand(stdout, stderr io.Writer) *cobra.Command {
-	d := &dlqTarget{stderr: stderr}
+	d := &dlqTarget{}
 	var o *output
 	cmd := &cobra.Command{
 		Use:   "show STREAM ID",
@@ -255,7 +255,7 @@ func printEntry(o *output, e dlq.Entry, now time.Time) error {
 
 // newDlqErrorsCommand returns "pelican dlq errors STREAM".
 func newDlqErrorsCommand(stdout, stderr io.Writer) *cobra.Command {
-	d := &dlqTarget{stderr: stderr}
+	d := &dlqTarget{}
 	var o *output
 	var s selectorFlags
 	cmd := &cobra.Command{

@@ -43,7 +43,7 @@ func newDlqPurgeCommand(stdout, stderr io.Writer) *cobra.Command {
 // newDlqDeleteCommand returns rm, or purge, which also removes the
 // dead-letter stream once emptied.
 func newDlqDeleteCommand(purge bool, stdout, stderr io.Writer) *cobra.Command {
-	d := &dlqTarget{stderr: stderr}
+	d := &dlqTarget{}
 	var o *output
 	f := &deleteFlags{}
 	cmd := &cobra.Command{

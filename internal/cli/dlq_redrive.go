@@ -35,7 +35,7 @@ type redriveFlags struct {
 
 // newDlqRedriveCommand returns "pelican dlq redrive STREAM".
 func newDlqRedriveCommand(stdout, stderr io.Writer) *cobra.Command {
-	d := &dlqTarget{stderr: stderr}
+	d := &dlqTarget{}
 	var o *output
 	f := &redriveFlags{progress: 100 * time.Millisecond}
 	cmd := &cobra.Command{

@@ -33,7 +33,7 @@ type reprocessFlags struct {
 // newDlqReprocessCommand returns "pelican dlq reprocess STREAM SELECTOR
 // --exec COMMAND".
 func newDlqReprocessCommand(stdout, stderr io.Writer) *cobra.Command {
-	d := &dlqTarget{stderr: stderr}
+	d := &dlqTarget{}
 	var o *output
 	f := &reprocessFlags{}
 	cmd := &cobra.Command{
