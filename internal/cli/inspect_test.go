@@ -281,7 +281,7 @@ func TestInspectUnreachable(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	for _, args := range [][]string{{"streams"}, {"groups", "orders"}, {"pending", "orders", "g"}, {"peek", "orders"}, {"trim", "orders", "--maxlen", "1"}} {
+	for _, args := range [][]string{{"streams"}, {"claim", "orders", "g", "--to", "c", "--min-idle", "1m"}} {
 		r := runCLI(append(args, "--url", "redis://"+addr, "--timeout", "2s")...)
 		if r.code != 1 || !strings.Contains(r.stderr, "is the server running") {
 			t.Errorf("pelican %s at a closed port: exit %d, stderr %q", args[0], r.code, r.stderr)
