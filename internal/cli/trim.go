@@ -199,8 +199,10 @@ func printTrimReport(o *output, p trim.Policy, r trim.Report) error {
 			Ghosts: r.Ghosts, GhostsCapped: r.GhostsCapped,
 		})
 	}
+	plain := p
+	plain.Safe = false
 	fmt.Fprintf(o.w, "trimmed %s (mode %s): removed %d of %d entries, %d left\n",
-		p.String(), r.Mode, r.Removed, r.LengthBefore, r.LengthAfter)
+		plain.String(), r.Mode, r.Removed, r.LengthBefore, r.LengthAfter)
 	if kept := r.Unprocessed - r.Lost; r.Mode != trim.ModePlain && kept > 0 {
 		fmt.Fprintf(o.w, "kept %d unprocessed entries a plain trim would have removed\n", kept)
 	}
