@@ -153,7 +153,7 @@ func streamToJSON(st monitor.StreamStats) streamJSON {
 	if out.DeadLetters.EvictedBy == nil {
 		out.DeadLetters.EvictedBy = map[string]int64{}
 	}
-	sum := summarize(st)
+	sum := totalGroups(st)
 	out.Pending, out.OldestPendingAgeMs = sum.pending, millis(sum.oldestAge)
 	if sum.lagKnown {
 		out.Lag = &sum.lag
@@ -225,8 +225,8 @@ func workerStatsToJSON(s pelican.WorkerStats) workerStatsJSON {
 	}
 }
 
-// streamSummary is what the streams table shows of a stream's groups.
-type streamSummary struct {
+// groupTotals is what the streams table shows of a stream's groups.
+type groupTotals struct {
 	pending   int64
 	oldestAge time.Duration
 	// lag is the largest group lag; lagKnown is false without groups or
@@ -235,9 +235,9 @@ type streamSummary struct {
 	lagKnown bool
 }
 
-// summarize sums up a stream's groups.
-func summarize(st monitor.StreamStats) streamSummary {
-	s := streamSummary{lagKnown: len(st.Groups) > 0}
+// totalGroups sums up a stream's groups.
+func totalGroups(st monitor.StreamStats) groupTotals {
+	s := groupTotals{lagKnown: len(st.Groups) > 0}
 	for _, g := range st.Groups {
 		s.pending += g.Pending
 		s.oldestAge = max(s.oldestAge, g.OldestPendingAge)

@@ -93,7 +93,7 @@ func printStreams(o *output, t *target, stats []monitor.StreamStats, orphans []s
 	}
 	tb := o.table("STREAM", "LENGTH", "GROUPS", "PENDING", "OLDEST PENDING", "LAG", "DEAD LETTERS")
 	for _, st := range stats {
-		sum := summarize(st)
+		sum := totalGroups(st)
 		lag := "-"
 		switch {
 		case sum.lagKnown:
