@@ -89,30 +89,18 @@ func Run(ctx context.Context, c *pelican.Client, p Policy) (Report, error) {
 		return r, err
 	}
 	rdb := c.Redis()
-	now := c.Clock().Now()
-	st, err := readState(ctx, rdb, p.Stream)
+	sv, err := survey(ctx, rdb, p, c.Clock().Now())
 	if err != nil {
 		return r, err
 	}
+	st, floor, minCut, hasMin, w, unprocessed := sv.st, sv.floor, sv.minCut, sv.hasMin, sv.walk, sv.unprocessed
 	r.LengthBefore = st.length
-	floor, hasFloor := st.floor()
-	if hasFloor {
+	if sv.hasFloor {
 		r.Floor = floor.String()
-	}
-	minCut, hasMin := p.minCut(now)
-
-	// What a plain trim would remove, and which of it is unprocessed.
-	w, err := walkHead(ctx, rdb, p, st, minCut, hasMin)
-	if err != nil {
-		return r, err
 	}
 	r.Scanned, r.Capped = int64(len(w.ids)), w.capped
 	if w.known && !w.cut.IsZero() {
 		r.Cut = w.cut.String()
-	}
-	unprocessed, err := unprocessedIn(ctx, rdb, p, st, w.ids)
-	if err != nil {
-		return r, err
 	}
 	r.Unprocessed = int64(len(unprocessed))
 
