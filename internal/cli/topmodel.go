@@ -2,7 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"syscall"
 	"strings"
 	"time"
 
@@ -79,7 +82,7 @@ type topModel struct {
 	gen        int  // ticks of an older generation are stale
 
 	level         topLevel
-	stream, group string // the stream and group opened
+	stream, group string    // the stream and group opened
 	sel           [3]int    // each screen's selected row
 	selKey        [3]string // and its name, which follows it when rows move
 	sorts         [3]topSort
@@ -296,8 +299,8 @@ func (m *topModel) View() tea.View {
 }
 
 // The lines around the body: title and summary above (and a blank),
-// status and help below.
-const topHeadLines, topFootLines = 3, 2
+// the last refresh's failure, the status and the keys below.
+const topHeadLines, topFootLines = 3, 3
 
 // bodyHeight is how many lines the table may take.
 func (m *topModel) bodyHeight() int {
@@ -315,7 +318,7 @@ func (m *topModel) render() string {
 		body = body[:m.bodyHeight()]
 	}
 	lines = append(lines, body...)
-	lines = append(lines, m.statusLine(), m.help.ShortHelpView(m.keys.ShortHelp()))
+	lines = append(lines, m.errorLine(), m.statusLine(), m.help.ShortHelpView(m.keys.ShortHelp()))
 	if m.width > 0 {
 		for i, l := range lines {
 			lines[i] = ansi.Truncate(l, m.width, "")
@@ -470,22 +473,25 @@ func (m *topModel) empty() string {
 	return "no consumers"
 }
 
-// statusLine says what top reads, how often, when it last did, and
-// whether the last refresh failed.
+// statusLine says what top reads, how often, and when it last did.
 func (m *topModel) statusLine() string {
 	parts := []string{m.where, "every " + m.interval.String()}
 	if m.snap != nil {
 		parts = append(parts, fmt.Sprintf("refreshed %s (%s)", m.snap.at.Format("15:04:05"), roundTook(m.snap.took)))
 	}
-	line := strings.Join(parts, " · ")
-	if m.err != nil {
-		msg := fmt.Sprintf("refresh failed at %s: %v", m.errAt.Format("15:04:05"), m.err)
-		if m.snap != nil {
-			msg += "; showing the last figures"
-		}
-		line += " · " + m.st.bad.Render(msg)
+	return strings.Join(parts, " · ")
+}
+
+// errorLine says why the last refresh failed; empty if it did not.
+func (m *topModel) errorLine() string {
+	if m.err == nil {
+		return ""
 	}
-	return line
+	msg := fmt.Sprintf("refresh failed at %s: %s", m.errAt.Format("15:04:05"), refreshError(m.err))
+	if m.snap != nil {
+		msg += fmt.Sprintf("; showing the figures of %s", m.snap.at.Format("15:04:05"))
+	}
+	return m.st.bad.Render(msg)
 }
 
 // roundTook rounds a refresh's duration for the status line.
@@ -494,4 +500,17 @@ func roundTook(d time.Duration) time.Duration {
 		return d.Round(100 * time.Microsecond)
 	}
 	return d.Round(time.Millisecond)
+}
+
+// refreshError says briefly why a refresh failed: the status line has
+// one line for it, and top tries again at the next refresh.
+func refreshError(err error) string {
+	var nerr net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused (is the server running?)"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &nerr) && nerr.Timeout():
+		return "no answer in time (a longer --timeout may help)"
+	}
+	return err.Error()
 }
