@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"syscall"
 	"strings"
+	"syscall"
 	"time"
 
 	"charm.land/bubbles/v2/help"
