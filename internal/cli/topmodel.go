@@ -356,6 +356,9 @@ func (m *topModel) summaryLine() string {
 		return ""
 	case m.level == levelStreams:
 		line := fmt.Sprintf("%d streams", len(s.streams))
+		if len(s.streams) == 1 {
+			line = "1 stream"
+		}
 		if !s.discovery.IsZero() {
 			ago := "just now"
 			if d := s.at.Sub(s.discovery); d >= time.Second {
