@@ -158,7 +158,7 @@ func (tt *topTerm) awaitExit() int {
 	return -1
 }
 
-// cellStyle returns the style of the cell at x, y.
+// cellHasColor reports whether the cell at x, y has a colour.
 func (tt *topTerm) cellHasColor(x, y int) bool {
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
@@ -240,8 +240,8 @@ func TestTopOnATerminal(t *testing.T) {
 		tt := startTop(t, bin, false, "--url", "redis://"+r.Addr, "--interval", "500ms")
 
 		// The streams, by name, the first selected; a refresh has happened.
-		s := tt.awaitText("pelican top", "3 streams", "redis://"+r.Addr, "every 500ms", "refreshed")
-		s = tt.await("orders' figures", hasRow("orders", "20", "2", "8"))
+		tt.awaitText("pelican top", "3 streams", "redis://"+r.Addr, "every 500ms", "refreshed")
+		s := tt.await("orders' figures", hasRow("orders", "20", "2", "8"))
 		f, _ := screenRow(s, "orders")
 		// STREAM LENGTH GROUPS PENDING OLDEST LAG CONSUMERS PROC/S DLQ DLQ/S
 		if len(f) != 10 || f[5] != "32" || f[6] != "2/2" || f[8] != "1" {
@@ -270,7 +270,7 @@ func TestTopOnATerminal(t *testing.T) {
 		tt.press("g")
 		tt.awaitText("> orders")
 		tt.press("\r")
-		s = tt.awaitText("pelican top › orders", "GROUP", "dead letters 1")
+		tt.awaitText("pelican top › orders", "GROUP", "dead letters 1")
 		tt.await("billing's figures", hasRow("billing", "8"))
 		tt.await("audit's figures", hasRow("audit", "0", "-", "-", "20"))
 
