@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -9,10 +10,12 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/pelicanhq/pelican"
 	"github.com/pelicanhq/pelican/embedded"
 	"github.com/pelicanhq/pelican/internal/backendtest"
+	"github.com/pelicanhq/pelican/internal/redistest"
 	"github.com/pelicanhq/pelican/monitor"
 )
 
@@ -316,4 +319,67 @@ func TestTopModel(t *testing.T) {
 	if _, cmd := m.Update(press("q")); cmd == nil || cmd() != tea.Quit() {
 		t.Errorf("q does not quit")
 	}
+}
+
+// TestTopRefreshCommands counts the commands one refresh sends to a
+// redis-server: only those whose cost does not grow with a stream, and
+// SCAN only when discovering.
+func TestTopRefreshCommands(t *testing.T) {
+	r := redistest.StartRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: r.Addr})
+	defer rdb.Close()
+	seedTop(t, rdb)
+	c := pelican.New(rdb, pelican.Options{Logger: backendtest.Quiet()})
+	s := newTopSampler(c, nil)
+	ctx := context.Background()
+	refresh := func(req topRequest) map[string]int64 {
+		t.Helper()
+		if err := rdb.ConfigResetStat(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.sample(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+		info, err := rdb.Info(ctx, "commandstats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls := map[string]int64{}
+		for _, line := range strings.Split(info, "\n") {
+			name, rest, ok := strings.Cut(strings.TrimSpace(line), ":calls=")
+			if !ok {
+				continue
+			}
+			n, _, _ := strings.Cut(rest, ",")
+			v, _ := strconv.ParseInt(n, 10, 64)
+			calls[strings.TrimPrefix(name, "cmdstat_")] = v
+		}
+		delete(calls, "config|resetstat")
+		return calls
+	}
+	allowed := map[string]bool{"xinfo|stream": true, "xinfo|groups": true, "xinfo|consumers": true,
+		"xpending": true, "hgetall": true, "hmget": true, "scan": true,
+		"hello": true, "client|setinfo": true} // new connections
+	check := func(name string, calls map[string]int64, scan bool) {
+		t.Helper()
+		for cmd := range calls {
+			if !allowed[cmd] {
+				t.Errorf("%s: %s sent (%v)", name, cmd, calls)
+			}
+		}
+		if got := calls["scan"] > 0; got != scan {
+			t.Errorf("%s: SCAN sent %v, want %v (%v)", name, got, scan, calls)
+		}
+		t.Logf("%s: %v", name, calls)
+	}
+	check("first refresh", refresh(topRequest{}), true)
+	next := refresh(topRequest{})
+	check("next refresh", next, false)
+	// 3 streams, 2 groups of orders, one of them with pending messages:
+	// XPENDING for its oldest message and for its ghosts.
+	if next["xinfo|stream"] != 6 || next["xinfo|groups"] != 3 || next["xpending"] != 2 {
+		t.Errorf("next refresh: %v; want 6 XINFO STREAM (streams and their dead letters), 3 XINFO GROUPS, 2 XPENDING", next)
+	}
+	check("refresh on r", refresh(topRequest{rediscover: true}), true)
+	check("refresh with a group open", refresh(topRequest{stream: "orders", group: "billing"}), false)
 }
