@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -382,4 +383,36 @@ func TestTopRefreshCommands(t *testing.T) {
 	}
 	check("refresh on r", refresh(topRequest{rediscover: true}), true)
 	check("refresh with a group open", refresh(topRequest{stream: "orders", group: "billing"}), false)
+}
+
+// TestRenderTableFits checks that a table keeps the selected row in
+// view when it has more rows than lines, and fits the width by cutting
+// the names.
+func TestRenderTableFits(t *testing.T) {
+	var rows []topRow
+	for i := range 50 {
+		r := newTopRow(fmt.Sprintf("stream-with-a-long-name-%02d", i), 2)
+		r.set(1, strconv.Itoa(i), float64(i), false)
+		rows = append(rows, r)
+	}
+	lines := renderTable(newTopStyles(false), []string{"STREAM", "LENGTH"}, rows, topSort{}, 40, 30, 10, 1)
+	if len(lines) != 10 {
+		t.Errorf("%d lines, want 10 (the header and 9 rows)", len(lines))
+	}
+	selected := 0
+	for _, l := range lines {
+		l = ansi.Strip(l)
+		if w := ansi.StringWidth(l); w > 30 {
+			t.Errorf("line %q is %d wide, more than 30", l, w)
+		}
+		if strings.HasPrefix(l, "> ") {
+			selected++
+			if !strings.HasSuffix(l, " 40") || !strings.Contains(l, "…") {
+				t.Errorf("selected line %q, want row 40 with its name cut", l)
+			}
+		}
+	}
+	if selected != 1 {
+		t.Errorf("%d selected lines, want 1:\n%s", selected, strings.Join(lines, "\n"))
+	}
 }
