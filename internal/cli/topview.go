@@ -327,7 +327,7 @@ func lagText(lag int64, unknown, any bool) string {
 	return count(lag)
 }
 
-// rate shows a per-second figure, "-" while unknown.
+// formatRate shows a per-second figure, "-" while unknown.
 func formatRate(v float64, known bool) string {
 	switch {
 	case !known:
