@@ -78,6 +78,7 @@ redis://127.0.0.1:6379), or open a data directory with --dir.`,
 	root.AddCommand(
 		newServerCommand(stdout, stderr),
 		newCheckCommand(stdout, stderr),
+		newDemoCommand(stdout, stderr),
 	)
 	root.CompletionOptions.HiddenDefaultCmd = false
 	return root
