@@ -73,7 +73,7 @@ named for the run, so nothing of yours is touched; the restart step is skipped).
 	}
 	o = addOutputFlags(cmd, stdout)
 	fs := cmd.Flags()
-	fs.IntVar(&f.orders, "orders", 4000, "how many orders to publish (at least 100)")
+	fs.IntVar(&f.orders, "orders", 6000, "how many orders to publish (at least 100)")
 	fs.IntVar(&f.workers, "workers", 3, "how many worker processes to run (2 to 16)")
 	fs.StringVar(&f.dir, "dir", "", "keep the engine's data in this directory, and leave it there (default: a temporary directory, removed at the end)")
 	fs.StringVar(&f.url, "url", "", "run against this Redis-compatible server instead of the embedded engine: redis://host:port[/db]")
@@ -149,7 +149,10 @@ func runDemo(ctx context.Context, f *demoFlags, o *output, stderr io.Writer) err
 	err = d.run(ctx)
 	d.view.end()
 	if err != nil {
-		if ctx.Err() != nil {
+		switch {
+		case errors.Is(context.Cause(ctx), context.DeadlineExceeded):
+			return fmt.Errorf("the demo did not finish within --timeout %v: %w", f.timeout, err)
+		case ctx.Err() != nil:
 			return fmt.Errorf("%w (after %.1fs)", context.Cause(ctx), time.Since(d.start).Seconds())
 		}
 		return err
@@ -246,9 +249,11 @@ func (d *demo) run(ctx context.Context) error {
 	if err := d.publish(ctx); err != nil {
 		return err
 	}
-	if err := d.drain(ctx, "drained"); err != nil {
+	c, err := d.drain(ctx)
+	if err != nil {
 		return err
 	}
+	d.view.step("drained", "nothing pending: %d orders charged, %d dead-lettered", c.Charged, c.DeadLetters)
 	if err := d.triageAndRedrive(ctx); err != nil {
 		return err
 	}
@@ -317,24 +322,27 @@ func (d *demo) showStatus(ctx context.Context) (stop func()) {
 		defer wg.Done()
 		t := time.NewTicker(250 * time.Millisecond)
 		defer t.Stop()
-		var prev demoSample
+		// The rates are over the last second or so: from the newest
+		// sample at least a second old.
+		var samples []demoSample
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
 			}
-			s := demoSample{at: time.Now(), published: d.published.Load()}
 			c, err := countDemo(ctx, d.rdb, d.keys)
 			if err != nil {
 				continue // the engine is restarting
 			}
-			s.charged = c.Charged
-			d.view.setStatus(fmt.Sprintf("%-10s published %d/%d (%s)  charged %d (%s)  pending %d  dead letters %d",
-				d.phase.Load(), s.published, d.f.orders, prev.rate(s, s.published, prev.published), c.Charged, prev.rate(s, s.charged, prev.charged), c.Pending, c.DeadLetters))
-			if prev.at.IsZero() || s.at.Sub(prev.at) >= time.Second {
-				prev = s
+			s := demoSample{at: time.Now(), published: d.published.Load(), charged: c.Charged}
+			samples = append(samples, s)
+			for len(samples) > 2 && s.at.Sub(samples[1].at) >= time.Second {
+				samples = samples[1:]
 			}
+			base := samples[0]
+			d.view.setStatus(fmt.Sprintf("%-10s published %d/%d (%s)  charged %d (%s)  pending %d  dead letters %d",
+				d.phase.Load(), s.published, d.f.orders, base.rate(s, s.published, base.published), c.Charged, base.rate(s, s.charged, base.charged), c.Pending, c.DeadLetters))
 		}
 	}()
 	var once sync.Once
@@ -356,7 +364,7 @@ type demoSample struct {
 // rate formats the rate from s (the earlier sample) to now.
 func (s demoSample) rate(now demoSample, n, was int64) string {
 	dt := now.at.Sub(s.at).Seconds()
-	if s.at.IsZero() || dt <= 0 {
+	if dt <= 0 {
 		return "-/s"
 	}
 	return fmt.Sprintf("%.0f/s", math.Max(0, float64(n-was)/dt))

@@ -119,7 +119,7 @@ func (d *demo) crash(ctx context.Context) (<-chan error, error) {
 			n, err := held()
 			if err == nil && n == 0 {
 				d.sum.ClaimSeconds = time.Since(killed).Seconds()
-				d.view.step("claim", "the other workers took over %s's %d pending messages %.1fs after the kill (its process is gone and it missed its heartbeats)", p.name, d.sum.Claimed, d.sum.ClaimSeconds)
+				d.view.step("claim", "the other workers took over %s's %d pending messages %.2fs after the kill: its heartbeats stopped and its process is gone", p.name, d.sum.Claimed, d.sum.ClaimSeconds)
 				claimed <- nil
 				return
 			}
@@ -174,21 +174,20 @@ func (c demoCounts) String() string {
 
 // drain waits until every published order is charged or dead-lettered
 // and nothing is pending.
-func (d *demo) drain(ctx context.Context, step string) error {
+func (d *demo) drain(ctx context.Context) (demoCounts, error) {
 	d.phase.Store("draining")
 	limit := time.Now().Add(60 * time.Second)
 	for {
 		c, err := countDemo(ctx, d.rdb, d.keys)
 		if err == nil && c.Pending == 0 && c.Charged+c.DeadLetters >= int64(d.sum.Published) {
-			d.view.step(step, "nothing pending: %d orders charged, %d dead letters", c.Charged, c.DeadLetters)
-			return nil
+			return c, nil
 		}
 		if time.Now().After(limit) {
-			return fmt.Errorf("the workers did not finish within 60s: %s", c)
+			return c, fmt.Errorf("the workers did not finish within 60s: %s", c)
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return c, ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -207,7 +206,7 @@ func (d *demo) triageAndRedrive(ctx context.Context) error {
 	var fix *dlq.FailureGroup
 	for i, g := range groups {
 		d.sum.Causes = append(d.sum.Causes, demoCause{Cause: g.Text, Count: g.Count, Fingerprint: g.Fingerprint, Sample: g.Sample.Error})
-		d.view.more("%5d  %-24s e.g. order %s: %s, after %d deliveries", g.Count, g.Text, g.Sample.Values["order"], g.Sample.Error, g.Sample.Deliveries)
+		d.view.more("%5d  %-24s e.g. order %s: %s, after %s", g.Count, g.Text, g.Sample.Values["order"], g.Sample.Error, plural(g.Sample.Deliveries, "delivery", "deliveries"))
 		if strings.HasPrefix(g.Text, "price missing") {
 			fix = &groups[i]
 		}
@@ -235,7 +234,12 @@ func (d *demo) triageAndRedrive(ctx context.Context) error {
 	}
 	d.sum.Redriven, d.sum.RedrivenCause = p.Moved, fix.Text
 	d.view.step("redrive", "%d dead letters %q sent back to %s; the others stay: their data is bad", p.Moved, fix.Text, d.keys.stream())
-	return d.drain(ctx, "drained")
+	c, err := d.drain(ctx)
+	if err != nil {
+		return err
+	}
+	d.view.step("drained", "the redriven orders were charged: %d orders charged, %d dead letters left", c.Charged, c.DeadLetters)
+	return nil
 }
 
 // tally counts, order by order, where each published order ended up.
@@ -306,4 +310,12 @@ func (d *demo) tallyCounters(ctx context.Context) error {
 	s.Pending = pending.Val().Count
 	s.ElapsedSeconds = time.Since(d.start).Seconds()
 	return nil
+}
+
+// plural says "1 delivery", "3 deliveries".
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
