@@ -80,7 +80,6 @@ named for the run, so nothing of yours is touched; the restart step is skipped).
 	fs.Uint64Var(&f.seed, "seed", 0, "seed of the orders' kinds, to replay a run (default: a random one, printed)")
 	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "give up if the demo has not finished by then")
 	_ = cmd.MarkFlagDirname("dir")
-	cmd.MarkFlagsMutuallyExclusive("url", "dir")
 	cmd.AddCommand(newDemoWorkerCommand(stdout, stderr))
 	return cmd
 }
@@ -88,6 +87,8 @@ named for the run, so nothing of yours is touched; the restart step is skipped).
 // validate checks the flags, as usage errors.
 func (f *demoFlags) validate(cmd *cobra.Command) error {
 	switch {
+	case f.url != "" && f.dir != "":
+		return usageErrorf("give --url or --dir, not both: --dir is the embedded engine's data directory")
 	case f.orders < 100:
 		return usageErrorf("--orders %d: give at least 100, so that every kind of order shows up", f.orders)
 	case f.workers < 2 || f.workers > 16:
