@@ -89,7 +89,8 @@ func (d *demo) crash(ctx context.Context) (<-chan error, error) {
 		}
 		return sum.Consumers[p.name], nil
 	}
-	// Wait until it holds messages: read and not yet acknowledged.
+	// Wait until it holds messages, read and not yet acknowledged; freeze
+	// it to be sure it still does, and kill it.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		n, err := held()
@@ -97,7 +98,11 @@ func (d *demo) crash(ctx context.Context) (<-chan error, error) {
 			return nil, err
 		}
 		if n > 0 {
-			break
+			frozen := p.freeze()
+			if n, err = held(); err != nil || n > 0 || !frozen {
+				break
+			}
+			p.thaw()
 		}
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("worker %s never held a pending message in 10s: is it running? %s", p.name, p.out.String())

@@ -111,8 +111,11 @@ func (d *demo) printSummary(o *output) {
 		fmt.Fprintln(w, o.style(badStyle, fmt.Sprintf("The numbers do not add up: %d published, %d acknowledged, %d dead-lettered, %d lost, %d both, %d pending, %d duplicates.",
 			s.Published, s.Acknowledged, s.DeadLettered, s.Lost, s.Both, s.Pending, s.Duplicates)))
 	}
-	if s.Dir != "" && d.f.dir != "" {
+	switch {
+	case s.Dir != "" && d.f.dir != "":
 		fmt.Fprintf(w, "The data is in %s: look at it with pelican commands and --dir %s.\n", s.Dir, s.Dir)
+	case s.Embedded:
+		fmt.Fprintln(w, "The temporary data directory is removed; run with --dir DIR to keep the data.")
 	}
 }
 
