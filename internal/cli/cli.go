@@ -78,10 +78,17 @@ redis://127.0.0.1:6379), or open a data directory with --dir.`,
 	root.AddCommand(
 		newServerCommand(stdout, stderr),
 		newCheckCommand(stdout, stderr),
+		newDemoCommand(stdout, stderr),
+		newStreamsCommand(stdout, stderr),
+		newGroupsCommand(stdout, stderr),
+		newConsumersCommand(stdout, stderr),
+		newPendingCommand(stdout, stderr),
+		newClaimCommand(stdout, stderr),
+		newPeekCommand(stdout, stderr),
+		newTrimCommand(stdout, stderr),
 		newDlqCommand(stdout, stderr),
 		newTopCommand(stdout, stderr),
 	)
-	root.AddCommand(newStreamsCommand(stdout, stderr), newGroupsCommand(stdout, stderr), newConsumersCommand(stdout, stderr), newPendingCommand(stdout, stderr), newClaimCommand(stdout, stderr), newPeekCommand(stdout, stderr), newTrimCommand(stdout, stderr))
 	root.CompletionOptions.HiddenDefaultCmd = false
 	return root
 }
