@@ -116,7 +116,8 @@ func isCobraUsage(err error) bool {
 	msg := err.Error()
 	return strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "unknown flag") ||
 		strings.HasPrefix(msg, "unknown shorthand flag") || strings.Contains(msg, "flag needs an argument") ||
-		strings.HasPrefix(msg, "required flag") || strings.HasPrefix(msg, "invalid argument")
+		strings.HasPrefix(msg, "required flag") || strings.HasPrefix(msg, "invalid argument") ||
+		strings.HasPrefix(msg, "if any flags in the group")
 }
 
 // noArgs refuses positional arguments, as a usage error.

@@ -52,6 +52,7 @@ func isTerminal(f any) bool {
 func (o *output) printJSON(v any) error {
 	enc := json.NewEncoder(o.w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("writing JSON: %w", err)
 	}

@@ -133,6 +133,7 @@ func dialURL(raw string, timeout time.Duration) (redis.UniversalClient, string, 
 			return nil, "", fmt.Errorf("malformed URL %q: %v", redactURL(raw), err)
 		}
 		setTimeouts(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, timeout)
+		dialOnce(&o.DialerRetries)
 		return redis.NewClient(o), o.Addr, nil
 	case "sentinel":
 		o, err := redis.ParseFailoverURL(plain.String())
@@ -143,6 +144,7 @@ func dialURL(raw string, timeout time.Duration) (redis.UniversalClient, string, 
 			return nil, "", fmt.Errorf("malformed URL %q: a Sentinel URL needs master_name=NAME", redactURL(raw))
 		}
 		setTimeouts(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, timeout)
+		dialOnce(&o.DialerRetries)
 		return redis.NewFailoverClient(o), strings.Join(o.SentinelAddrs, ","), nil
 	case "cluster":
 		o, err := redis.ParseClusterURL(plain.String())
@@ -150,13 +152,17 @@ func dialURL(raw string, timeout time.Duration) (redis.UniversalClient, string, 
 			return nil, "", fmt.Errorf("malformed URL %q: %v", redactURL(raw), err)
 		}
 		setTimeouts(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, timeout)
+		dialOnce(&o.DialerRetries)
 		return redis.NewClusterClient(o), strings.Join(o.Addrs, ","), nil
 	}
 	return nil, "", fmt.Errorf("malformed URL %q: scheme %q is not one of redis, rediss, unix, redis+sentinel, redis+cluster", redactURL(raw), u.Scheme)
 }
 
 // setTimeouts applies the command's --timeout where the URL gave none.
+// It also silences go-redis's own log, whose lines about failed dials
+// would repeat what the command says once (and tear top's screen).
 func setTimeouts(dial, read, write *time.Duration, timeout time.Duration) {
+	redis.SetLogger(quietRedisLog{})
 	for _, d := range []*time.Duration{dial, read, write} {
 		if *d == 0 {
 			*d = timeout
@@ -174,4 +180,18 @@ func redactURL(raw string) string {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
 	return u.String()
+}
+
+// quietRedisLog drops go-redis's log lines.
+type quietRedisLog struct{}
+
+func (quietRedisLog) Printf(context.Context, string, ...any) {}
+
+// dialOnce makes a refused dial fail at once rather than after go-redis's
+// five attempts per command (which, with its retries, took seconds to say
+// that nothing listens), unless the URL sets dialer_retries.
+func dialOnce(retries *int) {
+	if *retries == 0 {
+		*retries = 1
+	}
 }

@@ -10,7 +10,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 )
 
@@ -93,9 +92,6 @@ func runTop(ctx context.Context, t *target, args []string, interval time.Duratio
 	if once {
 		return topOnce(ctx, m, stdout)
 	}
-	// go-redis logs its failures to dial on stderr, which would tear the
-	// screen; the status line tells them instead.
-	redis.SetLogger(quietRedisLog{})
 	opts := []tea.ProgramOption{tea.WithOutput(stdout)}
 	if !color {
 		opts = append(opts, tea.WithColorProfile(colorprofile.ASCII))
@@ -133,8 +129,3 @@ func topOnce(ctx context.Context, m *topModel, stdout io.Writer) error {
 	_, err := io.WriteString(stdout, frame)
 	return err
 }
-
-// quietRedisLog drops go-redis's log lines.
-type quietRedisLog struct{}
-
-func (quietRedisLog) Printf(context.Context, string, ...any) {}
