@@ -108,6 +108,11 @@ func (c *claimer) claim(ctx context.Context, pend []redis.XPendingExt) error {
 		}
 		return err
 	}
+	for _, ok := range claimed {
+		if ok {
+			w.stats.claimed.Add(1)
+		}
+	}
 	recs, err := w.failureRecords(ctx, pendingIDs(listed))
 	if err != nil {
 		recs = make([]*failureRecord, len(listed)) // judged without them

@@ -42,3 +42,17 @@ func TestLibraryDoesNotLinkTheEngine(t *testing.T) {
 		}
 	}
 }
+
+// The processing library measures its workers without a metrics library:
+// package monitor exports the figures to Prometheus, for those who ask.
+func TestLibraryDoesNotLinkPrometheus(t *testing.T) {
+	out, err := exec.CommandContext(t.Context(), "go", "list", "-deps", "github.com/pelicanhq/pelican").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.HasPrefix(dep, "github.com/prometheus/") {
+			t.Errorf("github.com/pelicanhq/pelican links %s", dep)
+		}
+	}
+}

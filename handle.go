@@ -21,6 +21,7 @@ func (w *Worker) handleOne(work context.Context, l *lane, m *Message) bool {
 	if m.ticket != nil && !w.retrier.claimTicket(w.after, m) {
 		return true // gone, or taken by another worker
 	}
+	w.stats.deliveries.Add(1)
 	if m.Values == nil {
 		// The entry was deleted (or trimmed) while pending: nothing to
 		// process or to dead-letter.
@@ -79,6 +80,7 @@ func (w *Worker) call(work context.Context, l *lane, m *Message) (err, ctxErr er
 		hctx.cancel()
 		if kept {
 			d := int64(w.sinceEpoch() - start)
+			w.handlerTimes.observe(time.Duration(d))
 			if a := l.avg.Load(); a == 0 {
 				l.avg.Store(d)
 			} else {

@@ -47,6 +47,7 @@ func (r *reader) read(work context.Context, block bool) {
 		w.settler.giveBack(w.after, refused...)
 	}
 	if len(claimed) > 0 {
+		w.stats.claimed.Add(int64(len(claimed)))
 		w.recovery.fromRead(work, claimed)
 	}
 }

@@ -75,16 +75,21 @@ type Worker struct {
 	health      *health
 
 	stats workerStats
-	ran   atomic.Bool
+	// handlerTimes are the handlers' run times (see metrics.go).
+	handlerTimes durationHistogram
+	ran          atomic.Bool
 
 	// boxed holds configuration strings converted to interface values once,
 	// rather than once per dead letter.
 	boxed struct{ stream, group, consumer any }
 }
 
+// workerStats are the worker's counters: those of WorkerStats, then
+// those only WorkerMetrics reports.
 type workerStats struct {
 	processed, failed, deadLettered, givenBack, lostToTrim, duplicates, notOurs, redeliveries,
 	abandoned, recovered, groupsRecreated, outages atomic.Int64
+	deliveries, claimed atomic.Int64
 }
 
 // NewWorker returns a worker with cfg, after checking it (see

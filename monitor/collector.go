@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -14,7 +15,9 @@ import (
 // pelican_scrape_errors_total{stream} and exports nothing else that
 // scrape; the error is logged at Warn.
 type Collector struct {
-	m       *Monitor
+	m *Monitor
+	// mu guards streams, which SetStreams replaces while scrapes run.
+	mu      sync.Mutex
 	streams []string
 	// Timeout bounds the reads of one scrape. If zero, 10s.
 	Timeout time.Duration
@@ -37,6 +40,27 @@ func NewCollector(m *Monitor, streams ...string) *Collector {
 		c.errors.WithLabelValues(s)
 	}
 	return c
+}
+
+// SetStreams replaces the streams the collector reads, from the next
+// scrape on: a program that discovers its streams (pelican server
+// --metrics-addr does) calls it when it has looked again. The scrape
+// errors of streams no longer read are dropped with them.
+func (c *Collector) SetStreams(streams ...string) {
+	keep := make(map[string]bool, len(streams))
+	for _, s := range streams {
+		keep[s] = true
+		c.errors.WithLabelValues(s)
+	}
+	c.mu.Lock()
+	old := c.streams
+	c.streams = slices.Clone(streams)
+	c.mu.Unlock()
+	for _, s := range old {
+		if !keep[s] {
+			c.errors.DeleteLabelValues(s)
+		}
+	}
 }
 
 // Label sets.
@@ -106,8 +130,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
+	c.mu.Lock()
+	streams := c.streams
+	c.mu.Unlock()
 	var wg sync.WaitGroup
-	for _, s := range c.streams {
+	for _, s := range streams {
 		wg.Go(func() {
 			st, err := c.m.Stats(ctx, s)
 			if err != nil {

@@ -172,3 +172,35 @@ func TestCollector(t *testing.T) {
 		}
 	})
 }
+
+// TestCollectorSetStreams replaces the streams of a collector: the next
+// scrape reads the new ones, and the scrape errors of a stream left out
+// go with it.
+func TestCollectorSetStreams(t *testing.T) {
+	eachWithClock(t, func(t *testing.T, c *pelican.Client, clock *manualClock) {
+		build(t, c, clock)
+		col := NewCollector(New(c, Options{}), "nope")
+		reg := prometheus.NewPedanticRegistry()
+		reg.MustRegister(col)
+		const before = `
+# HELP pelican_scrape_errors_total Scrapes of a stream that failed (the stream's other metrics are missing from those scrapes).
+# TYPE pelican_scrape_errors_total counter
+pelican_scrape_errors_total{stream="nope"} 1
+`
+		if err := testutil.GatherAndCompare(reg, strings.NewReader(before), "pelican_scrape_errors_total", "pelican_stream_length"); err != nil {
+			t.Error(err)
+		}
+		col.SetStreams("s")
+		const after = `
+# HELP pelican_scrape_errors_total Scrapes of a stream that failed (the stream's other metrics are missing from those scrapes).
+# TYPE pelican_scrape_errors_total counter
+pelican_scrape_errors_total{stream="s"} 0
+# HELP pelican_stream_length Entries in the stream (XLEN).
+# TYPE pelican_stream_length gauge
+pelican_stream_length{stream="s"} 18
+`
+		if err := testutil.GatherAndCompare(reg, strings.NewReader(after), "pelican_scrape_errors_total", "pelican_stream_length"); err != nil {
+			t.Error(err)
+		}
+	})
+}

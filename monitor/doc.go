@@ -13,5 +13,6 @@
 //
 // A Watcher polls a Monitor and calls hooks when a threshold is crossed
 // and when the figure is back under it. A Collector exports the figures as
-// Prometheus metrics.
+// Prometheus metrics; a WorkerCollector exports what the workers of this
+// process measure of themselves (pelican.Worker.Metrics).
 package monitor

@@ -24,10 +24,11 @@ import (
 
 // serverFlags are the flags of "pelican server", as given.
 type serverFlags struct {
-	o          serverOptions
-	p          engine.Persistence
-	maxmemory  string
-	configFile string
+	o           serverOptions
+	p           engine.Persistence
+	maxmemory   string
+	configFile  string
+	metricsAddr string
 }
 
 // newServerCommand returns "pelican server": serve the engine over TCP
@@ -45,6 +46,7 @@ Protected mode, TLS and the configuration file: docs/server.md; limits: docs/lim
   pelican server --maxmemory 2gb
   pelican server --addr 0.0.0.0:6379 --requirepass secret --dir /var/lib/pelican
   pelican server --config /etc/pelican/redis.conf
+  pelican server --dir ./data --metrics-addr 127.0.0.1:9121
   pelican server --tls-port 6380 --tls-cert-file server.crt --tls-key-file server.key \\
     --tls-ca-cert-file ca.crt`,
 		Args: noArgs,
@@ -55,6 +57,7 @@ Protected mode, TLS and the configuration file: docs/server.md; limits: docs/lim
 	fs := cmd.Flags()
 	o, p := &f.o, &f.p
 	fs.StringVar(&f.maxmemory, "maxmemory", "0", "refuse writes that add data once the data exceeds this many bytes (Redis's units: 100mb, 2gb); reads, acks and deletions go on; 0: no limit")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://`HOST:PORT`/metrics (off if empty; docs/cli.md lists them)")
 	fs.StringVar(&f.configFile, "config", "", "read settings from `FILE`, in redis.conf syntax (flags win over it)")
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:6379", "address to listen on (host:port)")
 	fs.StringVar(&o.requirePass, "requirepass", "", "password clients must AUTH with (none if empty)")
@@ -119,6 +122,12 @@ func runServer(fs *pflag.FlagSet, f *serverFlags, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "pelican server: %v\n", err)
 		return 2
 	}
+	if f.metricsAddr != "" {
+		if err := checkMetricsAddr(f.metricsAddr); err != nil {
+			fmt.Fprintf(stderr, "pelican server: %v\n", err)
+			return 2
+		}
+	}
 	var tlsConfig *tls.Config
 	for _, a := range addrs {
 		if a.tls && tlsConfig == nil {
@@ -136,9 +145,13 @@ func runServer(fs *pflag.FlagSet, f *serverFlags, stdout, stderr io.Writer) int 
 		host string // as asked for: Go shows 0.0.0.0 as [::]
 	}
 	var listeners []listener
+	var metricsListener net.Listener
 	closeListeners := func() {
 		for _, l := range listeners {
 			l.Close()
+		}
+		if metricsListener != nil {
+			metricsListener.Close()
 		}
 	}
 	for _, a := range addrs {
@@ -161,6 +174,13 @@ func runServer(fs *pflag.FlagSet, f *serverFlags, stdout, stderr io.Writer) int 
 	if len(listeners) == 0 {
 		fmt.Fprintln(stderr, "pelican server: none of the bind addresses is available")
 		return 1
+	}
+	if f.metricsAddr != "" {
+		if metricsListener, err = net.Listen("tcp", f.metricsAddr); err != nil {
+			closeListeners()
+			fmt.Fprintf(stderr, "pelican server: --metrics-addr: cannot listen on %s: %v\n", f.metricsAddr, listenCause(err))
+			return 1
+		}
 	}
 	port := 0
 	bind := o.binds
@@ -201,6 +221,11 @@ func runServer(fs *pflag.FlagSet, f *serverFlags, stdout, stderr io.Writer) int 
 		}
 	}
 	srv := server.New(eng, server.Config{Logger: log})
+	var metrics *metricsServer
+	if metricsListener != nil {
+		metrics = startMetrics(metricsListener, eng, srv, o.requirePass, log)
+		defer metrics.close()
+	}
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
@@ -220,6 +245,9 @@ func runServer(fs *pflag.FlagSet, f *serverFlags, stdout, stderr io.Writer) int 
 		names = append(names, name)
 	}
 	fmt.Fprintf(stdout, "pelican server listening on %s (%s)\n", strings.Join(names, ", "), persistenceSummary(*p))
+	if metrics != nil {
+		fmt.Fprintf(stdout, "pelican server: metrics at %s\n", metricsURL(metricsListener, f.metricsAddr))
+	}
 	if w := eng.ProtectedModeWarning(listening); w != "" {
 		log.Warn("pelican server: " + w)
 	}
@@ -240,7 +268,12 @@ func runServer(fs *pflag.FlagSet, f *serverFlags, stdout, stderr io.Writer) int 
 		}
 	}
 	done := make(chan int, 1)
-	go func() { done <- stop(srv, eng, stderr) }()
+	go func() {
+		if metrics != nil {
+			metrics.close() // before the server: a scrape would find it closing
+		}
+		done <- stop(srv, eng, stderr)
+	}()
 	select {
 	case code := <-done:
 		return code
