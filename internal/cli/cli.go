@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -90,7 +91,56 @@ redis://127.0.0.1:6379), or open a data directory with --dir.`,
 		newTopCommand(stdout, stderr),
 	)
 	root.CompletionOptions.HiddenDefaultCmd = false
+	root.InitDefaultCompletionCmd()
+	if c, _, err := root.Find([]string{"completion"}); err == nil && c.Name() == "completion" {
+		// An unknown shell is a mistake in the command line, not help.
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageErrorf("unknown shell %q: give bash, zsh, fish or powershell", args[0])
+			}
+			return nil
+		}
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			return usageErrorf("give a shell: bash, zsh, fish or powershell")
+		}
+	}
+	root.Version = version()
+	root.SetVersionTemplate("pelican {{.Version}}\n")
+	root.AddCommand(&cobra.Command{
+		Use:   "version",
+		Short: "Print Pelican's version",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := fmt.Fprintf(stdout, "pelican %s\n", version())
+			return err
+		},
+	})
 	return root
+}
+
+// version is the module version the binary was built from, with the
+// commit when it was built from a checkout ("(devel)" otherwise).
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := info.Main.Version
+	var rev, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = ", modified"
+			}
+		}
+	}
+	if rev != "" {
+		v += " (commit " + rev[:min(12, len(rev))] + modified + ")"
+	}
+	return v + " " + info.GoVersion
 }
 
 // exitCode ends a command with this exit status; whatever the command had

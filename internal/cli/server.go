@@ -47,7 +47,7 @@ Protected mode, TLS and the configuration file: docs/server.md; limits: docs/lim
   pelican server --addr 0.0.0.0:6379 --requirepass secret --dir /var/lib/pelican
   pelican server --config /etc/pelican/redis.conf
   pelican server --dir ./data --metrics-addr 127.0.0.1:9121
-  pelican server --tls-port 6380 --tls-cert-file server.crt --tls-key-file server.key \\
+  pelican server --tls-port 6380 --tls-cert-file server.crt --tls-key-file server.key \
     --tls-ca-cert-file ca.crt`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -43,6 +43,9 @@ func TestUnknownCommandAndArguments(t *testing.T) {
 		{nil, 2, "pelican [command]"},
 		{[]string{"server", "--bogus"}, 2, "pelican server: unknown flag: --bogus"},
 		{[]string{"check"}, 2, "pelican check: wants 1 argument"},
+		{[]string{"completion", "nosh"}, 2, `unknown shell "nosh"`},
+		{[]string{"completion"}, 2, "give a shell"},
+		{[]string{"version", "extra"}, 2, `unexpected argument "extra"`},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
@@ -51,6 +54,19 @@ func TestUnknownCommandAndArguments(t *testing.T) {
 		}
 		if !strings.Contains(stderr.String(), tt.err) {
 			t.Errorf("%q: stderr %q lacks %q", tt.args, stderr.String(), tt.err)
+		}
+	}
+}
+
+func TestVersionAndCompletion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		if r := runCLI(args...); r.code != 0 || !strings.HasPrefix(r.stdout, "pelican ") {
+			t.Errorf("%q: exit %d, stdout %q", args, r.code, r.stdout)
+		}
+	}
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		if r := runCLI("completion", shell); r.code != 0 || !strings.Contains(r.stdout, "pelican") {
+			t.Errorf("completion %s: exit %d, %d bytes", shell, r.code, len(r.stdout))
 		}
 	}
 }
