@@ -225,11 +225,7 @@ func printClaim(o *output, co claimOptions, res claimJSON, selected []redis.XPen
 		return err
 	}
 	if len(moved) > 0 {
-		tb := o.table("ID", "AGE", "FROM", "IDLE", "DELIVERIES")
-		for _, p := range moved {
-			tb.row(p.ID, shortDuration(ageOfID(p.ID, now)), p.Consumer, idleCell(p.Idle, true), p.RetryCount)
-		}
-		if err := tb.flush(); err != nil {
+		if err := pendingTable(o, moved, now, "FROM"); err != nil {
 			return err
 		}
 	}

@@ -112,7 +112,7 @@ the list; without them it lists every entry. Listing changes nothing.`,
 			if count <= 0 {
 				return usageErrorf("--count must be at least 1")
 			}
-			if after != "" && !entryIDPattern.MatchString(after) {
+			if after != "" && !isEntryID(after) {
 				return usageErrorf("--after %q: not a stream ID; give the ID the previous page ended at", after)
 			}
 			ctx := cmd.Context()
@@ -168,14 +168,6 @@ the list; without them it lists every entry. Listing changes nothing.`,
 	return cmd
 }
 
-// dash stands in for an empty cell.
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
 // newDlqShowCommand returns "pelican dlq show STREAM ID".
 func newDlqShowCommand(stdout, stderr io.Writer) *cobra.Command {
 	d := &dlqTarget{}
@@ -192,7 +184,7 @@ func newDlqShowCommand(stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			id := rest[0]
-			if !entryIDPattern.MatchString(id) {
+			if !isEntryID(id) {
 				return usageErrorf("%q is not a stream ID (like 1700000000000-0): 'pelican dlq ls' lists the IDs", id)
 			}
 			ctx := cmd.Context()
@@ -241,7 +233,7 @@ func printEntry(o *output, e dlq.Entry, now time.Time) error {
 		t.row("malformed", o.style(warnStyle, fmt.Sprint(e.Malformed)))
 	}
 	for _, k := range slices.Sorted(maps.Keys(e.Values)) {
-		t.row("field "+k, clip(e.Values[k], 200))
+		t.row("field "+k, valueCell(e.Values[k], 200))
 	}
 	if err := t.flush(); err != nil {
 		return err

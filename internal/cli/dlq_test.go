@@ -507,29 +507,3 @@ func TestConfirm(t *testing.T) {
 		}
 	}
 }
-
-func TestParseBound(t *testing.T) {
-	now := time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		in     string
-		id     string
-		t      time.Time
-		broken bool
-	}{
-		{"1700000000000-5", "1700000000000-5", time.Time{}, false},
-		{"1700000000000", "1700000000000", time.Time{}, false},
-		{"90m", "", now.Add(-90 * time.Minute), false},
-		{"3d", "", now.Add(-72 * time.Hour), false},
-		{"2025-12-31T00:00:00Z", "", time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC), false},
-		{"-5m", "", time.Time{}, true},
-		{"soon", "", time.Time{}, true},
-	} {
-		id, got, err := parseBound(tc.in, now)
-		if (err != nil) != tc.broken || id != tc.id || !got.Equal(tc.t) {
-			t.Errorf("parseBound(%q) = %q, %v, %v", tc.in, id, got, err)
-		}
-	}
-	if got := thousands(1234567); got != "1,234,567" {
-		t.Errorf("thousands = %q", got)
-	}
-}

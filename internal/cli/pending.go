@@ -68,9 +68,10 @@ func pendingToJSON(pend []redis.XPendingExt, now time.Time) []pendingJSON {
 	return out
 }
 
-// pendingTable writes pending messages as a table.
-func pendingTable(o *output, pend []redis.XPendingExt, now time.Time) error {
-	tb := o.table("ID", "AGE", "CONSUMER", "IDLE", "DELIVERIES")
+// pendingTable writes pending messages as a table; holder heads the
+// column of the consumers holding them.
+func pendingTable(o *output, pend []redis.XPendingExt, now time.Time, holder string) error {
+	tb := o.table("ID", "AGE", holder, "IDLE", "DELIVERIES")
 	for _, p := range pend {
 		tb.row(p.ID, shortDuration(ageOfID(p.ID, now)), p.Consumer, idleCell(p.Idle, true), p.RetryCount)
 	}
@@ -152,7 +153,7 @@ least so many times. Nothing is claimed or changed.`,
 			_, err := fmt.Fprintln(o.w, msg)
 			return err
 		}
-		if err := pendingTable(o, pend, now); err != nil {
+		if err := pendingTable(o, pend, now, "CONSUMER"); err != nil {
 			return err
 		}
 		if more {
