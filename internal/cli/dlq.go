@@ -79,6 +79,42 @@ func (d *dlqTarget) streamArgs(cmd *cobra.Command, args []string, n int) (string
 	return "", nil, usageErrorf("wants %d argument(s), got %d (usage: %s)", n+1, len(args), cmd.UseLine())
 }
 
+// A dlqCall is one run of a dlq command, with its dead-letter stream
+// open.
+type dlqCall struct {
+	c *pelican.Client
+	q *dlq.Queue
+	// stream is STREAM, empty when --dlq-stream stands in for it; args
+	// are the arguments after it.
+	stream string
+	args   []string
+}
+
+// runE returns the RunE of a dlq command that takes STREAM and n more
+// arguments: it checks them, calls check with the n arguments (to check
+// them and the flags; nil for nothing more to check) before connecting,
+// opens the dead-letter stream, and calls f with it.
+func (d *dlqTarget) runE(n int, check func(args []string) error, f func(ctx context.Context, x dlqCall) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		stream, rest, err := d.streamArgs(cmd, args, n)
+		if err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(rest); err != nil {
+				return err
+			}
+		}
+		ctx := cmd.Context()
+		c, q, err := d.open(ctx, stream)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return f(ctx, dlqCall{c: c, q: q, stream: stream, args: rest})
+	}
+}
+
 // open connects and returns the dead-letter stream. It refuses names
 // that lead nowhere: STREAM when neither it nor its dead-letter stream
 // exists, a --dlq-stream that does not exist, a key of another type.
