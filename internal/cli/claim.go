@@ -95,15 +95,12 @@ A claim that selects nothing says "nothing to claim" and exits with status 0.`,
 			return err
 		}
 		ctx := cmd.Context()
-		c, err := t.open(ctx)
+		c, err := t.openGroup(ctx, stream, group)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
 		rdb := c.Redis()
-		if err := needGroup(ctx, rdb, &t, stream, group); err != nil {
-			return err
-		}
 		res := claimJSON{Stream: stream, Group: group, To: co.to, DryRun: co.dryRun, Claimed: []string{}, Skipped: []skippedJSON{}}
 		var selected []redis.XPendingExt
 		if len(ids) > 0 {

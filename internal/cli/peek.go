@@ -67,16 +67,13 @@ values; --json has them whole.`,
 		}
 		start, end := fromBound.rangeID(), toBound.rangeID()
 		ctx := cmd.Context()
-		c, err := t.open(ctx)
+		stream := args[0]
+		c, err := t.openStream(ctx, stream)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		stream := args[0]
 		rdb := c.Redis()
-		if err := needStream(ctx, rdb, &t, stream); err != nil {
-			return err
-		}
 		var msgs []redis.XMessage
 		if reverse {
 			msgs, err = rdb.XRevRangeN(ctx, stream, end, start, count).Result()

@@ -114,16 +114,13 @@ least so many times. Nothing is claimed or changed.`,
 			return usageErrorf("--min-idle and --min-deliveries cannot be negative")
 		}
 		ctx := cmd.Context()
-		c, err := t.open(ctx)
+		stream, group := args[0], args[1]
+		c, err := t.openGroup(ctx, stream, group)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		stream, group := args[0], args[1]
 		rdb := c.Redis()
-		if err := needGroup(ctx, rdb, &t, stream, group); err != nil {
-			return err
-		}
 		total, err := rdb.XPending(ctx, stream, group).Result()
 		if err != nil {
 			return fmt.Errorf("XPENDING %s %s: %w", stream, group, err)

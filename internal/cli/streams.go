@@ -125,15 +125,12 @@ the last ID delivered.`,
 	o := addOutputFlags(cmd, stdout)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		c, err := t.open(ctx)
+		stream := args[0]
+		c, err := t.openStream(ctx, stream)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		stream := args[0]
-		if err := needStream(ctx, c.Redis(), &t, stream); err != nil {
-			return err
-		}
 		st, err := monitor.Stats(ctx, c, stream, monitor.Options{})
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", stream, err)
@@ -185,15 +182,12 @@ within the last 5 minutes. A dead consumer's messages wait for another to claim 
 	o := addOutputFlags(cmd, stdout)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		c, err := t.open(ctx)
+		stream, group := args[0], args[1]
+		c, err := t.openGroup(ctx, stream, group)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		stream, group := args[0], args[1]
-		if err := needGroup(ctx, c.Redis(), &t, stream, group); err != nil {
-			return err
-		}
 		g, err := monitor.New(c, monitor.Options{}).Group(ctx, stream, group)
 		if err != nil {
 			return fmt.Errorf("reading group %s of %s: %w", group, stream, err)

@@ -135,14 +135,11 @@ The figures of every trim are added to the stream's running totals (shown by
 		if err != nil {
 			return err
 		}
-		c, err := t.open(ctx)
+		c, err := t.openStream(ctx, stream)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		if err := needStream(ctx, c.Redis(), &t, stream); err != nil {
-			return err
-		}
 		if f.dryRun {
 			pl, err := trim.DryRun(ctx, c, p)
 			if err != nil {
