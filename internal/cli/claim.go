@@ -95,15 +95,12 @@ A claim that selects nothing says "nothing to claim" and exits with status 0.`,
 			return err
 		}
 		ctx := cmd.Context()
-		c, err := t.open(ctx)
+		c, err := t.openGroup(ctx, stream, group)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
 		rdb := c.Redis()
-		if err := needGroup(ctx, rdb, &t, stream, group); err != nil {
-			return err
-		}
 		res := claimJSON{Stream: stream, Group: group, To: co.to, DryRun: co.dryRun, Claimed: []string{}, Skipped: []skippedJSON{}}
 		var selected []redis.XPendingExt
 		if len(ids) > 0 {
@@ -225,11 +222,7 @@ func printClaim(o *output, co claimOptions, res claimJSON, selected []redis.XPen
 		return err
 	}
 	if len(moved) > 0 {
-		tb := o.table("ID", "AGE", "FROM", "IDLE", "DELIVERIES")
-		for _, p := range moved {
-			tb.row(p.ID, shortDuration(ageOfID(p.ID, now)), p.Consumer, idleCell(p.Idle, true), p.RetryCount)
-		}
-		if err := tb.flush(); err != nil {
+		if err := pendingTable(o, moved, now, "FROM"); err != nil {
 			return err
 		}
 	}

@@ -62,16 +62,8 @@ Commands that look at streams reach a server with --url (or $PELICAN_URL; defaul
 redis://127.0.0.1:6379), or open a data directory with --dir.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
-		// Without a subcommand, pelican prints its help and fails.
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return usageErrorf("unknown command %q", args[0])
-			}
-			cmd.SetOut(stderr)
-			_ = cmd.Help()
-			return exitCode(2)
-		},
-		Args: cobra.ArbitraryArgs,
+		RunE:          parentRunE(stderr),
+		Args:          cobra.ArbitraryArgs,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -143,6 +135,20 @@ func version() string {
 	return v + " " + info.GoVersion
 }
 
+// parentRunE is the RunE of a command that only gathers subcommands:
+// without one it prints its help to stderr and exits 2; an unknown one is
+// a usage error.
+func parentRunE(stderr io.Writer) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usageErrorf("unknown command %q", args[0])
+		}
+		cmd.SetOut(stderr)
+		_ = cmd.Help()
+		return exitCode(2)
+	}
+}
+
 // exitCode ends a command with this exit status; whatever the command had
 // to say it has already said.
 type exitCode int
@@ -183,17 +189,6 @@ func exactArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
 			return usageErrorf("wants %d argument(s), got %d (usage: %s)", n, len(args), cmd.UseLine())
-		}
-		return nil
-	}
-}
-
-// rangeArgs wants between min and max positional arguments, as a usage
-// error.
-func rangeArgs(min, max int) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if len(args) < min || len(args) > max {
-			return usageErrorf("wants %d to %d arguments, got %d (usage: %s)", min, max, len(args), cmd.UseLine())
 		}
 		return nil
 	}

@@ -123,8 +123,8 @@ func (d *demo) crash(ctx context.Context) (<-chan error, error) {
 		for {
 			n, err := held()
 			if err == nil && n == 0 {
-				d.sum.ClaimSeconds = time.Since(killed).Seconds()
-				d.view.step("claim", "the other workers took over %s's %d pending messages %.2fs after the kill: its heartbeats stopped and its process is gone", p.name, d.sum.Claimed, d.sum.ClaimSeconds)
+				d.sum.ClaimMs = millis(time.Since(killed))
+				d.view.step("claim", "the other workers took over %s's %d pending messages %.2fs after the kill: its heartbeats stopped and its process is gone", p.name, d.sum.Claimed, float64(d.sum.ClaimMs)/1000)
 				claimed <- nil
 				return
 			}
@@ -313,7 +313,7 @@ func (d *demo) tallyCounters(ctx context.Context) error {
 		s.Duplicates += n - 1
 	}
 	s.Pending = pending.Val().Count
-	s.ElapsedSeconds = time.Since(d.start).Seconds()
+	s.ElapsedMs = millis(time.Since(d.start))
 	return nil
 }
 

@@ -30,10 +30,11 @@ type demoSummary struct {
 	// TransientFailures counts the payment gateway's timeouts.
 	TransientFailures int64 `json:"transient_failures"`
 	// Killed is the worker killed with SIGKILL; Claimed the messages it
-	// held, which the others took over ClaimSeconds after the kill.
-	Killed       string  `json:"killed_worker"`
-	Claimed      int64   `json:"claimed"`
-	ClaimSeconds float64 `json:"claim_seconds"`
+	// held, which the others took over ClaimMs milliseconds after the
+	// kill.
+	Killed  string `json:"killed_worker"`
+	Claimed int64  `json:"claimed"`
+	ClaimMs int64  `json:"claim_ms"`
 	// Restarted is true once the engine was stopped and reopened from its
 	// directory; RestartMatched when it held the same before and after.
 	Restarted      bool        `json:"restarted"`
@@ -48,14 +49,14 @@ type demoSummary struct {
 	Redriven      int64  `json:"redriven"`
 	RedrivenCause string `json:"redriven_cause,omitempty"`
 
-	Orders         int     `json:"orders"`
-	Workers        int     `json:"workers"`
-	Seed           uint64  `json:"seed"`
-	Stream         string  `json:"stream"`
-	Embedded       bool    `json:"embedded"`
-	Server         string  `json:"server"`
-	Dir            string  `json:"dir,omitempty"`
-	ElapsedSeconds float64 `json:"elapsed_seconds"`
+	Orders    int    `json:"orders"`
+	Workers   int    `json:"workers"`
+	Seed      uint64 `json:"seed"`
+	Stream    string `json:"stream"`
+	Embedded  bool   `json:"embedded"`
+	Server    string `json:"server"`
+	Dir       string `json:"dir,omitempty"`
+	ElapsedMs int64  `json:"elapsed_ms"`
 }
 
 // demoCause is one cause of dead letters.
@@ -77,7 +78,7 @@ func (s *demoSummary) proven() bool {
 func (d *demo) printSummary(o *output) {
 	s := &d.sum
 	w := o.w
-	fmt.Fprintf(w, "\n%s\n", o.style(headStyle, fmt.Sprintf("Summary, after %.1fs", s.ElapsedSeconds)))
+	fmt.Fprintf(w, "\n%s\n", o.style(headStyle, fmt.Sprintf("Summary, after %.1fs", float64(s.ElapsedMs)/1000)))
 	row := func(name string, n any, note string) {
 		fmt.Fprintf(w, "  %-14s %6v  %s\n", name, n, note)
 	}
@@ -94,7 +95,7 @@ func (d *demo) printSummary(o *output) {
 		row("both", o.style(badStyle, fmt.Sprint(s.Both)), "orders charged and also dead-lettered")
 	}
 	row("retries", s.Retries, fmt.Sprintf("deliveries after a failure or a crash (%d gateway timeouts, each retried)", s.TransientFailures))
-	row("claimed", s.Claimed, fmt.Sprintf("from %s, killed with SIGKILL, taken over in %.1fs", s.Killed, s.ClaimSeconds))
+	row("claimed", s.Claimed, fmt.Sprintf("from %s, killed with SIGKILL, taken over in %.1fs", s.Killed, float64(s.ClaimMs)/1000))
 	switch {
 	case s.Restarted && s.RestartMatched:
 		row("restart", "ok", "the engine reopened from its directory holding exactly what it closed with")

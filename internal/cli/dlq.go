@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -35,14 +34,7 @@ and refuse to run without one: --all for every entry, or --id, --from/--to, --ca
   pelican dlq redrive orders --cause 3f2a9c1b7d04 --dry-run
   pelican dlq redrive orders --all --rate 100`,
 		Args: cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return usageErrorf("unknown command %q", args[0])
-			}
-			cmd.SetOut(stderr)
-			_ = cmd.Help()
-			return exitCode(2)
-		},
+		RunE: parentRunE(stderr),
 	}
 	cmd.AddCommand(
 		newDlqStatsCommand(stdout, stderr),
@@ -85,6 +77,42 @@ func (d *dlqTarget) streamArgs(cmd *cobra.Command, args []string, n int) (string
 		return "", nil, usageErrorf("name the stream whose dead letters to work on, or give --dlq-stream (usage: %s)", cmd.UseLine())
 	}
 	return "", nil, usageErrorf("wants %d argument(s), got %d (usage: %s)", n+1, len(args), cmd.UseLine())
+}
+
+// A dlqCall is one run of a dlq command, with its dead-letter stream
+// open.
+type dlqCall struct {
+	c *pelican.Client
+	q *dlq.Queue
+	// stream is STREAM, empty when --dlq-stream stands in for it; args
+	// are the arguments after it.
+	stream string
+	args   []string
+}
+
+// runE returns the RunE of a dlq command that takes STREAM and n more
+// arguments: it checks them, calls check with the n arguments (to check
+// them and the flags; nil for nothing more to check) before connecting,
+// opens the dead-letter stream, and calls f with it.
+func (d *dlqTarget) runE(n int, check func(args []string) error, f func(ctx context.Context, x dlqCall) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		stream, rest, err := d.streamArgs(cmd, args, n)
+		if err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(rest); err != nil {
+				return err
+			}
+		}
+		ctx := cmd.Context()
+		c, q, err := d.open(ctx, stream)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return f(ctx, dlqCall{c: c, q: q, stream: stream, args: rest})
+	}
 }
 
 // open connects and returns the dead-letter stream. It refuses names
@@ -156,8 +184,8 @@ func (s *selectorFlags) add(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.BoolVar(&s.all, "all", false, "select every entry")
 	fs.StringArrayVar(&s.ids, "id", nil, "select the entry with this ID in the dead-letter stream (repeatable)")
-	fs.StringVar(&s.from, "from", "", "select entries from this ID (inclusive), or dead-lettered since this time: a duration ago (90m, 2h, 3d) or RFC 3339")
-	fs.StringVar(&s.to, "to", "", "select entries up to this ID (inclusive), or dead-lettered before this time: a duration ago or RFC 3339")
+	fs.StringVar(&s.from, "from", "", "select entries from this ID (inclusive), or dead-lettered since this time: "+boundHelp)
+	fs.StringVar(&s.to, "to", "", "select entries up to this ID (inclusive), or dead-lettered before this time: "+boundHelp)
 	fs.StringVar(&s.cause, "cause", "", "select entries whose error has this fingerprint (as 'pelican dlq errors' shows), or the fingerprint of this error text")
 	fs.StringVar(&s.group, "group", "", "select entries dead-lettered by this consumer group")
 	fs.StringVar(&s.class, "class", "", "select entries of this error class ("+strings.Join(errorClasses, ", ")+")")
@@ -173,23 +201,23 @@ var errorClasses = []string{pelican.ClassHandler, pelican.ClassPanic, pelican.Cl
 func (s *selectorFlags) selector(now time.Time) (sel dlq.Selector, given bool, err error) {
 	sel = dlq.Selector{All: s.all, IDs: s.ids, Group: s.group, Class: s.class}
 	for _, id := range s.ids {
-		if !entryIDPattern.MatchString(id) {
+		if !isEntryID(id) {
 			return sel, true, usageErrorf("--id %q: not a stream ID (like 1700000000000-0)", id)
 		}
 	}
 	if s.from != "" {
-		id, t, err := parseBound(s.from, now)
+		b, err := parseBound(s.from, now)
 		if err != nil {
 			return sel, true, usageErrorf("--from: %v", err)
 		}
-		sel.Start, sel.Since = id, t
+		sel.Start, sel.Since = b.id, b.at
 	}
 	if s.to != "" {
-		id, t, err := parseBound(s.to, now)
+		b, err := parseBound(s.to, now)
 		if err != nil {
 			return sel, true, usageErrorf("--to: %v", err)
 		}
-		sel.End, sel.Until = id, t
+		sel.End, sel.Until = b.id, b.at
 	}
 	if !sel.Since.IsZero() && !sel.Until.IsZero() && !sel.Since.Before(sel.Until) {
 		return sel, true, usageErrorf("--from is not before --to")
@@ -228,32 +256,8 @@ func (s *selectorFlags) change(now time.Time, verb string) (dlq.Selector, error)
 	return sel, err
 }
 
-var (
-	entryIDPattern     = regexp.MustCompile(`^[0-9]+-[0-9]+$`)
-	boundPattern       = regexp.MustCompile(`^[0-9]+(-[0-9]+)?$`)
-	fingerprintPattern = regexp.MustCompile(`^[0-9a-f]{12}$`)
-	daysPattern        = regexp.MustCompile(`^([0-9]+)d$`)
-)
-
-// parseBound reads the value of --from or --to: a stream ID or a bare
-// millisecond time as XRANGE takes them (returned as id), or a time
-// (returned as t): a duration before now, or RFC 3339.
-func parseBound(v string, now time.Time) (id string, t time.Time, err error) {
-	if boundPattern.MatchString(v) {
-		return v, time.Time{}, nil
-	}
-	if m := daysPattern.FindStringSubmatch(v); m != nil {
-		days, _ := strconv.Atoi(m[1])
-		return "", now.Add(-time.Duration(days) * 24 * time.Hour), nil
-	}
-	if d, err := time.ParseDuration(v); err == nil && d > 0 {
-		return "", now.Add(-d), nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return "", t, nil
-	}
-	return "", time.Time{}, fmt.Errorf("%q is neither a stream ID (1700000000000-0), a duration ago (2h, 3d) nor an RFC 3339 time (2025-01-02T15:04:05Z)", v)
-}
+// fingerprintPattern matches a fingerprint as dlq.Fingerprint writes it.
+var fingerprintPattern = regexp.MustCompile(`^[0-9a-f]{12}$`)
 
 // dlqError adds what to do to the errors of package dlq.
 func dlqError(err error) error {
@@ -306,64 +310,4 @@ func confirm(in io.Reader, w io.Writer, question string) (bool, error) {
 		return true, nil
 	}
 	return false, nil
-}
-
-// thousands formats n with commas between groups of three digits.
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
-// messages is "1 message" or "1,234 messages".
-func messages(n int64) string {
-	if n == 1 {
-		return "1 message"
-	}
-	return thousands(n) + " messages"
-}
-
-// when formats a time for tables: RFC 3339 in UTC to the second, and how
-// long ago; "-" for the zero time.
-func when(t, now time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.UTC().Format(time.RFC3339) + " (" + ago(now.Sub(t)) + ")"
-}
-
-// ago says how long a duration is, roughly, as "5s ago", "3h ago".
-func ago(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "in the future"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds ago", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm ago", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh ago", int(d.Hours()))
-	}
-	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
-}
-
-// clip shortens s to at most n runes, on one line, for a table cell.
-func clip(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

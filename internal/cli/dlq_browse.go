@@ -7,7 +7,6 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -27,29 +26,16 @@ func newDlqStatsCommand(stdout, stderr io.Writer) *cobra.Command {
 		Example: `  pelican dlq stats orders
   pelican dlq stats --dlq-stream billing-failures --json`,
 		Args: cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			stream, _, err := d.streamArgs(cmd, args, 0)
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			c, q, err := d.open(ctx, stream)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			st, err := q.Stats(ctx)
+		RunE: d.runE(0, nil, func(ctx context.Context, x dlqCall) error {
+			st, err := x.q.Stats(ctx)
 			if err != nil {
 				return dlqError(err)
 			}
 			if o.json {
-				return o.printJSON(struct {
-					DLQ string
-					dlq.Stats
-				}{q.Name(), st})
+				return o.printJSON(dlqStatsToJSON(x.q.Name(), st))
 			}
-			return printStats(o, q.Name(), st, c.Clock().Now())
-		},
+			return printStats(o, x.q.Name(), st, x.c.Clock().Now())
+		}),
 	}
 	d.addFlags(cmd)
 	o = addOutputFlags(cmd, stdout)
@@ -59,17 +45,17 @@ func newDlqStatsCommand(stdout, stderr io.Writer) *cobra.Command {
 // printStats shows a dead-letter stream's stats as a table.
 func printStats(o *output, name string, st dlq.Stats, now time.Time) error {
 	t := o.table("DEAD LETTERS", name)
-	count := thousands(st.Count)
+	entries := thousands(st.Count)
 	if st.Count > 0 {
-		count = o.style(warnStyle, count)
+		entries = o.style(warnStyle, entries)
 	}
-	t.row("entries", count)
+	t.row("entries", entries)
 	if st.Oldest != nil {
 		t.row("oldest", st.Oldest.ID+"  "+when(st.Oldest.DeadAt, now))
 		t.row("newest", st.Newest.ID+"  "+when(st.Newest.DeadAt, now))
 	}
-	t.row("malformed", thousands(st.Malformed))
-	t.row("redriven before", thousands(st.Redriven))
+	t.row("malformed", st.Malformed)
+	t.row("redriven before", st.Redriven)
 	for _, b := range []struct {
 		what   string
 		counts map[string]int64
@@ -79,7 +65,7 @@ func printStats(o *output, name string, st dlq.Stats, now time.Time) error {
 			if name == "" {
 				name = "(none)"
 			}
-			t.row("by "+b.what+" "+name, thousands(b.counts[k]))
+			t.row("by "+b.what+" "+name, b.counts[k])
 		}
 	}
 	return t.flush()
@@ -104,46 +90,37 @@ the list; without them it lists every entry. Listing changes nothing.`,
   pelican dlq ls orders --cause 3f2a9c1b7d04 --reverse
   pelican dlq ls orders --from 2h --json`,
 		Args: cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			stream, _, err := d.streamArgs(cmd, args, 0)
-			if err != nil {
-				return err
-			}
+		RunE: d.runE(0, func([]string) error {
 			if count <= 0 {
 				return usageErrorf("--count must be at least 1")
 			}
-			if after != "" && !entryIDPattern.MatchString(after) {
+			if after != "" && !isEntryID(after) {
 				return usageErrorf("--after %q: not a stream ID; give the ID the previous page ended at", after)
 			}
-			ctx := cmd.Context()
-			c, q, err := d.open(ctx, stream)
+			return nil
+		}, func(ctx context.Context, x dlqCall) error {
+			now := x.c.Clock().Now()
+			sel, err := s.browse(now)
 			if err != nil {
 				return err
 			}
-			defer c.Close()
-			sel, err := s.browse(c.Clock().Now())
-			if err != nil {
-				return err
-			}
-			entries, next, err := q.List(ctx, sel, dlq.ListOptions{After: after, Limit: count, Reverse: reverse})
+			entries, next, err := x.q.List(ctx, sel, dlq.ListOptions{After: after, Limit: count, Reverse: reverse})
 			if err != nil {
 				return dlqError(err)
 			}
 			if o.json {
-				if entries == nil {
-					entries = []dlq.Entry{}
-				}
 				return o.printJSON(struct {
-					DLQ     string
-					Entries []dlq.Entry
-					Next    string
-				}{q.Name(), entries, next})
+					DLQ     string         `json:"dead_letter_stream"`
+					Entries []dlqEntryJSON `json:"entries"`
+					// Next is the ID to give --after for the next page,
+					// "" on the last page.
+					Next string `json:"next"`
+				}{x.q.Name(), dlqEntriesToJSON(entries), next})
 			}
 			if len(entries) == 0 {
-				fmt.Fprintf(o.w, "no dead letters in %s match\n", q.Name())
+				fmt.Fprintf(o.w, "no dead letters in %s match\n", x.q.Name())
 				return nil
 			}
-			now := c.Clock().Now()
 			t := o.table("ID", "DEAD", "GROUP", "DELIVERIES", "CLASS", "ERROR")
 			for _, e := range entries {
 				t.row(e.ID, ago(now.Sub(e.DeadAt)), dash(e.Group), e.Deliveries, dash(e.Class), clip(e.Error, 60))
@@ -152,10 +129,10 @@ the list; without them it lists every entry. Listing changes nothing.`,
 				return err
 			}
 			if next != "" {
-				fmt.Fprintf(stderr, "more: %s --after %s\n", d.commandFor("ls", stream), next)
+				fmt.Fprintf(stderr, "more: %s --after %s\n", d.commandFor("ls", x.stream), next)
 			}
 			return nil
-		},
+		}),
 	}
 	d.addFlags(cmd)
 	s.add(cmd)
@@ -168,14 +145,6 @@ the list; without them it lists every entry. Listing changes nothing.`,
 	return cmd
 }
 
-// dash stands in for an empty cell.
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
 // newDlqShowCommand returns "pelican dlq show STREAM ID".
 func newDlqShowCommand(stdout, stderr io.Writer) *cobra.Command {
 	d := &dlqTarget{}
@@ -186,33 +155,25 @@ func newDlqShowCommand(stdout, stderr io.Writer) *cobra.Command {
 		Example: `  pelican dlq show orders 1700000000000-0
   pelican dlq show orders 1700000000000-0 --json`,
 		Args: cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			stream, rest, err := d.streamArgs(cmd, args, 1)
-			if err != nil {
-				return err
+		RunE: d.runE(1, func(args []string) error {
+			if !isEntryID(args[0]) {
+				return usageErrorf("%q is not a stream ID (like 1700000000000-0): 'pelican dlq ls' lists the IDs", args[0])
 			}
-			id := rest[0]
-			if !entryIDPattern.MatchString(id) {
-				return usageErrorf("%q is not a stream ID (like 1700000000000-0): 'pelican dlq ls' lists the IDs", id)
-			}
-			ctx := cmd.Context()
-			c, q, err := d.open(ctx, stream)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			e, err := q.Get(ctx, id)
+			return nil
+		}, func(ctx context.Context, x dlqCall) error {
+			id := x.args[0]
+			e, err := x.q.Get(ctx, id)
 			if errors.Is(err, dlq.ErrNotFound) {
-				return fmt.Errorf("no entry %s in %s: '%s' lists the entries", id, q.Name(), d.commandFor("ls", stream))
+				return fmt.Errorf("no entry %s in %s: '%s' lists the entries", id, x.q.Name(), d.commandFor("ls", x.stream))
 			}
 			if err != nil {
 				return dlqError(err)
 			}
 			if o.json {
-				return o.printJSON(e)
+				return o.printJSON(dlqShowJSON(x.q.Name(), e))
 			}
-			return printEntry(o, e, c.Clock().Now())
-		},
+			return printEntry(o, e, x.c.Clock().Now())
+		}),
 	}
 	d.addFlags(cmd)
 	o = addOutputFlags(cmd, stdout)
@@ -233,7 +194,7 @@ func printEntry(o *output, e dlq.Entry, now time.Time) error {
 	t.row("class", dash(e.Class))
 	t.row("error", o.style(badStyle, dash(e.Error)))
 	t.row("fingerprint", e.Fingerprint)
-	t.row("redriven", strconv.FormatInt(e.Redrives, 10)+" times before")
+	t.row("redriven", thousands(e.Redrives)+" times before")
 	if n := e.Reprocessed; n != nil {
 		t.row("reprocessing", fmt.Sprintf("failed %d times, last %s: %s", n.Attempts, when(n.LastAttempt, now), n.LastError))
 	}
@@ -241,7 +202,7 @@ func printEntry(o *output, e dlq.Entry, now time.Time) error {
 		t.row("malformed", o.style(warnStyle, fmt.Sprint(e.Malformed)))
 	}
 	for _, k := range slices.Sorted(maps.Keys(e.Values)) {
-		t.row("field "+k, clip(e.Values[k], 200))
+		t.row("field "+k, valueCell(e.Values[k], 200))
 	}
 	if err := t.flush(); err != nil {
 		return err
@@ -269,46 +230,33 @@ select that cause's entries in the other commands.`,
   pelican dlq errors orders --from 1h --json
   pelican dlq redrive orders --cause 3f2a9c1b7d04    # then redrive one cause`,
 		Args: cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			stream, _, err := d.streamArgs(cmd, args, 0)
+		RunE: d.runE(0, nil, func(ctx context.Context, x dlqCall) error {
+			now := x.c.Clock().Now()
+			sel, err := s.browse(now)
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			c, q, err := d.open(ctx, stream)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			sel, err := s.browse(c.Clock().Now())
-			if err != nil {
-				return err
-			}
-			groups, err := q.Failures(ctx, sel)
+			groups, err := x.q.Failures(ctx, sel)
 			if err != nil {
 				return dlqError(err)
 			}
 			if o.json {
-				if groups == nil {
-					groups = []dlq.FailureGroup{}
-				}
 				return o.printJSON(struct {
-					DLQ    string
-					Causes []dlq.FailureGroup
-				}{q.Name(), groups})
+					DLQ    string         `json:"dead_letter_stream"`
+					Causes []dlqCauseJSON `json:"causes"`
+				}{x.q.Name(), dlqCausesToJSON(groups)})
 			}
 			if len(groups) == 0 {
-				fmt.Fprintf(o.w, "no dead letters in %s match\n", q.Name())
+				fmt.Fprintf(o.w, "no dead letters in %s match\n", x.q.Name())
 				return nil
 			}
-			now := c.Clock().Now()
 			t := o.table("COUNT", "FINGERPRINT", "FIRST SEEN", "LAST SEEN", "CAUSE", "SAMPLE")
 			for _, g := range groups {
-				t.row(thousands(g.Count), g.Fingerprint, ago(now.Sub(g.FirstSeen)), ago(now.Sub(g.LastSeen)),
+				t.row(g.Count, g.Fingerprint, ago(now.Sub(g.FirstSeen)), ago(now.Sub(g.LastSeen)),
 					clip(dash(g.Text), 50), g.Sample.ID+": "+clip(g.Sample.Error, 50))
 			}
 			return t.flush()
-		},
+		}),
 	}
 	d.addFlags(cmd)
 	s.add(cmd)

@@ -57,23 +57,15 @@ again deletes the rest.`,
   pelican dlq rm orders --cause 3f2a9c1b7d04 --dry-run
   pelican dlq rm orders --class permanent --to 7d --yes`,
 		Args: cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			stream, _, err := d.streamArgs(cmd, args, 0)
-			if err != nil {
-				return err
-			}
+		RunE: d.runE(0, func([]string) error {
 			if f.rate < 0 || math.IsNaN(f.rate) || math.IsInf(f.rate, 0) {
 				return usageErrorf("--rate must be a positive number")
 			}
-			ctx := cmd.Context()
-			c, q, err := d.open(ctx, stream)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			del := &deleter{d: d, o: o, f: f, c: c, q: q, stream: stream, purge: purge, stderr: stderr}
+			return nil
+		}, func(ctx context.Context, x dlqCall) error {
+			del := &deleter{o: o, f: f, c: x.c, q: x.q, purge: purge, stderr: stderr}
 			return del.run(ctx)
-		},
+		}),
 	}
 	if purge {
 		cmd.Use = "purge STREAM SELECTOR"
@@ -96,26 +88,12 @@ and no consumer group reads it, removes it with its notes, so that nothing is le
 
 // A deleter runs one rm or purge.
 type deleter struct {
-	d      *dlqTarget
 	o      *output
 	f      *deleteFlags
 	c      *pelican.Client
 	q      *dlq.Queue
-	stream string
 	purge  bool
 	stderr io.Writer
-}
-
-// deleteResult is what rm and purge print with --json.
-type deleteResult struct {
-	DLQ      string
-	Selected int64
-	Deleted  int64
-	// Removed says that purge removed the emptied dead-letter stream.
-	Removed bool
-	// DryRun results carry the selected entries' causes instead.
-	DryRun bool
-	Causes []dlq.FailureGroup `json:",omitempty"`
 }
 
 func (x *deleter) verb() string {
@@ -134,13 +112,12 @@ func (x *deleter) run(ctx context.Context) error {
 	if err != nil {
 		return dlqError(err)
 	}
-	res := deleteResult{DLQ: x.q.Name()}
+	res := dlqDeleteJSON{DLQ: x.q.Name()}
 	for _, g := range causes {
 		res.Selected += g.Count
 	}
 	if x.f.dryRun {
-		res.DryRun, res.Causes = true, causes
-		return x.printDryRun(res)
+		return x.printDryRun(res, causes)
 	}
 	if res.Selected == 0 {
 		if x.purge {
@@ -256,19 +233,21 @@ func (x *deleter) deleteAll(ctx context.Context, sel dlq.Selector, total int64) 
 	return deleted, nil
 }
 
-// printDryRun shows what rm or purge would delete.
-func (x *deleter) printDryRun(res deleteResult) error {
+// printDryRun shows what rm or purge would delete: res.Selected
+// entries, of these causes.
+func (x *deleter) printDryRun(res dlqDeleteJSON, causes []dlq.FailureGroup) error {
 	if x.o.json {
+		res.DryRun, res.Causes = true, dlqCausesToJSON(causes)
 		return x.o.printJSON(res)
 	}
 	fmt.Fprintf(x.o.w, "dry run: nothing changed. %s of %s would be deleted\n", messages(res.Selected), x.q.Name())
-	if len(res.Causes) == 0 {
+	if len(causes) == 0 {
 		return nil
 	}
 	fmt.Fprintln(x.o.w)
 	t := x.o.table("COUNT", "FINGERPRINT", "CAUSE")
-	for _, g := range res.Causes {
-		t.row(thousands(g.Count), g.Fingerprint, clip(dash(g.Text), 70))
+	for _, g := range causes {
+		t.row(g.Count, g.Fingerprint, clip(dash(g.Text), 70))
 	}
 	return t.flush()
 }

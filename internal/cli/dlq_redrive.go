@@ -56,21 +56,8 @@ they end), --cancel JOB stops a job running elsewhere.`,
   pelican dlq redrive orders --resume 20250102T150405Z-1a2b3c4d
   pelican dlq redrive orders --cancel 20250102T150405Z-1a2b3c4d`,
 		Args: cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			stream, _, err := d.streamArgs(cmd, args, 0)
-			if err != nil {
-				return err
-			}
-			if err := f.check(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			c, q, err := d.open(ctx, stream)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			r := &redriver{d: d, o: o, f: f, c: c, q: q, stream: stream, stderr: stderr}
+		RunE: d.runE(0, func([]string) error { return f.check() }, func(ctx context.Context, x dlqCall) error {
+			r := &redriver{d: d, o: o, f: f, c: x.c, q: x.q, stream: x.stream, stderr: stderr}
 			switch {
 			case f.jobs:
 				return r.listJobs(ctx)
@@ -80,7 +67,7 @@ they end), --cancel JOB stops a job running elsewhere.`,
 				return r.resumeJob(ctx)
 			}
 			return r.start(ctx)
-		},
+		}),
 	}
 	d.addFlags(cmd)
 	f.sel.add(cmd)
@@ -149,12 +136,12 @@ func (r *redriver) start(ctx context.Context) error {
 	}
 	if r.f.dryRun {
 		if r.o.json {
-			return r.o.printJSON(plan)
+			return r.o.printJSON(dlqPlanToJSON(r.q.Name(), plan, sel))
 		}
 		return r.printPlan(plan)
 	}
 	if plan.Selected == 0 {
-		return r.nothingSelected()
+		return r.nothingSelected(sel)
 	}
 	if err := r.planProblems(plan); err != nil {
 		return err
@@ -170,10 +157,15 @@ func (r *redriver) start(ctx context.Context) error {
 }
 
 // nothingSelected reports a selector that selects no entry: not an
-// error, since there is nothing left to do.
-func (r *redriver) nothingSelected() error {
+// error, since there is nothing left to do. With --json it prints a job
+// that did nothing, without an ID: what a redrive prints, in a shape a
+// script need not tell apart.
+func (r *redriver) nothingSelected(sel dlq.Selector) error {
 	if r.o.json {
-		return r.o.printJSON(dlq.Progress{Done: true})
+		opts := r.options()
+		return r.o.printJSON(dlqRedriveJSON(r.q.Name(), dlq.JobInfo{
+			State: dlq.StateDone, Selector: sel, Counted: true, Rate: opts.Rate, RedriveLimit: opts.RedriveLimit,
+		}))
 	}
 	fmt.Fprintf(r.o.w, "nothing selected: no entry of %s matches\n", r.q.Name())
 	return nil
@@ -232,7 +224,7 @@ func (r *redriver) printPlan(plan dlq.Plan) error {
 			if tg.Problem != "" {
 				state = r.o.style(badStyle, tg.Problem)
 			}
-			t.row(tg.Stream, tg.Group, thousands(tg.Count), state)
+			t.row(tg.Stream, tg.Group, tg.Count, state)
 		}
 		if err := t.flush(); err != nil {
 			return err
@@ -242,7 +234,7 @@ func (r *redriver) printPlan(plan dlq.Plan) error {
 		fmt.Fprintln(w)
 		t := r.o.table("CANNOT REDRIVE", "ENTRIES")
 		for _, reason := range slices.Sorted(maps.Keys(plan.SkipReasons)) {
-			t.row(string(reason), thousands(plan.SkipReasons[reason]))
+			t.row(string(reason), plan.SkipReasons[reason])
 		}
 		if err := t.flush(); err != nil {
 			return err
@@ -306,7 +298,7 @@ func (r *redriver) report(id string, p dlq.Progress, err error) error {
 		if ierr != nil {
 			return dlqError(ierr)
 		}
-		if jerr := r.o.printJSON(info); jerr != nil {
+		if jerr := r.o.printJSON(dlqRedriveJSON(r.q.Name(), info)); jerr != nil {
 			return jerr
 		}
 	}
@@ -375,7 +367,7 @@ func (r *redriver) cancelJob(ctx context.Context) error {
 		return dlqError(err)
 	}
 	if r.o.json {
-		return r.o.printJSON(info)
+		return r.o.printJSON(dlqRedriveJSON(r.q.Name(), info))
 	}
 	if info.State == dlq.StateRunning {
 		fmt.Fprintf(r.o.w, "asked redrive %s to stop after its current batch; resume it with: %s --resume %s\n",
@@ -393,10 +385,14 @@ func (r *redriver) listJobs(ctx context.Context) error {
 		return dlqError(err)
 	}
 	if r.o.json {
-		if jobs == nil {
-			jobs = []dlq.JobInfo{}
+		out := struct {
+			DLQ  string       `json:"dead_letter_stream"`
+			Jobs []dlqJobJSON `json:"jobs"`
+		}{r.q.Name(), make([]dlqJobJSON, len(jobs))}
+		for i, j := range jobs {
+			out.Jobs[i] = dlqJobToJSON(j)
 		}
-		return r.o.printJSON(jobs)
+		return r.o.printJSON(out)
 	}
 	if len(jobs) == 0 {
 		fmt.Fprintf(r.o.w, "no redrive jobs on %s (finished ones are kept %v)\n", r.q.Name(), dlq.FinishedJobTTL)
@@ -418,7 +414,7 @@ func (r *redriver) listJobs(ctx context.Context) error {
 		if j.Counted {
 			total = thousands(j.Total)
 		}
-		t.row(j.ID, state, total, thousands(j.Moved), thousands(j.Parked), thousands(j.Skipped), thousands(j.Gone),
+		t.row(j.ID, state, total, j.Moved, j.Parked, j.Skipped, j.Gone,
 			ago(now.Sub(j.Started)), ago(now.Sub(j.Updated)), clip(dash(j.Error), 60))
 	}
 	return t.flush()

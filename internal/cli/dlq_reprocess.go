@@ -41,7 +41,8 @@ func newDlqReprocessCommand(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Process dead letters in place with a command of yours",
 		Long: `Hands the selected dead letters, oldest first and one at a time, to COMMAND (run by sh -c),
 instead of sending them back to their streams. COMMAND reads the entry as JSON on its stdin
-(its fields in Values, and its metadata) and finds the main parts in its environment too:
+(as 'pelican dlq show --json' prints it: its fields in "fields", and its metadata) and finds
+the main parts in its environment too:
 PELICAN_DLQ, PELICAN_ENTRY_ID, PELICAN_STREAM, PELICAN_GROUP, PELICAN_ORIGINAL_ID,
 PELICAN_ERROR. Its stdout goes to stderr.
 
@@ -50,27 +51,20 @@ and the last line COMMAND wrote to stderr ('pelican dlq show' shows it). Reproce
 least once: an interrupted run may hand an entry over again. Exit status 1 when COMMAND failed
 on any entry.`,
 		Example: `  pelican dlq reprocess orders --cause 3f2a9c1b7d04 --exec './fix-order.sh'
-  pelican dlq reprocess orders --all --limit 10 --exec 'jq -e .Values.order >/dev/null'
+  pelican dlq reprocess orders --all --limit 10 --exec 'jq -e .fields.order >/dev/null'
   pelican dlq reprocess orders --id 1700000000000-0 --exec 'curl -fsS -d @- http://billing/replay' --yes`,
 		Args: cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			stream, _, err := d.streamArgs(cmd, args, 0)
-			if err != nil {
-				return err
-			}
+		RunE: d.runE(0, func([]string) error {
 			if f.exec == "" && !f.dryRun {
 				return usageErrorf("give the command that processes an entry with --exec COMMAND")
 			}
 			if f.limit < 0 || f.timeout <= 0 {
 				return usageErrorf("--limit must not be negative and --command-timeout must be positive")
 			}
-			ctx := cmd.Context()
-			c, q, err := d.open(ctx, stream)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			sel, err := f.sel.change(c.Clock().Now(), "reprocess")
+			return nil
+		}, func(ctx context.Context, x dlqCall) error {
+			q := x.q
+			sel, err := f.sel.change(x.c.Clock().Now(), "reprocess")
 			if err != nil {
 				return err
 			}
@@ -83,18 +77,16 @@ on any entry.`,
 			}
 			if f.dryRun {
 				if o.json {
-					return o.printJSON(struct {
-						DLQ      string
-						Selected int64
-						DryRun   bool
-					}{q.Name(), total, true})
+					res := dlqReprocessToJSON(q.Name(), total, dlq.ReprocessResult{})
+					res.DryRun = true
+					return o.printJSON(res)
 				}
 				fmt.Fprintf(o.w, "dry run: nothing changed. %s of %s would be handed to the command\n", messages(total), q.Name())
 				return nil
 			}
 			if total == 0 {
 				if o.json {
-					return o.printJSON(dlq.ReprocessResult{})
+					return o.printJSON(dlqReprocessToJSON(q.Name(), 0, dlq.ReprocessResult{}))
 				}
 				fmt.Fprintf(o.w, "nothing selected: no entry of %s matches\n", q.Name())
 				return nil
@@ -104,7 +96,7 @@ on any entry.`,
 				return err
 			}
 			return runReprocess(ctx, q, sel, f, total, o, stderr)
-		},
+		}),
 	}
 	d.addFlags(cmd)
 	f.sel.add(cmd)
@@ -142,7 +134,7 @@ func runReprocess(ctx context.Context, q *dlq.Queue, sel dlq.Selector, f *reproc
 		return dlqError(err)
 	}
 	if o.json {
-		if jerr := o.printJSON(reprocessJSON(q.Name(), res)); jerr != nil {
+		if jerr := o.printJSON(dlqReprocessToJSON(q.Name(), total, res)); jerr != nil {
 			return jerr
 		}
 	} else {
@@ -168,26 +160,12 @@ func runReprocess(ctx context.Context, q *dlq.Queue, sel dlq.Selector, f *reproc
 	return nil
 }
 
-// reprocessJSON is ReprocessResult with its errors as text.
-func reprocessJSON(name string, res dlq.ReprocessResult) any {
-	type failure struct{ ID, Error string }
-	fs := make([]failure, len(res.Failures))
-	for i, f := range res.Failures {
-		fs[i] = failure{f.ID, f.Err.Error()}
-	}
-	return struct {
-		DLQ               string
-		Succeeded, Failed int
-		Failures          []failure
-	}{name, res.Succeeded, res.Failed, fs}
-}
-
 // runEntryCommand runs the user's command on one entry: the entry as
 // JSON on stdin, its main parts in the environment, stdout to stderr. A
 // failure's error is the command's exit status and the last line it
 // wrote to stderr.
 func runEntryCommand(ctx context.Context, dlqName string, e dlq.Entry, command string, timeout time.Duration, stderr io.Writer) error {
-	in, err := json.Marshal(e)
+	in, err := json.Marshal(dlqShowJSON(dlqName, e))
 	if err != nil {
 		return fmt.Errorf("encoding entry %s: %w", e.ID, err)
 	}

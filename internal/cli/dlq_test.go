@@ -93,12 +93,65 @@ func cli(t *testing.T, p place, code int, args ...string) result {
 	return r
 }
 
-// decode parses JSON output into v.
+// decode parses JSON output into v, and checks that its keys follow the
+// commands' conventions.
 func decode(t *testing.T, r result, v any) {
 	t.Helper()
 	if err := json.Unmarshal([]byte(r.stdout), v); err != nil {
 		t.Fatalf("output is not JSON: %v\n%s", err, r.stdout)
 	}
+	var doc any
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	checkKeys(t, "", doc)
+}
+
+// snakeKey is a key as the commands' JSON writes it.
+var snakeKey = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
+
+// checkKeys fails for a key of doc that is not snake_case, and for a
+// time that is not RFC 3339, leaving out maps keyed by data (fields,
+// groups, classes).
+func checkKeys(t *testing.T, path string, doc any) {
+	t.Helper()
+	switch v := doc.(type) {
+	case map[string]any:
+		for k, sub := range v {
+			if !snakeKey.MatchString(k) {
+				t.Errorf("JSON key %s.%s is not snake_case", path, k)
+			}
+			switch k {
+			case "fields", "by_stream", "by_group", "by_class", "skip_reasons":
+				continue
+			}
+			checkKeys(t, path+"."+k, sub)
+		}
+	case []any:
+		for _, sub := range v {
+			checkKeys(t, path+"[]", sub)
+		}
+	case string:
+		if strings.HasSuffix(path, "_at") || strings.HasSuffix(path, "_failure") || strings.HasSuffix(path, "_seen") {
+			if _, err := time.Parse(time.RFC3339Nano, v); err != nil {
+				t.Errorf("JSON time %s = %q: %v", path, v, err)
+			}
+		}
+	}
+}
+
+// redriveJobs returns the redrive jobs of orders:dlq at p.
+func redriveJobs(t *testing.T, p place) []dlqJobJSON {
+	t.Helper()
+	var jobs struct {
+		DLQ  string       `json:"dead_letter_stream"`
+		Jobs []dlqJobJSON `json:"jobs"`
+	}
+	decode(t, cli(t, p, 0, "redrive", "orders", "--jobs", "--json"), &jobs)
+	if jobs.DLQ != "orders:dlq" {
+		t.Errorf("redrive --jobs --json names %q", jobs.DLQ)
+	}
+	return jobs.Jobs
 }
 
 func TestDlqBrowse(t *testing.T) {
@@ -111,12 +164,10 @@ func TestDlqBrowse(t *testing.T) {
 				t.Errorf("stats lacks %q:\n%s", want, r.stdout)
 			}
 		}
-		var st struct {
-			DLQ string
-			dlq.Stats
-		}
+		var st dlqStatsJSON
 		decode(t, cli(t, p, 0, "stats", "orders", "--json"), &st)
-		if st.DLQ != "orders:dlq" || st.Count != 4 || st.ByGroup["billing"] != 4 || st.Oldest == nil || st.Oldest.Values["order"] != "88214" {
+		if st.DLQ != "orders:dlq" || st.Count != 4 || st.ByGroup["billing"] != 4 || st.ByClass["handler"] != 4 ||
+			st.Oldest == nil || st.Oldest.Fields["order"] != "88214" || st.Newest == nil || st.Newest.Fields["order"] != "5" {
 			t.Errorf("stats --json: %+v", st)
 		}
 
@@ -130,12 +181,12 @@ func TestDlqBrowse(t *testing.T) {
 			t.Fatalf("ls --count 2 does not say how to go on: %q", r.stderr)
 		}
 		var page struct {
-			DLQ     string
-			Entries []dlq.Entry
-			Next    string
+			DLQ     string         `json:"dead_letter_stream"`
+			Entries []dlqEntryJSON `json:"entries"`
+			Next    string         `json:"next"`
 		}
 		decode(t, cli(t, p, 0, "ls", "orders", "--count", "2", "--after", m[1], "--json"), &page)
-		if len(page.Entries) != 2 || page.Next != "" || page.Entries[1].Values["order"] != "5" {
+		if page.DLQ != "orders:dlq" || len(page.Entries) != 2 || page.Next != "" || page.Entries[1].Fields["order"] != "5" {
 			t.Errorf("second page: %+v", page)
 		}
 		decode(t, cli(t, p, 0, "ls", "orders", "--json"), &page)
@@ -150,11 +201,23 @@ func TestDlqBrowse(t *testing.T) {
 				t.Errorf("show lacks %q:\n%s", want, r.stdout)
 			}
 		}
-		var e dlq.Entry
+		var e struct {
+			DLQ string `json:"dead_letter_stream"`
+			dlqEntryJSON
+		}
 		decode(t, cli(t, p, 0, "show", "orders", first.ID, "--json"), &e)
-		if e.ID != first.ID || e.Deliveries != 2 || e.Consumer != "b1" || e.Stream != "orders" || e.FirstFailure.IsZero() ||
-			e.DeadAt.IsZero() || e.Values["order"] != "88214" || e.Error != "order 88214 not found" {
+		if e.DLQ != "orders:dlq" || e.ID != first.ID || e.OriginalID == "" || e.Deliveries != 2 || e.Consumer != "b1" ||
+			e.Stream != "orders" || e.Group != "billing" || e.Class != "handler" || e.FirstFailure == nil ||
+			e.LastFailure == nil || e.DeadAt == nil || e.FirstFailure.After(*e.LastFailure) || e.Fields["order"] != "88214" ||
+			e.Error != "order 88214 not found" || e.Fingerprint != first.Fingerprint || e.Reprocessed != nil || len(e.Malformed) != 0 {
 			t.Errorf("show --json: %+v", e)
+		}
+		var raw map[string]any
+		decode(t, cli(t, p, 0, "show", "orders", first.ID, "--json"), &raw)
+		for _, k := range []string{"id", "original_id", "first_failure", "last_failure", "dead_lettered_at", "redrives", "reprocessed", "malformed", "stack", "fields"} {
+			if _, ok := raw[k]; !ok {
+				t.Errorf("show --json lacks %q: %v", k, raw)
+			}
 		}
 
 		// Errors group by cause, and --cause takes a fingerprint or a text.
@@ -162,10 +225,13 @@ func TestDlqBrowse(t *testing.T) {
 		if !strings.Contains(r.stdout, "order <n> not found") || !strings.Contains(r.stdout, "card declined") {
 			t.Errorf("errors:\n%s", r.stdout)
 		}
-		var causes struct{ Causes []dlq.FailureGroup }
+		var causes struct {
+			Causes []dlqCauseJSON `json:"causes"`
+		}
 		decode(t, cli(t, p, 0, "errors", "orders", "--json"), &causes)
 		if len(causes.Causes) != 2 || causes.Causes[0].Count != 3 || causes.Causes[0].Text != "order <n> not found" ||
-			causes.Causes[0].Sample.Values["order"] == "" || causes.Causes[0].FirstSeen.IsZero() {
+			causes.Causes[0].Sample.Fields["order"] == "" || causes.Causes[0].FirstSeen == nil ||
+			causes.Causes[0].ByClass["handler"] != 3 || causes.Causes[0].ByStream["orders"] != 3 {
 			t.Fatalf("errors --json: %+v", causes)
 		}
 		for _, cause := range []string{causes.Causes[0].Fingerprint, "order 1 not found"} {
@@ -187,7 +253,9 @@ func TestDlqBrowse(t *testing.T) {
 func TestDlqRedrive(t *testing.T) {
 	eachPlace(t, func(t *testing.T, p place) {
 		makeDeadLetters(t, p, "1", "2", "declined", "3")
-		var causes struct{ Causes []dlq.FailureGroup }
+		var causes struct {
+			Causes []dlqCauseJSON `json:"causes"`
+		}
 		decode(t, cli(t, p, 0, "errors", "orders", "--json"), &causes)
 		fp := causes.Causes[0].Fingerprint
 
@@ -196,9 +264,11 @@ func TestDlqRedrive(t *testing.T) {
 		if !strings.Contains(r.stdout, "3 would be redriven") || !strings.Contains(r.stdout, "billing") {
 			t.Errorf("dry run:\n%s", r.stdout)
 		}
-		var plan dlq.Plan
+		var plan dlqPlanJSON
 		decode(t, cli(t, p, 0, "redrive", "orders", "--all", "--dry-run", "--json"), &plan)
-		if plan.Selected != 4 || plan.Redrive != 4 || len(plan.Targets) != 1 || plan.Targets[0].Problem != "" {
+		if plan.DLQ != "orders:dlq" || !plan.DryRun || plan.Selected != 4 || plan.Redrive != 4 || len(plan.Targets) != 1 ||
+			plan.Targets[0] != (dlqPlanTargetJSON{Stream: "orders", Group: "billing", Count: 4}) || len(plan.Samples) != 4 ||
+			!plan.Selector.All {
 			t.Errorf("dry run --json: %+v", plan)
 		}
 		if n := dlqLen(t, p); n != 4 {
@@ -217,6 +287,11 @@ func TestDlqRedrive(t *testing.T) {
 		// A selector that selects nothing is not an error.
 		if r := cli(t, p, 0, "redrive", "orders", "--cause", "no such problem", "--yes"); !strings.Contains(r.stdout, "nothing selected") {
 			t.Errorf("selecting nothing: %q", r.stdout)
+		}
+		var none dlqJobJSON
+		decode(t, cli(t, p, 0, "redrive", "orders", "--cause", "no such problem", "--yes", "--json"), &none)
+		if none.ID != "" || none.State != "done" || !none.Counted || none.Total != 0 || none.Selector.Fingerprint == "" {
+			t.Errorf("selecting nothing, --json: %+v", none)
 		}
 		if n := dlqLen(t, p); n != 4 {
 			t.Fatalf("%d dead letters, want 4", n)
@@ -239,9 +314,9 @@ func TestDlqRedrive(t *testing.T) {
 			await.True(t, "the redriven messages are processed", func() bool { return processed.Load() == 3 })
 			stop()
 		})
-		var jobs []dlq.JobInfo
-		decode(t, cli(t, p, 0, "redrive", "orders", "--jobs", "--json"), &jobs)
-		if len(jobs) != 1 || jobs[0].State != dlq.StateDone || jobs[0].Moved != 3 {
+		jobs := redriveJobs(t, p)
+		if len(jobs) != 1 || jobs[0].State != "done" || jobs[0].Moved != 3 || jobs[0].Total != 3 || !jobs[0].Counted ||
+			jobs[0].Selector.Fingerprint != fp || jobs[0].Options.RedriveLimit != dlq.DefaultRedriveLimit || jobs[0].Started == nil {
 			t.Errorf("jobs: %+v", jobs)
 		}
 		if r := cli(t, p, 0, "redrive", "orders", "--jobs"); !strings.Contains(r.stdout, jobs[0].ID) || !strings.Contains(r.stdout, "done") {
@@ -287,16 +362,17 @@ func TestDlqRedriveInterruptAndResume(t *testing.T) {
 			t.Fatalf("%d dead letters left after the cancel", left)
 		}
 
-		var jobs []dlq.JobInfo
-		decode(t, cli(t, p, 0, "redrive", "orders", "--jobs", "--json"), &jobs)
-		if len(jobs) != 1 || jobs[0].ID != "slow" || jobs[0].State != dlq.StateCancelled {
+		if jobs := redriveJobs(t, p); len(jobs) != 1 || jobs[0].ID != "slow" || jobs[0].State != "cancelled" {
 			t.Fatalf("jobs after the cancel: %+v", jobs)
 		}
 		cli(t, p, 2, "redrive", "orders", "--resume", "slow") // no terminal, no --yes
 		r := cli(t, p, 0, "redrive", "orders", "--resume", "slow", "--yes", "--json")
-		var info dlq.JobInfo
+		var info struct {
+			DLQ string `json:"dead_letter_stream"`
+			dlqJobJSON
+		}
 		decode(t, r, &info)
-		if info.State != dlq.StateDone || info.Moved != 30 || info.Total != 30 {
+		if info.DLQ != "orders:dlq" || info.ID != "slow" || info.State != "done" || info.Moved != 30 || info.Total != 30 {
 			t.Errorf("resumed job: %+v", info)
 		}
 		if n := dlqLen(t, p); n != 0 {
@@ -333,9 +409,11 @@ func TestDlqCancelElsewhere(t *testing.T) {
 			done <- runCLI(append([]string{"dlq", "redrive", "orders", "--all", "--rate", "10", "--yes", "--job-id", "far"}, p.args...)...)
 		}()
 		await.True(t, "the job runs", func() bool {
-			var jobs []dlq.JobInfo
+			var jobs struct {
+				Jobs []dlqJobJSON `json:"jobs"`
+			}
 			r := runCLI(append([]string{"dlq", "redrive", "orders", "--jobs", "--json"}, p.args...)...)
-			return json.Unmarshal([]byte(r.stdout), &jobs) == nil && len(jobs) == 1 && jobs[0].State == dlq.StateRunning
+			return json.Unmarshal([]byte(r.stdout), &jobs) == nil && len(jobs.Jobs) == 1 && jobs.Jobs[0].State == "running"
 		})
 		if r := cli(t, p, 0, "redrive", "orders", "--cancel", "far"); !strings.Contains(r.stdout, "asked redrive far to stop") {
 			t.Errorf("--cancel: %q", r.stdout)
@@ -354,7 +432,9 @@ func TestDlqCancelElsewhere(t *testing.T) {
 func TestDlqRmAndPurge(t *testing.T) {
 	eachPlace(t, func(t *testing.T, p place) {
 		makeDeadLetters(t, p, "1", "2", "declined")
-		var page struct{ Entries []dlq.Entry }
+		var page struct {
+			Entries []dlqEntryJSON `json:"entries"`
+		}
 		decode(t, cli(t, p, 0, "ls", "orders", "--json"), &page)
 		id := page.Entries[0].ID
 
@@ -383,9 +463,14 @@ func TestDlqRmAndPurge(t *testing.T) {
 			t.Fatalf("%d dead letters, want 2", n)
 		}
 
-		var res deleteResult
+		var res dlqDeleteJSON
+		decode(t, cli(t, p, 0, "purge", "orders", "--all", "--dry-run", "--json"), &res)
+		if !res.DryRun || res.Selected != 2 || res.Deleted != 0 || len(res.Causes) != 2 {
+			t.Errorf("purge --all --dry-run: %+v", res)
+		}
+		res = dlqDeleteJSON{}
 		decode(t, cli(t, p, 0, "purge", "orders", "--all", "--yes", "--json"), &res)
-		if res.Selected != 2 || res.Deleted != 2 || !res.Removed {
+		if res.DLQ != "orders:dlq" || res.DryRun || res.Selected != 2 || res.Deleted != 2 || !res.Removed || res.Causes != nil {
 			t.Errorf("purge --all: %+v", res)
 		}
 		p.with(t, func(c *pelican.Client) {
@@ -407,24 +492,32 @@ func TestDlqReprocess(t *testing.T) {
 		// The command succeeds on the declined card only, and reads the
 		// entry on its stdin.
 		r := cli(t, p, 1, "reprocess", "orders", "--all", "--yes",
-			"--exec", `grep -q '"order":"declined"' || { echo "still no order $PELICAN_ENTRY_ID" >&2; exit 3; }`)
+			"--exec", `grep -q '"fields":{"order":"declined"}' || { echo "still no order $PELICAN_ENTRY_ID" >&2; exit 3; }`)
 		if !strings.Contains(r.stdout, "1 succeeded") || !strings.Contains(r.stdout, "2 failed") || !strings.Contains(r.stdout, "still no order") {
 			t.Errorf("reprocess:\n%s\n%s", r.stdout, r.stderr)
 		}
 		if n := dlqLen(t, p); n != 2 {
 			t.Fatalf("%d dead letters left, want 2", n)
 		}
-		var page struct{ Entries []dlq.Entry }
+		var page struct {
+			Entries []dlqEntryJSON `json:"entries"`
+		}
 		decode(t, cli(t, p, 0, "ls", "orders", "--json"), &page)
 		for _, e := range page.Entries {
-			if e.Reprocessed == nil || e.Reprocessed.Attempts != 1 || !strings.Contains(e.Reprocessed.LastError, "still no order "+e.ID) {
+			if e.Reprocessed == nil || e.Reprocessed.Attempts != 1 || !strings.Contains(e.Reprocessed.LastError, "still no order "+e.ID) ||
+				e.Reprocessed.LastAttempt == nil {
 				t.Errorf("entry %s after a failed reprocess: %+v", e.ID, e.Reprocessed)
 			}
 		}
+		var res dlqReprocessJSON
+		decode(t, cli(t, p, 1, "reprocess", "orders", "--all", "--limit", "1", "--yes", "--json", "--exec", "exit 4"), &res)
+		if res.Selected != 1 || res.Succeeded != 0 || res.Failed != 1 || len(res.Failures) != 1 || !strings.Contains(res.Failures[0].Error, "exit status 4") {
+			t.Errorf("reprocess failing --json: %+v", res)
+		}
 		r = cli(t, p, 0, "reprocess", "orders", "--all", "--limit", "1", "--yes", "--json", "--exec", "cat >/dev/null")
-		var res struct{ Succeeded, Failed int }
+		res = dlqReprocessJSON{}
 		decode(t, r, &res)
-		if res.Succeeded != 1 || res.Failed != 0 || dlqLen(t, p) != 1 {
+		if res.DLQ != "orders:dlq" || res.Selected != 1 || res.Succeeded != 1 || res.Failed != 0 || len(res.Failures) != 0 || dlqLen(t, p) != 1 {
 			t.Errorf("reprocess --limit 1: %+v, %d left", res, dlqLen(t, p))
 		}
 	})
@@ -505,31 +598,5 @@ func TestConfirm(t *testing.T) {
 		if !strings.HasPrefix(out.String(), "Redrive 3 messages of orders:dlq to orders? [y/N] ") {
 			t.Errorf("prompt %q", out.String())
 		}
-	}
-}
-
-func TestParseBound(t *testing.T) {
-	now := time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		in     string
-		id     string
-		t      time.Time
-		broken bool
-	}{
-		{"1700000000000-5", "1700000000000-5", time.Time{}, false},
-		{"1700000000000", "1700000000000", time.Time{}, false},
-		{"90m", "", now.Add(-90 * time.Minute), false},
-		{"3d", "", now.Add(-72 * time.Hour), false},
-		{"2025-12-31T00:00:00Z", "", time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC), false},
-		{"-5m", "", time.Time{}, true},
-		{"soon", "", time.Time{}, true},
-	} {
-		id, got, err := parseBound(tc.in, now)
-		if (err != nil) != tc.broken || id != tc.id || !got.Equal(tc.t) {
-			t.Errorf("parseBound(%q) = %q, %v, %v", tc.in, id, got, err)
-		}
-	}
-	if got := thousands(1234567); got != "1,234,567" {
-		t.Errorf("thousands = %q", got)
 	}
 }

@@ -255,7 +255,7 @@ func TestInspectUsageErrors(t *testing.T) {
 		{[]string{"claim", "orders", "g", "--to", "c"}, `required flag(s) "min-idle" not set`},
 		{[]string{"claim", "orders", "g", "1-1", "--to", "c", "--min-idle", "1m", "--count", "3"}, "either IDs or --count/--from"},
 		{[]string{"claim", "orders", "g", "one", "--to", "c", "--min-idle", "1m"}, `"one" is not a stream ID`},
-		{[]string{"peek", "orders", "--from", "yesterday"}, "--from: \"yesterday\" is neither a stream ID"},
+		{[]string{"peek", "orders", "--from", "yesterday"}, "--from: \"yesterday\" is not a stream ID"},
 		{[]string{"trim", "orders"}, "say what to keep"},
 		{[]string{"trim", "orders", "--minid", "1-1", "--max-age", "1h"}, "not both"},
 		{[]string{"trim", "orders", "--max-age", "soon"}, "not a positive duration"},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pelicanhq/pelican"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -44,4 +45,30 @@ func needGroup(ctx context.Context, rdb redis.UniversalClient, t *target, stream
 		return fmt.Errorf("stream %q has no consumer groups, so no group %q", stream, group)
 	}
 	return fmt.Errorf("stream %q has no group %q (its groups: %s)", stream, group, strings.Join(names, ", "))
+}
+
+// openStream opens the target (see target.open) and checks that stream
+// is a stream there (see needStream).
+func (t *target) openStream(ctx context.Context, stream string) (*pelican.Client, error) {
+	return t.openChecked(ctx, func(rdb redis.UniversalClient) error { return needStream(ctx, rdb, t, stream) })
+}
+
+// openGroup opens the target and checks that stream has group (see
+// needGroup).
+func (t *target) openGroup(ctx context.Context, stream, group string) (*pelican.Client, error) {
+	return t.openChecked(ctx, func(rdb redis.UniversalClient) error { return needGroup(ctx, rdb, t, stream, group) })
+}
+
+// openChecked opens the target and runs check, closing it again when
+// check fails.
+func (t *target) openChecked(ctx context.Context, check func(redis.UniversalClient) error) (*pelican.Client, error) {
+	c, err := t.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := check(c.Redis()); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
 }

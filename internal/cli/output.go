@@ -75,11 +75,12 @@ func (o *output) table(header ...string) *table {
 	return t
 }
 
-// row adds a row; cells are formatted with %v.
+// row adds a row; cells are written by cellText (integers with
+// thousands separators).
 func (t *table) row(cells ...any) {
 	s := make([]string, len(cells))
 	for i, c := range cells {
-		s[i] = fmt.Sprint(c)
+		s[i] = cellText(c)
 	}
 	fmt.Fprintln(t.tw, strings.Join(s, "\t"))
 	t.rows++

@@ -48,8 +48,8 @@ values; --json has them whole.`,
 	t.addFlags(cmd)
 	o := addOutputFlags(cmd, stdout)
 	fs := cmd.Flags()
-	fs.StringVar(&from, "from", "-", "first entry: a stream ID, a time ago (1h) or an RFC 3339 time")
-	fs.StringVar(&to, "to", "+", "last entry: a stream ID, a time ago (1h) or an RFC 3339 time")
+	fs.StringVar(&from, "from", "-", "first entry: "+boundHelp)
+	fs.StringVar(&to, "to", "+", "last entry: "+boundHelp)
 	fs.Int64Var(&count, "count", 10, "show at most this many entries")
 	fs.BoolVar(&reverse, "reverse", false, "newest first, from --to back to --from")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -57,25 +57,23 @@ values; --json has them whole.`,
 			return usageErrorf("--count must be positive, not %d", count)
 		}
 		now := time.Now()
-		start, err := parseStreamBound(from, now)
+		fromBound, err := parseBound(from, now)
 		if err != nil {
 			return usageErrorf("--from: %v", err)
 		}
-		end, err := parseStreamBound(to, now)
+		toBound, err := parseBound(to, now)
 		if err != nil {
 			return usageErrorf("--to: %v", err)
 		}
+		start, end := fromBound.rangeID(), toBound.rangeID()
 		ctx := cmd.Context()
-		c, err := t.open(ctx)
+		stream := args[0]
+		c, err := t.openStream(ctx, stream)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		stream := args[0]
 		rdb := c.Redis()
-		if err := needStream(ctx, rdb, &t, stream); err != nil {
-			return err
-		}
 		var msgs []redis.XMessage
 		if reverse {
 			msgs, err = rdb.XRevRangeN(ctx, stream, end, start, count).Result()
@@ -123,22 +121,7 @@ func fieldsCell(fields map[string]string) string {
 	sort.Strings(names)
 	parts := make([]string, len(names))
 	for i, k := range names {
-		parts[i] = k + "=" + cutValue(fields[k])
+		parts[i] = k + "=" + valueCell(fields[k], peekValueWidth)
 	}
 	return strings.Join(parts, " ")
-}
-
-// cutValue makes a value fit a table cell: control characters (tabs and
-// newlines would break the table) shown escaped, and at most
-// peekValueWidth characters.
-func cutValue(v string) string {
-	q := fmt.Sprintf("%q", v)
-	q = q[1 : len(q)-1]
-	if strings.ContainsAny(v, " =") || q != v {
-		q = `"` + q + `"`
-	}
-	if r := []rune(q); len(r) > peekValueWidth {
-		q = string(r[:peekValueWidth-1]) + "…"
-	}
-	return q
 }

@@ -68,9 +68,10 @@ func pendingToJSON(pend []redis.XPendingExt, now time.Time) []pendingJSON {
 	return out
 }
 
-// pendingTable writes pending messages as a table.
-func pendingTable(o *output, pend []redis.XPendingExt, now time.Time) error {
-	tb := o.table("ID", "AGE", "CONSUMER", "IDLE", "DELIVERIES")
+// pendingTable writes pending messages as a table; holder heads the
+// column of the consumers holding them.
+func pendingTable(o *output, pend []redis.XPendingExt, now time.Time, holder string) error {
+	tb := o.table("ID", "AGE", holder, "IDLE", "DELIVERIES")
 	for _, p := range pend {
 		tb.row(p.ID, shortDuration(ageOfID(p.ID, now)), p.Consumer, idleCell(p.Idle, true), p.RetryCount)
 	}
@@ -113,16 +114,13 @@ least so many times. Nothing is claimed or changed.`,
 			return usageErrorf("--min-idle and --min-deliveries cannot be negative")
 		}
 		ctx := cmd.Context()
-		c, err := t.open(ctx)
+		stream, group := args[0], args[1]
+		c, err := t.openGroup(ctx, stream, group)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		stream, group := args[0], args[1]
 		rdb := c.Redis()
-		if err := needGroup(ctx, rdb, &t, stream, group); err != nil {
-			return err
-		}
 		total, err := rdb.XPending(ctx, stream, group).Result()
 		if err != nil {
 			return fmt.Errorf("XPENDING %s %s: %w", stream, group, err)
@@ -152,7 +150,7 @@ least so many times. Nothing is claimed or changed.`,
 			_, err := fmt.Fprintln(o.w, msg)
 			return err
 		}
-		if err := pendingTable(o, pend, now); err != nil {
+		if err := pendingTable(o, pend, now, "CONSUMER"); err != nil {
 			return err
 		}
 		if more {

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -94,14 +92,8 @@ func printStreams(o *output, t *target, stats []monitor.StreamStats, orphans []s
 	tb := o.table("STREAM", "LENGTH", "GROUPS", "PENDING", "OLDEST PENDING", "LAG", "DEAD LETTERS")
 	for _, st := range stats {
 		sum := totalGroups(st)
-		lag := "-"
-		switch {
-		case sum.lagKnown:
-			lag = strconv.FormatInt(sum.lag, 10)
-		case len(st.Groups) > 0:
-			lag = "?"
-		}
-		tb.row(st.Stream, st.Length, len(st.Groups), sum.pending, ageCell(sum.oldestAge, sum.pending > 0), lag, st.DeadLetters.Length)
+		lag := lagText(sum.lag, !sum.lagKnown, len(st.Groups) > 0)
+		tb.row(st.Stream, st.Length, len(st.Groups), sum.pending, durationCell(sum.oldestAge, sum.pending > 0), lag, st.DeadLetters.Length)
 	}
 	if err := tb.flush(); err != nil {
 		return err
@@ -112,14 +104,6 @@ func printStreams(o *output, t *target, stats []monitor.StreamStats, orphans []s
 		}
 	}
 	return nil
-}
-
-// ageCell is a duration for a table, or "-" when there is none.
-func ageCell(d time.Duration, ok bool) string {
-	if !ok {
-		return "-"
-	}
-	return shortDuration(d)
 }
 
 // newGroupsCommand returns pelican groups STREAM: the consumer groups of
@@ -141,15 +125,12 @@ the last ID delivered.`,
 	o := addOutputFlags(cmd, stdout)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		c, err := t.open(ctx)
+		stream := args[0]
+		c, err := t.openStream(ctx, stream)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		stream := args[0]
-		if err := needStream(ctx, c.Redis(), &t, stream); err != nil {
-			return err
-		}
 		st, err := monitor.Stats(ctx, c, stream, monitor.Options{})
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", stream, err)
@@ -167,32 +148,17 @@ the last ID delivered.`,
 		}
 		tb := o.table("GROUP", "CONSUMERS ALIVE", "PENDING", "OLDEST PENDING", "OLDEST IDLE", "MOST DELIVERIES", "LAG", "LAST DELIVERED")
 		for _, g := range st.Groups {
-			lag := "?"
-			if g.LagKnown {
-				lag = strconv.FormatInt(g.Lag, 10)
-			}
 			most := "-"
 			if g.Deliveries.Sampled > 0 {
-				most = strconv.FormatInt(g.Deliveries.Max, 10)
+				most = thousands(g.Deliveries.Max)
 			}
-			tb.row(g.Name, fmt.Sprintf("%d/%d", len(g.Consumers)-g.DeadConsumers, len(g.Consumers)), g.Pending,
-				ageCell(g.OldestPendingAge, g.Pending > 0), idleCell(g.OldestPendingIdle, g.Pending > 0), most, lag, g.LastDeliveredID)
+			tb.row(g.Name, aliveCell(len(g.Consumers)-g.DeadConsumers, len(g.Consumers)), g.Pending,
+				durationCell(g.OldestPendingAge, g.Pending > 0), idleCell(g.OldestPendingIdle, g.Pending > 0), most,
+				lagText(g.Lag, !g.LagKnown, true), g.LastDeliveredID)
 		}
 		return tb.flush()
 	}
 	return cmd
-}
-
-// idleCell is an idle time for a table: "given back" when negative (the
-// message was given back and awaits delivery), "-" when there is none.
-func idleCell(d time.Duration, ok bool) string {
-	switch {
-	case !ok:
-		return "-"
-	case d < 0:
-		return "given back"
-	}
-	return shortDuration(d)
 }
 
 // newConsumersCommand returns pelican consumers STREAM GROUP: the
@@ -216,15 +182,12 @@ within the last 5 minutes. A dead consumer's messages wait for another to claim 
 	o := addOutputFlags(cmd, stdout)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		c, err := t.open(ctx)
+		stream, group := args[0], args[1]
+		c, err := t.openGroup(ctx, stream, group)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		stream, group := args[0], args[1]
-		if err := needGroup(ctx, c.Redis(), &t, stream, group); err != nil {
-			return err
-		}
 		g, err := monitor.New(c, monitor.Options{}).Group(ctx, stream, group)
 		if err != nil {
 			return fmt.Errorf("reading group %s of %s: %w", group, stream, err)
@@ -256,8 +219,8 @@ within the last 5 minutes. A dead consumer's messages wait for another to claim 
 				alive = "yes"
 			}
 			if cs.Worker {
-				worker, beat = "yes", shortDuration(now.Sub(cs.LastHeartbeat))+" ago"
-				processed, failed = strconv.FormatInt(cs.Stats.Processed, 10), strconv.FormatInt(cs.Stats.Failed, 10)
+				worker, beat = "yes", ago(now.Sub(cs.LastHeartbeat))
+				processed, failed = thousands(cs.Stats.Processed), thousands(cs.Stats.Failed)
 			}
 			tb.row(cs.Name, cs.Pending, shortDuration(cs.Idle), inactive, alive, worker, beat, processed, failed)
 		}

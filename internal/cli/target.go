@@ -113,60 +113,65 @@ func (t *target) openDir() (*pelican.Client, error) {
 // master_name); redis+cluster and rediss+cluster (its cluster URL, more
 // nodes given as addr parameters).
 func dialURL(raw string, timeout time.Duration) (redis.UniversalClient, string, error) {
+	malformed := func(format string, args ...any) error {
+		return fmt.Errorf("malformed URL %q: %s", redactURL(raw), fmt.Sprintf(format, args...))
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, "", fmt.Errorf("malformed URL %q: %v", redactURL(raw), errors.Unwrap(err))
+		return nil, "", malformed("%v", errors.Unwrap(err))
 	}
 	base, kind, _ := strings.Cut(u.Scheme, "+")
 	switch {
 	case u.Scheme == "":
-		return nil, "", fmt.Errorf("malformed URL %q: it needs a scheme, as in redis://%s", redactURL(raw), raw)
-	case base != "redis" && base != "rediss" && base != "unix":
-		return nil, "", fmt.Errorf("malformed URL %q: scheme %q is not one of redis, rediss, unix, redis+sentinel, redis+cluster", redactURL(raw), u.Scheme)
+		return nil, "", malformed("it needs a scheme, as in redis://%s", redactURL(raw))
+	case base != "redis" && base != "rediss" && base != "unix" || kind != "" && kind != "sentinel" && kind != "cluster":
+		return nil, "", malformed("scheme %q is not one of redis, rediss, unix, redis+sentinel, redis+cluster", u.Scheme)
 	}
 	plain := *u
 	plain.Scheme = base
 	switch kind {
-	case "":
-		o, err := redis.ParseURL(plain.String())
-		if err != nil {
-			return nil, "", fmt.Errorf("malformed URL %q: %v", redactURL(raw), err)
-		}
-		setTimeouts(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, timeout)
-		dialOnce(&o.DialerRetries)
-		return redis.NewClient(o), o.Addr, nil
 	case "sentinel":
 		o, err := redis.ParseFailoverURL(plain.String())
 		if err != nil {
-			return nil, "", fmt.Errorf("malformed URL %q: %v", redactURL(raw), err)
+			return nil, "", malformed("%v", err)
 		}
 		if o.MasterName == "" {
-			return nil, "", fmt.Errorf("malformed URL %q: a Sentinel URL needs master_name=NAME", redactURL(raw))
+			return nil, "", malformed("a Sentinel URL needs master_name=NAME")
 		}
-		setTimeouts(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, timeout)
-		dialOnce(&o.DialerRetries)
+		applyTimeout(timeout, &o.DialerRetries, &o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout)
 		return redis.NewFailoverClient(o), strings.Join(o.SentinelAddrs, ","), nil
 	case "cluster":
 		o, err := redis.ParseClusterURL(plain.String())
 		if err != nil {
-			return nil, "", fmt.Errorf("malformed URL %q: %v", redactURL(raw), err)
+			return nil, "", malformed("%v", err)
 		}
-		setTimeouts(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, timeout)
-		dialOnce(&o.DialerRetries)
+		applyTimeout(timeout, &o.DialerRetries, &o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout)
 		return redis.NewClusterClient(o), strings.Join(o.Addrs, ","), nil
 	}
-	return nil, "", fmt.Errorf("malformed URL %q: scheme %q is not one of redis, rediss, unix, redis+sentinel, redis+cluster", redactURL(raw), u.Scheme)
+	o, err := redis.ParseURL(plain.String())
+	if err != nil {
+		return nil, "", malformed("%v", err)
+	}
+	applyTimeout(timeout, &o.DialerRetries, &o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout)
+	return redis.NewClient(o), o.Addr, nil
 }
 
-// setTimeouts applies the command's --timeout where the URL gave none.
-// It also silences go-redis's own log, whose lines about failed dials
-// would repeat what the command says once (and tear top's screen).
-func setTimeouts(dial, read, write *time.Duration, timeout time.Duration) {
+// applyTimeout applies the command's --timeout to the timeouts the URL
+// left unset, and makes a refused dial fail at once rather than after
+// go-redis's five attempts per command (which, with its retries, took
+// seconds to say that nothing listens), unless the URL sets
+// dialer_retries. It also silences go-redis's own log, whose lines about
+// failed dials would repeat what the command says once (and tear top's
+// screen).
+func applyTimeout(timeout time.Duration, dialerRetries *int, timeouts ...*time.Duration) {
 	redis.SetLogger(quietRedisLog{})
-	for _, d := range []*time.Duration{dial, read, write} {
+	for _, d := range timeouts {
 		if *d == 0 {
 			*d = timeout
 		}
+	}
+	if *dialerRetries == 0 {
+		*dialerRetries = 1
 	}
 }
 
@@ -186,12 +191,3 @@ func redactURL(raw string) string {
 type quietRedisLog struct{}
 
 func (quietRedisLog) Printf(context.Context, string, ...any) {}
-
-// dialOnce makes a refused dial fail at once rather than after go-redis's
-// five attempts per command (which, with its retries, took seconds to say
-// that nothing listens), unless the URL sets dialer_retries.
-func dialOnce(retries *int) {
-	if *retries == 0 {
-		*retries = 1
-	}
-}

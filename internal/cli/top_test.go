@@ -188,23 +188,7 @@ func TestTopProcessingRate(t *testing.T) {
 	}
 }
 
-func TestTopFormats(t *testing.T) {
-	ages := map[time.Duration]string{
-		850 * time.Millisecond:         "850ms",
-		12 * time.Second:               "12s",
-		4*time.Minute + 10*time.Second: "4m10s",
-		3*time.Hour + 5*time.Minute:    "3h05m",
-		50 * time.Hour:                 "2d02h",
-		-2 * time.Second:               "-2s",
-	}
-	for d, want := range ages {
-		if got := age(d, true); got != want {
-			t.Errorf("age(%v) = %q, want %q", d, got, want)
-		}
-	}
-	if got := age(time.Hour, false); got != "-" {
-		t.Errorf("age of nothing = %q, want -", got)
-	}
+func TestFormatRate(t *testing.T) {
 	rates := []struct {
 		v     float64
 		known bool
@@ -213,16 +197,6 @@ func TestTopFormats(t *testing.T) {
 	for _, r := range rates {
 		if got := formatRate(r.v, r.known); got != r.want {
 			t.Errorf("formatRate(%v, %v) = %q, want %q", r.v, r.known, got, r.want)
-		}
-	}
-	lags := []struct {
-		lag           int64
-		unknown, some bool
-		want          string
-	}{{5, false, true, "5"}, {0, true, true, "?"}, {5, true, true, "5+?"}, {0, false, false, "-"}}
-	for _, l := range lags {
-		if got := lagText(l.lag, l.unknown, l.some); got != l.want {
-			t.Errorf("lagText(%d, %v, %v) = %q, want %q", l.lag, l.unknown, l.some, got, l.want)
 		}
 	}
 }

@@ -360,11 +360,11 @@ func (m *topModel) summaryLine() string {
 			line = "1 stream"
 		}
 		if !s.discovery.IsZero() {
-			ago := "just now"
+			looked := "just now"
 			if d := s.at.Sub(s.discovery); d >= time.Second {
-				ago = age(d, true) + " ago"
+				looked = ago(d)
 			}
-			line += " · looked for streams " + ago + " (r: look again)"
+			line += " · looked for streams " + looked + " (r: look again)"
 		}
 		if len(s.missing) > 0 {
 			line += " · " + m.st.warn.Render(describeMissing(s.missing))
@@ -384,7 +384,7 @@ func (m *topModel) summaryLine() string {
 	}
 	line := fmt.Sprintf("pending %d", g.Pending)
 	if g.Pending > 0 {
-		line += fmt.Sprintf(" · oldest %s (%s since delivered) %s", age(g.OldestPendingAge, true), age(g.OldestPendingIdle, true), g.OldestPendingID)
+		line += fmt.Sprintf(" · oldest %s (%s since delivered) %s", shortDuration(g.OldestPendingAge), shortDuration(g.OldestPendingIdle), g.OldestPendingID)
 	}
 	line += " · lag " + lagText(g.Lag, !g.LagKnown, true)
 	if g.LastDeliveredID != "" {
@@ -406,7 +406,7 @@ func streamSummary(st topStyles, s topStream) string {
 	case d.Length == 0:
 		line += " · dead letters 0"
 	default:
-		dl := fmt.Sprintf("dead letters %d (oldest %s", d.Length, age(d.OldestAge, true))
+		dl := fmt.Sprintf("dead letters %d (oldest %s", d.Length, shortDuration(d.OldestAge))
 		if s.SinceLast > 0 {
 			dl += ", " + formatRate(d.InflowRate, true) + "/s"
 		}

@@ -190,19 +190,19 @@ func streamRows(snap *topSnapshot) []topRow {
 			total += int64(len(g.Consumers))
 			alive += int64(len(g.Consumers) - g.DeadConsumers)
 		}
-		r.set(1, count(s.Length), float64(s.Length), false)
-		r.set(2, count(int64(len(s.Groups))), float64(len(s.Groups)), false)
-		r.set(3, count(pending), float64(pending), false)
-		r.set(4, age(oldest, pending > 0), oldest.Seconds(), false)
+		r.set(1, thousands(s.Length), float64(s.Length), false)
+		r.set(2, thousands(int64(len(s.Groups))), float64(len(s.Groups)), false)
+		r.set(3, thousands(pending), float64(pending), false)
+		r.set(4, durationCell(oldest, pending > 0), oldest.Seconds(), false)
 		r.set(5, lagText(lag, lagUnknown, len(s.Groups) > 0), float64(lag), false)
-		r.set(6, fmt.Sprintf("%d/%d", alive, total), float64(total-alive), alive < total)
+		r.set(6, aliveCell(int(alive), int(total)), float64(total-alive), alive < total)
 		proc, known := 0.0, len(s.processed) > 0
 		for _, v := range s.processed {
 			proc += v
 		}
 		r.set(7, formatRate(proc, known), proc, false)
 		if s.DeadLetters.Exists {
-			r.set(8, count(s.DeadLetters.Length), float64(s.DeadLetters.Length), s.DeadLetters.Length > 0)
+			r.set(8, thousands(s.DeadLetters.Length), float64(s.DeadLetters.Length), s.DeadLetters.Length > 0)
 		} else {
 			r.set(8, "-", 0, false)
 		}
@@ -220,16 +220,16 @@ func groupRows(s topStream) []topRow {
 	for _, g := range s.Groups {
 		r := newTopRow(g.Name, cols)
 		has := g.Pending > 0
-		r.set(1, count(g.Pending), float64(g.Pending), false)
-		r.set(2, age(g.OldestPendingAge, has), g.OldestPendingAge.Seconds(), false)
-		r.set(3, age(g.OldestPendingIdle, has), g.OldestPendingIdle.Seconds(), false)
+		r.set(1, thousands(g.Pending), float64(g.Pending), false)
+		r.set(2, durationCell(g.OldestPendingAge, has), g.OldestPendingAge.Seconds(), false)
+		r.set(3, durationCell(g.OldestPendingIdle, has), g.OldestPendingIdle.Seconds(), false)
 		r.set(4, lagText(g.Lag, !g.LagKnown, true), float64(g.Lag), false)
 		n := len(g.Consumers)
-		r.set(5, fmt.Sprintf("%d/%d", n-g.DeadConsumers, n), float64(g.DeadConsumers), g.DeadConsumers > 0)
+		r.set(5, aliveCell(n-g.DeadConsumers, n), float64(g.DeadConsumers), g.DeadConsumers > 0)
 		proc, known := s.processed[g.Name]
 		r.set(6, formatRate(proc, known), proc, false)
 		r.set(7, formatRate(g.RedeliveryRate, s.SinceLast > 0), g.RedeliveryRate, g.RedeliveryRate > 0)
-		ghosts := count(g.GhostPending)
+		ghosts := thousands(g.GhostPending)
 		if g.GhostsCapped {
 			ghosts += "+"
 		}
@@ -245,8 +245,8 @@ func consumerRows(g monitor.GroupStats, now time.Time) []topRow {
 	rows := make([]topRow, 0, len(g.Consumers))
 	for _, c := range g.Consumers {
 		r := newTopRow(c.Name, cols)
-		r.set(1, count(c.Pending), float64(c.Pending), false)
-		r.set(2, age(c.Idle, true), c.Idle.Seconds(), false)
+		r.set(1, thousands(c.Pending), float64(c.Pending), false)
+		r.set(2, shortDuration(c.Idle), c.Idle.Seconds(), false)
 		if c.Alive {
 			r.set(3, "yes", 0, false)
 		} else {
@@ -254,14 +254,14 @@ func consumerRows(g monitor.GroupStats, now time.Time) []topRow {
 		}
 		if c.Worker {
 			since := max(now.Sub(c.LastHeartbeat), 0)
-			r.set(4, age(since, true)+" ago", since.Seconds(), false)
+			r.set(4, ago(since), since.Seconds(), false)
 		} else {
 			r.set(4, "-", -1, false)
 		}
-		r.set(5, count(c.Stats.Processed), float64(c.Stats.Processed), false)
-		r.set(6, count(c.Stats.Failed), float64(c.Stats.Failed), false)
-		r.set(7, count(c.Stats.DeadLettered), float64(c.Stats.DeadLettered), c.Stats.DeadLettered > 0)
-		r.set(8, count(c.Stats.Redeliveries), float64(c.Stats.Redeliveries), false)
+		r.set(5, thousands(c.Stats.Processed), float64(c.Stats.Processed), false)
+		r.set(6, thousands(c.Stats.Failed), float64(c.Stats.Failed), false)
+		r.set(7, thousands(c.Stats.DeadLettered), float64(c.Stats.DeadLettered), c.Stats.DeadLettered > 0)
+		r.set(8, thousands(c.Stats.Redeliveries), float64(c.Stats.Redeliveries), false)
 		rows = append(rows, r)
 	}
 	return rows
@@ -304,27 +304,11 @@ func mostDeliveredLines(st topStyles, g *monitor.GroupStats, width int) []string
 	for _, p := range g.MostDelivered {
 		r := newTopRow(p.ID, len(cols))
 		r.set(1, p.Consumer, 0, false)
-		r.set(2, count(p.Deliveries), float64(p.Deliveries), p.Deliveries > 3)
-		r.set(3, age(p.Idle, true), p.Idle.Seconds(), false)
+		r.set(2, thousands(p.Deliveries), float64(p.Deliveries), p.Deliveries > 3)
+		r.set(3, shortDuration(p.Idle), p.Idle.Seconds(), false)
 		rows = append(rows, r)
 	}
 	return append(out, renderTable(st, cols, rows, topSort{col: -1}, -1, width, 0, 2)...)
-}
-
-// count shows an integer.
-func count(n int64) string { return strconv.FormatInt(n, 10) }
-
-// lagText shows a lag, with "?" when part of it is unknown.
-func lagText(lag int64, unknown, any bool) string {
-	switch {
-	case !any:
-		return "-"
-	case unknown && lag == 0:
-		return "?"
-	case unknown:
-		return count(lag) + "+?"
-	}
-	return count(lag)
 }
 
 // formatRate shows a per-second figure, "-" while unknown.
@@ -340,24 +324,4 @@ func formatRate(v float64, known bool) string {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
 	return strconv.FormatFloat(v/1000, 'f', 0, 64) + "k"
-}
-
-// age shows a duration in its two largest units ("850ms", "12s",
-// "4m10s", "3h05m", "2d04h"), "-" when there is none.
-func age(d time.Duration, has bool) string {
-	switch {
-	case !has:
-		return "-"
-	case d < 0:
-		return "-" + age(-d, true)
-	case d < time.Second:
-		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
-	case d < time.Minute:
-		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", d/time.Minute, d%time.Minute/time.Second)
-	case d < 24*time.Hour:
-		return fmt.Sprintf("%dh%02dm", d/time.Hour, d%time.Hour/time.Minute)
-	}
-	return fmt.Sprintf("%dd%02dh", d/(24*time.Hour), d%(24*time.Hour)/time.Hour)
 }

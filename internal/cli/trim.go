@@ -77,11 +77,14 @@ func (f trimFlags) policy(stream string, now time.Time) (trim.Policy, error) {
 		p.MaxAge = d
 	}
 	if f.minID != "" {
-		id, err := parseStreamBound(f.minID, now)
-		if err != nil || id == "-" || id == "+" {
+		b, err := parseBound(f.minID, now)
+		switch {
+		case err != nil:
 			return p, usageErrorf("--minid: %v", err)
+		case b.id == "-" || b.id == "+":
+			return p, usageErrorf("--minid %s: give %s", b.id, boundHelp)
 		}
-		p.MinID = id
+		p.MinID = b.rangeID()
 	}
 	return p, nil
 }
@@ -119,7 +122,7 @@ The figures of every trim are added to the stream's running totals (shown by
 	o := addOutputFlags(cmd, stdout)
 	fs := cmd.Flags()
 	fs.Int64Var(&f.maxLen, "maxlen", 0, "keep at most this many of the newest entries")
-	fs.StringVar(&f.minID, "minid", "", "remove the entries before this stream ID, time ago (1h) or RFC 3339 time")
+	fs.StringVar(&f.minID, "minid", "", "remove the entries before this point: "+boundHelp)
 	fs.StringVar(&f.maxAge, "max-age", "", "remove the entries older than this (24h, 7d), by the time in their IDs")
 	fs.BoolVar(&f.approx, "approx", false, "trim approximately (~): whole nodes only, cheaper; a few more entries may stay")
 	fs.BoolVar(&f.unsafe, "unsafe", false, "trim as XTRIM does, removing entries groups still need")
@@ -132,14 +135,11 @@ The figures of every trim are added to the stream's running totals (shown by
 		if err != nil {
 			return err
 		}
-		c, err := t.open(ctx)
+		c, err := t.openStream(ctx, stream)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		if err := needStream(ctx, c.Redis(), &t, stream); err != nil {
-			return err
-		}
 		if f.dryRun {
 			pl, err := trim.DryRun(ctx, c, p)
 			if err != nil {

@@ -9,33 +9,54 @@ import (
 	"github.com/pelicanhq/pelican/internal/streamid"
 )
 
-// parseStreamBound reads a position in a stream given on the command
-// line, as an ID for XRANGE and XTRIM MINID: "-" or "+", a stream ID
-// ("1700000000000-0", or "1700000000000" for its millisecond), a time
-// ago ("90s", "1h", "7d") or a moment in RFC 3339 ("2026-05-01T12:00:00Z").
-// A time becomes its Unix millisecond, which XRANGE takes as the first ID
-// of that millisecond for a start, the last for an end, and XTRIM MINID
-// as the first.
-func parseStreamBound(s string, now time.Time) (string, error) {
+// A bound is a position given on the command line (--from, --to,
+// --minid): either a stream ID as XRANGE takes it, or a moment.
+type bound struct {
+	// id is "-", "+", a stream ID ("1700000000000-0") or a bare
+	// millisecond ("1700000000000"); empty when the bound is a time.
+	id string
+	// at is the moment of a time ago or an RFC 3339 time; zero when the
+	// bound is an ID.
+	at time.Time
+}
+
+// boundHelp says what a bound may be, for flag help and errors.
+const boundHelp = "a stream ID (1700000000000-0), a time ago (90s, 2h, 7d) or an RFC 3339 time (2026-05-01T12:00:00Z)"
+
+// parseBound reads a bound: "-" or "+", a stream ID ("1700000000000-0",
+// or "1700000000000" for its millisecond), a time ago ("90s", "1h",
+// "7d") before now, or an RFC 3339 time ("2026-05-01T12:00:00Z").
+func parseBound(s string, now time.Time) (bound, error) {
 	switch {
 	case s == "-" || s == "+":
-		return s, nil
+		return bound{id: s}, nil
 	case s == "":
-		return "", fmt.Errorf("empty: give a stream ID, a time ago (1h) or an RFC 3339 time")
+		return bound{}, fmt.Errorf("empty: give %s", boundHelp)
 	}
 	if _, ok := streamid.ParseBound(s, 0); ok {
-		return s, nil
+		return bound{id: s}, nil
 	}
 	if d, err := parseAgo(s); err == nil {
 		if d < 0 {
-			return "", fmt.Errorf("%q: a time ago cannot be negative", s)
+			return bound{}, fmt.Errorf("%q: a time ago cannot be negative", s)
 		}
-		return idAt(now.Add(-d)), nil
+		return bound{at: now.Add(-d)}, nil
 	}
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return idAt(t), nil
+		return bound{at: t}, nil
 	}
-	return "", fmt.Errorf("%q is neither a stream ID (1700000000000-0), a time ago (90s, 1h, 7d) nor an RFC 3339 time (2026-05-01T12:00:00Z)", s)
+	return bound{}, fmt.Errorf("%q is not %s", s, boundHelp)
+}
+
+// rangeID is the bound as XRANGE and XTRIM MINID take it: its ID, or the
+// Unix millisecond of its time, which XRANGE takes as the first ID of
+// that millisecond for a start and the last for an end, and XTRIM MINID
+// as the first.
+func (b bound) rangeID() string {
+	if b.id != "" {
+		return b.id
+	}
+	return strconv.FormatInt(max(b.at.UnixMilli(), 0), 10)
 }
 
 // parseAgo reads a Go duration ("1h30m"), or a number of days ("7d").
@@ -50,9 +71,10 @@ func parseAgo(s string) (time.Duration, error) {
 	return time.ParseDuration(s)
 }
 
-// idAt is the millisecond of t as a stream range bound.
-func idAt(t time.Time) string {
-	return strconv.FormatInt(max(t.UnixMilli(), 0), 10)
+// isEntryID reports whether s is a whole stream ID ("1700000000000-0").
+func isEntryID(s string) bool {
+	_, ok := streamid.Parse(s)
+	return ok
 }
 
 // timeOfID returns the time in a stream ID, and false for a malformed ID.
@@ -77,25 +99,3 @@ func ageOfID(id string, now time.Time) time.Duration {
 // millis is a duration in whole milliseconds, the unit of durations in
 // the commands' JSON.
 func millis(d time.Duration) int64 { return d.Milliseconds() }
-
-// shortDuration writes a duration for a table cell: "850ms", "4.2s",
-// "3m07s", "5h02m", "3d04h".
-func shortDuration(d time.Duration) string {
-	if d < 0 {
-		return "-" + shortDuration(-d)
-	}
-	switch {
-	case d < time.Second:
-		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
-	case d < time.Minute:
-		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
-	case d < time.Hour:
-		d = d.Round(time.Second)
-		return fmt.Sprintf("%dm%02ds", d/time.Minute, d%time.Minute/time.Second)
-	case d < 48*time.Hour:
-		d = d.Round(time.Minute)
-		return fmt.Sprintf("%dh%02dm", d/time.Hour, d%time.Hour/time.Minute)
-	}
-	d = d.Round(time.Hour)
-	return fmt.Sprintf("%dd%02dh", d/(24*time.Hour), d%(24*time.Hour)/time.Hour)
-}

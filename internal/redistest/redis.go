@@ -131,7 +131,7 @@ func StartRedisBinary(t testing.TB, bin string, options ...string) *Redis {
 	t.Helper()
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
-		r, err := startRedis(t, bin, options)
+		r, err := startRedis(t, bin, "", options)
 		if err == nil {
 			return r
 		}
@@ -148,20 +148,28 @@ func StartRedisBinary(t testing.TB, bin string, options ...string) *Redis {
 // free and redis-server binding it; starting again on another port helps.
 var errPortTaken = errors.New("port already in use")
 
-func startRedis(t testing.TB, bin string, options []string) (*Redis, error) {
+// startRedis starts bin once on a free port: with the configuration file
+// conf when not empty (redis-server wants it as its first argument), the
+// fixed options, then options.
+func startRedis(t testing.TB, bin, conf string, options []string) (*Redis, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	log := &syncbuf.Buffer{}
-	args := append([]string{
+	var args []string
+	if conf != "" {
+		args = append(args, conf)
+	}
+	args = append(args,
 		"--port", strconv.Itoa(port),
 		"--bind", "127.0.0.1",
 		"--save", "",
 		"--appendonly", "no",
 		"--protected-mode", "no",
-	}, options...)
+	)
+	args = append(args, options...)
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = t.TempDir()
 	cmd.Stdout = log

@@ -1,6 +1,7 @@
 package redistest
 
 import (
+	"net"
 	"strings"
 	"testing"
 )
@@ -38,5 +39,16 @@ func TestRedisServerPathHonoursEnv(t *testing.T) {
 	_, err := RedisServerPath()
 	if err == nil || !strings.Contains(err.Error(), "apt-get install -y redis-server") {
 		t.Errorf("RedisServerPath() without redis-server: error = %v, want install instructions", err)
+	}
+}
+
+func TestStartSentinelKnowsItsMaster(t *testing.T) {
+	master := StartRedis(t)
+	s := StartSentinel(t, master, "mymaster")
+	c := Dial(t, s.Addr)
+	defer c.Close()
+	rep := c.MustDo(t, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster")
+	if len(rep.Elems) != 2 || net.JoinHostPort(rep.Elems[0].Str, rep.Elems[1].Str) != master.Addr {
+		t.Errorf("the Sentinel gives %s for mymaster, want %s", rep, master.Addr)
 	}
 }
