@@ -257,17 +257,25 @@ func (c *Client) ExecLocked(args [][]byte) {
 // call runs a command, keeping its statistics.
 func (c *Client) call(cmd *Command, args [][]byte) {
 	e := c.e
+	top := !c.script && e.fx.depth == 0 // not inside a transaction or a script
+	// Top-level commands that a client sends back to back share their
+	// boundary readings (wallClock); not when replaying the data files.
+	chain := top && !e.loading
 	var start time.Duration // a monotonic reading, when durations are measured
-	var now int64
-	if e.realClock {
+	switch {
+	case !e.realClock:
+	case chain:
+		start = e.wall.start()
+	default:
 		start = e.wall.mono()
 	}
+	var now int64
 	if e.realClock && !e.loading {
 		now = e.wall.unixMilli(start)
 	} else {
 		now = e.clock().UnixMilli()
 	}
-	if !c.script && e.fx.depth == 0 {
+	if top {
 		// Time stands still inside a transaction and a script, as in
 		// Redis 7.2: their commands keep the time of the EXEC or EVAL,
 		// which the journal records for all their effects.
@@ -305,7 +313,11 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 	}
 	st.calls++
 	c.commands++
-	if e.realClock {
+	switch {
+	case !e.realClock:
+	case chain:
+		st.usec += (e.wall.chainEnd() - start).Microseconds()
+	default:
 		st.usec += (e.wall.mono() - start).Microseconds()
 	}
 	if c.errorReplies != errsBefore {
