@@ -124,16 +124,12 @@ func (e *Engine) leaveWaitListsLocked(c *Client) {
 }
 
 // signalKeyAsReadyLocked queues key for serving the clients blocked on it.
-func (e *Engine) signalKeyAsReadyLocked(db *keyspace, key string) {
-	if db.blocking[key] == nil {
-		return
+// It takes the key as bytes, as commands have it: the key is copied into
+// a string only when a client waits on it, not on every write.
+func (e *Engine) signalKeyAsReadyLocked(db *keyspace, key []byte) {
+	if db.blocking[string(key)] != nil {
+		e.queueReadyLocked(db, string(key))
 	}
-	rk := readyKey{db, key}
-	if e.readySet[rk] {
-		return
-	}
-	e.readySet[rk] = true
-	e.readyKeys = append(e.readyKeys, rk)
 }
 
 // signalDeletedKeyAsReadyLocked queues a key that was deleted or replaced,
@@ -141,8 +137,19 @@ func (e *Engine) signalKeyAsReadyLocked(db *keyspace, key string) {
 // callers keep waiting for a stream to appear under the key.
 func (e *Engine) signalDeletedKeyAsReadyLocked(db *keyspace, key string) {
 	if kw := db.blocking[key]; kw != nil && len(kw.groups) > 0 {
-		e.signalKeyAsReadyLocked(db, key)
+		e.queueReadyLocked(db, key)
 	}
+}
+
+// queueReadyLocked adds a key that clients wait on to the ready keys,
+// once.
+func (e *Engine) queueReadyLocked(db *keyspace, key string) {
+	rk := readyKey{db, key}
+	if e.readySet[rk] {
+		return
+	}
+	e.readySet[rk] = true
+	e.readyKeys = append(e.readyKeys, rk)
 }
 
 // handleClientsBlockedOnKeysLocked serves the clients blocked on ready

@@ -26,7 +26,7 @@ type Client struct {
 	addr, laddr           string
 	authenticated         bool
 	created               time.Time
-	lastInteraction       time.Time
+	lastInteraction       int64 // when the last command ran, Unix ms
 	lastCmd               string
 	closed                bool
 	closeAfterReply       bool
@@ -106,7 +106,7 @@ func (e *Engine) newClientLocked(info ClientInfo) *Client {
 		kill:            info.Kill,
 		wake:            info.Wake,
 		created:         now,
-		lastInteraction: now,
+		lastInteraction: now.UnixMilli(),
 		authenticated:   e.settings.requirePass == "",
 	}
 	c.main.Proto = 2
@@ -257,19 +257,31 @@ func (c *Client) ExecLocked(args [][]byte) {
 // call runs a command, keeping its statistics.
 func (c *Client) call(cmd *Command, args [][]byte) {
 	e := c.e
-	var start time.Time
-	if e.realClock && !e.loading {
-		start = e.wall.now()
-	} else {
-		start = e.clock()
+	top := !c.script && e.fx.depth == 0 // not inside a transaction or a script
+	// Top-level commands that a client sends back to back share their
+	// boundary readings (wallClock); not when replaying the data files.
+	chain := top && !e.loading
+	var start time.Duration // a monotonic reading, when durations are measured
+	switch {
+	case !e.realClock:
+	case chain:
+		start = e.wall.start()
+	default:
+		start = e.wall.mono()
 	}
-	if !c.script && e.fx.depth == 0 {
+	var now int64
+	if e.realClock && !e.loading {
+		now = e.wall.unixMilli(start)
+	} else {
+		now = e.clock().UnixMilli()
+	}
+	if top {
 		// Time stands still inside a transaction and a script, as in
 		// Redis 7.2: their commands keep the time of the EXEC or EVAL,
 		// which the journal records for all their effects.
-		c.now = start.UnixMilli()
+		c.now = now
 	}
-	c.lastInteraction = start
+	c.lastInteraction = now
 	errsBefore := c.errorReplies
 	e.beginCall(c.now)
 	outerCustom := c.fxCustom
@@ -301,8 +313,12 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 	}
 	st.calls++
 	c.commands++
-	if e.realClock {
-		st.usec += time.Since(start).Microseconds()
+	switch {
+	case !e.realClock:
+	case chain:
+		st.usec += (e.wall.chainEnd() - start).Microseconds()
+	default:
+		st.usec += (e.wall.mono() - start).Microseconds()
 	}
 	if c.errorReplies != errsBefore {
 		st.failed++

@@ -160,7 +160,7 @@ func (c *Client) appendInfo(b []byte, nowMs int64) []byte {
 	num("fd", -1)
 	str("name", c.name)
 	num("age", nowMs/1000-c.created.Unix())
-	num("idle", nowMs/1000-c.lastInteraction.Unix())
+	num("idle", nowMs/1000-c.lastInteraction/1000)
 	str("flags", c.flagsString())
 	num("db", int64(c.db.id))
 	num("sub", 0)

@@ -331,7 +331,7 @@ func xaddCommand(c *Client, args [][]byte) {
 		c.xaddEffect(args, key, id, fieldPos, s, a, trimmed)
 	}
 	c.e.touchLocked(c.db, key)
-	c.e.signalKeyAsReadyLocked(c.db, string(key))
+	c.e.signalKeyAsReadyLocked(c.db, key)
 }
 
 func xlenCommand(c *Client, args [][]byte) {

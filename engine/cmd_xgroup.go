@@ -155,7 +155,7 @@ func xgroupCommand(c *Client, args [][]byte) {
 		s.DestroyGroup(args[3])
 		c.out.Int(1)
 		// Blocked XREADGROUP callers learn that the group is gone.
-		c.e.signalKeyAsReadyLocked(c.db, string(args[2]))
+		c.e.signalKeyAsReadyLocked(c.db, args[2])
 	case equalFold(opt, "CREATECONSUMER") && len(args) == 5:
 		if g.CreateConsumer(args[4], c.now) != nil {
 			c.out.Int(1)

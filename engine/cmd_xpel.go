@@ -146,7 +146,7 @@ func xnackCommand(c *Client, args [][]byte) {
 	if n > 0 {
 		c.e.touchLocked(c.db, args[1])
 		// Readers blocked with CLAIM can take the entries now.
-		c.e.signalKeyAsReadyLocked(c.db, string(args[1]))
+		c.e.signalKeyAsReadyLocked(c.db, args[1])
 	}
 	c.out.Int(int64(n))
 }

@@ -303,10 +303,16 @@ func (e *Engine) Close() error {
 
 // Lock acquires the engine lock; the server holds it while it executes a
 // batch of pipelined commands with Client.ExecLocked.
-func (e *Engine) Lock() { e.mu.Lock() }
+func (e *Engine) Lock() {
+	e.mu.Lock()
+	e.wall.unchain() // the last command may have ended long ago
+}
 
 // Unlock releases the engine lock.
-func (e *Engine) Unlock() { e.mu.Unlock() }
+func (e *Engine) Unlock() {
+	e.wall.unchain() // the next command may come much later
+	e.mu.Unlock()
+}
 
 // nowMs returns the current Unix time in milliseconds.
 func (e *Engine) nowMs() int64 {

@@ -161,7 +161,7 @@ func (e *Engine) addLocked(db *keyspace, key []byte, o *object) {
 		db.order.ReplaceOrInsert(scanKey{scanHash(k), k})
 	}
 	e.accountNewLocked(db, key, o)
-	e.signalKeyAsReadyLocked(db, k)
+	e.signalKeyAsReadyLocked(db, key)
 }
 
 // overwriteLocked replaces the value of an existing key, keeping its TTL

@@ -321,9 +321,13 @@ func (s *Server) executeBuffered(c *engine.Client, r *resp.Reader) (more bool) {
 		if err == resp.ErrIncomplete {
 			return false
 		}
-		var pe *resp.ProtocolError
-		if errors.As(err, &pe) {
-			c.ProtocolErrorLocked(pe.Msg)
+		if err != nil {
+			// Declared here, not before Parse: errors.As makes it escape,
+			// which would cost an allocation per command.
+			var pe *resp.ProtocolError
+			if errors.As(err, &pe) {
+				c.ProtocolErrorLocked(pe.Msg)
+			}
 			return false
 		}
 		c.ExecLocked(args)

@@ -248,11 +248,11 @@ func (r *Reader) parseMultibulk() error {
 			return nil
 		}
 		r.mbLeft = int(n)
-		if cap(r.offs) < 1024 || cap(r.offs) > 4096 {
-			c := r.mbLeft
-			if c > 1024 {
-				c = 1024
-			}
+		// The offsets' array is kept from command to command; it is
+		// made anew when too small for this one (up to 1024 arguments:
+		// beyond, append grows it as they arrive), or to give back one
+		// that a command with many arguments grew.
+		if c := min(r.mbLeft, 1024); cap(r.offs) < c || cap(r.offs) > 4096 {
 			r.offs = make([][2]int, 0, c)
 		}
 	}
