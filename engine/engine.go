@@ -172,6 +172,10 @@ type settings struct {
 	// busyReplyThreshold is busy-reply-threshold (alias lua-time-limit),
 	// in milliseconds: how long a script runs before the engine is busy.
 	busyReplyThreshold int64
+	// zsetListpackEntries and zsetListpackValue are
+	// zset-max-listpack-entries and zset-max-listpack-value (aliases
+	// zset-max-ziplist-*): the limits of a sorted set's listpack encoding.
+	zsetListpackEntries, zsetListpackValue int64
 }
 
 // New returns an engine with empty keyspaces, kept in memory (Open keeps
@@ -216,6 +220,9 @@ func newEngine(cfg Config) *Engine {
 		queryBufferLimit:   1 << 30,
 		outputLimits:       defaultOutputLimits,
 		busyReplyThreshold: 5000,
+
+		zsetListpackEntries: defaultZsetListpackEntries,
+		zsetListpackValue:   defaultZsetListpackValue,
 	}
 	e.mem.limit = cfg.MaxMemory
 	e.fx.db = -1
