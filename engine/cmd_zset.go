@@ -380,7 +380,7 @@ func zscanCommand(c *Client, args [][]byte) {
 			return
 		}
 	}
-	format := formatScoreHuman
+	format := formatScoreSkiplist
 	if o.zset.listpack {
 		format = formatScoreListpack
 	}

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"math"
-	"math/big"
 	"strconv"
 	"strings"
 
@@ -152,30 +151,38 @@ func nonzeroMantissa(lower string, hex bool) bool {
 	return strings.ContainsAny(mant, "123456789abcdef")
 }
 
-// formatScoreHuman formats a score as Redis's ld2string does in its
-// human-friendly mode ("%.17Lf" without trailing zeros), the form ZSCAN
-// shows the scores of a skiplist in.
-func formatScoreHuman(f float64) string {
+// formatScoreSkiplist formats a score as Redis's d2string does, the form
+// ZSCAN shows the scores of a skiplist in: integers of magnitude below
+// 2^52 as integers, others with "%.17g"; "-0" keeps its sign.
+func formatScoreSkiplist(f float64) string {
 	switch {
 	case math.IsInf(f, 1):
 		return "inf"
 	case math.IsInf(f, -1):
 		return "-inf"
-	}
-	return formatLongDouble(new(big.Float).SetFloat64(f))
-}
-
-// formatScoreListpack formats a score as a listpack holds it (Redis's
-// d2string): integers below 2^52 in magnitude as integers, others as
-// "%.17g". ZSCAN shows the scores of a listpack so.
-func formatScoreListpack(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
+	case f == 0 && math.Signbit(f):
+		return "-0"
 	case f > -4503599627370495 && f < 4503599627370496 && f == math.Trunc(f):
 		return strconv.FormatInt(int64(f), 10)
 	}
 	return strconv.FormatFloat(f, 'g', 17, 64)
+}
+
+// listpackIntScore reports whether a listpack stores score as an integer
+// (Redis's double2ll: an integral value of magnitude at most 2^62).
+func listpackIntScore(f float64) (int64, bool) {
+	if f < -(1<<62) || f > 1<<62 || f != math.Trunc(f) {
+		return 0, false
+	}
+	return int64(f), true
+}
+
+// formatScoreListpack formats a score as a listpack holds it, the form
+// ZSCAN shows the scores of a listpack in: an integer when
+// listpackIntScore says so, else as d2string writes it.
+func formatScoreListpack(f float64) string {
+	if n, ok := listpackIntScore(f); ok {
+		return strconv.FormatInt(n, 10)
+	}
+	return formatScoreSkiplist(f)
 }

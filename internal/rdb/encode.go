@@ -351,8 +351,9 @@ func (e *encoder) hashMetadata(h Hash) {
 
 // zsetListpack encodes a small sorted set as Redis's listpack: members and
 // scores alternating, in ascending order of score, then member. A score is
-// stored as Redis's d2string writes it: an integer when it is one of
-// magnitude below 2^52, "%.17g" otherwise, "inf" and "-inf".
+// stored as Redis's listpack holds it: an integer when it is one of
+// magnitude up to 2^62 as integers (Redis's double2ll), others as
+// d2string writes them: "%.17g", "inf" and "-inf".
 func zsetListpack(z ZSet) []byte {
 	sorted := slices.Clone(z)
 	slices.SortFunc(sorted, func(a, b ZMember) int {
@@ -371,7 +372,7 @@ func zsetListpack(z ZSet) []byte {
 			buf = append(buf[:0], "inf"...)
 		case math.IsInf(f, -1):
 			buf = append(buf[:0], "-inf"...)
-		case f > -4503599627370495 && f < 4503599627370496 && f == math.Trunc(f):
+		case f >= -(1<<62) && f <= 1<<62 && f == math.Trunc(f):
 			lp = listpack.AppendInt(lp, int64(f))
 			continue
 		default:
