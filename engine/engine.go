@@ -1,5 +1,6 @@
 // Package engine is Pelican's embedded database: sixteen keyspaces holding
-// streams and the few other Redis types the processing patterns need, a
+// streams and the other Redis types the processing patterns need
+// (strings, lists, sets, hashes, sorted sets), a
 // table of commands with Redis's exact replies and errors, transactions,
 // and clients blocked on stream reads.
 //

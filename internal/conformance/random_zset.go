@@ -36,7 +36,6 @@ func (g *RandomGen) zkey(k *keyModel) string {
 	return g.prefix + "z" + strconv.Itoa(g.rnd.IntN(2))
 }
 
-
 // member returns a member: mostly short names, which tie-break equal
 // scores, sometimes one too long for a listpack.
 func (g *RandomGen) member() string {
