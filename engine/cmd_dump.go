@@ -118,7 +118,7 @@ func restoreCommand(c *Client, args [][]byte) {
 		c.errorReply(errInvalidTTL)
 		return
 	}
-	o, msg := parsePayload(args[3])
+	o, msg := parsePayload(args[3], &c.e.settings)
 	if msg != "" {
 		c.errorReply(msg)
 		return
@@ -156,7 +156,7 @@ func restoreCommand(c *Client, args [][]byte) {
 
 // parsePayload decodes a DUMP payload into an engine value, or returns
 // the error reply.
-func parsePayload(payload []byte) (*object, string) {
+func parsePayload(payload []byte, s *settings) (*object, string) {
 	if len(payload) < dumpFooterBytes {
 		return nil, errDumpPayload
 	}
@@ -167,7 +167,7 @@ func parsePayload(payload []byte) (*object, string) {
 	case err != nil:
 		return nil, errBadData
 	}
-	o, err := objectFromRDB(v, nil)
+	o, err := objectFromRDB(v, nil, s)
 	switch {
 	case errors.Is(err, errUnsupportedType):
 		// Redis would restore it; Pelican has no such type.

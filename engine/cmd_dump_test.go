@@ -88,7 +88,10 @@ func TestRestoreErrors(t *testing.T) {
 	garbage, _ := rdb.DumpPayload(rdb.String("x"), 10)
 	garbage[0] = 77 // unknown type; fix the checksum so only the body is wrong
 	garbage = fixCRC(garbage)
-	zset, _ := rdb.DumpPayload(rdb.ZSet{{Member: []byte("a"), Score: 1}}, 10)
+	ttlHash, err := rdb.DumpPayload(rdb.Hash{{Name: []byte("f"), Value: []byte("v"), ExpireAtMs: 1 << 45}}, 12)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		args []string
 		want string
@@ -100,7 +103,7 @@ func TestRestoreErrors(t *testing.T) {
 		{[]string{"RESTORE", "n", "0", string(bad)}, "-ERR DUMP payload version or checksum are wrong\r\n"},
 		{[]string{"RESTORE", "n", "0", string(newer)}, "-ERR DUMP payload version or checksum are wrong\r\n"},
 		{[]string{"RESTORE", "n", "0", string(garbage)}, "-ERR Bad data format\r\n"},
-		{[]string{"RESTORE", "n", "0", string(zset)}, "-ERR Bad data format: Pelican cannot hold a value of type zset\r\n"},
+		{[]string{"RESTORE", "n", "0", string(ttlHash)}, "-ERR Bad data format: Pelican cannot hold a value of type hash\r\n"},
 		{[]string{"RESTORE", "n", "0", good, "BOGUS"}, syntaxR},
 		{[]string{"RESTORE", "n", "0", good, "IDLETIME", "-1"}, "-ERR Invalid IDLETIME value, must be >= 0\r\n"},
 		{[]string{"RESTORE", "n", "0", good, "FREQ", "256"}, "-ERR Invalid FREQ value, must be >= 0 and <= 255\r\n"},

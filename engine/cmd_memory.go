@@ -61,6 +61,10 @@ func objectSize(o *object) int {
 		return overhead + 48*o.set.len() + o.set.members.bytes
 	case kindHash:
 		return overhead + 64*o.hash.len() + o.hash.fields.bytes
+	case kindZset:
+		// A skip list node (member header, score, backward link, about
+		// 1.33 levels) and a map entry per member.
+		return overhead + 96*o.zset.set.Len() + o.zset.set.Bytes()
 	}
 	return overhead
 }

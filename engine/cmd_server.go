@@ -173,6 +173,10 @@ var configParams = []configParam{
 	{name: "stream-node-max-entries",
 		get: func(e *Engine) string { return strconv.Itoa(e.settings.limits.NodeMaxEntries) },
 		set: intSetting(0, 1<<63-1, false, func(e *Engine, n int64) { e.settings.limits.NodeMaxEntries = int(n) })},
+	{name: "zset-max-listpack-entries", get: getZsetEntries, set: setZsetEntries},
+	{name: "zset-max-listpack-value", get: getZsetValue, set: setZsetValue},
+	{name: "zset-max-ziplist-entries", get: getZsetEntries, set: setZsetEntries},
+	{name: "zset-max-ziplist-value", get: getZsetValue, set: setZsetValue},
 	{name: "timeout",
 		get: func(e *Engine) string { return strconv.FormatInt(e.settings.timeout, 10) },
 		set: intSetting(0, 1<<31-1, false, func(e *Engine, n int64) { e.settings.timeout = n })},
@@ -182,6 +186,15 @@ var configParams = []configParam{
 var (
 	getBusyReplyThreshold = func(e *Engine) string { return strconv.FormatInt(e.settings.busyReplyThreshold, 10) }
 	setBusyReplyThreshold = intSetting(0, 1<<63-1, false, func(e *Engine, n int64) { e.settings.busyReplyThreshold = n })
+)
+
+// zset-max-listpack-entries and zset-max-listpack-value, and their aliases
+// zset-max-ziplist-entries and zset-max-ziplist-value.
+var (
+	getZsetEntries = func(e *Engine) string { return strconv.FormatInt(e.settings.zsetListpackEntries, 10) }
+	setZsetEntries = intSetting(0, 1<<63-1, false, func(e *Engine, n int64) { e.settings.zsetListpackEntries = n })
+	getZsetValue   = func(e *Engine) string { return strconv.FormatInt(e.settings.zsetListpackValue, 10) }
+	setZsetValue   = intSetting(0, 1<<63-1, true, func(e *Engine, n int64) { e.settings.zsetListpackValue = n })
 )
 
 const errImmutable = "can't set immutable config"

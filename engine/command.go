@@ -74,9 +74,11 @@ func allCommands() []*Command {
 		stringCommands(),
 		hashCommands(),
 		setCommands(),
+		zsetCommands(),
 		listCommands(),
 		streamCommands(),
 		memoryCommands(),
+		objectCommands(),
 		scriptingCommands(),
 		persistenceCommands(),
 	} {

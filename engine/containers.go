@@ -7,7 +7,7 @@ import (
 	"github.com/pelicanhq/pelican/internal/resp"
 )
 
-// The values of lists, sets and hashes.
+// The values of lists, sets and hashes (sorted sets are in zset.go).
 
 // listValue is a list: a deque of byte strings kept in a ring buffer.
 type listValue struct {

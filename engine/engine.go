@@ -1,5 +1,6 @@
 // Package engine is Pelican's embedded database: sixteen keyspaces holding
-// streams and the few other Redis types the processing patterns need, a
+// streams and the other Redis types the processing patterns need
+// (strings, lists, sets, hashes, sorted sets), a
 // table of commands with Redis's exact replies and errors, transactions,
 // and clients blocked on stream reads.
 //
@@ -172,6 +173,10 @@ type settings struct {
 	// busyReplyThreshold is busy-reply-threshold (alias lua-time-limit),
 	// in milliseconds: how long a script runs before the engine is busy.
 	busyReplyThreshold int64
+	// zsetListpackEntries and zsetListpackValue are
+	// zset-max-listpack-entries and zset-max-listpack-value (aliases
+	// zset-max-ziplist-*): the limits of a sorted set's listpack encoding.
+	zsetListpackEntries, zsetListpackValue int64
 }
 
 // New returns an engine with empty keyspaces, kept in memory (Open keeps
@@ -216,6 +221,9 @@ func newEngine(cfg Config) *Engine {
 		queryBufferLimit:   1 << 30,
 		outputLimits:       defaultOutputLimits,
 		busyReplyThreshold: 5000,
+
+		zsetListpackEntries: defaultZsetListpackEntries,
+		zsetListpackValue:   defaultZsetListpackValue,
 	}
 	e.mem.limit = cfg.MaxMemory
 	e.fx.db = -1

@@ -16,6 +16,7 @@ const (
 	kindSet
 	kindHash
 	kindStream
+	kindZset
 )
 
 func (k kind) String() string {
@@ -30,6 +31,8 @@ func (k kind) String() string {
 		return "hash"
 	case kindStream:
 		return "stream"
+	case kindZset:
+		return "zset"
 	}
 	return "none"
 }
@@ -43,6 +46,7 @@ type object struct {
 	set    *setValue
 	hash   *hashValue
 	stream *stream.Stream
+	zset   *zsetValue
 	// size is the key's and the value's size as last measured, counted in
 	// the keyspace's used (see maxmemory.go).
 	size int64
@@ -214,7 +218,7 @@ func (e *Engine) deleteLocked(db *keyspace, key string) bool {
 }
 
 // deleteIfEmptyLocked removes a container that became empty, as Redis
-// does for lists, sets and hashes.
+// does for lists, sets, hashes and sorted sets.
 func (e *Engine) deleteIfEmptyLocked(db *keyspace, key []byte, o *object) {
 	empty := false
 	switch o.kind {
@@ -224,6 +228,8 @@ func (e *Engine) deleteIfEmptyLocked(db *keyspace, key []byte, o *object) {
 		empty = o.set.len() == 0
 	case kindHash:
 		empty = o.hash.len() == 0
+	case kindZset:
+		empty = o.zset.set.Len() == 0
 	}
 	if empty {
 		e.deleteLocked(db, string(key))

@@ -70,6 +70,9 @@ func (te *testEngine) state() string {
 				}
 				slices.Sort(pairs)
 				fmt.Fprint(&b, pairs)
+			case "zset":
+				b.WriteString(te.run(te.c, "ZRANGE", k, "0", "-1", "WITHSCORES"))
+				b.WriteString(te.run(te.c, "OBJECT", "ENCODING", k))
 			case "stream":
 				b.WriteString(te.run(te.c, "XINFO", "STREAM", k, "FULL"))
 				b.WriteString(te.run(te.c, "XRANGE", k, "-", "+"))

@@ -3,9 +3,11 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 
 	"github.com/pelicanhq/pelican/internal/rdb"
+	"github.com/pelicanhq/pelican/internal/sortedset"
 	"github.com/pelicanhq/pelican/stream"
 )
 
@@ -15,7 +17,8 @@ import (
 // counterpart for.
 var errUnsupportedType = errors.New("engine: unsupported value type")
 
-// valueToRDB returns the rdb value of a string, list, set or hash. Its
+// valueToRDB returns the rdb value of a string, list, set, hash or
+// sorted set (its members in order). Its
 // byte slices are the engine's, capped at their length: the engine
 // replaces values rather than editing their bytes, and appends (APPEND)
 // land beyond the cap, so the result may be read without the lock.
@@ -38,6 +41,13 @@ func valueToRDB(o *object) rdb.Value {
 		h := make(rdb.Hash, 0, o.hash.len())
 		o.hash.fields.each(func(k string, v []byte) { h = append(h, rdb.Field{Name: []byte(k), Value: capped(v)}) })
 		return h
+	case kindZset:
+		z := make(rdb.ZSet, 0, o.zset.set.Len())
+		o.zset.set.Ascend(0, func(m string, f float64) bool {
+			z = append(z, rdb.ZMember{Member: []byte(m), Score: f})
+			return true
+		})
+		return z
 	}
 	return nil
 }
@@ -94,8 +104,10 @@ func groupToRDB(g *stream.GroupSnapshot) rdb.Group {
 }
 
 // objectFromRDB builds the engine value of an rdb value; x is the
-// stream's pelican-ext record, nil if there is none.
-func objectFromRDB(v rdb.Value, x *streamExt) (*object, error) {
+// stream's pelican-ext record, nil if there is none. A sorted set is a
+// listpack if it is within the limits of s, as Redis converts it on
+// loading.
+func objectFromRDB(v rdb.Value, x *streamExt, s *settings) (*object, error) {
 	switch v := v.(type) {
 	case rdb.String:
 		return &object{kind: kindString, str: []byte(v)}, nil
@@ -134,7 +146,7 @@ func objectFromRDB(v rdb.Value, x *streamExt) (*object, error) {
 		}
 		return &object{kind: kindStream, stream: s}, nil
 	case rdb.ZSet:
-		return nil, fmt.Errorf("%w: sorted set", errUnsupportedType)
+		return zsetFromRDB(v, s)
 	}
 	return nil, fmt.Errorf("%w: %T", errUnsupportedType, v)
 }
@@ -228,4 +240,25 @@ func (gx *groupExt) activeTime(name string) (int64, bool) {
 	}
 	a, ok := gx.active[name]
 	return a, ok
+}
+
+// zsetFromRDB builds a sorted set, refusing NaN scores and duplicate
+// members.
+func zsetFromRDB(v rdb.ZSet, s *settings) (*object, error) {
+	if len(v) == 0 {
+		return nil, fmt.Errorf("%w: empty sorted set", rdb.ErrCorrupt)
+	}
+	z := &zsetValue{set: sortedset.New(), listpack: int64(len(v)) <= s.zsetListpackEntries}
+	for _, m := range v {
+		if math.IsNaN(m.Score) {
+			return nil, fmt.Errorf("%w: sorted set member %q has a NaN score", rdb.ErrCorrupt, m.Member)
+		}
+		if !z.set.Add(m.Member, m.Score) {
+			return nil, fmt.Errorf("%w: sorted set member %q twice", rdb.ErrCorrupt, m.Member)
+		}
+		if int64(len(m.Member)) > s.zsetListpackValue {
+			z.listpack = false
+		}
+	}
+	return &object{kind: kindZset, zset: z}, nil
 }

@@ -167,7 +167,7 @@ func (e *Engine) loadRDB(r io.Reader, keepExpired bool) error {
 		if _, dup := db.keys[string(ent.Key)]; dup {
 			return fmt.Errorf("engine: key %q is in DB %d twice: %w", ent.Key, ent.DB, rdb.ErrCorrupt)
 		}
-		o, err := objectFromRDB(ent.Value, ext[extKey{ent.DB, string(ent.Key)}])
+		o, err := objectFromRDB(ent.Value, ext[extKey{ent.DB, string(ent.Key)}], &e.settings)
 		if err != nil {
 			return fmt.Errorf("engine: key %q (type %s) in DB %d: %w", ent.Key, rdbTypeName(ent.Value), ent.DB, err)
 		}

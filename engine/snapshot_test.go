@@ -212,20 +212,20 @@ func TestRDBExpiry(t *testing.T) {
 	}
 }
 
-// TestRDBUnsupported checks that a sorted set is refused with an error
-// naming the key and its type.
+// TestRDBUnsupported checks that a hash with field TTLs is refused with an
+// error naming the key and its type.
 func TestRDBUnsupported(t *testing.T) {
 	var buf bytes.Buffer
-	w := rdb.NewWriter(&buf, rdb.Options{})
-	if err := w.WriteEntry(rdb.Entry{Key: []byte("board"), Value: rdb.ZSet{{Member: []byte("a"), Score: 1}}}); err != nil {
+	w := rdb.NewWriter(&buf, rdb.Options{Version: 12})
+	if err := w.WriteEntry(rdb.Entry{Key: []byte("board"), Value: rdb.Hash{{Name: []byte("f"), Value: []byte("v"), ExpireAtMs: 1 << 45}}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
 	_, err := loadedEngine(t, newTestEngine(t), buf.Bytes(), false)
-	if err == nil || !errors.Is(err, errUnsupportedType) || !strings.Contains(err.Error(), `"board" (type zset)`) {
-		t.Errorf("got %v, want an unsupported-type error naming board and zset", err)
+	if err == nil || !errors.Is(err, errUnsupportedType) || !strings.Contains(err.Error(), `"board" (type hash)`) {
+		t.Errorf("got %v, want an unsupported-type error naming board and hash", err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 )
 
 // RandomGen generates random sequences of stream commands over a few keys
+// (and of sorted set commands, see random_zset.go)
 // for differential runs: mostly valid commands with explicit IDs (never
 // "*", whose clock-made IDs would make a run unrepeatable), and some that
 // fail. It keeps a small model of each key (its last ID, the IDs
@@ -18,8 +19,9 @@ import (
 // no command creates a consumer implicitly: Redis 7.0 and 7.2+ disagree
 // about when XREADGROUP, XCLAIM and XAUTOCLAIM do that.
 type RandomGen struct {
-	rnd  *rand.Rand
-	keys []*keyModel
+	rnd    *rand.Rand
+	prefix string
+	keys   []*keyModel
 }
 
 // keyModel is what the generator knows of one key.
@@ -32,9 +34,10 @@ type keyModel struct {
 	groups  map[string]map[string]bool
 }
 
-// NewRandomGen returns a generator for keys named prefix+"s0" and so on.
+// NewRandomGen returns a generator for stream keys named prefix+"s0" and
+// so on, and sorted set keys prefix+"z0", prefix+"z1" and prefix+"zlex".
 func NewRandomGen(seed uint64, prefix string, numKeys int) *RandomGen {
-	g := &RandomGen{rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	g := &RandomGen{rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), prefix: prefix}
 	for i := 0; i < numKeys; i++ {
 		g.keys = append(g.keys, &keyModel{name: prefix + "s" + strconv.Itoa(i), groups: map[string]map[string]bool{}})
 	}
@@ -50,7 +53,10 @@ type weighted struct {
 	gen    func(g *RandomGen, k *keyModel) []string
 }
 
-var commandMix = []weighted{
+// commandMix is every command kind the generator makes.
+var commandMix = append(streamMix, zsetMix...)
+
+var streamMix = []weighted{
 	{30, (*RandomGen).xadd},
 	{8, (*RandomGen).xdel},
 	{5, (*RandomGen).xtrim},

@@ -91,6 +91,9 @@ func snapKey(t *testing.T, c *redistest.Conn, snap snapshot, at, key string, f f
 		snap[at+" value"] = sortedElems(mustDo(t, c, "SMEMBERS", key), 1).String()
 	case "hash":
 		snap[at+" value"] = sortedElems(mustDo(t, c, "HGETALL", key), 2).String()
+	case "zset":
+		snap[at+" value"] = mustDo(t, c, "ZRANGE", key, "0", "-1", "WITHSCORES").String()
+		snap[at+" encoding"] = mustDo(t, c, "OBJECT", "ENCODING", key).String()
 	case "stream":
 		snapStream(t, c, snap, at, key, f, strict)
 	default:

@@ -123,6 +123,31 @@ func (w *workload) collections() {
 	w.do("SREM", "set", "b", "nope")
 	w.do("SADD", "iset", "1", "2", "3")
 	w.do("SREM", "iset", "2")
+	w.sortedSets()
+}
+
+// sortedSets leaves a small sorted set (a listpack), a large one (a
+// skiplist), one with a long member, one from ZRANGESTORE, and one that
+// expires.
+func (w *workload) sortedSets() {
+	w.do("ZADD", "z", "1", "a", "2.5", "b", "0.1", "c", "-inf", "d", "1e20", "e")
+	w.do("ZADD", "z", "GT", "CH", "3", "a", "1", "b")
+	w.do("ZINCRBY", "z", "0.25", "c")
+	w.do("ZADD", "z", "INCR", "-1", "f")
+	w.do("ZREM", "z", "e", "nope")
+	w.do("ZPOPMIN", "z")
+	args := []string{"ZADD", "zbig"}
+	for i := 0; i < 200; i++ {
+		args = append(args, strconv.Itoa(i%37)+"."+strconv.Itoa(i), "m"+strconv.Itoa(i))
+	}
+	w.do(args...)
+	w.do("ZREMRANGEBYSCORE", "zbig", "(10", "12")
+	w.do("ZREMRANGEBYRANK", "zbig", "0", "4")
+	w.do("ZPOPMAX", "zbig", "3")
+	w.do("ZADD", "zlong", "1", "a", "-0", strings.Repeat("x", 100))
+	w.do("ZRANGESTORE", "zcopy", "zbig", "5", "10", "BYSCORE", "LIMIT", "0", "20")
+	w.do("ZADD", "zttl", "1", "a")
+	w.do("EXPIRE", "zttl", "5000")
 }
 
 func (w *workload) streams() {

@@ -48,6 +48,9 @@
 //	4   hash               <count> { <name> <value> }
 //	24  hash with TTLs     <earliest expiry, ms> <count> { <ttl> <name> <value> }
 //	                       (version 12 only)
+//	17  small sorted set   <listpack string of member, score, ...> in
+//	                       order (at most 128 members, none over 64
+//	                       bytes; scores as integers or "%.17g" text)
 //	5   sorted set         <count> { <member> <score, float64 LE> }
 //	19  stream             (version 10; type 21 from 11, with consumer
 //	                       active times; see stream.go)

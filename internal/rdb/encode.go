@@ -1,11 +1,14 @@
 package rdb
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
 	"slices"
+	"strconv"
 
 	"github.com/pelicanhq/pelican/internal/intconv"
 	"github.com/pelicanhq/pelican/internal/listpack"
@@ -14,12 +17,16 @@ import (
 // Limits that choose compact encodings, Redis's defaults: a hash of at
 // most hashListpackEntries fields, none longer than hashListpackValue
 // bytes, is written as one listpack; a set of at most setIntsetEntries
-// canonical integers as an intset; list nodes hold up to
+// canonical integers as an intset; a sorted set of at most
+// zsetListpackEntries members, none longer than zsetListpackValue bytes,
+// as one listpack; list nodes hold up to
 // listNodeBytes bytes of listpack (list-max-listpack-size -2).
 const (
 	hashListpackEntries = 128
 	hashListpackValue   = 64
 	setIntsetEntries    = 512
+	zsetListpackEntries = 128
+	zsetListpackValue   = 64
 	listNodeBytes       = 8192
 )
 
@@ -137,6 +144,9 @@ func objectType(v Value, version int) (byte, error) {
 				return 0, fmt.Errorf("rdb: sorted set member %q has a NaN score: %w", m.Member, ErrInvalidValue)
 			}
 		}
+		if isSmallZSet(v) {
+			return typeZSetListpack, nil
+		}
 		return typeZSet2, nil
 	case *Stream:
 		if v == nil {
@@ -183,6 +193,18 @@ func hashType(h Hash, version int) (byte, error) {
 	return typeHash, nil
 }
 
+func isSmallZSet(z ZSet) bool {
+	if len(z) > zsetListpackEntries {
+		return false
+	}
+	for _, m := range z {
+		if len(m.Member) > zsetListpackValue {
+			return false
+		}
+	}
+	return true
+}
+
 func isIntset(s Set) bool {
 	if len(s) > setIntsetEntries {
 		return false
@@ -226,6 +248,8 @@ func (e *encoder) object(typ byte, v Value) {
 		}
 	case typeHashMetadata:
 		e.hashMetadata(v.(Hash))
+	case typeZSetListpack:
+		e.str(zsetListpack(v.(ZSet)))
 	case typeZSet2:
 		z := v.(ZSet)
 		e.length(uint64(len(z)))
@@ -323,4 +347,38 @@ func (e *encoder) hashMetadata(h Hash) {
 		e.str(f.Name)
 		e.str(f.Value)
 	}
+}
+
+// zsetListpack encodes a small sorted set as Redis's listpack: members and
+// scores alternating, in ascending order of score, then member. A score is
+// stored as Redis's listpack holds it: an integer when it is one of
+// magnitude up to 2^62 as integers (Redis's double2ll), others as
+// d2string writes them: "%.17g", "inf" and "-inf".
+func zsetListpack(z ZSet) []byte {
+	sorted := slices.Clone(z)
+	slices.SortFunc(sorted, func(a, b ZMember) int {
+		if c := cmp.Compare(a.Score, b.Score); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.Member, b.Member)
+	})
+	lp := listpack.New(256)
+	var buf []byte
+	for _, m := range sorted {
+		lp = listpack.Append(lp, m.Member)
+		f := m.Score
+		switch {
+		case math.IsInf(f, 1):
+			buf = append(buf[:0], "inf"...)
+		case math.IsInf(f, -1):
+			buf = append(buf[:0], "-inf"...)
+		case f >= -(1<<62) && f <= 1<<62 && f == math.Trunc(f):
+			lp = listpack.AppendInt(lp, int64(f))
+			continue
+		default:
+			buf = strconv.AppendFloat(buf[:0], f, 'g', 17, 64)
+		}
+		lp = listpack.Append(lp, buf)
+	}
+	return lp
 }

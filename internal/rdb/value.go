@@ -67,8 +67,8 @@ type Field struct {
 	ExpireAtMs int64
 }
 
-// ZSet is a sorted set value, in no particular order. Pelican has no
-// sorted sets; they are decoded so that callers can say so clearly.
+// ZSet is a sorted set value, in no particular order (Writer sorts a small
+// one, which it writes as a listpack). Scores are never NaN.
 type ZSet []ZMember
 
 // ZMember is one member of a sorted set.
