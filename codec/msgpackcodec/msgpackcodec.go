@@ -55,11 +55,16 @@ func (c Codec) Encode(v any) (map[string]string, error) {
 }
 
 // Decode unmarshals the field "payload", which must hold exactly one
-// value, into v, a non-nil pointer.
+// value, into v, a non-nil pointer. The payload is checked first, so that
+// a malformed one (say, a map header claiming billions of entries) gives
+// an error rather than an allocation in proportion to what it claims.
 func (c Codec) Decode(values map[string]string, v any) error {
 	s, ok := values[pelican.PayloadField]
 	if !ok {
 		return fmt.Errorf("msgpackcodec: the message has no %q field", pelican.PayloadField)
+	}
+	if err := check(s); err != nil {
+		return fmt.Errorf("msgpackcodec: decoding into a %T: %w", v, err)
 	}
 	r := strings.NewReader(s)
 	dec := msgpack.GetDecoder()
@@ -70,10 +75,6 @@ func (c Codec) Decode(values map[string]string, v any) error {
 	}
 	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("msgpackcodec: decoding into a %T: %w", v, err)
-	}
-	if r.Len() > 0 {
-		// One value and something after it: not what Encode writes.
-		return fmt.Errorf("msgpackcodec: decoding into a %T: %d bytes after the value", v, r.Len())
 	}
 	return nil
 }
