@@ -20,6 +20,7 @@ import (
 //	...                (sorted by name)   ...                    (sorted by name)
 //	pelican:original-id     <ID>          pelican:redrive-group  <group>
 //	pelican:original-stream <stream>      pelican:redrives       <n + 1>
+//	                                      pelican:content-type   <type>  (if the message had one)
 //	pelican:group           <group>
 //	pelican:consumer        <consumer>
 //	pelican:deliveries      <n>
@@ -30,8 +31,7 @@ import (
 //	pelican:redrives        <n>
 //	pelican:dead-at         <Unix ms>
 //	pelican:stack           <text>        (only after a panic)
-//	pelican:content-type    <type>        (if   pelican:content-type   <type>
-//	                                       the message had one)
+//	pelican:content-type    <type>        (if the message had one)
 
 // Fields of a dead-lettered message, besides its original fields. Their
 // names carry ReservedPrefix, which publishing refuses, so they cannot
