@@ -35,6 +35,10 @@ type Options struct {
 	// Clock tells the time to retry and claim decisions. If nil, the real
 	// clock is used; tests pass a clock they advance.
 	Clock Clock
+	// Codec encodes what PublishValue publishes, and decodes messages for
+	// the client's workers whose WorkerConfig.Codec is nil. If nil,
+	// JSONCodec is used. See docs/codecs.md.
+	Codec Codec
 }
 
 // Client publishes messages and runs workers over one go-redis client.
@@ -73,6 +77,9 @@ func New(rdb redis.UniversalClient, opts Options) *Client {
 	if c.clock == nil {
 		c.clock = realClock{}
 	}
+	if c.opts.Codec == nil {
+		c.opts.Codec = JSONCodec{}
+	}
 	if c.opts.ProducerID == "" {
 		host, err := os.Hostname()
 		if err != nil || host == "" {
@@ -94,6 +101,9 @@ func (c *Client) Logger() *slog.Logger { return c.log }
 
 // Clock returns the clock the client tells the time with.
 func (c *Client) Clock() Clock { return c.clock }
+
+// Codec returns the codec PublishValue encodes with (Options.Codec).
+func (c *Client) Codec() Codec { return c.opts.Codec }
 
 // Close closes the go-redis client. A client from embedded.New stops its
 // engine too.

@@ -106,6 +106,12 @@ type WorkerConfig struct {
 	// StartID is where a new group starts reading: "0" (the default, the
 	// whole stream) or "$" (only new messages).
 	StartID string
+
+	// Codec is what Message.Decode decodes payloads with. A message whose
+	// content type (FieldContentType) is another codec's fails to decode
+	// with a *DecodeError, a permanent failure. If nil, the client's codec
+	// (Options.Codec) is used.
+	Codec Codec
 }
 
 // ErrInvalidConfig is wrapped by the errors of WorkerConfig.Validate.

@@ -339,6 +339,7 @@ func (w *Worker) deadLetterEntry(r deadRequest, now time.Time, nowMs any) (DeadL
 		OriginalID: m.ID, Stream: w.cfg.Stream, Group: w.cfg.Group, Consumer: w.cfg.Consumer,
 		Deliveries: m.Deliveries, FirstFailure: now, LastFailure: now, DeadAt: now,
 		Error: causeText(r.cause), Class: r.class, Stack: stackOf(r.cause), Redrives: redrivesOf(m.Values),
+		ContentType: m.Values[FieldContentType],
 	}
 	if m.failure != nil {
 		d.FirstFailure = m.failure.First

@@ -20,6 +20,7 @@ import (
 //	...                (sorted by name)   ...                    (sorted by name)
 //	pelican:original-id     <ID>          pelican:redrive-group  <group>
 //	pelican:original-stream <stream>      pelican:redrives       <n + 1>
+//	                                      pelican:content-type   <type>  (if the message had one)
 //	pelican:group           <group>
 //	pelican:consumer        <consumer>
 //	pelican:deliveries      <n>
@@ -30,6 +31,7 @@ import (
 //	pelican:redrives        <n>
 //	pelican:dead-at         <Unix ms>
 //	pelican:stack           <text>        (only after a panic)
+//	pelican:content-type    <type>        (if the message had one)
 
 // Fields of a dead-lettered message, besides its original fields. Their
 // names carry ReservedPrefix, which publishing refuses, so they cannot
@@ -82,6 +84,9 @@ type DeadLetter struct {
 	Stack string
 	// Redrives counts the times it was sent back to its stream before.
 	Redrives int64
+	// ContentType is the message's FieldContentType, the format of its
+	// payload; "" if it had none. A redrive puts it back on the message.
+	ContentType string
 	// Values are its original fields, without the metadata.
 	Values map[string]string
 }
@@ -154,6 +159,7 @@ func parseDeadLetter(m redis.XMessage, values bool) (DeadLetter, error) {
 		meta.num(FieldRedrives, &d.Redrives, &bad)
 	}
 	d.Stack, _ = meta.get(FieldStack)
+	d.ContentType, _ = meta.get(FieldContentType)
 	if !meta.ms(FieldDeadAt, &d.DeadAt, &bad) {
 		if id, ok := streamid.Parse(m.ID); ok {
 			d.DeadAt = id.Time()
@@ -290,6 +296,9 @@ func appendDeadLetterFields(dst []any, d *DeadLetter, values map[string]string, 
 	if d.Stack != "" {
 		dst = append(dst, FieldStack, d.Stack)
 	}
+	if d.ContentType != "" {
+		dst = append(dst, FieldContentType, d.ContentType)
+	}
 	return dst
 }
 
@@ -297,10 +306,15 @@ func appendDeadLetterFields(dst []any, d *DeadLetter, values map[string]string, 
 // back to d.Stream: d.Values sorted by name (leaving out any with
 // ReservedPrefix), then FieldRedriveGroup, d.Group, so that only that
 // group's workers process it again, and FieldRedrives, d.Redrives+1,
-// which the worker carries into the dead letter should it fail again.
+// which the worker carries into the dead letter should it fail again;
+// then FieldContentType, d.ContentType, if set.
 func AppendRedriven(dst []any, d *DeadLetter) []any {
 	dst = appendOwnFields(dst, d.Values)
-	return append(dst, FieldRedriveGroup, d.Group, FieldRedrives, d.Redrives+1)
+	dst = append(dst, FieldRedriveGroup, d.Group, FieldRedrives, d.Redrives+1)
+	if d.ContentType != "" {
+		dst = append(dst, FieldContentType, d.ContentType)
+	}
+	return dst
 }
 
 // redrivesOf returns the redrive count a redriven message carries in its

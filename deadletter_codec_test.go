@@ -23,7 +23,8 @@ func sampleLetter() pelican.DeadLetter {
 		OriginalID: "1699999999000-3", Stream: "{orders}", Group: "billing", Consumer: "w1",
 		Deliveries: 5, FirstFailure: t0, LastFailure: t0.Add(time.Minute), DeadAt: t0.Add(2 * time.Minute),
 		Error: "order 88214 not found: a | in it", Class: pelican.ClassMaxDeliveries, Redrives: 2,
-		Values: map[string]string{"order": "88214", "note": "", "z": "last"},
+		ContentType: pelican.ContentTypeJSON,
+		Values:      map[string]string{"order": "88214", "note": "", "z": "last"},
 	}
 }
 
@@ -78,6 +79,7 @@ func TestAppendDeadLetterOrder(t *testing.T) {
 		pelican.FieldErrorClass, pelican.ClassMaxDeliveries,
 		pelican.FieldRedrives, int64(2),
 		pelican.FieldDeadAt, int64(1700000120000),
+		pelican.FieldContentType, pelican.ContentTypeJSON,
 	}
 	if diff := cmp.Diff(got, want); diff != "" {
 		t.Errorf("AppendDeadLetter (-got +want):\n%s", diff)
@@ -88,7 +90,8 @@ func TestAppendRedriven(t *testing.T) {
 	d := sampleLetter()
 	got := pelican.AppendRedriven([]any{"kept"}, &d)
 	want := []any{"kept", "note", "", "order", "88214", "z", "last",
-		pelican.FieldRedriveGroup, "billing", pelican.FieldRedrives, int64(3)}
+		pelican.FieldRedriveGroup, "billing", pelican.FieldRedrives, int64(3),
+		pelican.FieldContentType, pelican.ContentTypeJSON}
 	if diff := cmp.Diff(got, want); diff != "" {
 		t.Errorf("AppendRedriven (-got +want):\n%s", diff)
 	}
@@ -165,6 +168,11 @@ func TestParseDeadLetterMalformed(t *testing.T) {
 			m:         redis.XMessage{ID: "first", Values: map[string]any{}},
 			malformed: slices.DeleteFunc(slices.Clone(all), func(f string) bool { return f == pelican.FieldRedrives }),
 			want:      func(d *pelican.DeadLetter) { *d = pelican.DeadLetter{Values: map[string]string{}} },
+		},
+		{
+			name: "no content type: a message published without one",
+			m:    entry(id, nil, pelican.FieldContentType),
+			want: func(d *pelican.DeadLetter) { d.ContentType = "" },
 		},
 		{
 			name: "other reserved fields left out",

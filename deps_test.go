@@ -56,3 +56,23 @@ func TestLibraryDoesNotLinkPrometheus(t *testing.T) {
 		}
 	}
 }
+
+// The codecs with dependencies of their own live in packages of their
+// own, so that an application links protobuf or msgpack only if it uses
+// that codec. (Package monitor links protobuf through Prometheus's client.)
+func TestLibraryDoesNotLinkTheCodecs(t *testing.T) {
+	codecs := []string{"google.golang.org/protobuf/", "github.com/vmihailenco/", "github.com/pelicanhq/pelican/codec/"}
+	for _, pkg := range []string{"github.com/pelicanhq/pelican", "github.com/pelicanhq/pelican/dlq", "github.com/pelicanhq/pelican/trim"} {
+		out, err := exec.CommandContext(t.Context(), "go", "list", "-deps", pkg).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", pkg, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			for _, c := range codecs {
+				if strings.HasPrefix(dep, c) {
+					t.Errorf("%s links %s", pkg, dep)
+				}
+			}
+		}
+	}
+}

@@ -73,6 +73,7 @@ func (w *Worker) call(work context.Context, l *lane, m *Message) (err, ctxErr er
 		hctx = new(handlerContext)
 	}
 	hctx.init(work, w.cfg.HandlerTimeout, w.epoch, start)
+	m.codec = w.cfg.Codec
 	l.started.Store(int64(start))
 	l.current.Store(m)
 	defer func() {

@@ -2,7 +2,6 @@ package pelican
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/redis/go-redis/v9"
@@ -24,6 +23,7 @@ type Message struct {
 	MaxDeliveries int
 
 	tx      redis.Pipeliner // exactly-once mode: where the handler queues its writes
+	codec   Codec           // what Decode decodes with: the worker's codec
 	failure *failureRecord  // its failure record, when known
 	// hctx is the context its handler runs under, allocated with its
 	// read's batch (nil: allocated when the handler starts).
@@ -57,8 +57,23 @@ func (m *Message) IdempotencyKey() string { return m.Stream + "/" + m.Group + "/
 func (m *Message) Tx() redis.Pipeliner { return m.tx }
 
 // Decode decodes the message's payload, as published with PublishValue,
-// into v.
-func (m *Message) Decode(v any) error { return JSONCodec{}.Decode(m.Values, v) }
+// into v, with the worker's codec (WorkerConfig.Codec). A message whose
+// FieldContentType names another format, or whose payload does not decode
+// into v, gives a *DecodeError: a permanent failure, which the handler can
+// return as it is. A message without FieldContentType is decoded as if it
+// were in the codec's format.
+func (m *Message) Decode(v any) error {
+	c := m.codec
+	if c == nil {
+		c = JSONCodec{}
+	}
+	return decodeValues(c, m.Values, v)
+}
+
+// ContentType returns the content type its publisher recorded for the
+// message's payload (FieldContentType), "" if none: a handler of a stream
+// with payloads in several formats can pick the codec to decode with.
+func (m *Message) ContentType() string { return m.Values[FieldContentType] }
 
 // Handler processes messages. Handle's error decides what happens to the
 // message (see ErrPermanent, ErrUnavailable, RetryAfter); its context ends
@@ -72,39 +87,6 @@ type HandlerFunc func(ctx context.Context, m *Message) error
 
 // Handle calls f(ctx, m).
 func (f HandlerFunc) Handle(ctx context.Context, m *Message) error { return f(ctx, m) }
-
-// Codec turns typed payloads into stream fields and back.
-type Codec interface {
-	Encode(v any) (map[string]string, error)
-	Decode(values map[string]string, v any) error
-}
-
-// PayloadField is the field JSONCodec keeps the payload in.
-const PayloadField = "payload"
-
-// JSONCodec stores a payload as JSON in the field "payload".
-type JSONCodec struct{}
-
-// Encode marshals v to JSON.
-func (JSONCodec) Encode(v any) (map[string]string, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("pelican: encoding the payload: %w", err)
-	}
-	return map[string]string{PayloadField: string(b)}, nil
-}
-
-// Decode unmarshals the payload field into v.
-func (JSONCodec) Decode(values map[string]string, v any) error {
-	s, ok := values[PayloadField]
-	if !ok {
-		return fmt.Errorf("pelican: the message has no %q field", PayloadField)
-	}
-	if err := json.Unmarshal([]byte(s), v); err != nil {
-		return fmt.Errorf("pelican: decoding the payload: %w", err)
-	}
-	return nil
-}
 
 // toStrings converts go-redis's stream values.
 func toStrings(v map[string]any) map[string]string {

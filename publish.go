@@ -33,7 +33,8 @@ type PublishOptions struct {
 	IdempotencyKey string
 }
 
-// ErrReservedField means a message has a field named with ReservedPrefix.
+// ErrReservedField means a message has a field named with ReservedPrefix
+// (other than FieldContentType, which a producer may set).
 var ErrReservedField = errors.New("pelican: field name uses the reserved prefix " + ReservedPrefix)
 
 // ErrNoFields means a message has no fields.
@@ -76,7 +77,7 @@ func checkValues(values map[string]string) error {
 		return ErrNoFields
 	}
 	for k := range values {
-		if strings.HasPrefix(k, ReservedPrefix) {
+		if strings.HasPrefix(k, ReservedPrefix) && k != FieldContentType {
 			return fmt.Errorf("%w: %q", ErrReservedField, k)
 		}
 	}
@@ -122,10 +123,12 @@ func (c *Client) Publish(ctx context.Context, stream string, values map[string]s
 	return id, nil
 }
 
-// PublishValue encodes v as JSON in the field "payload" and publishes it;
-// handlers read it back with Message.Decode.
+// PublishValue encodes v with the client's codec (Options.Codec; JSON by
+// default), records the codec's content type in FieldContentType, and
+// publishes the message; handlers read it back with Message.Decode. A nil
+// v, or a nil pointer, is refused with ErrNilValue.
 func (c *Client) PublishValue(ctx context.Context, stream string, v any, opts *PublishOptions) (string, error) {
-	values, err := JSONCodec{}.Encode(v)
+	values, err := encodeValue(c.opts.Codec, v)
 	if err != nil {
 		return "", err
 	}

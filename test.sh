@@ -89,5 +89,7 @@ done <<FUZZ
 ./engine FuzzExec
 ./dlq FuzzNormalize
 . FuzzParseReadGroupRaw
+./codec/msgpackcodec FuzzDecode
+./codec/protocodec FuzzDecode
 FUZZ
 echo "test.sh: all tests passed"

@@ -102,6 +102,9 @@ func (c *Client) NewWorker(cfg WorkerConfig) (*Worker, error) {
 		return nil, err
 	}
 	w := &Worker{c: c, cfg: cfg, self: thisProcess(), epoch: time.Now()}
+	if w.cfg.Codec == nil {
+		w.cfg.Codec = c.opts.Codec
+	}
 	if w.cfg.Consumer == "" {
 		w.cfg.Consumer, w.defaultName = defaultConsumer(cfg.Stream, cfg.Group), true
 	}
