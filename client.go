@@ -35,6 +35,10 @@ type Options struct {
 	// Clock tells the time to retry and claim decisions. If nil, the real
 	// clock is used; tests pass a clock they advance.
 	Clock Clock
+	// PublishHooks are called for every message the client publishes, in
+	// order: they may add headers to it (see PublishHook), such as the
+	// trace context of package pelicanotel. If empty, none.
+	PublishHooks []PublishHook
 }
 
 // Client publishes messages and runs workers over one go-redis client.

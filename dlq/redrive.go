@@ -56,6 +56,13 @@ type RedriveOptions struct {
 	// OnProgress, if set, is called by the job after each batch and when
 	// it ends, from the job's goroutine: it must return quickly.
 	OnProgress func(Progress)
+	// OnRedriven, if set, is called for each entry the job sent back to
+	// its stream, once its batch's transaction has applied, with the
+	// entry as it was in the dead-letter stream (its headers included)
+	// and its new ID in the stream. It is called from the job's
+	// goroutine, before OnProgress: it must return quickly. Package
+	// pelicanotel uses it to put the redrive on the message's trace.
+	OnRedriven func(ctx context.Context, d pelican.DeadLetter, id string)
 }
 
 // Defaults of RedriveOptions.

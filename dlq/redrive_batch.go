@@ -502,6 +502,8 @@ func (j *Job) apply(ctx context.Context, t *watch.Tx, b redriveBatch, moves, par
 		if err == nil {
 			if pr := redriveTargetProblem(e.Stream, []string{e.Group}, after[e.Stream]); pr != "" {
 				failed, problem = append(failed, redriveUndo{e: e, sent: id, moved: true}), pr
+			} else if j.opts.OnRedriven != nil {
+				j.opts.OnRedriven(ctx, e.DeadLetter, id)
 			}
 			continue
 		}
