@@ -14,7 +14,7 @@
 //		OnDeadLetter: pelicanotel.OnDeadLetter(nil),                  // "dead_letter <stream>" spans
 //	})
 //	job, _ := dlq.ForStream(c, "orders").Redrive(ctx, sel, dlq.RedriveOptions{
-//		OnRedriven: pelicanotel.OnRedriven(), // "redrive <stream>" spans
+//		OnRedrive: pelicanotel.OnRedrive(), // "redrive <stream>" spans
 //	})
 //
 // The publisher's span context travels in the message's headers
@@ -201,21 +201,29 @@ func OnDeadLetter(next func(context.Context, pelican.DeadLetter), opts ...Option
 	}
 }
 
-// OnRedriven returns a function for dlq.RedriveOptions.OnRedriven that
+// OnRedrive returns a function for dlq.RedriveOptions.OnRedrive that
 // records each message a redrive sends back to its stream as a "redrive
-// <stream>" span, a child of the publisher's span.
-func OnRedriven(opts ...Option) func(context.Context, pelican.DeadLetter, string) {
+// <stream>" span, a child of the publisher's span, covering the batch's
+// transaction.
+func OnRedrive(opts ...Option) func(context.Context, pelican.DeadLetter) func(string, error) {
 	tracer, prop := newConfig(opts)
-	return func(ctx context.Context, d pelican.DeadLetter, id string) {
+	return func(ctx context.Context, d pelican.DeadLetter) func(string, error) {
 		parent := prop.Extract(ctx, propagation.MapCarrier(d.Headers))
 		_, span := tracer.Start(parent, "redrive "+d.Stream,
 			trace.WithAttributes(systemAttr,
 				semconv.MessagingDestinationName(d.Stream),
 				semconv.MessagingConsumerGroupName(d.Group),
-				semconv.MessagingMessageID(id),
 				DeadLetterIDKey.String(d.ID),
 				RedrivesKey.Int64(d.Redrives+1)))
-		span.End()
+		return func(id string, err error) {
+			if err != nil {
+				span.RecordError(err)
+				span.SetStatus(codes.Error, err.Error())
+			} else {
+				span.SetAttributes(semconv.MessagingMessageID(id))
+			}
+			span.End()
+		}
 	}
 }
 
