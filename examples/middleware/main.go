@@ -7,13 +7,14 @@
 //     (the API it calls allows 50 calls a second); a message that cannot
 //     get a token before its time limit is given back without spending an
 //     attempt (pelican.Unavailable);
+//
 //   - outcomes counts what becomes of every delivery with
 //     pelican.OutcomeOf: the worker's own decision (ack, retry,
 //     dead-letter, give-back) and failure class. A handler that panics
 //     reaches it as an error of class panic.
 //
-//	go run ./examples/middleware                  # embedded engine
-//	go run ./examples/middleware -redis 127.0.0.1:6379
+//     go run ./examples/middleware                  # embedded engine
+//     go run ./examples/middleware -redis 127.0.0.1:6379
 package main
 
 import (
