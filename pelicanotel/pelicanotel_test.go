@@ -228,5 +228,5 @@ func attrValue(s tracetest.SpanStub, key string) (attribute.Value, bool) {
 
 func attr(s tracetest.SpanStub, key string) string {
 	v, _ := attrValue(s, key)
-	return v.Emit()
+	return v.String()
 }

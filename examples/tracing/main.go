@@ -173,7 +173,7 @@ func printTree(spans tracetest.SpanStubs, parent trace.SpanID, depth int) {
 // short renders an attribute with the last part of its key.
 func short(kv attribute.KeyValue) string {
 	k := string(kv.Key)
-	return k[strings.LastIndexByte(k, '.')+1:] + "=" + kv.Value.Emit()
+	return k[strings.LastIndexByte(k, '.')+1:] + "=" + kv.Value.String()
 }
 
 // waitFor polls cond until it holds or ctx ends.
