@@ -39,6 +39,10 @@ type Options struct {
 	// the client's workers whose WorkerConfig.Codec is nil. If nil,
 	// JSONCodec is used. See docs/codecs.md.
 	Codec Codec
+	// PublishHooks are called for every message the client publishes, in
+	// order: they may add headers to it (see PublishHook), such as the
+	// trace context of package pelicanotel. If empty, none.
+	PublishHooks []PublishHook
 }
 
 // Client publishes messages and runs workers over one go-redis client.

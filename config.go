@@ -31,6 +31,12 @@ type WorkerConfig struct {
 	Consumer string
 	// Handler processes the messages.
 	Handler Handler
+	// Middleware wrap Handler, the first outermost, as net/http
+	// middleware do: Middleware{a, b} runs a, which calls b, which calls
+	// Handler. Each sees the message, its delivery count and the outcome
+	// of what it wraps (see Middleware and OutcomeOf). If empty, Handler
+	// runs alone, at no extra cost.
+	Middleware []Middleware
 
 	// Concurrency is how many handlers may run at the same time. If zero,
 	// 1. Messages are read in batches and each goes to the next free

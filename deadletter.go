@@ -104,7 +104,7 @@ func (w *Worker) deadLetter(ctx context.Context, reqs []deadRequest) (retry []de
 			slog.Int("max_deliveries", w.cfg.MaxDeliveries), slog.String("class", d.Class), slog.String("err", d.Error),
 			slog.String("dlq", w.cfg.DeadLetterStream), slog.String("dlq_id", d.ID))
 		if w.cfg.OnDeadLetter != nil {
-			d.Values = userValues(reqs[i].m.Values)
+			d.Values, d.Headers = userValues(reqs[i].m.Values), headersOf(reqs[i].m.Values)
 			w.cfg.OnDeadLetter(ctx, *d)
 		}
 	}

@@ -18,6 +18,8 @@ import (
 //	a dead letter                         a redriven message
 //	<own field>        <value>            <own field>            <value>
 //	...                (sorted by name)   ...                    (sorted by name)
+//	pelican:h:<header> <value>            pelican:h:<header>     <value>
+//	...                (sorted by name)   ...                    (sorted by name)
 //	pelican:original-id     <ID>          pelican:redrive-group  <group>
 //	pelican:original-stream <stream>      pelican:redrives       <n + 1>
 //	                                      pelican:content-type   <type>  (if the message had one)
@@ -87,8 +89,11 @@ type DeadLetter struct {
 	// ContentType is the message's FieldContentType, the format of its
 	// payload; "" if it had none. A redrive puts it back on the message.
 	ContentType string
-	// Values are its original fields, without the metadata.
+	// Values are its original fields, without the metadata and headers.
 	Values map[string]string
+	// Headers are the headers it was published with (see HeaderPrefix),
+	// by name without the prefix; nil if it has none.
+	Headers map[string]string
 }
 
 // MalformedDeadLetterError lists the metadata fields of a dead-letter
@@ -108,8 +113,8 @@ func (e *MalformedDeadLetterError) Error() string {
 }
 
 // ParseDeadLetter reads an entry of a dead-letter stream as go-redis
-// returns it (XRANGE): the metadata into DeadLetter's fields, the other
-// fields into Values (never nil).
+// returns it (XRANGE): the metadata into DeadLetter's fields, the headers
+// into Headers, the other fields into Values (never nil).
 //
 // Malformed metadata does not stop it: each field that is missing or does
 // not parse keeps its zero value, and the error, a
@@ -122,7 +127,8 @@ func ParseDeadLetter(m redis.XMessage) (DeadLetter, error) {
 	return parseDeadLetter(m, true)
 }
 
-// ParseDeadLetterMeta is ParseDeadLetter without Values, which stays nil:
+// ParseDeadLetterMeta is ParseDeadLetter without Values and Headers,
+// which stay nil:
 // for a pass over a whole dead-letter stream that needs only the
 // metadata, it allocates nothing for a well-formed entry.
 func ParseDeadLetterMeta(m redis.XMessage) (DeadLetter, error) {
@@ -140,7 +146,14 @@ func parseDeadLetter(m redis.XMessage, values bool) (DeadLetter, error) {
 	meta := metaFields(buf[:0])
 	for k, v := range m.Values {
 		if strings.HasPrefix(k, ReservedPrefix) {
-			meta = append(meta, metaField{k, v})
+			if !isHeader(k) {
+				meta = append(meta, metaField{k, v})
+			} else if values {
+				if d.Headers == nil {
+					d.Headers = make(map[string]string)
+				}
+				d.Headers[k[len(HeaderPrefix):]] = fieldString(v)
+			}
 		} else if values {
 			d.Values[k] = fieldString(v)
 		}
@@ -235,9 +248,10 @@ func fieldString(v any) string {
 
 // AppendDeadLetter appends to dst the fields of d's entry in a dead-letter
 // stream, as XADD takes them (name, value, name, value...): d.Values
-// sorted by name (leaving out any with ReservedPrefix), then the metadata
-// in the order of the Field constants, times in Unix ms. d.ID is not
-// written: the stream assigns it. ParseDeadLetter reads the entry back.
+// sorted by name (leaving out any with ReservedPrefix), then d.Headers,
+// then the metadata in the order of the Field constants, times in Unix
+// ms. d.ID is not written: the stream assigns it. ParseDeadLetter reads
+// the entry back.
 func AppendDeadLetter(dst []any, d *DeadLetter) []any {
 	return appendDeadLetterFields(dst, d, d.Values, nil)
 }
@@ -254,8 +268,9 @@ type boxedMeta struct {
 
 // appendDeadLetterFields is AppendDeadLetter with the message's fields
 // given apart from d (values, whose fields with ReservedPrefix are left
-// out: those of a redriven message) and with the metadata values in b
-// used where set (b may be nil).
+// out, those of a redriven message, but for its headers, which are kept
+// with d.Headers) and with the metadata values in b used where set (b may
+// be nil).
 func appendDeadLetterFields(dst []any, d *DeadLetter, values map[string]string, b *boxedMeta) []any {
 	var v boxedMeta
 	if b != nil {
@@ -280,6 +295,7 @@ func appendDeadLetterFields(dst []any, d *DeadLetter, values map[string]string, 
 		v.deadAt = d.DeadAt.UnixMilli()
 	}
 	dst = appendOwnFields(dst, values)
+	dst = appendHeaders(dst, d.Headers)
 	dst = append(dst,
 		FieldOriginalID, d.OriginalID,
 		FieldOriginalStream, v.stream,
@@ -304,12 +320,13 @@ func appendDeadLetterFields(dst []any, d *DeadLetter, values map[string]string, 
 
 // AppendRedriven appends to dst the fields of the message a redrive sends
 // back to d.Stream: d.Values sorted by name (leaving out any with
-// ReservedPrefix), then FieldRedriveGroup, d.Group, so that only that
+// ReservedPrefix), then d.Headers, then FieldRedriveGroup, d.Group, so that only that
 // group's workers process it again, and FieldRedrives, d.Redrives+1,
 // which the worker carries into the dead letter should it fail again;
 // then FieldContentType, d.ContentType, if set.
 func AppendRedriven(dst []any, d *DeadLetter) []any {
 	dst = appendOwnFields(dst, d.Values)
+	dst = appendHeaders(dst, d.Headers)
 	dst = append(dst, FieldRedriveGroup, d.Group, FieldRedrives, d.Redrives+1)
 	if d.ContentType != "" {
 		dst = append(dst, FieldContentType, d.ContentType)
@@ -329,16 +346,24 @@ func redrivesOf(values map[string]string) int64 {
 }
 
 // appendOwnFields appends the fields of values without ReservedPrefix,
-// sorted by name, to dst.
+// sorted by name, then its headers (see HeaderPrefix), sorted by name, to
+// dst.
 func appendOwnFields(dst []any, values map[string]string) []any {
 	names := make([]string, 0, len(values))
+	var headers []string
 	for k := range values {
 		if !strings.HasPrefix(k, ReservedPrefix) {
 			names = append(names, k)
+		} else if isHeader(k) {
+			headers = append(headers, k)
 		}
 	}
 	slices.Sort(names)
 	for _, k := range names {
+		dst = append(dst, k, values[k])
+	}
+	slices.Sort(headers)
+	for _, k := range headers {
 		dst = append(dst, k, values[k])
 	}
 	return dst

@@ -202,3 +202,89 @@ func TestParseDeadLetterMalformed(t *testing.T) {
 		})
 	}
 }
+
+// TestHeadersTravelWithTheMessage publishes a message with a header (added
+// by a publish hook), dead-letters it, and redrives it with
+// AppendRedriven: the header is in DeadLetter.Headers, not in Values, and
+// comes back with the redriven message, on every backend.
+func TestHeadersTravelWithTheMessage(t *testing.T) {
+	hook := func(ctx context.Context, stream string, set func(name, value string)) func(string, error) {
+		set("trace", "abc")
+		return nil
+	}
+	backendtest.EachWith(t, pelican.Options{PublishHooks: []pelican.PublishHook{hook}}, func(t *testing.T, c *pelican.Client) {
+		ctx := context.Background()
+		if _, err := c.Publish(ctx, "orders", map[string]string{"order": "7"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		var header string
+		letters := make(chan pelican.DeadLetter, 1)
+		cfg := fastConfig("orders", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
+			header = m.Header("trace")
+			return pelican.Permanent(errors.New("no"))
+		}))
+		cfg.OnDeadLetter = func(ctx context.Context, d pelican.DeadLetter) { letters <- d }
+		_, stop := runWorker(t, c, cfg)
+		var hooked pelican.DeadLetter
+		select {
+		case hooked = <-letters:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no dead letter")
+		}
+		stop()
+		if header != "abc" {
+			t.Errorf("the handler saw header %q, want abc", header)
+		}
+		msgs, err := c.Redis().XRange(ctx, pelican.DeadLetterStreamOf("orders"), "-", "+").Result()
+		if err != nil || len(msgs) != 1 {
+			t.Fatalf("XRANGE: %v, %v", msgs, err)
+		}
+		d, err := pelican.ParseDeadLetter(msgs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, got := range []pelican.DeadLetter{hooked, d} {
+			if diff := cmp.Diff(map[string]string{"trace": "abc"}, got.Headers); diff != "" {
+				t.Errorf("Headers (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(map[string]string{"order": "7"}, got.Values); diff != "" {
+				t.Errorf("Values (-want +got):\n%s", diff)
+			}
+		}
+		id, err := c.Redis().XAdd(ctx, &redis.XAddArgs{Stream: "orders", Values: pelican.AppendRedriven(nil, &d)}).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := c.Redis().XRange(ctx, "orders", id, id).Result()
+		if err != nil || len(back) != 1 {
+			t.Fatalf("XRANGE: %v, %v", back, err)
+		}
+		if got := back[0].Values[pelican.HeaderPrefix+"trace"]; got != "abc" {
+			t.Errorf("the redriven message's header is %v, want abc", got)
+		}
+	})
+}
+
+// TestHeadersRoundTrip writes a dead letter with headers with
+// AppendDeadLetter and reads it back.
+func TestHeadersRoundTrip(t *testing.T) {
+	want := sampleLetter()
+	want.ID = "1-1"
+	want.Headers = map[string]string{"traceparent": "00-x-y-01", "tracestate": ""}
+	fields := pelican.AppendDeadLetter(nil, &want)
+	values := map[string]any{}
+	for i := 0; i < len(fields); i += 2 {
+		values[fields[i].(string)] = fmt.Sprint(fields[i+1])
+	}
+	got, err := pelican.ParseDeadLetter(redis.XMessage{ID: "1-1", Values: values})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	meta, err := pelican.ParseDeadLetterMeta(redis.XMessage{ID: "1-1", Values: values})
+	if err != nil || meta.Headers != nil || meta.Values != nil {
+		t.Errorf("ParseDeadLetterMeta: Headers %v, Values %v, err %v; want none", meta.Headers, meta.Values, err)
+	}
+}

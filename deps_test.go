@@ -76,3 +76,19 @@ func TestLibraryDoesNotLinkTheCodecs(t *testing.T) {
 		}
 	}
 }
+
+// Tracing is package pelicanotel's: an application that does not import
+// it does not link OpenTelemetry, whichever of the other packages it uses.
+func TestLibraryDoesNotLinkOpenTelemetry(t *testing.T) {
+	for _, pkg := range []string{"github.com/pelicanhq/pelican", "github.com/pelicanhq/pelican/dlq", "github.com/pelicanhq/pelican/monitor", "github.com/pelicanhq/pelican/trim"} {
+		out, err := exec.CommandContext(t.Context(), "go", "list", "-deps", pkg).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", pkg, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			if strings.HasPrefix(dep, "go.opentelemetry.io/") {
+				t.Errorf("%s links %s", pkg, dep)
+			}
+		}
+	}
+}

@@ -62,8 +62,12 @@ func (w *Worker) handleOne(work context.Context, l *lane, m *Message) bool {
 // on record.
 var errOverDelivered = errors.New("delivered more times than MaxDeliveries without success")
 
-// call runs the handler for m on lane l with its time limit, turning a
-// panic into an error. It also returns the error of the handler's
+// call runs the handler for m on lane l, wrapped by the middleware, with
+// its time limit, turning a panic into an error. (The time limit stays
+// here rather than in a middleware: the watchdog needs the start time
+// whatever the handler does with its context, and handlerContext costs no
+// timer; the panic is recovered here for those of the middleware, and by
+// recoverPanics inside the chain for the handler's, see chain.) It also returns the error of the handler's
 // context, which tells a timeout apart, and kept false if the watchdog
 // abandoned the handler meanwhile (the result must then be ignored).
 func (w *Worker) call(work context.Context, l *lane, m *Message) (err, ctxErr error, kept bool) {
@@ -97,7 +101,7 @@ func (w *Worker) call(work context.Context, l *lane, m *Message) (err, ctxErr er
 			ctxErr = hctx.Err() // only a failure's class depends on it
 		}
 	}()
-	return w.cfg.Handler.Handle(hctx, m), nil, true
+	return w.handler.Handle(hctx, m), nil, true
 }
 
 // settle hands what a handler's result asks for to the settler; a
@@ -119,6 +123,9 @@ func (w *Worker) settle(l *lane, m *Message, err, hctxErr error) {
 		w.settler.giveBack(w.after, m)
 	default:
 		w.stats.failed.Add(1)
+		if class == ClassPanic {
+			w.stats.panics.Add(1)
+		}
 		w.logPanic(m, err)
 		w.fail(m, class, err, delay)
 	}
@@ -141,6 +148,7 @@ func (w *Worker) fail(m *Message, class string, cause error, delay time.Duration
 		rec.First = m.failure.First
 	}
 	m.failure = &rec
+	w.stats.retried.Add(1)
 	w.logFailure(m, class, cause, delay)
 	w.settler.record(m, &rec)
 }

@@ -93,6 +93,12 @@ type WorkerMetrics struct {
 	// consumers of its group: by its claim pass (XCLAIM), and by reads
 	// that claim (XREADGROUP CLAIM).
 	Claimed int64
+	// Retried counts the failed deliveries that were scheduled for
+	// another attempt (Stats.Failed less those that were the last).
+	Retried int64
+	// Panics counts the handlers (or middleware) that panicked; each is
+	// also a failed delivery.
+	Panics int64
 	// HandlersRunning is how many handlers run now, and Held how many
 	// messages the worker holds now: read or claimed and not yet settled,
 	// those waiting for a lane included.
@@ -115,6 +121,8 @@ func (w *Worker) Metrics() WorkerMetrics {
 		Stats:            w.Stats(),
 		Deliveries:       w.stats.deliveries.Load(),
 		Claimed:          w.stats.claimed.Load(),
+		Retried:          w.stats.retried.Load(),
+		Panics:           w.stats.panics.Load(),
 		HandlersRunning:  running,
 		Held:             w.inflight.len(),
 		HandlerDurations: w.handlerTimes.snapshot(),

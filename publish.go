@@ -84,8 +84,10 @@ func checkValues(values map[string]string) error {
 	return nil
 }
 
-func (o *PublishOptions) xaddArgs(stream string, values map[string]string) *redis.XAddArgs {
-	a := &redis.XAddArgs{Stream: stream, Values: flatten(values)}
+// xaddArgs returns XADD's arguments for a message of fields (see
+// Client.publishFields) with the options.
+func (o *PublishOptions) xaddArgs(stream string, fields []any) *redis.XAddArgs {
+	a := &redis.XAddArgs{Stream: stream, Values: fields}
 	if o != nil {
 		a.MaxLen, a.MinID, a.Approx = o.MaxLen, o.MinID, o.Approx
 	}
@@ -113,10 +115,20 @@ func (c *Client) Publish(ctx context.Context, stream string, values map[string]s
 	if err := checkValues(values); err != nil {
 		return "", err
 	}
-	if opts != nil && opts.IdempotencyKey != "" {
-		return c.publishOnce(ctx, stream, values, opts)
+	fields, done := c.publishFields(ctx, stream, values)
+	id, err := c.add(ctx, stream, fields, opts)
+	if done != nil {
+		done(id, err)
 	}
-	id, err := c.rdb.XAdd(ctx, opts.xaddArgs(stream, values)).Result()
+	return id, err
+}
+
+// add adds a message of fields to stream.
+func (c *Client) add(ctx context.Context, stream string, fields []any, opts *PublishOptions) (string, error) {
+	if opts != nil && opts.IdempotencyKey != "" {
+		return c.publishOnce(ctx, stream, fields, opts)
+	}
+	id, err := c.rdb.XAdd(ctx, opts.xaddArgs(stream, fields)).Result()
 	if err != nil {
 		return "", publishError(stream, err)
 	}
@@ -147,12 +159,25 @@ func (c *Client) PublishBatch(ctx context.Context, stream string, batch []map[st
 			return nil, err
 		}
 	}
+	var dones []func(string, error) // with hooks, one per message (nil where none is needed)
 	cmds, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, v := range batch {
-			p.XAdd(ctx, opts.xaddArgs(stream, v))
+		for i, v := range batch {
+			fields, done := c.publishFields(ctx, stream, v)
+			if done != nil && dones == nil {
+				dones = make([]func(string, error), len(batch))
+			}
+			if done != nil {
+				dones[i] = done
+			}
+			p.XAdd(ctx, opts.xaddArgs(stream, fields))
 		}
 		return nil
 	})
+	for i, done := range dones {
+		if done != nil && i < len(cmds) {
+			done(cmds[i].(*redis.StringCmd).Result())
+		}
+	}
 	if err != nil {
 		if rediserr.IsOutOfMemory(err) {
 			// Some messages of the batch may have been added before the
@@ -171,7 +196,7 @@ func (c *Client) PublishBatch(ctx context.Context, stream string, batch []map[st
 // publishOnce is Publish with an idempotency key: XADD IDMP where the
 // server has it, and otherwise a marker written in the same MULTI/EXEC as
 // the entry.
-func (c *Client) publishOnce(ctx context.Context, stream string, values map[string]string, opts *PublishOptions) (string, error) {
+func (c *Client) publishOnce(ctx context.Context, stream string, fields []any, opts *PublishOptions) (string, error) {
 	caps, err := c.Capabilities(ctx)
 	if err != nil {
 		return "", err
@@ -180,7 +205,7 @@ func (c *Client) publishOnce(ctx context.Context, stream string, values map[stri
 		if err := c.configureIdempotency(ctx, stream); err != nil {
 			return "", err
 		}
-		a := opts.xaddArgs(stream, values)
+		a := opts.xaddArgs(stream, fields)
 		a.ProducerID, a.IdempotentID = c.opts.ProducerID, opts.IdempotencyKey
 		id, err := c.rdb.XAdd(ctx, a).Result()
 		if err != nil {
@@ -188,7 +213,7 @@ func (c *Client) publishOnce(ctx context.Context, stream string, values map[stri
 		}
 		return id, nil
 	}
-	return c.publishWithMarker(ctx, stream, values, opts)
+	return c.publishWithMarker(ctx, stream, fields, opts)
 }
 
 // configureIdempotency sets the stream's IDMP-DURATION to the client's
@@ -235,7 +260,7 @@ func (c *Client) configureIdempotency(ctx context.Context, stream string) error 
 // picks the next ID itself (so the marker can name it) and adds the entry
 // and the marker in one MULTI/EXEC; a concurrent change to either key makes
 // it start again.
-func (c *Client) publishWithMarker(ctx context.Context, stream string, values map[string]string, opts *PublishOptions) (string, error) {
+func (c *Client) publishWithMarker(ctx context.Context, stream string, fields []any, opts *PublishOptions) (string, error) {
 	marker := idempotencyMarker(stream, c.opts.ProducerID+":"+opts.IdempotencyKey)
 	var id string
 	for attempt := 0; attempt < 100; attempt++ {
@@ -252,7 +277,7 @@ func (c *Client) publishWithMarker(ctx context.Context, stream string, values ma
 			if err != nil {
 				return err
 			}
-			a := opts.xaddArgs(stream, values)
+			a := opts.xaddArgs(stream, fields)
 			a.ID = next
 			var add *redis.StringCmd
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {

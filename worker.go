@@ -82,6 +82,9 @@ type Worker struct {
 	// boxed holds configuration strings converted to interface values once,
 	// rather than once per dead letter.
 	boxed struct{ stream, group, consumer any }
+
+	// handler is cfg.Handler wrapped by cfg.Middleware (see chain).
+	handler Handler
 }
 
 // workerStats are the worker's counters: those of WorkerStats, then
@@ -89,7 +92,7 @@ type Worker struct {
 type workerStats struct {
 	processed, failed, deadLettered, givenBack, lostToTrim, duplicates, notOurs, redeliveries,
 	abandoned, recovered, groupsRecreated, outages atomic.Int64
-	deliveries, claimed atomic.Int64
+	deliveries, claimed, retried, panics atomic.Int64
 }
 
 // NewWorker returns a worker with cfg, after checking it (see
@@ -101,7 +104,7 @@ func (c *Client) NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Worker{c: c, cfg: cfg, self: thisProcess(), epoch: time.Now()}
+	w := &Worker{c: c, cfg: cfg, self: thisProcess(), epoch: time.Now(), handler: chain(cfg.Handler, cfg.Middleware)}
 	if w.cfg.Codec == nil {
 		w.cfg.Codec = c.opts.Codec
 	}

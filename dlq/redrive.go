@@ -56,6 +56,17 @@ type RedriveOptions struct {
 	// OnProgress, if set, is called by the job after each batch and when
 	// it ends, from the job's goroutine: it must return quickly.
 	OnProgress func(Progress)
+	// OnRedrive, if set, is called for each entry the job is about to
+	// send back to its stream, right before its batch's transaction, with
+	// the entry as it is in the dead-letter stream (its headers
+	// included). The function it returns (nil if it needs none) is called
+	// once the transaction is over, with the message's new ID in the
+	// stream, or the error that kept it from arriving there (the entry
+	// then stays in, or returns to, the dead-letter stream). Both are
+	// called from the job's goroutine, before OnProgress: they must return
+	// quickly. Package pelicanotel uses it to put the redrive on the
+	// message's trace.
+	OnRedrive func(ctx context.Context, d pelican.DeadLetter) (done func(id string, err error))
 }
 
 // Defaults of RedriveOptions.

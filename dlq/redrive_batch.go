@@ -443,6 +443,8 @@ func (j *Job) apply(ctx context.Context, t *watch.Tx, b redriveBatch, moves, par
 	if q.hooks.beforeExec != nil {
 		q.hooks.beforeExec()
 	}
+	dones := j.beginRedrives(ctx, moves)
+	defer dones.endAll(errNotRedriven)
 	_, err := t.Exec(ctx, func(pipe redis.Pipeliner) {
 		var ids []string
 		for i, e := range moves {
@@ -502,6 +504,8 @@ func (j *Job) apply(ctx context.Context, t *watch.Tx, b redriveBatch, moves, par
 		if err == nil {
 			if pr := redriveTargetProblem(e.Stream, []string{e.Group}, after[e.Stream]); pr != "" {
 				failed, problem = append(failed, redriveUndo{e: e, sent: id, moved: true}), pr
+			} else {
+				dones.end(i, id, nil)
 			}
 			continue
 		}
@@ -519,6 +523,42 @@ func (j *Job) apply(ctx context.Context, t *watch.Tx, b redriveBatch, moves, par
 		return err
 	}
 	return fmt.Errorf("%w: %s (the batch's %d entries that went nowhere are back in the dead-letter stream, with new IDs)", ErrTargetGone, problem, len(failed))
+}
+
+// errNotRedriven is what the OnRedrive hook hears of an entry its batch
+// did not send back: the transaction did not apply (the job tries again),
+// or the entry went back to the dead-letter stream.
+var errNotRedriven = errors.New("dlq: the entry was not redriven")
+
+// redriveDones are the functions the OnRedrive hook returned for a
+// batch's moves, by position; nil where none was returned.
+type redriveDones []func(string, error)
+
+// beginRedrives calls the OnRedrive hook for each of moves.
+func (j *Job) beginRedrives(ctx context.Context, moves []redriveEntry) redriveDones {
+	if j.opts.OnRedrive == nil {
+		return nil
+	}
+	dones := make(redriveDones, len(moves))
+	for i, e := range moves {
+		dones[i] = j.opts.OnRedrive(ctx, e.DeadLetter)
+	}
+	return dones
+}
+
+// end calls the function of move i with its outcome, once.
+func (d redriveDones) end(i int, id string, err error) {
+	if i < len(d) && d[i] != nil {
+		d[i](id, err)
+		d[i] = nil
+	}
+}
+
+// endAll calls the functions not called yet with err.
+func (d redriveDones) endAll(err error) {
+	for i := range d {
+		d.end(i, "", err)
+	}
 }
 
 // redriveUndo is an entry a batch moved that must go back to the dead-letter

@@ -45,6 +45,8 @@ var (
 	dWDeadLettered   = desc("pelican_worker_dead_lettered_total", "Messages the workers moved to the dead-letter stream.", lGroup)
 	dWGivenBack      = desc("pelican_worker_given_back_total", "Messages the workers gave back to the group without spending an attempt.", lGroup)
 	dWClaimed        = desc("pelican_worker_claimed_total", "Messages the workers took over from other consumers of the group.", lGroup)
+	dWRetried        = desc("pelican_worker_retried_total", "Failed deliveries the workers scheduled for another attempt.", lGroup)
+	dWPanics         = desc("pelican_worker_panics_total", "Handlers (or middleware) that panicked at the workers; each is also a failed delivery.", lGroup)
 	dWRedeliveries   = desc("pelican_worker_redeliveries_total", "Messages the workers handled that had been delivered before.", lGroup)
 	dWLostToTrim     = desc("pelican_worker_lost_to_trim_total", "Pending messages the workers found deleted or trimmed from the stream.", lGroup)
 	dWDuplicates     = desc("pelican_worker_duplicates_total", "Redeliveries exactly-once workers recognised as processed already.", lGroup)
@@ -58,7 +60,7 @@ var (
 	dWHandlerSeconds = desc("pelican_worker_handler_duration_seconds", "Run time of the handlers (those abandoned left out).", lGroup)
 
 	workerDescs = []*prometheus.Desc{dWDeliveries, dWProcessed, dWFailed, dWDeadLettered, dWGivenBack, dWClaimed,
-		dWRedeliveries, dWLostToTrim, dWDuplicates, dWNotOurs, dWAbandoned, dWRecovered, dWRecreated, dWOutages,
+		dWRetried, dWPanics, dWRedeliveries, dWLostToTrim, dWDuplicates, dWNotOurs, dWAbandoned, dWRecovered, dWRecreated, dWOutages,
 		dWRunning, dWHeld, dWHandlerSeconds}
 )
 
@@ -120,6 +122,8 @@ func (s *workerSums) add(m pelican.WorkerMetrics) {
 	a.Outages += b.Outages
 	s.Deliveries += m.Deliveries
 	s.Claimed += m.Claimed
+	s.Retried += m.Retried
+	s.Panics += m.Panics
 	s.HandlersRunning += m.HandlersRunning
 	s.Held += m.Held
 	s.HandlerDurations.Sum += m.HandlerDurations.Sum
@@ -143,6 +147,8 @@ func (s *workerSums) send(ch chan<- prometheus.Metric, k groupKey) {
 	counter(dWDeadLettered, st.DeadLettered)
 	counter(dWGivenBack, st.GivenBack)
 	counter(dWClaimed, s.Claimed)
+	counter(dWRetried, s.Retried)
+	counter(dWPanics, s.Panics)
 	counter(dWRedeliveries, st.Redeliveries)
 	counter(dWLostToTrim, st.LostToTrim)
 	counter(dWDuplicates, st.Duplicates)

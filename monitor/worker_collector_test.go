@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -179,4 +180,87 @@ func TestWorkerCollectorEmpty(t *testing.T) {
 	if n, err := testutil.GatherAndCount(reg); err != nil || n != 0 {
 		t.Errorf("%d metrics (err %v), want none", n, err)
 	}
+}
+
+// outcomeCounters are the handler outcomes TestWorkerCollectorOutcomes
+// compares exactly: ok, retry, given back, dead-lettered and panic.
+const outcomeCounters = `
+# HELP pelican_worker_dead_lettered_total Messages the workers moved to the dead-letter stream.
+# TYPE pelican_worker_dead_lettered_total counter
+pelican_worker_dead_lettered_total{group="g",stream="outcomes"} 2
+# HELP pelican_worker_failed_total Failed deliveries at the workers (an attempt spent; retried, or dead-lettered if it was the last).
+# TYPE pelican_worker_failed_total counter
+pelican_worker_failed_total{group="g",stream="outcomes"} 4
+# HELP pelican_worker_given_back_total Messages the workers gave back to the group without spending an attempt.
+# TYPE pelican_worker_given_back_total counter
+pelican_worker_given_back_total{group="g",stream="outcomes"} 1
+# HELP pelican_worker_panics_total Handlers (or middleware) that panicked at the workers; each is also a failed delivery.
+# TYPE pelican_worker_panics_total counter
+pelican_worker_panics_total{group="g",stream="outcomes"} 1
+# HELP pelican_worker_processed_total Messages the workers processed successfully.
+# TYPE pelican_worker_processed_total counter
+pelican_worker_processed_total{group="g",stream="outcomes"} 3
+# HELP pelican_worker_retried_total Failed deliveries the workers scheduled for another attempt.
+# TYPE pelican_worker_retried_total counter
+pelican_worker_retried_total{group="g",stream="outcomes"} 2
+`
+
+// TestWorkerCollectorOutcomes reads the outcomes of the handlers by class
+// through a Prometheus registry, on every backend: of five messages, one
+// succeeds, one panics once and then succeeds, one fails twice (retried,
+// then dead-lettered), one is given back once and then succeeds, one
+// fails for good.
+func TestWorkerCollectorOutcomes(t *testing.T) {
+	backendtest.Each(t, func(t *testing.T, c *pelican.Client) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		for n := range 5 {
+			if _, err := c.Publish(ctx, "outcomes", map[string]string{"n": strconv.Itoa(n)}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var gaveBack atomic.Bool
+		w, err := c.NewWorker(pelican.WorkerConfig{
+			Stream: "outcomes", Group: "g", MaxDeliveries: 2,
+			Handler: pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error {
+				switch m.Values["n"] {
+				case "1":
+					if m.Deliveries == 1 {
+						panic("boom")
+					}
+				case "2":
+					return errors.New("always")
+				case "3":
+					if gaveBack.CompareAndSwap(false, true) {
+						return pelican.Unavailable(errors.New("down"))
+					}
+				case "4":
+					return pelican.Permanent(errors.New("never"))
+				}
+				return nil
+			}),
+			Block: 50 * time.Millisecond, Backoff: pelican.Delays{20 * time.Millisecond}, RetryInterval: 20 * time.Millisecond,
+			ClaimMinIdle: 200 * time.Millisecond, ClaimInterval: 50 * time.Millisecond, HeartbeatInterval: 50 * time.Millisecond,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg := prometheus.NewPedanticRegistry()
+		reg.MustRegister(NewWorkerCollector(w))
+		done := make(chan error, 1)
+		go func() { done <- w.Run(ctx) }()
+		await.True(t, "every message settled", func() bool {
+			m := w.Metrics()
+			return m.Stats.Processed == 3 && m.Stats.DeadLettered == 2 && m.Held == 0
+		})
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		names := []string{"pelican_worker_dead_lettered_total", "pelican_worker_failed_total", "pelican_worker_given_back_total",
+			"pelican_worker_panics_total", "pelican_worker_processed_total", "pelican_worker_retried_total"}
+		if err := testutil.GatherAndCompare(reg, strings.NewReader(outcomeCounters), names...); err != nil {
+			t.Error(err)
+		}
+	})
 }
