@@ -256,7 +256,7 @@ type ScheduledStats struct {
 }
 
 // ScheduledStats returns the figures of stream's scheduled messages, in
-// one round trip.
+// one round trip. A server without sorted sets holds none: zero figures.
 func (c *Client) ScheduledStats(ctx context.Context, stream string) (ScheduledStats, error) {
 	key := scheduledKey(stream)
 	now := c.clock.Now().UnixMilli()
@@ -269,7 +269,10 @@ func (c *Client) ScheduledStats(ctx context.Context, stream string) (ScheduledSt
 		return nil
 	})
 	if err != nil {
-		if rediserr.IsWrongType(err) {
+		switch {
+		case rediserr.IsUnknownCommand(err):
+			return ScheduledStats{}, nil
+		case rediserr.IsWrongType(err):
 			return ScheduledStats{}, fmt.Errorf("%w: %s", ErrWrongType, key)
 		}
 		return ScheduledStats{}, fmt.Errorf("pelican: reading %s: %w", key, err)

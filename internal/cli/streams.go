@@ -91,7 +91,7 @@ func printStreams(o *output, t *target, stats []monitor.StreamStats, orphans []s
 		_, err := fmt.Fprintf(o.w, "no streams at %s\n", t.where())
 		return err
 	}
-	tb := o.table("STREAM", "LENGTH", "GROUPS", "PENDING", "OLDEST PENDING", "LAG", "DEAD LETTERS")
+	tb := o.table("STREAM", "LENGTH", "GROUPS", "PENDING", "OLDEST PENDING", "LAG", "DEAD LETTERS", "SCHEDULED")
 	for _, st := range stats {
 		sum := totalGroups(st)
 		lag := "-"
@@ -101,7 +101,11 @@ func printStreams(o *output, t *target, stats []monitor.StreamStats, orphans []s
 		case len(st.Groups) > 0:
 			lag = "?"
 		}
-		tb.row(st.Stream, st.Length, len(st.Groups), sum.pending, ageCell(sum.oldestAge, sum.pending > 0), lag, st.DeadLetters.Length)
+		sched := strconv.FormatInt(st.Scheduled.Count, 10)
+		if st.Scheduled.Due > 0 {
+			sched += fmt.Sprintf(" (%d due)", st.Scheduled.Due)
+		}
+		tb.row(st.Stream, st.Length, len(st.Groups), sum.pending, ageCell(sum.oldestAge, sum.pending > 0), lag, st.DeadLetters.Length, sched)
 	}
 	if err := tb.flush(); err != nil {
 		return err
