@@ -7,11 +7,14 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pelicanhq/pelican/internal/rediserr"
 )
 
 // The mover: it adds a stream's due scheduled messages (see schedule.go)
@@ -161,7 +164,7 @@ func (c *Client) moveDueWatched(ctx context.Context, stream string, now time.Tim
 	for attempt := 0; attempt < 10; attempt++ {
 		var r moveResult
 		err := c.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			ids, err := tx.ZRangeByScore(ctx, index, &redis.ZRangeBy{Min: "-inf", Max: max, Count: int64(limit)}).Result()
+			ids, err := tx.ZRangeArgs(ctx, redis.ZRangeArgs{Key: index, Start: "-inf", Stop: max, ByScore: true, Count: int64(limit)}).Result()
 			if err != nil {
 				return err
 			}
@@ -298,6 +301,11 @@ func (m *mover) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		if lacksSortedSets(err) {
+			m.c.log.Warn("pelican: the server has no sorted sets: this stream's scheduled messages are not moved here",
+				"stream", m.stream, "err", err)
+			return
+		}
 		m.onErr(ctx, err)
 		wait := m.interval
 		if err == nil && !next.IsZero() {
@@ -335,6 +343,13 @@ func (m *mover) pass(ctx context.Context) (time.Time, error) {
 			return r.next, nil
 		}
 	}
+}
+
+// lacksSortedSets reports whether err says the server has no sorted-set
+// commands, as a command or inside a script. Such a server cannot hold
+// scheduled messages: its movers stop.
+func lacksSortedSets(err error) bool {
+	return err != nil && (rediserr.IsUnknownCommand(err) || strings.Contains(err.Error(), "Unknown Redis command called from script"))
 }
 
 // movers are the movers running with a client, by stream, so that a
