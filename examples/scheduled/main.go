@@ -131,6 +131,7 @@ func run(ctx context.Context, addr string) error {
 		return err
 	}
 	sctx, stopScheduler := context.WithCancel(ctx)
+	defer stopScheduler()
 	done := make(chan error, 1)
 	go func() { done <- s.Run(sctx) }()
 	for {
