@@ -200,12 +200,20 @@ func (c *Client) publishScheduled(ctx context.Context, stream string, batch []ma
 		members[i] = redis.Z{Score: float64(dueMs), Member: ids[i]}
 		payloads = append(payloads, ids[i], scheduleCodec{}.encode(args))
 	}
-	_, err = c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, scheduledPayloadsKey(stream), payloads...)
 		p.ZAdd(ctx, scheduledKey(stream), members...)
 		return nil
 	})
 	if err != nil {
+		// EXECABORT says only that a queued command was refused: say which
+		// and why (a server without sorted sets refuses ZADD).
+		for _, cmd := range cmds {
+			if cerr := cmd.Err(); cerr != nil && cerr != err {
+				err = fmt.Errorf("%w (%s)", cerr, err)
+				break
+			}
+		}
 		return nil, scheduleError(stream, err)
 	}
 	c.movers.wake(stream, due, c.clock.Now())
