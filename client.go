@@ -63,6 +63,10 @@ type Client struct {
 	caps      Capabilities
 	capsKnown bool
 
+	// movers are the movers of scheduled messages running with the
+	// client (see scheduler.go).
+	movers movers
+
 	// idmpConfigured remembers the streams whose IDMP-DURATION this client
 	// has set (stream + "\x00" + seconds).
 	idmpConfigured sync.Map

@@ -109,6 +109,14 @@ type WorkerConfig struct {
 	// finish until the grace period is nearly over (their contexts end
 	// then), and Run returns within it. If zero, 10s.
 	ShutdownGrace time.Duration
+	// ScheduleInterval is the longest the worker waits between looks for
+	// scheduled messages of its stream that are due (see
+	// docs/scheduling.md): it moves them into the stream as they fall due,
+	// waking at the earliest due time it has seen, and within
+	// ScheduleInterval for messages scheduled since by other processes.
+	// Any number of workers and Schedulers may do this at once. If zero,
+	// 1s; negative leaves the moving to others.
+	ScheduleInterval time.Duration
 	// StartID is where a new group starts reading: "0" (the default, the
 	// whole stream) or "$" (only new messages).
 	StartID string
@@ -180,6 +188,9 @@ func (cfg WorkerConfig) withDefaults() (WorkerConfig, error) {
 	}
 	def(&cfg.MarkerTTL, 24*time.Hour)
 	def(&cfg.ShutdownGrace, 10*time.Second)
+	if cfg.ScheduleInterval == 0 {
+		cfg.ScheduleInterval = time.Second
+	}
 	if cfg.StartID == "" {
 		cfg.StartID = "0"
 	}
@@ -193,11 +204,11 @@ func (cfg WorkerConfig) withDefaults() (WorkerConfig, error) {
 }
 
 // connsNeeded is how many connections of the go-redis pool a worker with
-// cfg may hold at once: its reads, the settler and the four background
-// loops, and in exactly-once mode one per handler (each runs under WATCH
+// cfg may hold at once: its reads, the settler and the five background
+// loops (retrier, claimer, janitor, heartbeater, scheduled messages' mover), and in exactly-once mode one per handler (each runs under WATCH
 // on a connection of its own).
 func (cfg *WorkerConfig) connsNeeded() int {
-	n := maxReads(cfg.Concurrency) + 5
+	n := maxReads(cfg.Concurrency) + 6
 	if cfg.ExactlyOnce {
 		n += cfg.Concurrency
 	}

@@ -50,8 +50,8 @@ func TestNewWorkerChecksTheClient(t *testing.T) {
 		t.Errorf("a worker that fits the pool was refused: %v", err)
 	}
 	_, err := c.NewWorker(WorkerConfig{Stream: "s", Group: "g", Handler: h, Concurrency: 4, ExactlyOnce: true})
-	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "PoolSize of at least 13") {
-		t.Errorf("an exactly-once worker of 4 handlers over a pool of 10: %v; want ErrInvalidConfig asking for a PoolSize of at least 13", err)
+	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "PoolSize of at least 14") {
+		t.Errorf("an exactly-once worker of 4 handlers over a pool of 10: %v; want ErrInvalidConfig asking for a PoolSize of at least 14", err)
 	}
 	_, err = c.NewWorker(WorkerConfig{Stream: "s", Group: "g", Handler: h, Block: 3 * time.Second})
 	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "ReadTimeout (3s)") {

@@ -40,6 +40,11 @@
 // MaxDeliveries attempts without taking its neighbours along. The README
 // has a whole program.
 //
+// A message published with PublishOptions.Delay or At waits in the
+// stream's due-time index until due; the stream's workers (or a Scheduler)
+// move it into the stream then, exactly once, and Cancel withdraws it
+// before (docs/scheduling.md).
+//
 // What each part of a message's life writes to Redis is listed in
 // docs/keys.md; the failure rules are in docs/failures.md.
 package pelican

@@ -72,6 +72,22 @@ func (c *Client) publishFields(ctx context.Context, stream string, values map[st
 	}
 }
 
+// withHeaders returns values with the headers the client's publish hooks
+// add, for a message that is stored before it is added to the stream (a
+// scheduled one), and the hooks' end as publishFields does. Without hooks
+// it returns values itself.
+func (c *Client) withHeaders(ctx context.Context, stream string, values map[string]string) (map[string]string, func(string, error)) {
+	if len(c.opts.PublishHooks) == 0 {
+		return values, nil
+	}
+	fields, done := c.publishFields(ctx, stream, values)
+	out := make(map[string]string, len(fields)/2)
+	for i := 0; i+1 < len(fields); i += 2 {
+		out[fields[i].(string)] = fields[i+1].(string)
+	}
+	return out, done
+}
+
 // headersOf returns the headers among values (names without
 // HeaderPrefix), nil if there are none.
 func headersOf(values map[string]string) map[string]string {

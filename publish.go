@@ -31,6 +31,17 @@ type PublishOptions struct {
 	// returns the ID of the message the first publish added. The key is
 	// scoped to the client's ProducerID.
 	IdempotencyKey string
+
+	// Delay, when positive, schedules the message: it is held in the
+	// stream's due-time index and added to the stream once Delay has
+	// passed, by the client's clock (see docs/scheduling.md). Publish
+	// then returns a schedule ID, which Cancel takes, rather than a stream
+	// ID; the trimming options apply when the message is added.
+	Delay time.Duration
+	// At, when not zero, schedules the message for that time, as Delay
+	// does; a time already past makes it due at once. Set Delay or At,
+	// not both.
+	At time.Time
 }
 
 // ErrReservedField means a message has a field named with ReservedPrefix
@@ -110,10 +121,22 @@ func flatten(values map[string]string) []any {
 
 // Publish adds a message to a stream and returns its ID. When the
 // server's data exceeds its maxmemory the error matches ErrOutOfMemory:
-// publish again after a backoff.
+// publish again after a backoff. With PublishOptions.Delay or At the
+// message is scheduled instead, and the ID is its schedule ID (see
+// IsScheduleID).
 func (c *Client) Publish(ctx context.Context, stream string, values map[string]string, opts *PublishOptions) (string, error) {
 	if err := checkValues(values); err != nil {
 		return "", err
+	}
+	if due, ok, err := opts.dueTime(c.clock.Now()); err != nil || ok {
+		if err != nil {
+			return "", err
+		}
+		ids, err := c.publishScheduled(ctx, stream, []map[string]string{values}, due, opts)
+		if err != nil {
+			return "", err
+		}
+		return ids[0], nil
 	}
 	fields, done := c.publishFields(ctx, stream, values)
 	id, err := c.add(ctx, stream, fields, opts)
@@ -149,7 +172,9 @@ func (c *Client) PublishValue(ctx context.Context, stream string, v any, opts *P
 
 // PublishBatch adds several messages in one round trip and returns their
 // IDs in order. The options' trimming applies to each addition; an
-// idempotency key is not allowed (publish those one by one).
+// idempotency key is not allowed (publish those one by one). With Delay
+// or At every message of the batch is scheduled, atomically, and the IDs
+// are schedule IDs.
 func (c *Client) PublishBatch(ctx context.Context, stream string, batch []map[string]string, opts *PublishOptions) ([]string, error) {
 	if opts != nil && opts.IdempotencyKey != "" {
 		return nil, errors.New("pelican: PublishBatch takes no idempotency key")
@@ -158,6 +183,12 @@ func (c *Client) PublishBatch(ctx context.Context, stream string, batch []map[st
 		if err := checkValues(v); err != nil {
 			return nil, err
 		}
+	}
+	if due, ok, err := opts.dueTime(c.clock.Now()); err != nil || ok {
+		if err != nil || len(batch) == 0 {
+			return nil, err
+		}
+		return c.publishScheduled(ctx, stream, batch, due, opts)
 	}
 	var dones []func(string, error) // with hooks, one per message (nil where none is needed)
 	cmds, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {

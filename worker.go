@@ -27,6 +27,7 @@ import (
 //	claimer      claim.go      the claim pass over the group's abandoned messages
 //	heartbeater  heartbeat.go  liveness and idle-time resets for the messages the worker holds
 //	janitor      janitor.go    hands over and deletes dead consumers
+//	mover        scheduler.go  moves the stream's scheduled messages into it as they fall due
 //	watchdog     watchdog.go   abandons handlers that overrun their time limit
 //	groupKeeper  group.go      creates the group, and creates it again if it disappears
 //	health       health.go     outages: logging, counting, backoff
@@ -34,8 +35,8 @@ import (
 // Run starts them in this order: the group and the consumer name (start),
 // the replay of the consumer's own pending messages (queued before any
 // lane runs), the settler, the heartbeater and the watchdog, the lanes,
-// then the retrier, the claimer and the janitor. It stops them in reverse
-// (see shutdown): the retrier, claimer and janitor and the reads first,
+// then the retrier, the claimer, the janitor and the mover. It stops them in reverse
+// (see shutdown): the retrier, claimer, janitor and mover and the reads first,
 // then the lanes, then the settler's last writes, the heartbeater and the
 // watchdog.
 //
@@ -199,6 +200,12 @@ func (w *Worker) Run(ctx context.Context) error {
 	goLoop(&loops, func() { w.claimer.run(ctx) })
 	if w.cfg.DeadConsumerAfter > 0 {
 		goLoop(&loops, func() { w.janitor.run(ctx) })
+	}
+	if w.cfg.ScheduleInterval > 0 {
+		m := newMover(w.c, w.cfg.Stream, w.cfg.ScheduleInterval, defaultScheduleBatch, func(ctx context.Context, err error) {
+			w.failed(ctx, "moving scheduled messages into the stream", err)
+		})
+		goLoop(&loops, func() { m.run(ctx) })
 	}
 
 	<-ctx.Done()

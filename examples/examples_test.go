@@ -14,7 +14,7 @@ import (
 
 // patterns are the examples that must exist: one per processing pattern
 // the documentation teaches.
-var patterns = []string{"at_least_once", "claim_abandoned", "codecs", "exactly_once", "get_dlq_stats", "middleware", "monitor", "process_with_dlq", "redrive", "reprocess_dlq", "tracing", "trim_guard", "trim_on_publish"}
+var patterns = []string{"at_least_once", "claim_abandoned", "codecs", "exactly_once", "get_dlq_stats", "middleware", "monitor", "process_with_dlq", "redrive", "reprocess_dlq", "scheduled", "tracing", "trim_guard", "trim_on_publish"}
 
 // TestExamples builds every example and runs it on the embedded engine
 // and on a real redis-server; each must exit 0 by itself.

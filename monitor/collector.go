@@ -108,10 +108,14 @@ var (
 	dTrimRemoved   = desc("pelican_trim_removed_total", "Entries removed by Pelican's trims of the stream.", lStream)
 	dTrimLost      = desc("pelican_trim_lost_total", "Unprocessed entries removed by plain trims of the stream.", lStream)
 	dTrimPrevented = desc("pelican_trim_prevented_total", "Unprocessed entries plain trims would have removed that safe trims kept.", lStream)
+	dScheduled     = desc("pelican_scheduled_messages", "Messages scheduled for the stream and not yet moved into it.", lStream)
+	dScheduledDue  = desc("pelican_scheduled_due_messages", "Scheduled messages already due and not yet moved into the stream (staying above 0: no mover runs).", lStream)
+	dScheduledNext = desc("pelican_scheduled_next_due_timestamp_seconds", "Unix time at which the earliest scheduled message is due (absent when none is).", lStream)
 
 	allDescs = []*prometheus.Desc{dStreamLength, dStreamAdded, dPending, dLag, dOldestAge, dOldestIdle, dConsumers, dDead,
 		dGhosts, dDeliveries, dCPending, dCIdle, dCInactive, dCAlive, dRedeliveries, dProcessed, dFailed, dDeadLettered,
-		dLostToTrim, dAbandoned, dRecovered, dRecreated, dOutages, dDLQLength, dDLQAdded, dDLQOldestAge, dDLQEvictions, dTrimRemoved, dTrimLost, dTrimPrevented}
+		dLostToTrim, dAbandoned, dRecovered, dRecreated, dOutages, dDLQLength, dDLQAdded, dDLQOldestAge, dDLQEvictions, dTrimRemoved, dTrimLost, dTrimPrevented,
+		dScheduled, dScheduledDue, dScheduledNext}
 )
 
 // Describe sends the descriptions of every metric the collector exports.
@@ -208,6 +212,11 @@ func send(ch chan<- prometheus.Metric, st StreamStats) {
 	counter(dTrimRemoved, st.Trim.Removed, s)
 	counter(dTrimLost, st.Trim.Lost, s)
 	counter(dTrimPrevented, st.Trim.Prevented, s)
+	gauge(dScheduled, float64(st.Scheduled.Count), s)
+	gauge(dScheduledDue, float64(st.Scheduled.Due), s)
+	if !st.Scheduled.NextDue.IsZero() {
+		gauge(dScheduledNext, float64(st.Scheduled.NextDue.UnixMilli())/1000, s)
+	}
 }
 
 // deliveryHistogram turns a group's delivery counts into a Prometheus

@@ -143,10 +143,10 @@ type streamReplies struct {
 	trimCounts *redis.SliceCmd
 }
 
-// read reads the figures in two pipelined round trips (the stream, its
-// groups, the dead-letter stream and counters; then per group its
-// consumers and the oldest pending messages), with the workers'
-// heartbeats read alongside. With only set it reads that group alone and
+// read reads the figures in three pipelined round trips (the stream, its
+// groups, the dead-letter stream and counters; its scheduled messages;
+// then per group its consumers and the oldest pending messages), with the
+// workers' heartbeats read alongside. With only set it reads that group alone and
 // not the dead-letter stream.
 func (m *Monitor) read(ctx context.Context, key, only string) (StreamStats, error) {
 	rdb := m.c.Redis()
@@ -183,6 +183,11 @@ func (m *Monitor) read(ctx context.Context, key, only string) (StreamStats, erro
 			return st, wrapErr(key, "HMGET "+trim.CountersKey(key), err)
 		}
 		st.Trim = trim.ParseCounters(r.trimCounts.Val())
+		sched, err := m.c.ScheduledStats(ctx, key)
+		if err != nil {
+			return st, err
+		}
+		st.Scheduled = sched
 	}
 	for _, g := range r.groups.Val() {
 		if only != "" && g.Name != only {

@@ -33,6 +33,10 @@ type StreamStats struct {
 	DeadLetters DLQStats
 	// Trim holds the running totals of trim.Run on this stream.
 	Trim trim.Counters
+	// Scheduled describes the messages scheduled for the stream and not
+	// yet moved into it (pelican.Client.ScheduledStats); Due among them
+	// staying high means no worker or Scheduler moves them.
+	Scheduled pelican.ScheduledStats
 }
 
 // GroupStats are the figures of one consumer group.

@@ -11,6 +11,8 @@
 //	peers watermill-recover -addr A -n 1000 [-min-idle 1s -claim-interval 250ms]
 //	peers asynq-hol         -addr A -n 2000 -c 4 -slow-every 100 -slow 200ms
 //	peers watermill-hol     -addr A -n 2000 -c 4 -slow-every 100 -slow 200ms
+//	peers pelican-schedule  -addr A -n 100000 -c 16 -lead 5s -spread 10s [-check-interval D]
+//	peers asynq-schedule    -addr A -n 100000 -c 16 -lead 5s -spread 10s [-check-interval D]
 //
 // consume prints messages per second, then the CPU time per message, in
 // microseconds, of this process and of the server process (0 without
@@ -19,7 +21,10 @@
 // messages and messages processed before the death, like libbench. hol
 // prints the seconds until every message was processed, the messages per
 // second that makes, and the seconds until the last fast message was
-// processed, like libbench hol.
+// processed, like libbench hol. schedule (scheduled messages, Pelican's
+// against asynq's scheduled tasks) prints the due messages moved per
+// second, the messages handled per second and the lateness p50, p99 and
+// maximum in ms (see schedule.go).
 package main
 
 import (
@@ -30,7 +35,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: peers asynq-consume|watermill-consume|asynq-recover|watermill-recover|asynq-hol|watermill-hol [flags]")
+		fmt.Fprintln(os.Stderr, "usage: peers asynq-consume|watermill-consume|asynq-recover|watermill-recover|asynq-hol|watermill-hol|pelican-schedule|asynq-schedule [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -51,6 +56,10 @@ func main() {
 		err = asynqHOL(os.Args[2:])
 	case "watermill-hol":
 		err = watermillHOL(os.Args[2:])
+	case "pelican-schedule":
+		err = pelicanSchedule(os.Args[2:])
+	case "asynq-schedule":
+		err = asynqSchedule(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown subcommand %q", os.Args[1])
 	}

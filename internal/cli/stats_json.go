@@ -31,6 +31,16 @@ type streamJSON struct {
 	Groups      []groupJSON      `json:"groups"`
 	DeadLetters deadLettersJSON  `json:"dead_letters"`
 	Trim        trimCountersJSON `json:"trim"`
+	Scheduled   scheduledJSON    `json:"scheduled"`
+}
+
+// scheduledJSON is the figures of a stream's scheduled messages.
+type scheduledJSON struct {
+	Count int64 `json:"count"`
+	// Due counts those due and not yet moved into the stream.
+	Due int64 `json:"due"`
+	// NextDue is the earliest due time; null when none is scheduled.
+	NextDue *time.Time `json:"next_due"`
 }
 
 // groupJSON is one consumer group's figures.
@@ -148,10 +158,14 @@ func streamToJSON(st monitor.StreamStats) streamJSON {
 			OldestAgeMs: millis(st.DeadLetters.OldestAge), EntriesAdded: st.DeadLetters.EntriesAdded,
 			Evicted: st.DeadLetters.Evicted, EvictedBy: st.DeadLetters.EvictedBy,
 		},
-		Trim: trimCountersJSON{Removed: st.Trim.Removed, Lost: st.Trim.Lost, Prevented: st.Trim.Prevented},
+		Trim:      trimCountersJSON{Removed: st.Trim.Removed, Lost: st.Trim.Lost, Prevented: st.Trim.Prevented},
+		Scheduled: scheduledJSON{Count: st.Scheduled.Count, Due: st.Scheduled.Due},
 	}
 	if out.DeadLetters.EvictedBy == nil {
 		out.DeadLetters.EvictedBy = map[string]int64{}
+	}
+	if next := st.Scheduled.NextDue; !next.IsZero() {
+		out.Scheduled.NextDue = &next
 	}
 	sum := totalGroups(st)
 	out.Pending, out.OldestPendingAgeMs = sum.pending, millis(sum.oldestAge)

@@ -89,11 +89,15 @@ func printStreams(o *output, t *target, stats []monitor.StreamStats, orphans []s
 		_, err := fmt.Fprintf(o.w, "no streams at %s\n", t.where())
 		return err
 	}
-	tb := o.table("STREAM", "LENGTH", "GROUPS", "PENDING", "OLDEST PENDING", "LAG", "DEAD LETTERS")
+	tb := o.table("STREAM", "LENGTH", "GROUPS", "PENDING", "OLDEST PENDING", "LAG", "DEAD LETTERS", "SCHEDULED")
 	for _, st := range stats {
 		sum := totalGroups(st)
 		lag := lagText(sum.lag, !sum.lagKnown, len(st.Groups) > 0)
-		tb.row(st.Stream, st.Length, len(st.Groups), sum.pending, durationCell(sum.oldestAge, sum.pending > 0), lag, st.DeadLetters.Length)
+		sched := thousands(st.Scheduled.Count)
+		if st.Scheduled.Due > 0 {
+			sched += " (" + thousands(st.Scheduled.Due) + " due)"
+		}
+		tb.row(st.Stream, st.Length, len(st.Groups), sum.pending, durationCell(sum.oldestAge, sum.pending > 0), lag, st.DeadLetters.Length, sched)
 	}
 	if err := tb.flush(); err != nil {
 		return err
