@@ -84,7 +84,7 @@ A claim that selects nothing says "nothing to claim" and exits with status 0.`,
 	fs := cmd.Flags()
 	fs.StringVar(&co.to, "to", "", "the consumer to move the messages to (created if new)")
 	fs.StringVar(&co.from, "from", "", "only the messages this consumer holds")
-	fs.DurationVar(&co.minIdle, "min-idle", 0, "only messages not delivered for at least this long (1m; 0s for any)")
+	durationVar(fs, &co.minIdle, "min-idle", 0, "only messages not delivered for at least this long (0s for any)")
 	fs.Int64Var(&co.count, "count", 100, "claim at most this many messages (not with IDs)")
 	fs.BoolVar(&co.dryRun, "dry-run", false, "list what would be claimed, claiming nothing")
 	_ = cmd.MarkFlagRequired("to")

@@ -78,7 +78,7 @@ named for the run, so nothing of yours is touched; the restart step is skipped).
 	fs.StringVar(&f.dir, "dir", "", "keep the engine's data in this directory, and leave it there (default: a temporary directory, removed at the end)")
 	fs.StringVar(&f.url, "url", "", "run against this Redis-compatible server instead of the embedded engine: redis://host:port[/db]")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed of the orders' kinds, to replay a run (default: a random one, printed)")
-	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "give up if the demo has not finished by then")
+	durationVar(fs, &f.timeout, "timeout", 2*time.Minute, "give up if the demo has not finished by then")
 	_ = cmd.MarkFlagDirname("dir")
 	cmd.AddCommand(newDemoWorkerCommand(stdout, stderr))
 	return cmd

@@ -103,7 +103,7 @@ on any entry.`,
 	fs := cmd.Flags()
 	fs.StringVar(&f.exec, "exec", "", "the shell command that processes one entry (JSON on stdin); exit status 0 deletes the entry")
 	fs.IntVar(&f.limit, "limit", 0, "hand over at most this many entries (default: every selected one)")
-	fs.DurationVar(&f.timeout, "command-timeout", time.Minute, "kill the command after this long, which counts as a failure")
+	durationVar(fs, &f.timeout, "command-timeout", time.Minute, "kill the command after this long, which counts as a failure")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "count the entries that would be handed over, and change nothing")
 	fs.BoolVarP(&f.yes, "yes", "y", false, "go ahead without asking")
 	o = addOutputFlags(cmd, stdout)

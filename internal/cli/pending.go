@@ -103,7 +103,7 @@ least so many times. Nothing is claimed or changed.`,
 	o := addOutputFlags(cmd, stdout)
 	fs := cmd.Flags()
 	fs.StringVar(&f.consumer, "consumer", "", "only the messages this consumer holds")
-	fs.DurationVar(&f.minIdle, "min-idle", 0, "only the messages not delivered for at least this long (1m, 2h)")
+	durationVar(fs, &f.minIdle, "min-idle", 0, "only the messages not delivered for at least this long")
 	fs.Int64Var(&f.minDeliveries, "min-deliveries", 0, "only the messages delivered at least this many times")
 	fs.Int64Var(&count, "count", 100, "list at most this many messages")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {

@@ -40,7 +40,7 @@ func (t *target) addFlags(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.StringVar(&t.url, "url", "", "server to reach: redis://[user:password@]host:port[/db], rediss:// for TLS, unix:///path, redis+sentinel://…?master_name=NAME, redis+cluster://… (default $"+urlEnv+", else "+defaultURL+")")
 	fs.StringVar(&t.dir, "dir", "", "open this data directory in-process instead of reaching a server (only while no server holds it)")
-	fs.DurationVar(&t.timeout, "timeout", 5*time.Second, "how long to wait for the server to answer")
+	durationVar(fs, &t.timeout, "timeout", 5*time.Second, "how long to wait for the server to answer")
 	_ = cmd.MarkFlagDirname("dir")
 	cmd.MarkFlagsMutuallyExclusive("url", "dir")
 }
