@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -71,6 +72,10 @@ func printStats(o *output, name string, st dlq.Stats, now time.Time) error {
 	return t.flush()
 }
 
+// defaultLsCount is how many entries a page of "pelican dlq ls" holds
+// by default.
+const defaultLsCount = 50
+
 // newDlqLsCommand returns "pelican dlq ls STREAM".
 func newDlqLsCommand(stdout, stderr io.Writer) *cobra.Command {
 	d := &dlqTarget{}
@@ -129,7 +134,15 @@ the list; without them it lists every entry. Listing changes nothing.`,
 				return err
 			}
 			if next != "" {
-				fmt.Fprintf(stderr, "more: %s --after %s\n", d.commandFor("ls", x.stream), next)
+				more := s.args(sel)
+				if count != defaultLsCount {
+					more = append(more, "--count", strconv.Itoa(count))
+				}
+				if reverse {
+					more = append(more, "--reverse")
+				}
+				more = append(more, "--after", next)
+				fmt.Fprintf(stderr, "more: %s\n", d.commandFor("ls", x.stream, more...))
 			}
 			return nil
 		}),
@@ -137,7 +150,7 @@ the list; without them it lists every entry. Listing changes nothing.`,
 	d.addFlags(cmd)
 	s.add(cmd)
 	fs := cmd.Flags()
-	fs.IntVar(&count, "count", 50, "how many entries a page holds")
+	fs.IntVar(&count, "count", defaultLsCount, "how many entries a page holds")
 	fs.StringVar(&after, "after", "", "start after this entry ID: the last of the previous page")
 	fs.StringVar(&after, "cursor", "", "the same as --after")
 	fs.BoolVar(&reverse, "reverse", false, "newest first")
@@ -164,7 +177,7 @@ func newDlqShowCommand(stdout, stderr io.Writer) *cobra.Command {
 			id := x.args[0]
 			e, err := x.q.Get(ctx, id)
 			if errors.Is(err, dlq.ErrNotFound) {
-				return fmt.Errorf("no entry %s in %s: '%s' lists the entries", id, x.q.Name(), d.commandFor("ls", x.stream))
+				return fmt.Errorf("no entry %s in %s; list the entries with: %s", id, x.q.Name(), d.commandFor("ls", x.stream))
 			}
 			if err != nil {
 				return dlqError(err)

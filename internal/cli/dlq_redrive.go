@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -302,7 +303,7 @@ func (r *redriver) report(id string, p dlq.Progress, err error) error {
 			return jerr
 		}
 	}
-	resume := fmt.Sprintf("%s --resume %s", r.d.commandFor("redrive", r.stream), id)
+	resume := r.d.commandFor("redrive", r.stream, r.resumeFlags(id)...)
 	switch {
 	case err == nil:
 		if !r.o.json {
@@ -317,9 +318,20 @@ func (r *redriver) report(id string, p dlq.Progress, err error) error {
 	case errors.Is(err, dlq.ErrTargetGone):
 		return fmt.Errorf("%w\ncreate the stream and its group again, then resume with: %s", err, resume)
 	case errors.Is(err, dlq.ErrJobTaken):
-		return fmt.Errorf("%w: it carries on there ('%s --jobs' shows it)", err, r.d.commandFor("redrive", r.stream))
+		return fmt.Errorf("%w: it carries on there; see it with: %s", err, r.d.commandFor("redrive", r.stream, "--jobs"))
 	}
 	return fmt.Errorf("%w\nonce the cause is fixed, resume with: %s", err, resume)
+}
+
+// resumeFlags are the flags of the command line that resumes job id:
+// --resume, and --rate when one was given (a resumed job takes the rate
+// afresh).
+func (r *redriver) resumeFlags(id string) []string {
+	flags := []string{"--resume", id}
+	if r.f.rate > 0 {
+		flags = append(flags, "--rate", strconv.FormatFloat(r.f.rate, 'f', -1, 64))
+	}
+	return flags
 }
 
 // resumeJob carries on with a job from its checkpoint.
@@ -329,7 +341,7 @@ func (r *redriver) resumeJob(ctx context.Context) error {
 	}
 	info, err := r.q.RedriveJob(ctx, r.f.resume)
 	if errors.Is(err, dlq.ErrUnknownJob) {
-		return fmt.Errorf("no redrive job %s on %s (its checkpoint may have expired): '%s --jobs' lists them", r.f.resume, r.q.Name(), r.d.commandFor("redrive", r.stream))
+		return fmt.Errorf("no redrive job %s on %s (its checkpoint may have expired); list them with: %s", r.f.resume, r.q.Name(), r.d.commandFor("redrive", r.stream, "--jobs"))
 	}
 	if err != nil {
 		return dlqError(err)
@@ -357,7 +369,7 @@ func (r *redriver) resumeJob(ctx context.Context) error {
 func (r *redriver) cancelJob(ctx context.Context) error {
 	err := r.q.CancelRedrive(ctx, r.f.cancel)
 	if errors.Is(err, dlq.ErrUnknownJob) {
-		return fmt.Errorf("no redrive job %s on %s: '%s --jobs' lists them", r.f.cancel, r.q.Name(), r.d.commandFor("redrive", r.stream))
+		return fmt.Errorf("no redrive job %s on %s; list them with: %s", r.f.cancel, r.q.Name(), r.d.commandFor("redrive", r.stream, "--jobs"))
 	}
 	if err != nil {
 		return dlqError(err)
@@ -370,8 +382,8 @@ func (r *redriver) cancelJob(ctx context.Context) error {
 		return r.o.printJSON(dlqRedriveJSON(r.q.Name(), info))
 	}
 	if info.State == dlq.StateRunning {
-		fmt.Fprintf(r.o.w, "asked redrive %s to stop after its current batch; resume it with: %s --resume %s\n",
-			info.ID, r.d.commandFor("redrive", r.stream), info.ID)
+		fmt.Fprintf(r.o.w, "asked redrive %s to stop after its current batch; resume it with: %s\n",
+			info.ID, r.d.commandFor("redrive", r.stream, r.resumeFlags(info.ID)...))
 	} else {
 		fmt.Fprintf(r.o.w, "redrive %s is not running (%s): nothing to cancel\n", info.ID, info.State)
 	}

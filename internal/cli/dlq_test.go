@@ -244,6 +244,39 @@ func TestDlqBrowse(t *testing.T) {
 		if len(page.Entries) != 4 {
 			t.Errorf("ls --from 1h: %d entries, want 4", len(page.Entries))
 		}
+		// The line that says how to go on keeps the target, the page size,
+		// the order and the selector: following it gives the next page,
+		// the next older one with --reverse.
+		fp := causes.Causes[0].Fingerprint
+		r = cli(t, p, 0, "ls", "orders", "--count", "1", "--reverse", "--cause", fp, "--from", "1h", "--group", "billing", "--class", "handler")
+		if rows := tableRows(r.stdout); len(rows) != 2 || rows[1][0] != page.Entries[3].ID {
+			t.Errorf("ls --reverse --count 1: want the newest match %s:\n%s", page.Entries[3].ID, r.stdout)
+		}
+		var seen []string
+		for range 3 {
+			line, ok := strings.CutPrefix(strings.TrimSpace(r.stderr), "more: pelican ")
+			if !ok {
+				t.Fatalf("ls does not say how to go on after %q: %q", seen, r.stderr)
+			}
+			if !strings.Contains(line, strings.Join(p.args, " ")) {
+				t.Errorf("the more: line lacks the target %q: %s", p.args, line)
+			}
+			r = runCLI(strings.Fields(line)...)
+			if r.code != 0 {
+				t.Fatalf("following %q: exit %d: %s", line, r.code, r.stderr)
+			}
+			rows := tableRows(r.stdout)
+			if len(rows) != 2 {
+				t.Fatalf("following %q: %d rows, want 1:\n%s", line, len(rows)-1, r.stdout)
+			}
+			seen = append(seen, rows[1][0])
+			if r.stderr == "" {
+				break
+			}
+		}
+		if want := []string{page.Entries[1].ID, page.Entries[0].ID}; !slices.Equal(seen, want) {
+			t.Errorf("following the more: lines of ls --reverse --cause gave %q, want the older matches %q", seen, want)
+		}
 		if r := cli(t, p, 0, "ls", "orders", "--from", "2099-01-01T00:00:00Z"); !strings.Contains(r.stdout, "no dead letters") {
 			t.Errorf("ls selecting nothing: %q", r.stdout)
 		}
@@ -354,7 +387,7 @@ func TestDlqRedriveInterruptAndResume(t *testing.T) {
 		if !errors.As(err, &code) || code != 1 {
 			t.Errorf("interrupted redrive: %v, want exit status 1", err)
 		}
-		if !strings.Contains(stderr.String(), "Resume it with: pelican dlq redrive orders --resume slow") {
+		if want := "Resume it with: pelican dlq redrive orders --resume slow --rate 20 " + strings.Join(p.args, " ") + "\n"; !strings.Contains(stderr.String(), want) {
 			t.Errorf("no resume hint:\n%s", stderr.String())
 		}
 		left := dlqLen(t, p)

@@ -22,6 +22,9 @@ import (
 // $PELICAN_URL nor --dir says otherwise.
 const defaultURL = "redis://127.0.0.1:6379"
 
+// defaultTimeout is --timeout's default.
+const defaultTimeout = 5 * time.Second
+
 // urlEnv names the environment variable that stands in for --url.
 const urlEnv = "PELICAN_URL"
 
@@ -40,7 +43,7 @@ func (t *target) addFlags(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.StringVar(&t.url, "url", "", "server to reach: redis://[user:password@]host:port[/db], rediss:// for TLS, unix:///path, redis+sentinel://…?master_name=NAME, redis+cluster://… (default $"+urlEnv+", else "+defaultURL+")")
 	fs.StringVar(&t.dir, "dir", "", "open this data directory in-process instead of reaching a server (only while no server holds it)")
-	durationVar(fs, &t.timeout, "timeout", 5*time.Second, "how long to wait for the server to answer")
+	durationVar(fs, &t.timeout, "timeout", defaultTimeout, "how long to wait for the server to answer")
 	_ = cmd.MarkFlagDirname("dir")
 	cmd.MarkFlagsMutuallyExclusive("url", "dir")
 }
@@ -51,6 +54,45 @@ func (t *target) where() string {
 		return "data directory " + t.dir
 	}
 	return redactURL(t.serverURL())
+}
+
+// command writes a command line for the user to run against the same
+// target: "pelican", the words (quoted for a shell where they need it),
+// then --dir, or --url as given (its password hidden, which the line
+// then says), and --timeout unless it is the default. A URL from
+// $PELICAN_URL is left out: the variable still applies when the line
+// is run.
+func (t *target) command(words ...string) string {
+	var b strings.Builder
+	b.WriteString("pelican")
+	for _, w := range words {
+		b.WriteString(" " + shellWord(w))
+	}
+	hidden := false
+	switch {
+	case t.dir != "":
+		b.WriteString(" --dir " + shellWord(t.dir))
+	case t.url != "":
+		shown := redactURL(t.url)
+		hidden = shown != t.url
+		b.WriteString(" --url " + shellWord(shown))
+	}
+	if t.timeout != defaultTimeout && t.timeout != 0 {
+		b.WriteString(" --timeout " + durationText(t.timeout))
+	}
+	if hidden {
+		b.WriteString(" (password hidden)")
+	}
+	return b.String()
+}
+
+// shellWord quotes s for a POSIX shell when it holds anything but
+// letters, digits and a few harmless characters.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:@%+=,-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // serverURL is the URL the target reaches when it has no directory.
