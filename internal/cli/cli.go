@@ -38,6 +38,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if cmd != nil {
 		name = cmd.CommandPath()
 	}
+	if cmd != nil && cmd.Annotations[targetAnnotation] != "" {
+		if f := cmd.Flags().Lookup("timeout"); f != nil {
+			err = explainTimeout(err, f.Value.String())
+		}
+	}
 	var usage *usageError
 	if errors.As(err, &usage) || isCobraUsage(err) {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)

@@ -94,7 +94,7 @@ func (f *demoFlags) validate(cmd *cobra.Command) error {
 	case f.workers < 2 || f.workers > 16:
 		return usageErrorf("--workers %d: give 2 to 16 (one is killed, the others take over)", f.workers)
 	case f.timeout <= 0:
-		return usageErrorf("--timeout %v: give a positive duration", f.timeout)
+		return usageErrorf("--timeout %s: give a positive duration", durationText(f.timeout))
 	}
 	if !cmd.Flags().Changed("seed") {
 		f.seed = randomSeed()
@@ -152,7 +152,7 @@ func runDemo(ctx context.Context, f *demoFlags, o *output, stderr io.Writer) err
 	if err != nil {
 		switch {
 		case errors.Is(context.Cause(ctx), context.DeadlineExceeded):
-			return fmt.Errorf("the demo did not finish within --timeout %v: %w", f.timeout, err)
+			return fmt.Errorf("the demo did not finish within --timeout %s: %w", durationText(f.timeout), err)
 		case ctx.Err() != nil:
 			return fmt.Errorf("%w (after %.1fs)", context.Cause(ctx), time.Since(d.start).Seconds())
 		}

@@ -129,7 +129,7 @@ func (d *demo) crash(ctx context.Context) (<-chan error, error) {
 				return
 			}
 			if time.Since(killed) > limit || ctx.Err() != nil {
-				claimed <- fmt.Errorf("%s's pending messages were not claimed within %v (%d left)", p.name, limit, n)
+				claimed <- fmt.Errorf("%s's pending messages were not claimed within %s (%d left)", p.name, durationText(limit), n)
 				return
 			}
 			time.Sleep(10 * time.Millisecond)

@@ -407,7 +407,7 @@ func (r *redriver) listJobs(ctx context.Context) error {
 		return r.o.printJSON(out)
 	}
 	if len(jobs) == 0 {
-		fmt.Fprintf(r.o.w, "no redrive jobs on %s (finished ones are kept %v)\n", r.q.Name(), dlq.FinishedJobTTL)
+		fmt.Fprintf(r.o.w, "no redrive jobs on %s (finished ones are kept %s)\n", r.q.Name(), durationText(dlq.FinishedJobTTL))
 		return nil
 	}
 	now := r.c.Clock().Now()

@@ -25,6 +25,10 @@ const defaultURL = "redis://127.0.0.1:6379"
 // defaultTimeout is --timeout's default.
 const defaultTimeout = 5 * time.Second
 
+// targetAnnotation marks a command that reaches its target with these
+// flags, so that Main explains its timeouts (see explainTimeout).
+const targetAnnotation = "pelican-target"
+
 // urlEnv names the environment variable that stands in for --url.
 const urlEnv = "PELICAN_URL"
 
@@ -40,6 +44,10 @@ type target struct {
 // addFlags adds --url, --dir and --timeout to cmd.
 func (t *target) addFlags(cmd *cobra.Command) {
 	t.cmd = cmd
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[targetAnnotation] = "--timeout"
 	fs := cmd.Flags()
 	fs.StringVar(&t.url, "url", "", "server to reach: redis://[user:password@]host:port[/db], rediss:// for TLS, unix:///path, redis+sentinel://…?master_name=NAME, redis+cluster://… (default $"+urlEnv+", else "+defaultURL+")")
 	fs.StringVar(&t.dir, "dir", "", "open this data directory in-process instead of reaching a server (only while no server holds it)")
