@@ -76,7 +76,7 @@ func (d *dlqTarget) streamArgs(cmd *cobra.Command, args []string, n int) (string
 	case len(args) == n:
 		return "", nil, usageErrorf("name the stream whose dead letters to work on, or give --dlq-stream (usage: %s)", cmd.UseLine())
 	}
-	return "", nil, usageErrorf("wants %d argument(s), got %d (usage: %s)", n+1, len(args), cmd.UseLine())
+	return "", nil, usageErrorf("wants %s, got %d (usage: %s)", arguments(n+1), len(args), cmd.UseLine())
 }
 
 // A dlqCall is one run of a dlq command, with its dead-letter stream

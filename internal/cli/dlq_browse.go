@@ -123,7 +123,14 @@ the list; without them it lists every entry. Listing changes nothing.`,
 				}{x.q.Name(), dlqEntriesToJSON(entries), next})
 			}
 			if len(entries) == 0 {
-				fmt.Fprintf(o.w, "no dead letters in %s match\n", x.q.Name())
+				switch {
+				case after != "":
+					fmt.Fprintf(o.w, "no more dead letters in %s after %s\n", x.q.Name(), after)
+				case !s.given():
+					fmt.Fprintf(o.w, "%s holds no dead letters\n", x.q.Name())
+				default:
+					fmt.Fprintf(o.w, "no dead letters in %s match\n", x.q.Name())
+				}
 				return nil
 			}
 			t := o.table("ID", "DEAD", "GROUP", "DELIVERIES", "CLASS", "ERROR")
@@ -207,9 +214,9 @@ func printEntry(o *output, e dlq.Entry, now time.Time) error {
 	t.row("class", dash(e.Class))
 	t.row("error", o.style(badStyle, dash(e.Error)))
 	t.row("fingerprint", e.Fingerprint)
-	t.row("redriven", thousands(e.Redrives)+" times before")
+	t.row("redriven", times(e.Redrives)+" before")
 	if n := e.Reprocessed; n != nil {
-		t.row("reprocessing", fmt.Sprintf("failed %d times, last %s: %s", n.Attempts, when(n.LastAttempt, now), n.LastError))
+		t.row("reprocessing", fmt.Sprintf("failed %s, last %s: %s", times(int64(n.Attempts)), when(n.LastAttempt, now), n.LastError))
 	}
 	if len(e.Malformed) > 0 {
 		t.row("malformed", o.style(warnStyle, fmt.Sprint(e.Malformed)))
@@ -260,7 +267,11 @@ select that cause's entries in the other commands.`,
 				}{x.q.Name(), dlqCausesToJSON(groups)})
 			}
 			if len(groups) == 0 {
-				fmt.Fprintf(o.w, "no dead letters in %s match\n", x.q.Name())
+				if !s.given() {
+					fmt.Fprintf(o.w, "%s holds no dead letters\n", x.q.Name())
+				} else {
+					fmt.Fprintf(o.w, "no dead letters in %s match\n", x.q.Name())
+				}
 				return nil
 			}
 			t := o.table("COUNT", "FINGERPRINT", "FIRST SEEN", "LAST SEEN", "CAUSE", "SAMPLE")

@@ -154,7 +154,7 @@ func (r *redriver) start(ctx context.Context) error {
 	if err != nil {
 		return dlqError(err)
 	}
-	return r.follow(ctx, job)
+	return r.follow(ctx, job, "started")
 }
 
 // nothingSelected reports a selector that selects no entry: not an
@@ -255,10 +255,12 @@ func (r *redriver) printPlan(plan dlq.Plan) error {
 // follow shows a job's progress until it ends. An interrupt (Ctrl-C) or
 // SIGTERM cancels it after its current batch; a second one kills the
 // process, which a redrive survives too (its batches are transactions).
-func (r *redriver) follow(ctx context.Context, job *dlq.Job) error {
+// how says how the job came to run: "started", "resumed (it was
+// cancelled)".
+func (r *redriver) follow(ctx context.Context, job *dlq.Job, how string) error {
 	sig, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	fmt.Fprintf(r.stderr, "redrive job %s started (Ctrl-C cancels it; it can be resumed)\n", job.ID())
+	fmt.Fprintf(r.stderr, "redrive job %s %s (Ctrl-C cancels it; it can be resumed)\n", job.ID(), how)
 	view := newProgressView(r.stderr, "redriving "+r.q.Name(), job.Progress().Total)
 	tick := time.NewTicker(r.f.progress)
 	defer tick.Stop()
@@ -346,15 +348,21 @@ func (r *redriver) resumeJob(ctx context.Context) error {
 	if err != nil {
 		return dlqError(err)
 	}
-	if info.State != dlq.StateDone {
-		left := "the rest of"
-		if info.Counted {
-			left = messages(info.Total-info.Moved-info.Parked-info.Skipped-info.Gone) + " left of"
+	if info.State == dlq.StateDone {
+		if r.o.json {
+			return r.o.printJSON(dlqRedriveJSON(r.q.Name(), info))
 		}
-		q := fmt.Sprintf("Resume redrive %s (%s) of %s %s?", info.ID, info.State, left, r.q.Name())
-		if err := confirmation(r.f.yes, r.stderr, q); err != nil {
-			return err
-		}
+		fmt.Fprintf(r.o.w, "redrive %s is already done (%s sent back, %s parked, %s skipped, %s gone): nothing to do\n",
+			info.ID, thousands(info.Moved), thousands(info.Parked), thousands(info.Skipped), thousands(info.Gone))
+		return nil
+	}
+	left := "the rest of"
+	if info.Counted {
+		left = messages(info.Total-info.Moved-info.Parked-info.Skipped-info.Gone) + " left of"
+	}
+	q := fmt.Sprintf("Resume redrive %s (%s) of %s %s?", info.ID, info.State, left, r.q.Name())
+	if err := confirmation(r.f.yes, r.stderr, q); err != nil {
+		return err
 	}
 	opts := r.options()
 	opts.JobID = ""
@@ -362,7 +370,7 @@ func (r *redriver) resumeJob(ctx context.Context) error {
 	if err != nil {
 		return dlqError(err)
 	}
-	return r.follow(ctx, job)
+	return r.follow(ctx, job, fmt.Sprintf("resumed (it was %s)", info.State))
 }
 
 // cancelJob asks a job to stop.

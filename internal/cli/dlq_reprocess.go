@@ -147,8 +147,9 @@ func runReprocess(ctx context.Context, q *dlq.Queue, sel dlq.Selector, f *reproc
 				return err
 			}
 		}
-		fmt.Fprintf(o.w, "reprocessed %s of %s: %s succeeded and were deleted, %s failed and stay\n",
-			thousands(int64(res.Succeeded+res.Failed)), q.Name(), thousands(int64(res.Succeeded)), thousands(int64(res.Failed)))
+		fmt.Fprintf(o.w, "reprocessed %s of %s: %s, %s\n", thousands(int64(res.Succeeded+res.Failed)), q.Name(),
+			countWith(res.Succeeded, "succeeded and was deleted", "succeeded and were deleted"),
+			countWith(res.Failed, "failed and stays", "failed and stay"))
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "interrupted: the entries not handed over yet stay; run the same command again for them")

@@ -144,7 +144,7 @@ func durationVar(fs *pflag.FlagSet, p *time.Duration, name string, value time.Du
 func (v durationValue) Set(s string) error {
 	d, err := parseAgo(s)
 	if err != nil {
-		return fmt.Errorf("not a duration: give one such as %s", durationHelp)
+		return fmt.Errorf("is not a duration, such as %s", durationHelp)
 	}
 	*v.d = d
 	return nil

@@ -125,7 +125,7 @@ func TestDurationFlagsTakeDays(t *testing.T) {
 		}
 	}
 	r := runCLI("pending", "orders", "g", "--min-idle", "1x", "--dir", missing)
-	if r.code != 2 || !strings.Contains(r.stderr, "give one such as 90s, 10m, 1h30m, 7d, 1.5d") {
+	if r.code != 2 || !strings.Contains(r.stderr, `--min-idle: "1x" is not a duration, such as 90s, 10m, 1h30m, 7d, 1.5d`) {
 		t.Errorf("--min-idle 1x: exit %d\n%s", r.code, r.stderr)
 	}
 	r = runCLI("claim", "--help")
