@@ -261,7 +261,7 @@ func (r *redriver) follow(ctx context.Context, job *dlq.Job, how string) error {
 	sig, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fmt.Fprintf(r.stderr, "redrive job %s %s (Ctrl-C cancels it; it can be resumed)\n", job.ID(), how)
-	view := newProgressView(r.stderr, "redriving "+r.q.Name(), job.Progress().Total)
+	view := newProgressView(r.stderr, "redriving "+r.q.Name(), job.Progress().Total, &r.d.logs)
 	tick := time.NewTicker(r.f.progress)
 	defer tick.Stop()
 	cancelled := false

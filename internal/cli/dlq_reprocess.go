@@ -95,7 +95,7 @@ on any entry.`,
 			if err := confirmation(f.yes, stderr, question); err != nil {
 				return err
 			}
-			return runReprocess(ctx, q, sel, f, total, o, stderr)
+			return runReprocess(ctx, q, sel, f, total, o, stderr, &d.logs)
 		}),
 	}
 	d.addFlags(cmd)
@@ -112,10 +112,10 @@ on any entry.`,
 
 // runReprocess reprocesses with the command, showing progress; Ctrl-C
 // stops before the next entry.
-func runReprocess(ctx context.Context, q *dlq.Queue, sel dlq.Selector, f *reprocessFlags, total int64, o *output, stderr io.Writer) error {
+func runReprocess(ctx context.Context, q *dlq.Queue, sel dlq.Selector, f *reprocessFlags, total int64, o *output, stderr io.Writer, logs *logLines) error {
 	sig, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	view := newProgressView(stderr, "reprocessing "+q.Name(), total)
+	view := newProgressView(stderr, "reprocessing "+q.Name(), total, logs)
 	var done, failed int64
 	h := func(_ context.Context, e dlq.Entry) error {
 		// The command is not killed by Ctrl-C: its entry is settled, and

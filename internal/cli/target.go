@@ -39,6 +39,9 @@ type target struct {
 	dir     string
 	timeout time.Duration
 	cmd     *cobra.Command // for its stderr
+	// logs takes the log records of the client open returns: its
+	// warnings and errors, on stderr.
+	logs logLines
 }
 
 // addFlags adds --url, --dir and --timeout to cmd.
@@ -130,7 +133,17 @@ func (t *target) open(ctx context.Context) (*pelican.Client, error) {
 		rdb.Close()
 		return nil, explainConnect(err, addr, t.timeout)
 	}
-	return pelican.New(rdb, pelican.Options{}), nil
+	return pelican.New(rdb, pelican.Options{Logger: t.logger()}), nil
+}
+
+// logger is the logger of the client open returns: warnings and errors
+// (the engine's about a damaged file it repaired, say, or the library's
+// about a failed batch) go to stderr, through t.logs; the library's
+// reports of what went well ("redrive ended") do not, as the command
+// says so itself.
+func (t *target) logger() *slog.Logger {
+	t.logs.w = t.cmd.ErrOrStderr()
+	return slog.New(slog.NewTextHandler(&t.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 // openDir opens the data directory in this process.
@@ -144,10 +157,7 @@ func (t *target) openDir() (*pelican.Client, error) {
 	case !fi.IsDir():
 		return nil, fmt.Errorf("%s is not a directory", t.dir)
 	}
-	// The engine's warnings (a damaged file it repaired, say) go to
-	// stderr; its progress reports do not.
-	log := slog.New(slog.NewTextHandler(t.cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	c, err := embedded.New(pelican.Options{Logger: log}, embedded.Dir(t.dir))
+	c, err := embedded.New(pelican.Options{Logger: t.logger()}, embedded.Dir(t.dir))
 	if errors.Is(err, engine.ErrDirInUse) {
 		return nil, fmt.Errorf("data directory %s is in use by a running server: reach that server with --url redis://HOST:PORT instead of --dir", t.dir)
 	}
