@@ -50,7 +50,8 @@ frame.`,
 				return usageErrorf("--interval must be at least %s, not %s", durationText(minTopInterval), durationText(interval))
 			}
 			if !once && !isTerminal(stdout) {
-				return usageErrorf("the output is not a terminal: for scripts use 'pelican streams --json', or 'pelican top --once' for one plain frame")
+				return usageErrorf("the output is not a terminal: for one plain frame run: %s; for scripts: %s",
+					t.command(append([]string{"top", "--once"}, args...)...), t.command(append([]string{"streams", "--json"}, args...)...))
 			}
 			return runTop(cmd.Context(), &t, args, interval, once, stdout)
 		},
