@@ -50,6 +50,20 @@ func messages(n int64) string {
 	return thousands(n) + " messages"
 }
 
+// times is "1 time" or "1,234 times".
+func times(n int64) string {
+	return countWith(n, "time", "times")
+}
+
+// countWith writes n and the words that go with it: one for 1, many
+// for any other count ("1 time", "0 times", "2 times").
+func countWith[N int | int64](n N, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return thousands(int64(n)) + " " + many
+}
+
 // dash stands in for an empty cell.
 func dash(s string) string {
 	if s == "" {

@@ -84,7 +84,7 @@ A claim that selects nothing says "nothing to claim" and exits with status 0.`,
 	fs := cmd.Flags()
 	fs.StringVar(&co.to, "to", "", "the consumer to move the messages to (created if new)")
 	fs.StringVar(&co.from, "from", "", "only the messages this consumer holds")
-	fs.DurationVar(&co.minIdle, "min-idle", 0, "only messages not delivered for at least this long (1m; 0s for any)")
+	durationVar(fs, &co.minIdle, "min-idle", 0, "only messages not delivered for at least this long (0s for any)")
 	fs.Int64Var(&co.count, "count", 100, "claim at most this many messages (not with IDs)")
 	fs.BoolVar(&co.dryRun, "dry-run", false, "list what would be claimed, claiming nothing")
 	_ = cmd.MarkFlagRequired("to")
@@ -131,7 +131,13 @@ A claim that selects nothing says "nothing to claim" and exits with status 0.`,
 		if o.json {
 			return o.printJSON(res)
 		}
-		return printClaim(o, co, res, selected, now)
+		held := &redis.XPending{}
+		if len(selected) == 0 && len(ids) == 0 {
+			if held, err = rdb.XPending(ctx, stream, group).Result(); err != nil {
+				return fmt.Errorf("XPENDING %s %s: %w", stream, group, err)
+			}
+		}
+		return printClaim(o, co, res, selected, held, now)
 	}
 	return cmd
 }
@@ -145,6 +151,8 @@ func (co claimOptions) check(cmd *cobra.Command, ids []string) error {
 		return usageErrorf("--min-idle cannot be negative")
 	case co.count <= 0:
 		return usageErrorf("--count must be positive, not %d", co.count)
+	case co.from != "" && co.from == co.to:
+		return usageErrorf("--from and --to name the same consumer, %s", co.to)
 	case len(ids) > 0 && (cmd.Flags().Changed("count") || co.from != ""):
 		return usageErrorf("give either IDs or --count/--from, not both")
 	}
@@ -198,7 +206,9 @@ func pendingIDs(pend []redis.XPendingExt) []string {
 }
 
 // printClaim writes what a claim did, for people.
-func printClaim(o *output, co claimOptions, res claimJSON, selected []redis.XPendingExt, now time.Time) error {
+// held counts the group's pending messages, in all and by consumer, for
+// "nothing to claim".
+func printClaim(o *output, co claimOptions, res claimJSON, selected []redis.XPendingExt, held *redis.XPending, now time.Time) error {
 	var moved []redis.XPendingExt
 	for _, p := range selected {
 		if co.dryRun || slices.Contains(res.Claimed, p.ID) {
@@ -210,13 +220,13 @@ func printClaim(o *output, co claimOptions, res claimJSON, selected []redis.XPen
 	case len(selected) == 0 && len(res.Skipped) > 0:
 		_, err = fmt.Fprintln(o.w, "nothing to claim: none of the IDs given can be claimed")
 	case len(selected) == 0:
-		_, err = fmt.Fprintf(o.w, "nothing to claim: %s\n", co.describe(res.Stream, res.Group))
+		_, err = fmt.Fprintf(o.w, "nothing to claim: %s\n", co.describe(res.Stream, res.Group, held))
 	case len(moved) == 0:
-		_, err = fmt.Fprintf(o.w, "nothing claimed: all %d selected messages were taken meanwhile\n", len(selected))
+		_, err = fmt.Fprintf(o.w, "nothing claimed: the %s selected were taken meanwhile\n", messages(int64(len(selected))))
 	case co.dryRun:
-		_, err = fmt.Fprintf(o.w, "would claim %d message(s) to %s (dry run: nothing moved):\n", len(moved), co.to)
+		_, err = fmt.Fprintf(o.w, "would claim %s to %s (dry run: nothing moved):\n", messages(int64(len(moved))), co.to)
 	default:
-		_, err = fmt.Fprintf(o.w, "claimed %d message(s) to %s:\n", len(moved), co.to)
+		_, err = fmt.Fprintf(o.w, "claimed %s to %s:\n", messages(int64(len(moved))), co.to)
 	}
 	if err != nil {
 		return err
@@ -234,13 +244,26 @@ func printClaim(o *output, co claimOptions, res claimJSON, selected []redis.XPen
 	return nil
 }
 
-// describe says that no message matches the options, for "nothing to
-// claim".
-func (co claimOptions) describe(stream, group string) string {
-	held := ""
-	if co.from != "" {
-		held = " held by " + co.from
+// describe says why no message was selected, for "nothing to claim":
+// held is the group's XPENDING summary.
+func (co claimOptions) describe(stream, group string, held *redis.XPending) string {
+	of := fmt.Sprintf("group %s of %s", group, stream)
+	own := held.Consumers[co.to]
+	switch {
+	case held.Count == 0:
+		return of + " has no pending messages"
+	case co.from != "" && held.Consumers[co.from] == 0:
+		return fmt.Sprintf("%s holds no pending messages in %s", co.from, of)
+	case co.from == "" && own == held.Count:
+		return fmt.Sprintf("%s already holds every pending message of %s", co.to, of)
 	}
-	return fmt.Sprintf("no pending message of group %s of %s%s has been idle for %v or more (but those %s holds)",
-		group, stream, held, co.minIdle, co.to)
+	whose := of
+	if co.from != "" {
+		whose = co.from + " (" + of + ")"
+	}
+	msg := fmt.Sprintf("none of the pending messages of %s has been idle for %s or more", whose, durationText(co.minIdle))
+	if co.from == "" && own > 0 {
+		msg += fmt.Sprintf(" (leaving out the %s that %s holds already)", thousands(own), co.to)
+	}
+	return msg
 }

@@ -18,7 +18,7 @@ func TestClaim(t *testing.T) {
 
 		// A dry run moves nothing.
 		out := p.mustRun(t, "claim", "orders", "audit", "--to", "a3", "--min-idle", "0s", "--count", "2", "--dry-run")
-		if !strings.Contains(out, "would claim 2 message(s) to a3 (dry run") {
+		if !strings.Contains(out, "would claim 2 messages to a3 (dry run") {
 			t.Errorf("claim --dry-run:\n%s", out)
 		}
 		if got := column(t, tableRows(strings.SplitN(out, "\n", 2)[1]), "ID"); !reflect.DeepEqual(got, fx.ids[:2]) {
@@ -46,7 +46,7 @@ func TestClaim(t *testing.T) {
 
 		// By ID: one pending, one not, one already held by the target.
 		out = p.mustRun(t, "claim", "orders", "audit", fx.ids[3], fx.ids[4], fx.ids[2], "--to", "a2", "--min-idle", "0s")
-		if !strings.Contains(out, "claimed 1 message(s) to a2") ||
+		if !strings.Contains(out, "claimed 1 message to a2:") ||
 			!strings.Contains(out, "skipped "+fx.ids[4]+": "+skipNotPending) ||
 			!strings.Contains(out, "skipped "+fx.ids[2]+": "+skipHeld) {
 			t.Errorf("claim by ID:\n%s", out)
@@ -57,8 +57,24 @@ func TestClaim(t *testing.T) {
 
 		// A claim that selects nothing says so and succeeds.
 		r := p.run("claim", "orders", "audit", "--to", "a3", "--min-idle", "1h")
-		if r.code != 0 || !strings.HasPrefix(r.stdout, "nothing to claim: no pending message of group audit of orders has been idle for 1h0m0s or more") {
+		if r.code != 0 || r.stdout != "nothing to claim: none of the pending messages of group audit of orders has been idle for 1h or more\n" {
 			t.Errorf("claim selecting nothing: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		for _, tt := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"--to", "a2", "--min-idle", "90m"}, "none of the pending messages of group audit of orders has been idle for 1h30m or more (leaving out the 3 that a2 holds already)"},
+			{[]string{"--from", "a1", "--to", "a3", "--min-idle", "1d"}, "none of the pending messages of a1 (group audit of orders) has been idle for 1d or more"},
+			{[]string{"--from", "a3", "--to", "a1", "--min-idle", "0s"}, "a3 holds no pending messages in group audit of orders"},
+		} {
+			r := p.run(append([]string{"claim", "orders", "audit"}, tt.args...)...)
+			if want := "nothing to claim: " + tt.want + "\n"; r.code != 0 || r.stdout != want {
+				t.Errorf("claim %s: exit %d\n got %q\nwant %q\n%s", strings.Join(tt.args, " "), r.code, r.stdout, want, r.stderr)
+			}
+		}
+		if out := p.mustRun(t, "claim", "orders", "billing", "--to", "x", "--min-idle", "0s"); out != "nothing to claim: group billing of orders has no pending messages\n" {
+			t.Errorf("claim in a group with nothing pending: %q", out)
 		}
 		p.mustJSON(t, &got, "claim", "orders", "audit", fx.ids[1], "--to", "a3", "--min-idle", "1h")
 		if len(got.Claimed) != 0 || len(got.Selected) != 0 || !reflect.DeepEqual(got.Skipped, []skippedJSON{{fx.ids[1], skipRecent}}) {

@@ -16,9 +16,11 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Main runs the pelican command with the given arguments (without the
@@ -37,6 +39,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	name := "pelican"
 	if cmd != nil {
 		name = cmd.CommandPath()
+	}
+	if cmd != nil && cmd.Annotations[targetAnnotation] != "" {
+		if f := cmd.Flags().Lookup("timeout"); f != nil {
+			err = explainTimeout(err, f.Value.String())
+		}
 	}
 	var usage *usageError
 	if errors.As(err, &usage) || isCobraUsage(err) {
@@ -67,7 +74,7 @@ redis://127.0.0.1:6379), or open a data directory with --dir.`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{flagError(err)} })
 	root.AddCommand(
 		newServerCommand(stdout, stderr),
 		newCheckCommand(stdout, stderr),
@@ -176,6 +183,33 @@ func isCobraUsage(err error) bool {
 		strings.HasPrefix(msg, "if any flags in the group")
 }
 
+// flagError words a flag's value that does not parse as people read it:
+// `--orders: "abc" is not a whole number` rather than pflag's `invalid
+// argument "abc" for "--orders" flag: strconv.ParseInt: parsing "abc":
+// invalid syntax`.
+func flagError(err error) error {
+	var inv *pflag.InvalidValueError
+	if !errors.As(err, &inv) {
+		return err
+	}
+	f := inv.GetFlag()
+	var num *strconv.NumError
+	var why string
+	switch {
+	case errors.As(err, &num) && errors.Is(num.Err, strconv.ErrRange):
+		why = "is out of range"
+	case errors.As(err, &num) && f.Value.Type() == "bool":
+		why = "is not true or false"
+	case errors.As(err, &num) && strings.HasPrefix(f.Value.Type(), "float"):
+		why = "is not a number"
+	case errors.As(err, &num):
+		why = "is not a whole number"
+	default:
+		why = errors.Unwrap(inv).Error()
+	}
+	return fmt.Errorf("--%s: %q %s", f.Name, inv.GetValue(), why)
+}
+
 // noArgs refuses positional arguments, as a usage error.
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
@@ -188,10 +222,18 @@ func noArgs(cmd *cobra.Command, args []string) error {
 func exactArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
-			return usageErrorf("wants %d argument(s), got %d (usage: %s)", n, len(args), cmd.UseLine())
+			return usageErrorf("wants %s, got %d (usage: %s)", arguments(n), len(args), cmd.UseLine())
 		}
 		return nil
 	}
+}
+
+// arguments is "1 argument" or "2 arguments".
+func arguments(n int) string {
+	if n == 1 {
+		return "1 argument"
+	}
+	return strconv.Itoa(n) + " arguments"
 }
 
 // fixedCompletion completes a flag's value from a fixed list.

@@ -41,7 +41,7 @@ func newDemoCommand(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Watch orders flow through retries, a killed worker, a restart and dead letters, none lost",
-		Long: `Runs the whole story of reliable processing, for real, in about twenty seconds, with
+		Long: `Runs the whole story of reliable processing, for real, in about 20 seconds, with
 nothing to install: an engine with a data directory (a temporary one unless --dir
 is given), a producer publishing orders, and worker processes charging them.
 
@@ -78,7 +78,7 @@ named for the run, so nothing of yours is touched; the restart step is skipped).
 	fs.StringVar(&f.dir, "dir", "", "keep the engine's data in this directory, and leave it there (default: a temporary directory, removed at the end)")
 	fs.StringVar(&f.url, "url", "", "run against this Redis-compatible server instead of the embedded engine: redis://host:port[/db]")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed of the orders' kinds, to replay a run (default: a random one, printed)")
-	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "give up if the demo has not finished by then")
+	durationVar(fs, &f.timeout, "timeout", 2*time.Minute, "give up if the demo has not finished by then")
 	_ = cmd.MarkFlagDirname("dir")
 	cmd.AddCommand(newDemoWorkerCommand(stdout, stderr))
 	return cmd
@@ -94,7 +94,7 @@ func (f *demoFlags) validate(cmd *cobra.Command) error {
 	case f.workers < 2 || f.workers > 16:
 		return usageErrorf("--workers %d: give 2 to 16 (one is killed, the others take over)", f.workers)
 	case f.timeout <= 0:
-		return usageErrorf("--timeout %v: give a positive duration", f.timeout)
+		return usageErrorf("--timeout %s: give a positive duration", durationText(f.timeout))
 	}
 	if !cmd.Flags().Changed("seed") {
 		f.seed = randomSeed()
@@ -141,7 +141,7 @@ func runDemo(ctx context.Context, f *demoFlags, o *output, stderr io.Writer) err
 	d := &demo{f: f, start: time.Now(), keys: demoKeys{run: runID()}}
 	d.view = newDemoView(progress, d.start)
 	d.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	d.phase.Store("starting")
+	d.phase.Store("start")
 	cleanup, err := d.setUp(ctx)
 	defer cleanup()
 	if err != nil {
@@ -152,15 +152,19 @@ func runDemo(ctx context.Context, f *demoFlags, o *output, stderr io.Writer) err
 	if err != nil {
 		switch {
 		case errors.Is(context.Cause(ctx), context.DeadlineExceeded):
-			return fmt.Errorf("the demo did not finish within --timeout %v: %w", f.timeout, err)
+			return fmt.Errorf("the demo did not finish within --timeout %s: %w", durationText(f.timeout), err)
 		case ctx.Err() != nil:
 			return fmt.Errorf("%w (after %.1fs)", context.Cause(ctx), time.Since(d.start).Seconds())
 		}
 		return err
 	}
 	if o.json {
+		d.sum.settle(f.dir != "")
 		if err := o.printJSON(d.sum); err != nil {
 			return err
+		}
+		if d.eng == nil {
+			d.view.say(0, "%s", d.keysLeftNote())
 		}
 	} else {
 		d.printSummary(o)
@@ -258,7 +262,7 @@ func (d *demo) run(ctx context.Context) error {
 	if err := d.triageAndRedrive(ctx); err != nil {
 		return err
 	}
-	d.phase.Store("stopping")
+	d.phase.Store("stop")
 	if err := d.stopWorkers(); err != nil {
 		return err
 	}
@@ -269,15 +273,20 @@ func (d *demo) run(ctx context.Context) error {
 // introduce says what is about to happen.
 func (d *demo) introduce() {
 	v := d.view
-	v.say("%s", v.style(headStyle, fmt.Sprintf("Pelican demo: %d orders, %d worker processes, one engine. Watch for what gets lost.", d.f.orders, d.f.workers)))
-	if d.eng != nil {
-		v.say("  engine   embedded, listening on %s, data in %s", d.eng.addr, d.eng.dir)
-	} else {
-		v.say("  server   %s", d.sum.Server)
+	where := "one embedded engine"
+	if d.eng == nil {
+		where = "the server at --url"
 	}
-	v.say("  stream   %s, group %s; dead letters go to %s after %d failed deliveries", d.keys.stream(), demoGroup, d.keys.deadLetters(), demoMaxDeliveries)
-	v.say("  orders   ~10%% time out at the payment gateway once; ~3%% have no price; ~2%% an unknown currency (--seed %d)", d.f.seed)
-	v.say("")
+	v.sayStyled(headStyle, fmt.Sprintf("Pelican demo: %d orders, %d worker processes, %s. Watch for what gets lost.", d.f.orders, d.f.workers, where))
+	const hang = 11 // under the text after the labels
+	if d.eng != nil {
+		v.say(hang, "  engine   embedded, listening on %s, data in %s", d.eng.addr, d.eng.dir)
+	} else {
+		v.say(hang, "  server   %s", d.sum.Server)
+	}
+	v.say(hang, "  stream   %s, group %s; dead letters go to %s after %d failed deliveries", d.keys.stream(), demoGroup, d.keys.deadLetters(), demoMaxDeliveries)
+	v.say(hang, "  orders   ~10%% time out at the payment gateway once; ~3%% have no price; ~2%% an unknown currency (--seed %d)", d.f.seed)
+	v.say(0, "")
 }
 
 // startWorkers starts the worker processes w1, w2, ..., with the fix or
@@ -314,9 +323,19 @@ func (d *demo) stopWorkers() error {
 }
 
 // showStatus refreshes the status line until the returned function is
-// called.
+// called: every 250ms, and right after a step is printed, so that it
+// never lags behind the steps.
 func (d *demo) showStatus(ctx context.Context) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
+	kick := make(chan struct{}, 1)
+	d.view.mu.Lock()
+	d.view.refresh = func() {
+		select {
+		case kick <- struct{}{}:
+		default:
+		}
+	}
+	d.view.mu.Unlock()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -331,7 +350,9 @@ func (d *demo) showStatus(ctx context.Context) (stop func()) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
+			case <-kick:
 			}
+			lines := d.view.linesPrinted()
 			c, err := countDemo(ctx, d.rdb, d.keys)
 			if err != nil {
 				continue // the engine is restarting
@@ -341,9 +362,7 @@ func (d *demo) showStatus(ctx context.Context) (stop func()) {
 			for len(samples) > 2 && s.at.Sub(samples[1].at) >= time.Second {
 				samples = samples[1:]
 			}
-			base := samples[0]
-			d.view.setStatus(fmt.Sprintf("%-10s published %d/%d (%s)  charged %d (%s)  pending %d  dead letters %d",
-				d.phase.Load(), s.published, d.f.orders, base.rate(s, s.published, base.published), c.Charged, base.rate(s, s.charged, base.charged), c.Pending, c.DeadLetters))
+			d.view.setStatus(lines, d.phase.Load().(string), d.statusParts(samples[0], s, c))
 		}
 	}()
 	var once sync.Once
@@ -351,9 +370,40 @@ func (d *demo) showStatus(ctx context.Context) (stop func()) {
 		once.Do(func() {
 			cancel()
 			wg.Wait()
+			d.view.mu.Lock()
+			d.view.refresh = nil
+			d.view.mu.Unlock()
 			d.view.end()
 		})
 	}
+}
+
+// statusParts are the parts of the status line: "4,000 of 6,000
+// published (400/s) · 3,900 charged (398/s) · 12 pending · 150 dead
+// letters", the rates from base to s. Ranked so that a narrow terminal
+// loses the rates first, then the totals, then pending, and keeps the
+// dead letters.
+func (d *demo) statusParts(base, s demoSample, c demoCounts) []statusPart {
+	return []statusPart{
+		{"", fmt.Sprintf("%s of %s published", thousands(s.published), thousands(int64(d.f.orders))), 4},
+		{" ", "(" + base.rate(s, s.published, base.published) + ")", 2},
+		{" · ", thousands(c.Charged) + " charged", 5},
+		{" ", "(" + base.rate(s, s.charged, base.charged) + ")", 1},
+		{" · ", thousands(c.Pending) + " pending", 7},
+		{" · ", countWith(c.DeadLetters, "dead letter", "dead letters"), 8},
+	}
+}
+
+// preciseMillis writes a short measured time precisely: "12 ms",
+// "1.25 s".
+func preciseMillis(ms int64) string {
+	switch {
+	case ms < 1:
+		return "under 1 ms"
+	case ms < 1000:
+		return fmt.Sprintf("%d ms", ms)
+	}
+	return fmt.Sprintf("%.2f s", float64(ms)/1000)
 }
 
 // demoSample is what the status line computes rates from.

@@ -92,7 +92,7 @@ func (p *demoProc) stop(limit time.Duration) error {
 		return nil
 	case <-time.After(limit):
 		p.kill()
-		return fmt.Errorf("worker %s did not stop within %v of SIGTERM, killed it", p.name, limit)
+		return fmt.Errorf("worker %s did not stop within %s of SIGTERM, killed it", p.name, durationText(limit))
 	}
 }
 

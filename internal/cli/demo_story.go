@@ -26,7 +26,7 @@ const (
 // through, it kills a worker; at 60%, it restarts the engine.
 func (d *demo) publish(ctx context.Context) error {
 	rate := min(float64(publishRate), float64(d.f.orders)/publishAtLeast.Seconds())
-	d.phase.Store("publishing")
+	d.phase.Store("publish")
 	d.view.step("publish", "the producer publishes %d orders at %.0f/s", d.f.orders, rate)
 	crashAt, restartAt := d.f.orders/4, d.f.orders*6/10
 	var claimed <-chan error
@@ -124,12 +124,12 @@ func (d *demo) crash(ctx context.Context) (<-chan error, error) {
 			n, err := held()
 			if err == nil && n == 0 {
 				d.sum.ClaimMs = millis(time.Since(killed))
-				d.view.step("claim", "the other workers took over %s's %d pending messages %.2fs after the kill: its heartbeats stopped and its process is gone", p.name, d.sum.Claimed, float64(d.sum.ClaimMs)/1000)
+				d.view.step("claim", "the other workers took over %s's %d pending messages %s after the kill: its heartbeats stopped and its process is gone", p.name, d.sum.Claimed, preciseMillis(d.sum.ClaimMs))
 				claimed <- nil
 				return
 			}
 			if time.Since(killed) > limit || ctx.Err() != nil {
-				claimed <- fmt.Errorf("%s's pending messages were not claimed within %v (%d left)", p.name, limit, n)
+				claimed <- fmt.Errorf("%s's pending messages were not claimed within %s (%d left)", p.name, durationText(limit), n)
 				return
 			}
 			time.Sleep(10 * time.Millisecond)
@@ -146,7 +146,7 @@ func (d *demo) restart(ctx context.Context) error {
 		d.view.step("restart", "skipped: the server at %s is not the demo's to stop", d.sum.Server)
 		return nil
 	}
-	d.phase.Store("restarting")
+	d.phase.Store("restart")
 	t0 := time.Now()
 	before, after, err := d.eng.restart(ctx, d.keys)
 	if err != nil {
@@ -154,7 +154,7 @@ func (d *demo) restart(ctx context.Context) error {
 	}
 	d.sum.Restarted, d.sum.RestartBefore, d.sum.RestartAfter = true, &before, &after
 	d.sum.RestartMatched = before == after
-	d.view.step("restart", "engine stopped (every client disconnected, data fsynced) and reopened from %s in %.2fs", d.eng.dir, time.Since(t0).Seconds())
+	d.view.step("restart", "engine stopped (every client disconnected, data fsynced) and reopened from %s in %s", d.eng.dir, preciseMillis(millis(time.Since(t0))))
 	d.view.more("before: %s", before)
 	d.view.more("after:  %s  %s", after, map[bool]string{true: "(the same)", false: "DIFFERENT"}[d.sum.RestartMatched])
 	if !d.sum.RestartMatched {
@@ -168,7 +168,7 @@ func (d *demo) restart(ctx context.Context) error {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	d.phase.Store("publishing")
+	d.phase.Store("publish")
 	return nil
 }
 
@@ -180,7 +180,7 @@ func (c demoCounts) String() string {
 // drain waits until every published order is charged or dead-lettered
 // and nothing is pending.
 func (d *demo) drain(ctx context.Context) (demoCounts, error) {
-	d.phase.Store("draining")
+	d.phase.Store("drain")
 	limit := time.Now().Add(60 * time.Second)
 	for {
 		c, err := countDemo(ctx, d.rdb, d.keys)
@@ -220,7 +220,7 @@ func (d *demo) triageAndRedrive(ctx context.Context) error {
 		d.view.step("redrive", "no order lacked a price in this run: nothing to fix and redrive")
 		return nil
 	}
-	d.phase.Store("deploying")
+	d.phase.Store("deploy")
 	if err := d.stopWorkers(); err != nil {
 		return err
 	}
@@ -228,7 +228,7 @@ func (d *demo) triageAndRedrive(ctx context.Context) error {
 		return err
 	}
 	d.view.step("deploy", "the fix is out: %d workers restarted with prices looked up in the catalogue", len(d.procs))
-	d.phase.Store("redriving")
+	d.phase.Store("redrive")
 	job, err := q.Redrive(ctx, dlq.Selector{Fingerprint: fix.Fingerprint}, dlq.RedriveOptions{})
 	if err != nil {
 		return fmt.Errorf("redriving %q: %w", fix.Text, err)

@@ -2,7 +2,12 @@ package cli
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"strings"
+
+	"charm.land/lipgloss/v2"
+	"golang.org/x/term"
 )
 
 // demoSummary is the demo's result: what --json prints, and the numbers
@@ -54,9 +59,28 @@ type demoSummary struct {
 	Seed      uint64 `json:"seed"`
 	Stream    string `json:"stream"`
 	Embedded  bool   `json:"embedded"`
-	Server    string `json:"server"`
-	Dir       string `json:"dir,omitempty"`
 	ElapsedMs int64  `json:"elapsed_ms"`
+	// Server is the embedded engine's address or the --url (its
+	// password hidden); Dir the engine's data directory.
+	Server string `json:"-"`
+	Dir    string `json:"-"`
+	// ServerLeft and DirLeft are Server and Dir in the JSON, null when
+	// they are gone by the time it is read: the embedded engine's port
+	// (closed when the demo ends) and a temporary directory (removed).
+	ServerLeft *string `json:"server"`
+	DirLeft    *string `json:"dir"`
+}
+
+// settle fills in ServerLeft and DirLeft: what is left once the demo has
+// ended; keptDir says whether the data directory stays (--dir).
+func (s *demoSummary) settle(keptDir bool) {
+	s.ServerLeft, s.DirLeft = nil, nil
+	if !s.Embedded {
+		s.ServerLeft = &s.Server
+	}
+	if s.Dir != "" && keptDir {
+		s.DirLeft = &s.Dir
+	}
 }
 
 // demoCause is one cause of dead letters.
@@ -78,9 +102,14 @@ func (s *demoSummary) proven() bool {
 func (d *demo) printSummary(o *output) {
 	s := &d.sum
 	w := o.w
+	width := termWidth(w) // 0 for a pipe or a file: whole lines
 	fmt.Fprintf(w, "\n%s\n", o.style(headStyle, fmt.Sprintf("Summary, after %.1fs", float64(s.ElapsedMs)/1000)))
+	const noteAt = 2 + 14 + 1 + 6 + 2 // where a row's note starts
 	row := func(name string, n any, note string) {
-		fmt.Fprintf(w, "  %-14s %6v  %s\n", name, n, note)
+		fmt.Fprintf(w, "  %-14s %6v  %s\n", name, n, wrapWords(note, width, noteAt, noteAt))
+	}
+	line := func(st lipgloss.Style, text string) {
+		fmt.Fprintln(w, o.style(st, wrapWords(text, width, 0, 0)))
 	}
 	row("published", s.Published, "orders")
 	row("acknowledged", s.Acknowledged, fmt.Sprintf("charged, each exactly once (%d charged twice)", s.Duplicates))
@@ -95,7 +124,7 @@ func (d *demo) printSummary(o *output) {
 		row("both", o.style(badStyle, fmt.Sprint(s.Both)), "orders charged and also dead-lettered")
 	}
 	row("retries", s.Retries, fmt.Sprintf("deliveries after a failure or a crash (%d gateway timeouts, each retried)", s.TransientFailures))
-	row("claimed", s.Claimed, fmt.Sprintf("from %s, killed with SIGKILL, taken over in %.1fs", s.Killed, float64(s.ClaimMs)/1000))
+	row("claimed", s.Claimed, fmt.Sprintf("from %s, killed with SIGKILL, taken over in %s", s.Killed, preciseMillis(s.ClaimMs)))
 	switch {
 	case s.Restarted && s.RestartMatched:
 		row("restart", "ok", "the engine reopened from its directory holding exactly what it closed with")
@@ -107,17 +136,48 @@ func (d *demo) printSummary(o *output) {
 	row("redriven", s.Redriven, s.RedrivenCause+", after the fix")
 	fmt.Fprintln(w)
 	if s.proven() {
-		fmt.Fprintln(w, o.style(goodStyle, fmt.Sprintf("Nothing lost: %d published = %d acknowledged + %d dead-lettered.", s.Published, s.Acknowledged, s.DeadLettered)))
+		line(goodStyle, fmt.Sprintf("Nothing lost: %d published = %d acknowledged + %d dead-lettered.", s.Published, s.Acknowledged, s.DeadLettered))
 	} else {
-		fmt.Fprintln(w, o.style(badStyle, fmt.Sprintf("The numbers do not add up: %d published, %d acknowledged, %d dead-lettered, %d lost, %d both, %d pending, %d duplicates.",
-			s.Published, s.Acknowledged, s.DeadLettered, s.Lost, s.Both, s.Pending, s.Duplicates)))
+		line(badStyle, fmt.Sprintf("The numbers do not add up: %d published, %d acknowledged, %d dead-lettered, %d lost, %d both, %d pending, %d duplicates.",
+			s.Published, s.Acknowledged, s.DeadLettered, s.Lost, s.Both, s.Pending, s.Duplicates))
 	}
 	switch {
 	case s.Dir != "" && d.f.dir != "":
-		fmt.Fprintf(w, "The data is in %s: look at it with pelican commands and --dir %s.\n", s.Dir, s.Dir)
+		line(plainStyle, fmt.Sprintf("The data is in %s: look at it with pelican commands and --dir %s.", s.Dir, shellWord(s.Dir)))
 	case s.Embedded:
-		fmt.Fprintln(w, "The temporary data directory is removed; run with --dir DIR to keep the data.")
+		line(plainStyle, "The temporary data directory is removed; run with --dir DIR to keep the data.")
+	default:
+		line(plainStyle, d.keysLeftNote())
 	}
+}
+
+// plainStyle leaves text as it is.
+var plainStyle = lipgloss.NewStyle()
+
+// keysLeftNote says, after a run against --url, that its keys are left
+// on the server, and how to remove them.
+func (d *demo) keysLeftNote() string {
+	url := redactURL(d.f.url)
+	hidden := ""
+	if url != d.f.url {
+		hidden = " (password hidden)"
+	}
+	pattern := shellWord(d.keys.prefix() + ":*")
+	return fmt.Sprintf("The demo's keys, %s:*, are left on the server; remove them with: redis-cli -u %s --scan --pattern %s | xargs redis-cli -u %s unlink%s",
+		d.keys.prefix(), shellWord(url), pattern, shellWord(url), hidden)
+}
+
+// termWidth is the width of the terminal w is, 0 when it is not one.
+func termWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok || !isTerminal(f) {
+		return 0
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return width
 }
 
 // stillDead names the causes that stay dead-lettered.

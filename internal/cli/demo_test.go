@@ -36,6 +36,9 @@ func TestDemo(t *testing.T) {
 		if strings.Contains(stderr, "\x1b") {
 			t.Errorf("the progress, not on a terminal, has escape codes:\n%q", stderr)
 		}
+		if sum.ServerLeft != nil || sum.DirLeft != nil || !sum.Embedded {
+			t.Errorf("the closed engine's port and the removed directory should be null: server %v, dir %v", sum.ServerLeft, sum.DirLeft)
+		}
 	})
 	t.Run("redis", func(t *testing.T) {
 		t.Parallel()
@@ -44,6 +47,12 @@ func TestDemo(t *testing.T) {
 		checkDemoSummary(t, sum)
 		if sum.Restarted || sum.RestartSkipped == "" || !strings.Contains(stderr, "restart   skipped") {
 			t.Errorf("against --url the restart should be skipped, saying why: restarted %v, skipped %q\n%s", sum.Restarted, sum.RestartSkipped, stderr)
+		}
+		if sum.ServerLeft == nil || *sum.ServerLeft != "redis://"+r.Addr || sum.DirLeft != nil {
+			t.Errorf("against --url: server %v, dir %v", sum.ServerLeft, sum.DirLeft)
+		}
+		if want := "are left on the server; remove them with: redis-cli -u redis://" + r.Addr + " --scan --pattern '{demo-"; !strings.Contains(stderr, want) {
+			t.Errorf("against --url the demo does not say its keys are left, and how to remove them:\n%s", stderr)
 		}
 	})
 	t.Run("people", func(t *testing.T) {
@@ -152,5 +161,58 @@ func TestDemoRefusesBadInput(t *testing.T) {
 				t.Errorf("exit code %d, stderr %q; want %d and %q", r.code, r.stderr, tt.code, tt.err)
 			}
 		})
+	}
+}
+
+func TestWrapWords(t *testing.T) {
+	text := "the other workers took over w2's 11 pending messages 12 ms after the kill"
+	got := wrapWords(text, 40, 19, 19)
+	want := "the other workers\n" +
+		strings.Repeat(" ", 19) + "took over w2's 11\n" +
+		strings.Repeat(" ", 19) + "pending messages 12\n" +
+		strings.Repeat(" ", 19) + "ms after the kill"
+	if got != want {
+		t.Errorf("wrapWords:\n got %q\nwant %q", got, want)
+	}
+	for _, line := range strings.Split(got, "\n") {
+		if len(line) > 40-19 && !strings.HasPrefix(line, "                   ") {
+			t.Errorf("line %q passes column 40", line)
+		}
+	}
+	if got, want := wrapWords("  engine   embedded, listening on 127.0.0.1:40411", 30, 0, 11), "  engine   embedded, listening\n           on 127.0.0.1:40411"; got != want {
+		t.Errorf("wrapWords of a labelled line:\n got %q\nwant %q", got, want)
+	}
+	if got := wrapWords(text, 0, 19, 19); got != text {
+		t.Errorf("without a width the text is cut: %q", got)
+	}
+}
+
+func TestFitStatus(t *testing.T) {
+	d := &demo{f: &demoFlags{orders: 6000}}
+	t0 := time.Unix(100, 0)
+	parts := d.statusParts(demoSample{at: t0, published: 400, charged: 380},
+		demoSample{at: t0.Add(time.Second), published: 800, charged: 760}, demoCounts{Charged: 760, Pending: 2, DeadLetters: 31})
+	head := "  3.4s  publish   "
+	full := head + "800 of 6,000 published (400/s) · 760 charged (380/s) · 2 pending · 31 dead letters"
+	if got := fitStatus(head, parts, 0); got != full {
+		t.Errorf("in a pipe:\n got %q\nwant %q", got, full)
+	}
+	for _, tt := range []struct {
+		width int
+		want  string
+	}{
+		{200, full},
+		{90, head + "800 of 6,000 published · 760 charged · 2 pending · 31 dead letters"},
+		{80, head + "760 charged · 2 pending · 31 dead letters"},
+		{50, head + "2 pending · 31 dead letters"},
+		{40, head + "31 dead letters"},
+	} {
+		got := fitStatus(head, parts, tt.width)
+		if got != tt.want {
+			t.Errorf("width %d:\n got %q\nwant %q", tt.width, got, tt.want)
+		}
+		if len([]rune(got)) >= tt.width {
+			t.Errorf("width %d: %d characters", tt.width, len([]rune(got)))
+		}
 	}
 }

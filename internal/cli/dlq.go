@@ -76,7 +76,7 @@ func (d *dlqTarget) streamArgs(cmd *cobra.Command, args []string, n int) (string
 	case len(args) == n:
 		return "", nil, usageErrorf("name the stream whose dead letters to work on, or give --dlq-stream (usage: %s)", cmd.UseLine())
 	}
-	return "", nil, usageErrorf("wants %d argument(s), got %d (usage: %s)", n+1, len(args), cmd.UseLine())
+	return "", nil, usageErrorf("wants %s, got %d (usage: %s)", arguments(n+1), len(args), cmd.UseLine())
 }
 
 // A dlqCall is one run of a dlq command, with its dead-letter stream
@@ -157,17 +157,19 @@ func (d *dlqTarget) queue(ctx context.Context, c *pelican.Client, stream string)
 	return nil, fmt.Errorf("%q, where the dead letters of %s would be, is a %s, not a stream: give the dead-letter stream with --dlq-stream", q.Name(), stream, typ)
 }
 
-// commandFor is the command line that names the same dead-letter stream,
-// for the hints commands print: "pelican dlq redrive orders".
-func (d *dlqTarget) commandFor(sub, stream string) string {
-	s := "pelican dlq " + sub
+// commandFor is the command line that runs the dlq command sub on the
+// same dead-letter stream of the same target, with more arguments, for
+// the hints commands print: "pelican dlq redrive orders --resume JOB
+// --url redis://host:6379" (see target.command).
+func (d *dlqTarget) commandFor(sub, stream string, more ...string) string {
+	words := []string{"dlq", sub}
 	if stream != "" {
-		s += " " + stream
+		words = append(words, stream)
 	}
 	if d.dlqStream != "" {
-		s += " --dlq-stream " + d.dlqStream
+		words = append(words, "--dlq-stream", d.dlqStream)
 	}
-	return s
+	return d.target.command(append(words, more...)...)
 }
 
 // selectorFlags are the flags that build a dlq.Selector.
@@ -229,6 +231,42 @@ func (s *selectorFlags) selector(now time.Time) (sel dlq.Selector, given bool, e
 		}
 	}
 	return sel, s.given(), nil
+}
+
+// args writes sel, as selector built it from these flags, back as flags,
+// for a command line to print: a time ago is written as the moment it
+// meant, so that the line selects the same entries later.
+func (s *selectorFlags) args(sel dlq.Selector) []string {
+	var out []string
+	if s.all {
+		out = append(out, "--all")
+	}
+	for _, id := range sel.IDs {
+		out = append(out, "--id", id)
+	}
+	moment := func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+	switch {
+	case sel.Start != "":
+		out = append(out, "--from", sel.Start)
+	case !sel.Since.IsZero():
+		out = append(out, "--from", moment(sel.Since))
+	}
+	switch {
+	case sel.End != "":
+		out = append(out, "--to", sel.End)
+	case !sel.Until.IsZero():
+		out = append(out, "--to", moment(sel.Until))
+	}
+	if sel.Fingerprint != "" {
+		out = append(out, "--cause", sel.Fingerprint)
+	}
+	if sel.Group != "" {
+		out = append(out, "--group", sel.Group)
+	}
+	if sel.Class != "" {
+		out = append(out, "--class", sel.Class)
+	}
+	return out
 }
 
 // given reports whether any selector flag is set.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -71,6 +72,10 @@ func printStats(o *output, name string, st dlq.Stats, now time.Time) error {
 	return t.flush()
 }
 
+// defaultLsCount is how many entries a page of "pelican dlq ls" holds
+// by default.
+const defaultLsCount = 50
+
 // newDlqLsCommand returns "pelican dlq ls STREAM".
 func newDlqLsCommand(stdout, stderr io.Writer) *cobra.Command {
 	d := &dlqTarget{}
@@ -118,7 +123,14 @@ the list; without them it lists every entry. Listing changes nothing.`,
 				}{x.q.Name(), dlqEntriesToJSON(entries), next})
 			}
 			if len(entries) == 0 {
-				fmt.Fprintf(o.w, "no dead letters in %s match\n", x.q.Name())
+				switch {
+				case after != "":
+					fmt.Fprintf(o.w, "no more dead letters in %s after %s\n", x.q.Name(), after)
+				case !s.given():
+					fmt.Fprintf(o.w, "%s holds no dead letters\n", x.q.Name())
+				default:
+					fmt.Fprintf(o.w, "no dead letters in %s match\n", x.q.Name())
+				}
 				return nil
 			}
 			t := o.table("ID", "DEAD", "GROUP", "DELIVERIES", "CLASS", "ERROR")
@@ -129,7 +141,15 @@ the list; without them it lists every entry. Listing changes nothing.`,
 				return err
 			}
 			if next != "" {
-				fmt.Fprintf(stderr, "more: %s --after %s\n", d.commandFor("ls", x.stream), next)
+				more := s.args(sel)
+				if count != defaultLsCount {
+					more = append(more, "--count", strconv.Itoa(count))
+				}
+				if reverse {
+					more = append(more, "--reverse")
+				}
+				more = append(more, "--after", next)
+				fmt.Fprintf(stderr, "more: %s\n", d.commandFor("ls", x.stream, more...))
 			}
 			return nil
 		}),
@@ -137,7 +157,7 @@ the list; without them it lists every entry. Listing changes nothing.`,
 	d.addFlags(cmd)
 	s.add(cmd)
 	fs := cmd.Flags()
-	fs.IntVar(&count, "count", 50, "how many entries a page holds")
+	fs.IntVar(&count, "count", defaultLsCount, "how many entries a page holds")
 	fs.StringVar(&after, "after", "", "start after this entry ID: the last of the previous page")
 	fs.StringVar(&after, "cursor", "", "the same as --after")
 	fs.BoolVar(&reverse, "reverse", false, "newest first")
@@ -164,7 +184,7 @@ func newDlqShowCommand(stdout, stderr io.Writer) *cobra.Command {
 			id := x.args[0]
 			e, err := x.q.Get(ctx, id)
 			if errors.Is(err, dlq.ErrNotFound) {
-				return fmt.Errorf("no entry %s in %s: '%s' lists the entries", id, x.q.Name(), d.commandFor("ls", x.stream))
+				return fmt.Errorf("no entry %s in %s; list the entries with: %s", id, x.q.Name(), d.commandFor("ls", x.stream))
 			}
 			if err != nil {
 				return dlqError(err)
@@ -194,9 +214,9 @@ func printEntry(o *output, e dlq.Entry, now time.Time) error {
 	t.row("class", dash(e.Class))
 	t.row("error", o.style(badStyle, dash(e.Error)))
 	t.row("fingerprint", e.Fingerprint)
-	t.row("redriven", thousands(e.Redrives)+" times before")
+	t.row("redriven", times(e.Redrives)+" before")
 	if n := e.Reprocessed; n != nil {
-		t.row("reprocessing", fmt.Sprintf("failed %d times, last %s: %s", n.Attempts, when(n.LastAttempt, now), n.LastError))
+		t.row("reprocessing", fmt.Sprintf("failed %s, last %s: %s", times(int64(n.Attempts)), when(n.LastAttempt, now), n.LastError))
 	}
 	if len(e.Malformed) > 0 {
 		t.row("malformed", o.style(warnStyle, fmt.Sprint(e.Malformed)))
@@ -247,7 +267,11 @@ select that cause's entries in the other commands.`,
 				}{x.q.Name(), dlqCausesToJSON(groups)})
 			}
 			if len(groups) == 0 {
-				fmt.Fprintf(o.w, "no dead letters in %s match\n", x.q.Name())
+				if !s.given() {
+					fmt.Fprintf(o.w, "%s holds no dead letters\n", x.q.Name())
+				} else {
+					fmt.Fprintf(o.w, "no dead letters in %s match\n", x.q.Name())
+				}
 				return nil
 			}
 			t := o.table("COUNT", "FINGERPRINT", "FIRST SEEN", "LAST SEEN", "CAUSE", "SAMPLE")

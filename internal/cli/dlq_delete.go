@@ -63,7 +63,7 @@ again deletes the rest.`,
 			}
 			return nil
 		}, func(ctx context.Context, x dlqCall) error {
-			del := &deleter{o: o, f: f, c: x.c, q: x.q, purge: purge, stderr: stderr}
+			del := &deleter{o: o, f: f, c: x.c, q: x.q, purge: purge, stderr: stderr, logs: &d.logs}
 			return del.run(ctx)
 		}),
 	}
@@ -94,6 +94,7 @@ type deleter struct {
 	q      *dlq.Queue
 	purge  bool
 	stderr io.Writer
+	logs   *logLines // the client's log records
 }
 
 func (x *deleter) verb() string {
@@ -179,7 +180,7 @@ func (x *deleter) deleteAll(ctx context.Context, sel dlq.Selector, total int64) 
 		lim = rate.NewLimiter(rate.Limit(x.f.rate), chunk)
 		lim.AllowN(time.Now(), chunk) // the rate holds from the first entry
 	}
-	view := newProgressView(x.stderr, "deleting from "+x.q.Name(), total)
+	view := newProgressView(x.stderr, "deleting from "+x.q.Name(), total, x.logs)
 	var deleted int64
 	after := ""
 	interrupted := func() (int64, error) {

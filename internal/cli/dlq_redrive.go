@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -153,7 +154,7 @@ func (r *redriver) start(ctx context.Context) error {
 	if err != nil {
 		return dlqError(err)
 	}
-	return r.follow(ctx, job)
+	return r.follow(ctx, job, "started")
 }
 
 // nothingSelected reports a selector that selects no entry: not an
@@ -254,11 +255,13 @@ func (r *redriver) printPlan(plan dlq.Plan) error {
 // follow shows a job's progress until it ends. An interrupt (Ctrl-C) or
 // SIGTERM cancels it after its current batch; a second one kills the
 // process, which a redrive survives too (its batches are transactions).
-func (r *redriver) follow(ctx context.Context, job *dlq.Job) error {
+// how says how the job came to run: "started", "resumed (it was
+// cancelled)".
+func (r *redriver) follow(ctx context.Context, job *dlq.Job, how string) error {
 	sig, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	fmt.Fprintf(r.stderr, "redrive job %s started (Ctrl-C cancels it; it can be resumed)\n", job.ID())
-	view := newProgressView(r.stderr, "redriving "+r.q.Name(), job.Progress().Total)
+	fmt.Fprintf(r.stderr, "redrive job %s %s (Ctrl-C cancels it; it can be resumed)\n", job.ID(), how)
+	view := newProgressView(r.stderr, "redriving "+r.q.Name(), job.Progress().Total, &r.d.logs)
 	tick := time.NewTicker(r.f.progress)
 	defer tick.Stop()
 	cancelled := false
@@ -302,7 +305,7 @@ func (r *redriver) report(id string, p dlq.Progress, err error) error {
 			return jerr
 		}
 	}
-	resume := fmt.Sprintf("%s --resume %s", r.d.commandFor("redrive", r.stream), id)
+	resume := r.d.commandFor("redrive", r.stream, r.resumeFlags(id)...)
 	switch {
 	case err == nil:
 		if !r.o.json {
@@ -317,9 +320,20 @@ func (r *redriver) report(id string, p dlq.Progress, err error) error {
 	case errors.Is(err, dlq.ErrTargetGone):
 		return fmt.Errorf("%w\ncreate the stream and its group again, then resume with: %s", err, resume)
 	case errors.Is(err, dlq.ErrJobTaken):
-		return fmt.Errorf("%w: it carries on there ('%s --jobs' shows it)", err, r.d.commandFor("redrive", r.stream))
+		return fmt.Errorf("%w: it carries on there; see it with: %s", err, r.d.commandFor("redrive", r.stream, "--jobs"))
 	}
 	return fmt.Errorf("%w\nonce the cause is fixed, resume with: %s", err, resume)
+}
+
+// resumeFlags are the flags of the command line that resumes job id:
+// --resume, and --rate when one was given (a resumed job takes the rate
+// afresh).
+func (r *redriver) resumeFlags(id string) []string {
+	flags := []string{"--resume", id}
+	if r.f.rate > 0 {
+		flags = append(flags, "--rate", strconv.FormatFloat(r.f.rate, 'f', -1, 64))
+	}
+	return flags
 }
 
 // resumeJob carries on with a job from its checkpoint.
@@ -329,20 +343,26 @@ func (r *redriver) resumeJob(ctx context.Context) error {
 	}
 	info, err := r.q.RedriveJob(ctx, r.f.resume)
 	if errors.Is(err, dlq.ErrUnknownJob) {
-		return fmt.Errorf("no redrive job %s on %s (its checkpoint may have expired): '%s --jobs' lists them", r.f.resume, r.q.Name(), r.d.commandFor("redrive", r.stream))
+		return fmt.Errorf("no redrive job %s on %s (its checkpoint may have expired); list them with: %s", r.f.resume, r.q.Name(), r.d.commandFor("redrive", r.stream, "--jobs"))
 	}
 	if err != nil {
 		return dlqError(err)
 	}
-	if info.State != dlq.StateDone {
-		left := "the rest of"
-		if info.Counted {
-			left = messages(info.Total-info.Moved-info.Parked-info.Skipped-info.Gone) + " left of"
+	if info.State == dlq.StateDone {
+		if r.o.json {
+			return r.o.printJSON(dlqRedriveJSON(r.q.Name(), info))
 		}
-		q := fmt.Sprintf("Resume redrive %s (%s) of %s %s?", info.ID, info.State, left, r.q.Name())
-		if err := confirmation(r.f.yes, r.stderr, q); err != nil {
-			return err
-		}
+		fmt.Fprintf(r.o.w, "redrive %s is already done (%s sent back, %s parked, %s skipped, %s gone): nothing to do\n",
+			info.ID, thousands(info.Moved), thousands(info.Parked), thousands(info.Skipped), thousands(info.Gone))
+		return nil
+	}
+	left := "the rest of"
+	if info.Counted {
+		left = messages(info.Total-info.Moved-info.Parked-info.Skipped-info.Gone) + " left of"
+	}
+	q := fmt.Sprintf("Resume redrive %s (%s) of %s %s?", info.ID, info.State, left, r.q.Name())
+	if err := confirmation(r.f.yes, r.stderr, q); err != nil {
+		return err
 	}
 	opts := r.options()
 	opts.JobID = ""
@@ -350,14 +370,14 @@ func (r *redriver) resumeJob(ctx context.Context) error {
 	if err != nil {
 		return dlqError(err)
 	}
-	return r.follow(ctx, job)
+	return r.follow(ctx, job, fmt.Sprintf("resumed (it was %s)", info.State))
 }
 
 // cancelJob asks a job to stop.
 func (r *redriver) cancelJob(ctx context.Context) error {
 	err := r.q.CancelRedrive(ctx, r.f.cancel)
 	if errors.Is(err, dlq.ErrUnknownJob) {
-		return fmt.Errorf("no redrive job %s on %s: '%s --jobs' lists them", r.f.cancel, r.q.Name(), r.d.commandFor("redrive", r.stream))
+		return fmt.Errorf("no redrive job %s on %s; list them with: %s", r.f.cancel, r.q.Name(), r.d.commandFor("redrive", r.stream, "--jobs"))
 	}
 	if err != nil {
 		return dlqError(err)
@@ -370,8 +390,8 @@ func (r *redriver) cancelJob(ctx context.Context) error {
 		return r.o.printJSON(dlqRedriveJSON(r.q.Name(), info))
 	}
 	if info.State == dlq.StateRunning {
-		fmt.Fprintf(r.o.w, "asked redrive %s to stop after its current batch; resume it with: %s --resume %s\n",
-			info.ID, r.d.commandFor("redrive", r.stream), info.ID)
+		fmt.Fprintf(r.o.w, "asked redrive %s to stop after its current batch; resume it with: %s\n",
+			info.ID, r.d.commandFor("redrive", r.stream, r.resumeFlags(info.ID)...))
 	} else {
 		fmt.Fprintf(r.o.w, "redrive %s is not running (%s): nothing to cancel\n", info.ID, info.State)
 	}
@@ -395,7 +415,7 @@ func (r *redriver) listJobs(ctx context.Context) error {
 		return r.o.printJSON(out)
 	}
 	if len(jobs) == 0 {
-		fmt.Fprintf(r.o.w, "no redrive jobs on %s (finished ones are kept %v)\n", r.q.Name(), dlq.FinishedJobTTL)
+		fmt.Fprintf(r.o.w, "no redrive jobs on %s (finished ones are kept %s)\n", r.q.Name(), durationText(dlq.FinishedJobTTL))
 		return nil
 	}
 	now := r.c.Clock().Now()

@@ -95,7 +95,7 @@ on any entry.`,
 			if err := confirmation(f.yes, stderr, question); err != nil {
 				return err
 			}
-			return runReprocess(ctx, q, sel, f, total, o, stderr)
+			return runReprocess(ctx, q, sel, f, total, o, stderr, &d.logs)
 		}),
 	}
 	d.addFlags(cmd)
@@ -103,7 +103,7 @@ on any entry.`,
 	fs := cmd.Flags()
 	fs.StringVar(&f.exec, "exec", "", "the shell command that processes one entry (JSON on stdin); exit status 0 deletes the entry")
 	fs.IntVar(&f.limit, "limit", 0, "hand over at most this many entries (default: every selected one)")
-	fs.DurationVar(&f.timeout, "command-timeout", time.Minute, "kill the command after this long, which counts as a failure")
+	durationVar(fs, &f.timeout, "command-timeout", time.Minute, "kill the command after this long, which counts as a failure")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "count the entries that would be handed over, and change nothing")
 	fs.BoolVarP(&f.yes, "yes", "y", false, "go ahead without asking")
 	o = addOutputFlags(cmd, stdout)
@@ -112,10 +112,10 @@ on any entry.`,
 
 // runReprocess reprocesses with the command, showing progress; Ctrl-C
 // stops before the next entry.
-func runReprocess(ctx context.Context, q *dlq.Queue, sel dlq.Selector, f *reprocessFlags, total int64, o *output, stderr io.Writer) error {
+func runReprocess(ctx context.Context, q *dlq.Queue, sel dlq.Selector, f *reprocessFlags, total int64, o *output, stderr io.Writer, logs *logLines) error {
 	sig, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	view := newProgressView(stderr, "reprocessing "+q.Name(), total)
+	view := newProgressView(stderr, "reprocessing "+q.Name(), total, logs)
 	var done, failed int64
 	h := func(_ context.Context, e dlq.Entry) error {
 		// The command is not killed by Ctrl-C: its entry is settled, and
@@ -147,8 +147,9 @@ func runReprocess(ctx context.Context, q *dlq.Queue, sel dlq.Selector, f *reproc
 				return err
 			}
 		}
-		fmt.Fprintf(o.w, "reprocessed %s of %s: %s succeeded and were deleted, %s failed and stay\n",
-			thousands(int64(res.Succeeded+res.Failed)), q.Name(), thousands(int64(res.Succeeded)), thousands(int64(res.Failed)))
+		fmt.Fprintf(o.w, "reprocessed %s of %s: %s, %s\n", thousands(int64(res.Succeeded+res.Failed)), q.Name(),
+			countWith(res.Succeeded, "succeeded and was deleted", "succeeded and were deleted"),
+			countWith(res.Failed, "failed and stays", "failed and stay"))
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "interrupted: the entries not handed over yet stay; run the same command again for them")

@@ -244,7 +244,40 @@ func TestDlqBrowse(t *testing.T) {
 		if len(page.Entries) != 4 {
 			t.Errorf("ls --from 1h: %d entries, want 4", len(page.Entries))
 		}
-		if r := cli(t, p, 0, "ls", "orders", "--from", "2099-01-01T00:00:00Z"); !strings.Contains(r.stdout, "no dead letters") {
+		// The line that says how to go on keeps the target, the page size,
+		// the order and the selector: following it gives the next page,
+		// the next older one with --reverse.
+		fp := causes.Causes[0].Fingerprint
+		r = cli(t, p, 0, "ls", "orders", "--count", "1", "--reverse", "--cause", fp, "--from", "1h", "--group", "billing", "--class", "handler")
+		if rows := tableRows(r.stdout); len(rows) != 2 || rows[1][0] != page.Entries[3].ID {
+			t.Errorf("ls --reverse --count 1: want the newest match %s:\n%s", page.Entries[3].ID, r.stdout)
+		}
+		var seen []string
+		for range 3 {
+			line, ok := strings.CutPrefix(strings.TrimSpace(r.stderr), "more: pelican ")
+			if !ok {
+				t.Fatalf("ls does not say how to go on after %q: %q", seen, r.stderr)
+			}
+			if !strings.Contains(line, strings.Join(p.args, " ")) {
+				t.Errorf("the more: line lacks the target %q: %s", p.args, line)
+			}
+			r = runCLI(strings.Fields(line)...)
+			if r.code != 0 {
+				t.Fatalf("following %q: exit %d: %s", line, r.code, r.stderr)
+			}
+			rows := tableRows(r.stdout)
+			if len(rows) != 2 {
+				t.Fatalf("following %q: %d rows, want 1:\n%s", line, len(rows)-1, r.stdout)
+			}
+			seen = append(seen, rows[1][0])
+			if r.stderr == "" {
+				break
+			}
+		}
+		if want := []string{page.Entries[1].ID, page.Entries[0].ID}; !slices.Equal(seen, want) {
+			t.Errorf("following the more: lines of ls --reverse --cause gave %q, want the older matches %q", seen, want)
+		}
+		if r := cli(t, p, 0, "ls", "orders", "--from", "2099-01-01T00:00:00Z"); r.stdout != "no dead letters in orders:dlq match\n" {
 			t.Errorf("ls selecting nothing: %q", r.stdout)
 		}
 	})
@@ -354,7 +387,7 @@ func TestDlqRedriveInterruptAndResume(t *testing.T) {
 		if !errors.As(err, &code) || code != 1 {
 			t.Errorf("interrupted redrive: %v, want exit status 1", err)
 		}
-		if !strings.Contains(stderr.String(), "Resume it with: pelican dlq redrive orders --resume slow") {
+		if want := "Resume it with: pelican dlq redrive orders --resume slow --rate 20 " + strings.Join(p.args, " ") + "\n"; !strings.Contains(stderr.String(), want) {
 			t.Errorf("no resume hint:\n%s", stderr.String())
 		}
 		left := dlqLen(t, p)
@@ -367,6 +400,9 @@ func TestDlqRedriveInterruptAndResume(t *testing.T) {
 		}
 		cli(t, p, 2, "redrive", "orders", "--resume", "slow") // no terminal, no --yes
 		r := cli(t, p, 0, "redrive", "orders", "--resume", "slow", "--yes", "--json")
+		if !strings.Contains(r.stderr, "redrive job slow resumed (it was cancelled)") {
+			t.Errorf("resuming a cancelled job:\n%s", r.stderr)
+		}
 		var info struct {
 			DLQ string `json:"dead_letter_stream"`
 			dlqJobJSON
@@ -383,6 +419,10 @@ func TestDlqRedriveInterruptAndResume(t *testing.T) {
 				t.Errorf("orders holds %d entries, want 30 published and 30 redriven", n)
 			}
 		})
+		if r := cli(t, p, 0, "redrive", "orders", "--resume", "slow", "--yes"); !strings.HasPrefix(r.stdout, "redrive slow is already done (30 sent back") ||
+			!strings.Contains(r.stdout, "nothing to do") || strings.Contains(r.stderr, "started") {
+			t.Errorf("resuming a job that is done:\n%s%s", r.stdout, r.stderr)
+		}
 		if r := cli(t, p, 0, "redrive", "orders", "--cancel", "slow"); !strings.Contains(r.stdout, "not running") {
 			t.Errorf("cancelling a finished job: %q", r.stdout)
 		}
@@ -479,6 +519,9 @@ func TestDlqRmAndPurge(t *testing.T) {
 			}
 		})
 		// The stream is there: its dead-letter stream is empty, not unknown.
+		if r := cli(t, p, 0, "ls", "orders"); r.stdout != "orders:dlq holds no dead letters\n" {
+			t.Errorf("ls of an empty dead-letter stream: %q", r.stdout)
+		}
 		if r := cli(t, p, 0, "stats", "orders"); !strings.Contains(r.stdout, "entries") {
 			t.Errorf("stats after purge: %q", r.stdout)
 		}
@@ -493,7 +536,7 @@ func TestDlqReprocess(t *testing.T) {
 		// entry on its stdin.
 		r := cli(t, p, 1, "reprocess", "orders", "--all", "--yes",
 			"--exec", `grep -q '"fields":{"order":"declined"}' || { echo "still no order $PELICAN_ENTRY_ID" >&2; exit 3; }`)
-		if !strings.Contains(r.stdout, "1 succeeded") || !strings.Contains(r.stdout, "2 failed") || !strings.Contains(r.stdout, "still no order") {
+		if !strings.Contains(r.stdout, "reprocessed 3 of orders:dlq: 1 succeeded and was deleted, 2 failed and stay") || !strings.Contains(r.stdout, "still no order") {
 			t.Errorf("reprocess:\n%s\n%s", r.stdout, r.stderr)
 		}
 		if n := dlqLen(t, p); n != 2 {
@@ -503,6 +546,9 @@ func TestDlqReprocess(t *testing.T) {
 			Entries []dlqEntryJSON `json:"entries"`
 		}
 		decode(t, cli(t, p, 0, "ls", "orders", "--json"), &page)
+		if r := cli(t, p, 0, "show", "orders", page.Entries[0].ID); !strings.Contains(r.stdout, "failed 1 time, last") || !strings.Contains(r.stdout, "0 times before") {
+			t.Errorf("show after one failed reprocess:\n%s", r.stdout)
+		}
 		for _, e := range page.Entries {
 			if e.Reprocessed == nil || e.Reprocessed.Attempts != 1 || !strings.Contains(e.Reprocessed.LastError, "still no order "+e.ID) ||
 				e.Reprocessed.LastAttempt == nil {

@@ -248,8 +248,8 @@ func TestInspectUsageErrors(t *testing.T) {
 	}{
 		{[]string{"streams", "--url", "redis://[::1"}, "malformed URL"},
 		{[]string{"streams", "--url", "127.0.0.1:6379"}, "malformed URL"},
-		{[]string{"groups"}, "wants 1 argument(s), got 0"},
-		{[]string{"consumers", "orders"}, "wants 2 argument(s), got 1"},
+		{[]string{"groups"}, "wants 1 argument, got 0"},
+		{[]string{"consumers", "orders"}, "wants 2 arguments, got 1"},
 		{[]string{"pending", "orders", "g", "--count", "0"}, "--count must be positive"},
 		{[]string{"claim", "orders", "g", "--min-idle", "1m"}, `required flag(s) "to" not set`},
 		{[]string{"claim", "orders", "g", "--to", "c"}, `required flag(s) "min-idle" not set`},
@@ -258,7 +258,12 @@ func TestInspectUsageErrors(t *testing.T) {
 		{[]string{"peek", "orders", "--from", "yesterday"}, "--from: \"yesterday\" is not a stream ID"},
 		{[]string{"trim", "orders"}, "say what to keep"},
 		{[]string{"trim", "orders", "--minid", "1-1", "--max-age", "1h"}, "not both"},
-		{[]string{"trim", "orders", "--max-age", "soon"}, "not a positive duration"},
+		{[]string{"trim", "orders", "--max-age", "soon"}, `--max-age: "soon" is not a duration, such as 90s`},
+		{[]string{"trim", "orders", "--max-age", "0s"}, "--max-age 0s is not a positive duration"},
+		{[]string{"pending", "orders", "g", "--count", "abc"}, `--count: "abc" is not a whole number`},
+		{[]string{"pending", "orders", "g", "--count", "99999999999999999999"}, `--count: "99999999999999999999" is out of range`},
+		{[]string{"dlq", "redrive", "orders", "--all", "--rate", "fast"}, `--rate: "fast" is not a number`},
+		{[]string{"dlq", "show", "orders", "1-1", "x"}, "wants 2 arguments, got 3"},
 	}
 	for _, tt := range tests {
 		r := runCLI(append(tt.args, "--dir", dir)...)

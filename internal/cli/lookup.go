@@ -20,7 +20,7 @@ func needStream(ctx context.Context, rdb redis.UniversalClient, t *target, key s
 	case "stream":
 		return nil
 	case "none":
-		return fmt.Errorf("no stream named %q at %s ('pelican streams' lists them)", key, t.where())
+		return fmt.Errorf("no stream named %q at %s; list them with: %s", key, t.where(), t.command("streams"))
 	}
 	return fmt.Errorf("%q is a %s, not a stream", key, typ)
 }

@@ -79,8 +79,8 @@ func TestPeek(t *testing.T) {
 		// Peeking does not consume: the groups are as they were.
 		var pend pendingOut
 		p.mustJSON(t, &pend, "pending", "orders", "audit")
-		if pend.Total != 4 {
-			t.Errorf("after peeks, audit has %d pending, want 4", pend.Total)
+		if pend.GroupPending != 4 {
+			t.Errorf("after peeks, audit has %d pending, want 4", pend.GroupPending)
 		}
 	})
 }

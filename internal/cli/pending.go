@@ -78,6 +78,42 @@ func pendingTable(o *output, pend []redis.XPendingExt, now time.Time, holder str
 	return tb.flush()
 }
 
+// pendingListJSON is what pelican pending prints with --json.
+type pendingListJSON struct {
+	Stream string `json:"stream"`
+	Group  string `json:"group"`
+	// GroupPending counts every pending message of the group, whatever
+	// the filters.
+	GroupPending int64 `json:"group_pending"`
+	// Matched counts the pending messages the filters select, listed or
+	// not; null when only reading them all would tell (--min-idle or
+	// --min-deliveries, with more than --count selected).
+	Matched *int64 `json:"matched"`
+	// More says that more messages match than are listed.
+	More     bool          `json:"more"`
+	Messages []pendingJSON `json:"messages"`
+}
+
+// matchedPending counts the pending messages filter f selects, when it
+// can tell without reading them all: from the listed messages when they
+// are all, else from the group's XPENDING summary (in all, or of the
+// consumer); nil when --min-idle or --min-deliveries select among more
+// messages than were listed.
+func matchedPending(f pendingFilter, summary *redis.XPending, listed []redis.XPendingExt, more bool) *int64 {
+	var n int64
+	switch {
+	case !more:
+		n = int64(len(listed))
+	case f.minIdle > 0 || f.minDeliveries > 0:
+		return nil
+	case f.consumer != "":
+		n = summary.Consumers[f.consumer]
+	default:
+		n = summary.Count
+	}
+	return &n
+}
+
 // newPendingCommand returns pelican pending STREAM GROUP: the messages a
 // group's consumers hold, oldest first.
 func newPendingCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -103,7 +139,7 @@ least so many times. Nothing is claimed or changed.`,
 	o := addOutputFlags(cmd, stdout)
 	fs := cmd.Flags()
 	fs.StringVar(&f.consumer, "consumer", "", "only the messages this consumer holds")
-	fs.DurationVar(&f.minIdle, "min-idle", 0, "only the messages not delivered for at least this long (1m, 2h)")
+	durationVar(fs, &f.minIdle, "min-idle", 0, "only the messages not delivered for at least this long")
 	fs.Int64Var(&f.minDeliveries, "min-deliveries", 0, "only the messages delivered at least this many times")
 	fs.Int64Var(&count, "count", 100, "list at most this many messages")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -121,7 +157,7 @@ least so many times. Nothing is claimed or changed.`,
 		}
 		defer c.Close()
 		rdb := c.Redis()
-		total, err := rdb.XPending(ctx, stream, group).Result()
+		summary, err := rdb.XPending(ctx, stream, group).Result()
 		if err != nil {
 			return fmt.Errorf("XPENDING %s %s: %w", stream, group, err)
 		}
@@ -129,23 +165,21 @@ least so many times. Nothing is claimed or changed.`,
 		if err != nil {
 			return err
 		}
+		matched := matchedPending(f, summary, pend, more)
 		now := c.Clock().Now()
 		if o.json {
-			return o.printJSON(struct {
-				Stream string `json:"stream"`
-				Group  string `json:"group"`
-				// Total counts every pending message of the group,
-				// whatever the filters.
-				Total int64 `json:"total"`
-				// More says that more messages match than were listed.
-				More     bool          `json:"more"`
-				Messages []pendingJSON `json:"messages"`
-			}{stream, group, total.Count, more, pendingToJSON(pend, now)})
+			return o.printJSON(pendingListJSON{
+				Stream: stream, Group: group, GroupPending: summary.Count, Matched: matched, More: more,
+				Messages: pendingToJSON(pend, now),
+			})
 		}
 		if len(pend) == 0 {
 			msg := fmt.Sprintf("no pending messages in group %s of %s", group, stream)
-			if total.Count > 0 {
-				msg = fmt.Sprintf("none of the %d pending messages of group %s of %s match", total.Count, group, stream)
+			switch {
+			case summary.Count > 0 && f.consumer != "" && summary.Consumers[f.consumer] == 0:
+				msg = fmt.Sprintf("%s holds none of the %d pending messages of group %s of %s", f.consumer, summary.Count, group, stream)
+			case summary.Count > 0:
+				msg = fmt.Sprintf("none of the %d pending messages of group %s of %s match", summary.Count, group, stream)
 			}
 			_, err := fmt.Fprintln(o.w, msg)
 			return err
@@ -154,7 +188,15 @@ least so many times. Nothing is claimed or changed.`,
 			return err
 		}
 		if more {
-			_, err := fmt.Fprintf(o.w, "the oldest %d shown, of %d pending; --count shows more\n", len(pend), total.Count)
+			of := "more match"
+			switch {
+			case matched == nil:
+			case *matched == summary.Count:
+				of = fmt.Sprintf("of %d pending", summary.Count)
+			default:
+				of = fmt.Sprintf("of %d that match", *matched)
+			}
+			_, err := fmt.Fprintf(o.w, "the oldest %d shown, %s; --count shows more\n", len(pend), of)
 			return err
 		}
 		return nil

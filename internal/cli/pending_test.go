@@ -7,13 +7,7 @@ import (
 )
 
 // pendingOut is pelican pending's JSON.
-type pendingOut struct {
-	Stream   string        `json:"stream"`
-	Group    string        `json:"group"`
-	Total    int64         `json:"total"`
-	More     bool          `json:"more"`
-	Messages []pendingJSON `json:"messages"`
-}
+type pendingOut = pendingListJSON
 
 // ids returns the IDs of the messages.
 func (p pendingOut) ids() []string {
@@ -43,21 +37,42 @@ func TestPending(t *testing.T) {
 			args []string
 			want []string
 			more bool
+			// matched is the count of the messages that match, -1 for
+			// null (unknown).
+			matched int64
 		}{
-			{"all", nil, []string{fx.ids[0], fx.ids[1], fx.ids[2], fx.ids[3]}, false},
-			{"one consumer", []string{"--consumer", "a2"}, []string{fx.ids[2]}, false},
-			{"delivered twice", []string{"--min-deliveries", "2"}, []string{fx.ids[3]}, false},
-			{"idle an hour", []string{"--min-idle", "1h"}, []string{}, false},
-			{"idle a moment", []string{"--min-idle", "1ms", "--consumer", "a1"}, []string{fx.ids[0], fx.ids[1], fx.ids[3]}, false},
-			{"count", []string{"--count", "2"}, []string{fx.ids[0], fx.ids[1]}, true},
-			{"count, all", []string{"--count", "4"}, []string{fx.ids[0], fx.ids[1], fx.ids[2], fx.ids[3]}, false},
+			{"all", nil, []string{fx.ids[0], fx.ids[1], fx.ids[2], fx.ids[3]}, false, 4},
+			{"one consumer", []string{"--consumer", "a2"}, []string{fx.ids[2]}, false, 1},
+			{"one consumer, count", []string{"--consumer", "a1", "--count", "1"}, []string{fx.ids[0]}, true, 3},
+			{"delivered twice", []string{"--min-deliveries", "2"}, []string{fx.ids[3]}, false, 1},
+			{"delivered once, count", []string{"--min-deliveries", "1", "--count", "1"}, []string{fx.ids[0]}, true, -1},
+			{"idle an hour", []string{"--min-idle", "1h"}, []string{}, false, 0},
+			{"idle a moment", []string{"--min-idle", "1ms", "--consumer", "a1"}, []string{fx.ids[0], fx.ids[1], fx.ids[3]}, false, 3},
+			{"count", []string{"--count", "2"}, []string{fx.ids[0], fx.ids[1]}, true, 4},
+			{"count, all", []string{"--count", "4"}, []string{fx.ids[0], fx.ids[1], fx.ids[2], fx.ids[3]}, false, 4},
 		}
 		for _, tt := range tests {
 			var got pendingOut
 			p.mustJSON(t, &got, append([]string{"pending", "orders", "audit"}, tt.args...)...)
-			if !reflect.DeepEqual(got.ids(), tt.want) || got.More != tt.more || got.Total != 4 || got.Stream != "orders" || got.Group != "audit" {
-				t.Errorf("%s: %+v, want IDs %q, more %v, total 4", tt.name, got, tt.want, tt.more)
+			matched := int64(-1)
+			if got.Matched != nil {
+				matched = *got.Matched
 			}
+			if !reflect.DeepEqual(got.ids(), tt.want) || got.More != tt.more || got.GroupPending != 4 || matched != tt.matched ||
+				got.Stream != "orders" || got.Group != "audit" {
+				t.Errorf("%s: %+v (matched %d), want IDs %q, more %v, group_pending 4, matched %d", tt.name, got, matched, tt.want, tt.more, tt.matched)
+			}
+		}
+		var raw map[string]any
+		p.mustJSON(t, &raw, "pending", "orders", "audit", "--consumer", "a2")
+		if _, ok := raw["total"]; ok || raw["group_pending"] != 4.0 || raw["matched"] != 1.0 {
+			t.Errorf("pending --consumer a2 --json: %v", raw)
+		}
+		if out := p.mustRun(t, "pending", "orders", "audit", "--consumer", "a1", "--count", "1"); !strings.Contains(out, "the oldest 1 shown, of 3 that match") {
+			t.Errorf("pending --consumer a1 --count 1:\n%s", out)
+		}
+		if out := p.mustRun(t, "pending", "orders", "audit", "--consumer", "zz"); !strings.Contains(out, "zz holds none of the 4 pending messages of group audit of orders") {
+			t.Errorf("pending of a consumer holding none:\n%s", out)
 		}
 
 		var got pendingOut

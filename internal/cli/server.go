@@ -254,7 +254,7 @@ func runServer(fs *pflag.FlagSet, f *serverFlags, stdout, stderr io.Writer) int 
 
 	select {
 	case sig := <-sigs:
-		fmt.Fprintf(stdout, "pelican server: %v received, shutting down\n", sig)
+		fmt.Fprintf(stdout, "pelican server: %s received, shutting down\n", signalName(sig))
 		// A script running would keep its client's connection, and the
 		// engine, forever: stop it (see engine.StopScript).
 		eng.StopScript()
@@ -278,11 +278,23 @@ func runServer(fs *pflag.FlagSet, f *serverFlags, stdout, stderr io.Writer) int 
 	case code := <-done:
 		return code
 	case sig := <-sigs:
-		fmt.Fprintf(stderr, "pelican server: %v received again, exiting now: writes not yet in the append-only file are lost\n", sig)
+		fmt.Fprintf(stderr, "pelican server: %s received again, exiting now: writes not yet in the append-only file are lost\n", signalName(sig))
 	case <-time.After(shutdownLimit):
-		fmt.Fprintf(stderr, "pelican server: shutdown did not finish in %v, exiting: writes not yet in the append-only file are lost\n", shutdownLimit)
+		fmt.Fprintf(stderr, "pelican server: shutdown did not finish in %s, exiting: writes not yet in the append-only file are lost\n", durationText(shutdownLimit))
 	}
 	return 1
+}
+
+// signalName names a signal as people know it: "SIGTERM", "SIGINT"
+// (Ctrl-C), rather than Go's "terminated" and "interrupt".
+func signalName(sig os.Signal) string {
+	switch sig {
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case os.Interrupt:
+		return "SIGINT"
+	}
+	return sig.String()
 }
 
 // shutdownLimit bounds a shutdown: past it, or on a second signal, the

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -143,4 +144,12 @@ func waitPong(t *testing.T, addr string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("no PONG from %s", addr)
+}
+
+func TestSignalName(t *testing.T) {
+	for sig, want := range map[os.Signal]string{syscall.SIGTERM: "SIGTERM", os.Interrupt: "SIGINT", syscall.SIGHUP: "hangup"} {
+		if got := signalName(sig); got != want {
+			t.Errorf("signalName(%v) = %q, want %q", sig, got, want)
+		}
+	}
 }

@@ -231,13 +231,58 @@ within the last 5 minutes. A dead consumer's messages wait for another to claim 
 		if err := tb.flush(); err != nil {
 			return err
 		}
-		if g.DeadConsumers > 0 {
-			_, err := fmt.Fprintln(o.w, o.style(warnStyle, fmt.Sprintf(
-				"%d of %d consumers are not alive: their pending messages wait for a claim ('pelican claim %s %s --to CONSUMER --min-idle 5m')",
-				g.DeadConsumers, len(g.Consumers), stream, group)))
+		if note := deadConsumersNote(&t, stream, group, g); note != "" {
+			_, err := fmt.Fprintln(o.w, o.style(warnStyle, note))
 			return err
 		}
 		return nil
 	}
 	return cmd
+}
+
+// deadConsumersNote says, under the consumers table, which consumers are
+// not alive and what becomes of their pending messages: those wait for a
+// claim, which it says how to make. It is empty when every consumer is
+// alive.
+func deadConsumersNote(t *target, stream, group string, g monitor.GroupStats) string {
+	if g.DeadConsumers == 0 {
+		return ""
+	}
+	var held int64
+	for _, cs := range g.Consumers {
+		if !cs.Alive {
+			held += cs.Pending
+		}
+	}
+	all := len(g.Consumers)
+	if held > 0 {
+		claim := t.command("claim", stream, group, "--to", "CONSUMER", "--min-idle", "5m")
+		who := fmt.Sprintf("%d of %d consumers are not alive and hold", g.DeadConsumers, all)
+		switch {
+		case g.DeadConsumers == all:
+			who = "no consumer is alive; they hold"
+		case g.DeadConsumers == 1:
+			who = fmt.Sprintf("1 of %d consumers is not alive and holds", all)
+		}
+		wait := "wait"
+		if held == 1 {
+			wait = "waits"
+		}
+		return fmt.Sprintf("%s %s, which %s for a claim, as in: %s", who, pendingMessages(held), wait, claim)
+	}
+	switch {
+	case g.DeadConsumers == all:
+		return "no consumer is alive; none holds pending messages"
+	case g.DeadConsumers == 1:
+		return fmt.Sprintf("1 of %d consumers is not alive; it holds no pending messages", all)
+	}
+	return fmt.Sprintf("%d of %d consumers are not alive; none of them holds pending messages", g.DeadConsumers, all)
+}
+
+// pendingMessages is "1 pending message" or "1,234 pending messages".
+func pendingMessages(n int64) string {
+	if n == 1 {
+		return "1 pending message"
+	}
+	return thousands(n) + " pending messages"
 }

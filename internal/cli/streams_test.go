@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pelicanhq/pelican/monitor"
 )
 
 func TestStreams(t *testing.T) {
@@ -143,7 +147,7 @@ func TestConsumers(t *testing.T) {
 		if r["PENDING"] != "0" || r["ALIVE"] != "no" || r["WORKER"] != "yes" || !strings.HasSuffix(r["LAST HEARTBEAT"], " ago") {
 			t.Errorf("the stopped worker: %v", r)
 		}
-		if !strings.Contains(out, "1 of 1 consumers are not alive") {
+		if !strings.Contains(out, "no consumer is alive; none holds pending messages") || strings.Contains(out, "claim") {
 			t.Errorf("no word of the consumer not alive:\n%s", out)
 		}
 
@@ -166,4 +170,42 @@ func TestConsumers(t *testing.T) {
 			t.Errorf("consumers of audit --json: %+v", got.Consumers)
 		}
 	})
+}
+
+func TestDeadConsumersNote(t *testing.T) {
+	consumers := func(alive []bool, pending ...int64) monitor.GroupStats {
+		var g monitor.GroupStats
+		for i, a := range alive {
+			g.Consumers = append(g.Consumers, monitor.ConsumerStats{Name: fmt.Sprint("c", i), Alive: a, Pending: pending[i]})
+			if !a {
+				g.DeadConsumers++
+			}
+		}
+		return g
+	}
+	url := &target{url: "redis://:secret@host:6379", timeout: 10 * time.Second}
+	env := &target{timeout: defaultTimeout}
+	tests := []struct {
+		name string
+		t    *target
+		g    monitor.GroupStats
+		want string
+	}{
+		{"all alive", env, consumers([]bool{true, true}, 1, 2), ""},
+		{"none alive, none pending", env, consumers([]bool{false, false}, 0, 0), "no consumer is alive; none holds pending messages"},
+		{"one of two, none pending", env, consumers([]bool{true, false}, 3, 0), "1 of 2 consumers is not alive; it holds no pending messages"},
+		{"two of three, none pending", env, consumers([]bool{true, false, false}, 3, 0, 0), "2 of 3 consumers are not alive; none of them holds pending messages"},
+		{"pending, $PELICAN_URL", env, consumers([]bool{true, false, false}, 3, 1, 0),
+			"2 of 3 consumers are not alive and hold 1 pending message, which waits for a claim, as in: pelican claim orders billing --to CONSUMER --min-idle 5m"},
+		{"one of two, pending", env, consumers([]bool{false, true}, 2, 3),
+			"1 of 2 consumers is not alive and holds 2 pending messages, which wait for a claim, as in: pelican claim orders billing --to CONSUMER --min-idle 5m"},
+		{"pending, --url with a password", url, consumers([]bool{false}, 1200),
+			"no consumer is alive; they hold 1,200 pending messages, which wait for a claim, as in: " +
+				"pelican claim orders billing --to CONSUMER --min-idle 5m --url redis://:xxxxx@host:6379 --timeout 10s (password hidden)"},
+	}
+	for _, tt := range tests {
+		if got := deadConsumersNote(tt.t, "orders", "billing", tt.g); got != tt.want {
+			t.Errorf("%s:\n got %q\nwant %q", tt.name, got, tt.want)
+		}
+	}
 }

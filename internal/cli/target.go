@@ -22,6 +22,13 @@ import (
 // $PELICAN_URL nor --dir says otherwise.
 const defaultURL = "redis://127.0.0.1:6379"
 
+// defaultTimeout is --timeout's default.
+const defaultTimeout = 5 * time.Second
+
+// targetAnnotation marks a command that reaches its target with these
+// flags, so that Main explains its timeouts (see explainTimeout).
+const targetAnnotation = "pelican-target"
+
 // urlEnv names the environment variable that stands in for --url.
 const urlEnv = "PELICAN_URL"
 
@@ -32,15 +39,22 @@ type target struct {
 	dir     string
 	timeout time.Duration
 	cmd     *cobra.Command // for its stderr
+	// logs takes the log records of the client open returns: its
+	// warnings and errors, on stderr.
+	logs logLines
 }
 
 // addFlags adds --url, --dir and --timeout to cmd.
 func (t *target) addFlags(cmd *cobra.Command) {
 	t.cmd = cmd
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[targetAnnotation] = "--timeout"
 	fs := cmd.Flags()
 	fs.StringVar(&t.url, "url", "", "server to reach: redis://[user:password@]host:port[/db], rediss:// for TLS, unix:///path, redis+sentinel://…?master_name=NAME, redis+cluster://… (default $"+urlEnv+", else "+defaultURL+")")
 	fs.StringVar(&t.dir, "dir", "", "open this data directory in-process instead of reaching a server (only while no server holds it)")
-	fs.DurationVar(&t.timeout, "timeout", 5*time.Second, "how long to wait for the server to answer")
+	durationVar(fs, &t.timeout, "timeout", defaultTimeout, "how long to wait for the server to answer")
 	_ = cmd.MarkFlagDirname("dir")
 	cmd.MarkFlagsMutuallyExclusive("url", "dir")
 }
@@ -51,6 +65,45 @@ func (t *target) where() string {
 		return "data directory " + t.dir
 	}
 	return redactURL(t.serverURL())
+}
+
+// command writes a command line for the user to run against the same
+// target: "pelican", the words (quoted for a shell where they need it),
+// then --dir, or --url as given (its password hidden, which the line
+// then says), and --timeout unless it is the default. A URL from
+// $PELICAN_URL is left out: the variable still applies when the line
+// is run.
+func (t *target) command(words ...string) string {
+	var b strings.Builder
+	b.WriteString("pelican")
+	for _, w := range words {
+		b.WriteString(" " + shellWord(w))
+	}
+	hidden := false
+	switch {
+	case t.dir != "":
+		b.WriteString(" --dir " + shellWord(t.dir))
+	case t.url != "":
+		shown := redactURL(t.url)
+		hidden = shown != t.url
+		b.WriteString(" --url " + shellWord(shown))
+	}
+	if t.timeout != defaultTimeout && t.timeout != 0 {
+		b.WriteString(" --timeout " + durationText(t.timeout))
+	}
+	if hidden {
+		b.WriteString(" (password hidden)")
+	}
+	return b.String()
+}
+
+// shellWord quotes s for a POSIX shell when it holds anything but
+// letters, digits and a few harmless characters.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:@%+=,-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // serverURL is the URL the target reaches when it has no directory.
@@ -80,7 +133,17 @@ func (t *target) open(ctx context.Context) (*pelican.Client, error) {
 		rdb.Close()
 		return nil, explainConnect(err, addr, t.timeout)
 	}
-	return pelican.New(rdb, pelican.Options{}), nil
+	return pelican.New(rdb, pelican.Options{Logger: t.logger()}), nil
+}
+
+// logger is the logger of the client open returns: warnings and errors
+// (the engine's about a damaged file it repaired, say, or the library's
+// about a failed batch) go to stderr, through t.logs; the library's
+// reports of what went well ("redrive ended") do not, as the command
+// says so itself.
+func (t *target) logger() *slog.Logger {
+	t.logs.w = t.cmd.ErrOrStderr()
+	return slog.New(slog.NewTextHandler(&t.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 // openDir opens the data directory in this process.
@@ -94,10 +157,7 @@ func (t *target) openDir() (*pelican.Client, error) {
 	case !fi.IsDir():
 		return nil, fmt.Errorf("%s is not a directory", t.dir)
 	}
-	// The engine's warnings (a damaged file it repaired, say) go to
-	// stderr; its progress reports do not.
-	log := slog.New(slog.NewTextHandler(t.cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	c, err := embedded.New(pelican.Options{Logger: log}, embedded.Dir(t.dir))
+	c, err := embedded.New(pelican.Options{Logger: t.logger()}, embedded.Dir(t.dir))
 	if errors.Is(err, engine.ErrDirInUse) {
 		return nil, fmt.Errorf("data directory %s is in use by a running server: reach that server with --url redis://HOST:PORT instead of --dir", t.dir)
 	}

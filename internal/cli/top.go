@@ -47,16 +47,17 @@ frame.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if interval < minTopInterval {
-				return usageErrorf("--interval must be at least %v, not %v", minTopInterval, interval)
+				return usageErrorf("--interval must be at least %s, not %s", durationText(minTopInterval), durationText(interval))
 			}
 			if !once && !isTerminal(stdout) {
-				return usageErrorf("the output is not a terminal: for scripts use 'pelican streams --json', or 'pelican top --once' for one plain frame")
+				return usageErrorf("the output is not a terminal: for one plain frame run: %s; for scripts: %s",
+					t.command(append([]string{"top", "--once"}, args...)...), t.command(append([]string{"streams", "--json"}, args...)...))
 			}
 			return runTop(cmd.Context(), &t, args, interval, once, stdout)
 		},
 	}
 	t.addFlags(cmd)
-	cmd.Flags().DurationVar(&interval, "interval", 2*time.Second, "time between refreshes (at least 500ms)")
+	durationVar(cmd.Flags(), &interval, "interval", 2*time.Second, "time between refreshes, at least 500ms")
 	cmd.Flags().BoolVar(&once, "once", false, "print one plain frame of the streams table and exit (no terminal needed)")
 	return cmd
 }

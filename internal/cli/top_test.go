@@ -274,6 +274,10 @@ func TestTopModel(t *testing.T) {
 	if !m.fetching {
 		t.Errorf("opening a group did not start a refresh for its pending messages")
 	}
+	// w1 is not a Pelican worker: no heartbeat, no counters.
+	if row, _ := screenRow(s, "w1"); len(row) != 9 || strings.Join(row[4:], " ") != "- - - - -" {
+		t.Errorf("the row of w1, not a Pelican worker: %q, want - for its heartbeat and counters\n%s", row, s)
+	}
 
 	// A failed refresh keeps the figures and says why.
 	s = send(topDataMsg{err: context.DeadlineExceeded, at: time.Unix(1002, 0)})
@@ -290,6 +294,18 @@ func TestTopModel(t *testing.T) {
 	s = send(esc, esc)
 	if !strings.Contains(s, "1 stream") || !strings.Contains(s, "> mail") {
 		t.Errorf("after esc, esc: not the streams screen:\n%s", s)
+	}
+	// The time since streams were looked for counts up from refresh to
+	// refresh.
+	for i, want := range []string{"looked for streams just now (r: look again)", "looked for streams 2.0s ago", "looked for streams 4.0s ago"} {
+		at := time.Unix(1010+2*int64(i), 0)
+		s = send(topDataMsg{snap: &topSnapshot{at: at, streams: snap.streams, discovery: time.Unix(1010, 0)}, at: at})
+		if !strings.Contains(s, want) {
+			t.Errorf("refresh %d: the summary lacks %q:\n%s", i, want, s)
+		}
+	}
+	if once := m.renderOnce(); !strings.Contains(once, "looked for streams 4.0s ago\n") {
+		t.Errorf("--once shows key hints:\n%s", once)
 	}
 	if _, cmd := m.Update(press("q")); cmd == nil || cmd() != tea.Quit() {
 		t.Errorf("q does not quit")

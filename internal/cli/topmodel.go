@@ -79,6 +79,7 @@ type topModel struct {
 	fetching   bool // a refresh is under way
 	again      bool // refresh as soon as the one under way ends
 	rediscover bool // the next refresh looks for streams
+	once       bool // drawing the one frame of --once, without key hints
 	gen        int  // ticks of an older generation are stale
 
 	level         topLevel
@@ -329,6 +330,7 @@ func (m *topModel) render() string {
 
 // renderOnce draws one plain frame of the streams screen, for --once.
 func (m *topModel) renderOnce() string {
+	m.once = true // no key hints: no keys are read
 	lines := []string{m.titleLine(), m.summaryLine(), ""}
 	lines = append(lines, m.body(0)...)
 	lines = append(lines, "", fmt.Sprintf("%s · read at %s", m.where, m.snap.at.Format("15:04:05")))
@@ -364,7 +366,10 @@ func (m *topModel) summaryLine() string {
 			if d := s.at.Sub(s.discovery); d >= time.Second {
 				looked = ago(d)
 			}
-			line += " · looked for streams " + looked + " (r: look again)"
+			line += " · looked for streams " + looked
+			if !m.once {
+				line += " (r: look again)"
+			}
 		}
 		if len(s.missing) > 0 {
 			line += " · " + m.st.warn.Render(describeMissing(s.missing))

@@ -258,10 +258,18 @@ func consumerRows(g monitor.GroupStats, now time.Time) []topRow {
 		} else {
 			r.set(4, "-", -1, false)
 		}
-		r.set(5, thousands(c.Stats.Processed), float64(c.Stats.Processed), false)
-		r.set(6, thousands(c.Stats.Failed), float64(c.Stats.Failed), false)
-		r.set(7, thousands(c.Stats.DeadLettered), float64(c.Stats.DeadLettered), c.Stats.DeadLettered > 0)
-		r.set(8, thousands(c.Stats.Redeliveries), float64(c.Stats.Redeliveries), false)
+		if c.Worker {
+			r.set(5, thousands(c.Stats.Processed), float64(c.Stats.Processed), false)
+			r.set(6, thousands(c.Stats.Failed), float64(c.Stats.Failed), false)
+			r.set(7, thousands(c.Stats.DeadLettered), float64(c.Stats.DeadLettered), c.Stats.DeadLettered > 0)
+			r.set(8, thousands(c.Stats.Redeliveries), float64(c.Stats.Redeliveries), false)
+		} else {
+			// Not a Pelican worker: no counters, as pelican consumers
+			// shows; sorted below the workers' zeros.
+			for col := 5; col <= 8; col++ {
+				r.set(col, "-", -1, false)
+			}
+		}
 		rows = append(rows, r)
 	}
 	return rows

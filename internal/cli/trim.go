@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -49,7 +50,8 @@ type trimPlanJSON struct {
 type trimFlags struct {
 	maxLen    int64
 	minID     string
-	maxAge    string
+	maxAge    time.Duration
+	maxAgeSet bool // --max-age was given
 	approx    bool
 	unsafe    bool
 	dryRun    bool
@@ -64,17 +66,16 @@ func (f trimFlags) policy(stream string, now time.Time) (trim.Policy, error) {
 		return p, usageErrorf("--maxlen cannot be negative")
 	case f.scanLimit < 0:
 		return p, usageErrorf("--scan-limit cannot be negative")
-	case f.minID != "" && f.maxAge != "":
+	case f.minID != "" && f.maxAgeSet:
 		return p, usageErrorf("give --minid or --max-age, not both")
-	case f.maxLen == 0 && f.minID == "" && f.maxAge == "":
+	case f.maxLen == 0 && f.minID == "" && !f.maxAgeSet:
 		return p, usageErrorf("say what to keep: --maxlen N, --minid ID or --max-age DURATION")
 	}
-	if f.maxAge != "" {
-		d, err := parseAgo(f.maxAge)
-		if err != nil || d <= 0 {
-			return p, usageErrorf("--max-age %q is not a positive duration (such as 24h or 7d)", f.maxAge)
+	if f.maxAgeSet {
+		if f.maxAge <= 0 {
+			return p, usageErrorf("--max-age %s is not a positive duration (such as 24h or 7d)", durationText(f.maxAge))
 		}
-		p.MaxAge = d
+		p.MaxAge = f.maxAge
 	}
 	if f.minID != "" {
 		b, err := parseBound(f.minID, now)
@@ -123,7 +124,7 @@ The figures of every trim are added to the stream's running totals (shown by
 	fs := cmd.Flags()
 	fs.Int64Var(&f.maxLen, "maxlen", 0, "keep at most this many of the newest entries")
 	fs.StringVar(&f.minID, "minid", "", "remove the entries before this point: "+boundHelp)
-	fs.StringVar(&f.maxAge, "max-age", "", "remove the entries older than this (24h, 7d), by the time in their IDs")
+	durationVar(fs, &f.maxAge, "max-age", 0, "remove the entries older than this, by the time in their IDs")
 	fs.BoolVar(&f.approx, "approx", false, "trim approximately (~): whole nodes only, cheaper; a few more entries may stay")
 	fs.BoolVar(&f.unsafe, "unsafe", false, "trim as XTRIM does, removing entries groups still need")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "say what a plain trim would remove and lose, trimming nothing")
@@ -131,6 +132,7 @@ The figures of every trim are added to the stream's running totals (shown by
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		stream := args[0]
+		f.maxAgeSet = cmd.Flags().Changed("max-age")
 		p, err := f.policy(stream, time.Now())
 		if err != nil {
 			return err
@@ -156,6 +158,29 @@ The figures of every trim are added to the stream's running totals (shown by
 	return cmd
 }
 
+// policyText writes a policy for people: "orders MAXLEN 1000", "orders
+// MINID 1700000000000-0", "orders max age 7d" (there is no XTRIM option
+// for an age: the trim turns it into a MINID), with "~" when approximate
+// and "(safe)" when safe.
+func policyText(p trim.Policy) string {
+	if p.MaxAge <= 0 || p.MinID != "" {
+		return p.String()
+	}
+	age := p
+	age.MaxAge = 0
+	s := age.String()
+	s, safe := strings.CutSuffix(s, " (safe)")
+	approx := ""
+	if p.Approx {
+		approx = "~"
+	}
+	s += " max age " + approx + durationText(p.MaxAge)
+	if safe {
+		s += " (safe)"
+	}
+	return s
+}
+
 // printTrimPlan writes what a plain trim would do.
 func printTrimPlan(o *output, p trim.Policy, pl trim.Plan) error {
 	plain := p
@@ -171,7 +196,7 @@ func printTrimPlan(o *output, p trim.Policy, pl trim.Plan) error {
 		atLeast = "at least "
 	}
 	fmt.Fprintf(o.w, "dry run, nothing trimmed: a plain XTRIM %s would remove %s%d of %d entries\n",
-		plain.String(), atLeast, pl.Remove, pl.Length)
+		policyText(plain), atLeast, pl.Remove, pl.Length)
 	var err error
 	switch {
 	case pl.Unprocessed == 0:
@@ -202,7 +227,7 @@ func printTrimReport(o *output, p trim.Policy, r trim.Report) error {
 	plain := p
 	plain.Safe = false
 	fmt.Fprintf(o.w, "trimmed %s (mode %s): removed %d of %d entries, %d left\n",
-		plain.String(), r.Mode, r.Removed, r.LengthBefore, r.LengthAfter)
+		policyText(plain), r.Mode, r.Removed, r.LengthBefore, r.LengthAfter)
 	if kept := r.Unprocessed - r.Lost; r.Mode != trim.ModePlain && kept > 0 {
 		fmt.Fprintf(o.w, "kept %d unprocessed entries a plain trim would have removed\n", kept)
 	}

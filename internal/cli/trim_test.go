@@ -47,6 +47,10 @@ func TestTrim(t *testing.T) {
 			(r.Mode != "acked" && r.Mode != "floor") || r.Policy != "orders MAXLEN 2 (safe)" {
 			t.Errorf("safe trim: %+v", r)
 		}
+		out = p.mustRun(t, "trim", "orders", "--max-age", "7d", "--dry-run")
+		if !strings.Contains(out, "a plain XTRIM orders max age 7d would remove 0 of 6 entries") || strings.Contains(out, "MAXAGE") {
+			t.Errorf("trim --max-age 7d --dry-run:\n%s", out)
+		}
 		out = p.mustRun(t, "trim", "orders", "--max-age", "1ms")
 		if !strings.Contains(out, "removed 0 of 6 entries, 6 left") || !strings.Contains(out, "kept 6 unprocessed entries a plain trim would have removed") {
 			t.Errorf("safe trim by age:\n%s", out)

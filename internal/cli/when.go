@@ -2,9 +2,12 @@ package cli
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/pelicanhq/pelican/internal/streamid"
 )
@@ -59,17 +62,105 @@ func (b bound) rangeID() string {
 	return strconv.FormatInt(max(b.at.UnixMilli(), 0), 10)
 }
 
-// parseAgo reads a Go duration ("1h30m"), or a number of days ("7d").
+// parseAgo reads a duration as every duration flag takes it: a Go
+// duration ("90s", "1h30m"), a number of days ("7d", "1.5d"), or days
+// and then a Go duration ("1d12h").
 func parseAgo(s string) (time.Duration, error) {
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		days, err := strconv.ParseFloat(n, 64)
+	days, rest, ok := strings.Cut(s, "d")
+	if !ok {
+		d, err := time.ParseDuration(s)
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("%q is not a duration (such as %s)", s, durationHelp)
 		}
-		return time.Duration(days * float64(24*time.Hour)), nil
+		return d, nil
 	}
-	return time.ParseDuration(s)
+	n, err := strconv.ParseFloat(days, 64)
+	if err != nil || !daysPattern.MatchString(days) {
+		return 0, fmt.Errorf("%q is not a duration (such as %s)", s, durationHelp)
+	}
+	d := time.Duration(n * float64(24*time.Hour))
+	if rest != "" {
+		r, err := time.ParseDuration(rest)
+		if err != nil || strings.HasPrefix(rest, "-") || strings.HasPrefix(rest, "+") {
+			return 0, fmt.Errorf("%q is not a duration (such as %s)", s, durationHelp)
+		}
+		if n < 0 {
+			r = -r
+		}
+		d += r
+	}
+	return d, nil
 }
+
+// daysPattern matches the days of a duration: "7", "1.5", "-2".
+var daysPattern = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+
+// durationHelp shows how durations are written, for flag help and
+// errors.
+const durationHelp = "90s, 10m, 1h30m, 7d, 1.5d"
+
+// durationText writes a duration exactly and briefly, as parseAgo reads
+// it back: "5m", "1h30m", "7d", "1d12h", "1.5s", "250ms". It is for
+// durations someone chose (a flag's value); shortDuration is for
+// durations measured.
+func durationText(d time.Duration) string {
+	if d < 0 {
+		return "-" + durationText(-d)
+	}
+	if d == 0 {
+		return "0s"
+	}
+	var b strings.Builder
+	if days := d / (24 * time.Hour); days > 0 && d%time.Second == 0 {
+		b.WriteString(strconv.FormatInt(int64(days), 10) + "d")
+		d -= days * 24 * time.Hour
+		if d == 0 {
+			return b.String()
+		}
+	}
+	s := d.String() // "1h30m0s", "5m0s", "1.5s", "250ms"
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return b.String() + s
+}
+
+// A durationValue is the value of a duration flag (pflag.Value): any
+// duration parseAgo reads, days included, so that every duration flag
+// of the commands takes the same syntax.
+type durationValue struct{ d *time.Duration }
+
+// durationVar adds a duration flag to fs, like fs.DurationVar, taking
+// days too; its help says how durations are written.
+func durationVar(fs *pflag.FlagSet, p *time.Duration, name string, value time.Duration, usage string) {
+	*p = value
+	fs.Var(durationValue{p}, name, usage+"; a duration such as 90s, 1h30m, 7d or 1.5d")
+}
+
+// Set reads a flag's value.
+func (v durationValue) Set(s string) error {
+	d, err := parseAgo(s)
+	if err != nil {
+		return fmt.Errorf("is not a duration, such as %s", durationHelp)
+	}
+	*v.d = d
+	return nil
+}
+
+// String writes the value as the flag takes it; "0" for none, which
+// pflag's help leaves out as a default.
+func (v durationValue) String() string {
+	if v.d == nil || *v.d == 0 {
+		return "0"
+	}
+	return durationText(*v.d)
+}
+
+// Type names the kind of value, for help.
+func (v durationValue) Type() string { return "duration" }
 
 // isEntryID reports whether s is a whole stream ID ("1700000000000-0").
 func isEntryID(s string) bool {
