@@ -39,8 +39,14 @@ type dlqEntryJSON struct {
 	Reprocessed *dlqNoteJSON `json:"reprocessed"`
 	// Malformed lists the metadata fields that were missing or did not
 	// parse.
-	Malformed []string          `json:"malformed"`
-	Fields    map[string]string `json:"fields"`
+	Malformed []string `json:"malformed"`
+	// ContentType is the payload's format (pelican:content-type); ""
+	// when the message had none.
+	ContentType string `json:"content_type"`
+	// Headers are those it was published with (such as its trace
+	// context), by name; Fields are its own fields.
+	Headers map[string]string `json:"headers"`
+	Fields  map[string]string `json:"fields"`
 }
 
 // dlqNoteJSON records the failed attempts to reprocess an entry.
@@ -56,10 +62,14 @@ func dlqEntryToJSON(e dlq.Entry) dlqEntryJSON {
 		ID: e.ID, OriginalID: e.OriginalID, Stream: e.Stream, Group: e.Group, Consumer: e.Consumer,
 		Deliveries: e.Deliveries, FirstFailure: timeOrNull(e.FirstFailure), LastFailure: timeOrNull(e.LastFailure),
 		DeadAt: timeOrNull(e.DeadAt), Error: e.Error, Class: e.Class, Fingerprint: e.Fingerprint, Stack: e.Stack,
-		Redrives: e.Redrives, Malformed: nonNil(e.Malformed), Fields: e.Values,
+		Redrives: e.Redrives, Malformed: nonNil(e.Malformed), ContentType: e.ContentType,
+		Headers: e.Headers, Fields: e.Values,
 	}
 	if out.Fields == nil {
 		out.Fields = map[string]string{}
+	}
+	if out.Headers == nil {
+		out.Headers = map[string]string{}
 	}
 	if n := e.Reprocessed; n != nil {
 		out.Reprocessed = &dlqNoteJSON{Attempts: n.Attempts, LastAttempt: timeOrNull(n.LastAttempt), LastError: n.LastError}

@@ -122,7 +122,7 @@ func checkKeys(t *testing.T, path string, doc any) {
 				t.Errorf("JSON key %s.%s is not snake_case", path, k)
 			}
 			switch k {
-			case "fields", "by_stream", "by_group", "by_class", "skip_reasons":
+			case "fields", "headers", "by_stream", "by_group", "by_class", "skip_reasons":
 				continue
 			}
 			checkKeys(t, path+"."+k, sub)
@@ -214,7 +214,7 @@ func TestDlqBrowse(t *testing.T) {
 		}
 		var raw map[string]any
 		decode(t, cli(t, p, 0, "show", "orders", first.ID, "--json"), &raw)
-		for _, k := range []string{"id", "original_id", "first_failure", "last_failure", "dead_lettered_at", "redrives", "reprocessed", "malformed", "stack", "fields"} {
+		for _, k := range []string{"id", "original_id", "first_failure", "last_failure", "dead_lettered_at", "redrives", "reprocessed", "malformed", "stack", "content_type", "headers", "fields"} {
 			if _, ok := raw[k]; !ok {
 				t.Errorf("show --json lacks %q: %v", k, raw)
 			}
