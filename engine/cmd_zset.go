@@ -9,9 +9,9 @@ import (
 // Sorted set commands: ZADD, ZINCRBY, ZREM, ZCARD, ZSCORE, ZMSCORE, ZRANK,
 // ZREVRANK, ZPOPMIN, ZPOPMAX and ZSCAN; the range commands are in
 // cmd_zrange.go. A sorted set emptied by a removal is deleted. Replies
-// follow Redis 7.0, the reference the conformance suite runs: scores are
-// printed with "%.17g" (Redis 7.2 and later print the shortest form that
-// reads back the same), and ZRANK has no WITHSCORE option.
+// follow Redis 8.x: scores are printed as Redis 7.2 and later print them,
+// the shortest form that reads back the same (resp.Writer.Double; 7.0
+// printed "%.17g"), and ZRANK and ZREVRANK take 7.2's WITHSCORE.
 
 func zsetCommands() []*Command {
 	return []*Command{
@@ -21,8 +21,8 @@ func zsetCommands() []*Command {
 		{Name: "zcard", Arity: 2, Run: zcardCommand},
 		{Name: "zscore", Arity: 3, Run: zscoreCommand},
 		{Name: "zmscore", Arity: -3, Run: zmscoreCommand},
-		{Name: "zrank", Arity: 3, Run: func(c *Client, a [][]byte) { zrankCommand(c, a, false) }},
-		{Name: "zrevrank", Arity: 3, Run: func(c *Client, a [][]byte) { zrankCommand(c, a, true) }},
+		{Name: "zrank", Arity: -3, Run: func(c *Client, a [][]byte) { zrankCommand(c, a, false) }},
+		{Name: "zrevrank", Arity: -3, Run: func(c *Client, a [][]byte) { zrankCommand(c, a, true) }},
 		{Name: "zpopmin", Arity: -2, Flags: flagWrite, Run: func(c *Client, a [][]byte) { zpopCommand(c, a, false) }},
 		{Name: "zpopmax", Arity: -2, Flags: flagWrite, Run: func(c *Client, a [][]byte) { zpopCommand(c, a, true) }},
 		{Name: "zscan", Arity: -3, Run: zscanCommand},
@@ -138,8 +138,10 @@ func zaddGeneric(c *Client, key []byte, pairs [][]byte, f zaddFlags) {
 			}
 			return
 		}
-		o = &object{kind: kindZset, zset: c.e.newZsetLocked(pairs[1])}
+		o = &object{kind: kindZset, zset: c.e.newZsetLocked(len(scores), pairs[1])}
 		c.e.addLocked(c.db, key, o)
+	} else {
+		c.e.growZsetLocked(o.zset, len(scores))
 	}
 	var added, updated, processed int64
 	score := 0.0
@@ -256,26 +258,51 @@ func zmscoreCommand(c *Client, args [][]byte) {
 	}
 }
 
-// zrankCommand implements ZRANK and ZREVRANK (rev), as Redis 7.0 has
-// them: without 7.2's WITHSCORE.
+// zrankCommand implements ZRANK and ZREVRANK (rev), with the WITHSCORE
+// option of Redis 7.2, checked before the key: the reply is then the rank
+// and the score, or a null array.
 func zrankCommand(c *Client, args [][]byte, rev bool) {
+	if len(args) > 4 {
+		name := "zrank"
+		if rev {
+			name = "zrevrank"
+		}
+		c.errorReply(wrongArgs(name))
+		return
+	}
+	withScore := len(args) == 4
+	if withScore && !equalFold(args[3], "WITHSCORE") {
+		c.errorReply(errSyntax)
+		return
+	}
 	o, ok := c.lookupRead(args[1], kindZset)
 	if !ok {
 		return
 	}
-	if o == nil {
-		c.out.NullBulk()
-		return
+	var r int
+	found := false
+	if o != nil {
+		r, found = o.zset.set.Rank(args[2])
 	}
-	r, found := o.zset.set.Rank(args[2])
-	if !found {
+	switch {
+	case !found && withScore:
+		c.out.NullArray()
+		return
+	case !found:
 		c.out.NullBulk()
 		return
 	}
 	if rev {
 		r = o.zset.set.Len() - 1 - r
 	}
+	if !withScore {
+		c.out.Int(int64(r))
+		return
+	}
+	score, _ := o.zset.set.Score(args[2])
+	c.out.Array(2)
 	c.out.Int(int64(r))
+	c.out.Double(score)
 }
 
 // zpopCommand implements ZPOPMIN and ZPOPMAX (max). Without a count the

@@ -11,7 +11,9 @@ import "sync"
 //   - For commands that exist in Redis 7.0, the fields COMMAND INFO shows
 //     (arity, flags, ACL categories, tips, key specs) are Redis 7.0.15's,
 //     taken from its src/commands/*.json; a test compares them with a
-//     running redis-server.
+//     running redis-server. The exception is the arity of a command that
+//     takes the arguments of a newer Redis (aritySince: ZRANK and
+//     ZREVRANK, -3 since 7.2.0).
 //   - For commands added later (CLIENT SETINFO, CLIENT NO-TOUCH, WAITAOF
 //     and the hash field expiry commands of 7.2 and 7.4), the same fields
 //     come from Redis's descriptions of the release that added them, and
@@ -30,6 +32,11 @@ type cmdMeta struct {
 	// name is the full name: "xadd", or "xgroup|create" for a subcommand.
 	name  string
 	arity int
+	// aritySince, when set, is the Redis version after 7.0.15 whose arity
+	// the row reports, because Pelican accepts that version's arguments
+	// (ZRANK's -3 for 7.2.0's WITHSCORE); against an older reference
+	// server the metadata tests compare the other fields.
+	aritySince string
 	// flags are the command flags in the order COMMAND INFO lists them,
 	// space separated ("write denyoom fast").
 	flags string

@@ -208,7 +208,7 @@ var metaSortedSet = []cmdMeta{
 		},
 	},
 	{
-		name: "zrank", arity: 3, flags: "readonly fast", acl: "@read @sortedset @fast",
+		name: "zrank", arity: -3, aritySince: "7.2.0", flags: "readonly fast", acl: "@read @sortedset @fast",
 		keySpecs: []keySpec{
 			{flags: "RO access", index: 1, find: findRange, keyStep: 1},
 		},
@@ -218,6 +218,7 @@ var metaSortedSet = []cmdMeta{
 		args: []cmdArg{
 			{name: "key", typ: "key", keySpecPos: 1},
 			{name: "member", typ: "string"},
+			{name: "withscore", typ: "pure-token", token: "WITHSCORE", flags: argOptional},
 		},
 	},
 	{
@@ -328,7 +329,7 @@ var metaSortedSet = []cmdMeta{
 		},
 	},
 	{
-		name: "zrevrank", arity: 3, flags: "readonly fast", acl: "@read @sortedset @fast",
+		name: "zrevrank", arity: -3, aritySince: "7.2.0", flags: "readonly fast", acl: "@read @sortedset @fast",
 		keySpecs: []keySpec{
 			{flags: "RO access", index: 1, find: findRange, keyStep: 1},
 		},
@@ -338,6 +339,7 @@ var metaSortedSet = []cmdMeta{
 		args: []cmdArg{
 			{name: "key", typ: "key", keySpecPos: 1},
 			{name: "member", typ: "string"},
+			{name: "withscore", typ: "pure-token", token: "WITHSCORE", flags: argOptional},
 		},
 	},
 	{

@@ -13,6 +13,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/pelicanhq/pelican/internal/floatconv"
 	"github.com/pelicanhq/pelican/internal/resp"
 )
 
@@ -544,21 +545,16 @@ func (c *Command) hasMetaFlag(flag string) bool {
 	return false
 }
 
-// formatLuaNumber renders a number argument of redis.call as Redis 7
-// does, with C's "%.17g" ("5", "0.10000000000000001", "-0", "inf").
+// formatLuaNumber renders a number argument of redis.call as Redis 7.4
+// and later do: an integer of magnitude up to 2^62 as an integer (-0 as
+// "0"), any other number with fpconv_dtoa's shortest digits ("0.1",
+// "1e+20", "inf", "nan"). Redis 7.0 used "%.17g" ("0.10000000000000001",
+// "-0"); 7.2 used fpconv_dtoa alone ("1e+8").
 func formatLuaNumber(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	case math.IsNaN(f):
-		if math.Signbit(f) {
-			return "-nan"
-		}
-		return "nan"
+	if n, ok := floatconv.Integer(f); ok {
+		return strconv.FormatInt(n, 10)
 	}
-	return strconv.FormatFloat(f, 'g', 17, 64)
+	return string(floatconv.AppendShortest(nil, f))
 }
 
 // luaInteger converts a script's number result as C's cast to long long

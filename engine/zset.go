@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pelicanhq/pelican/internal/floatconv"
 	"github.com/pelicanhq/pelican/internal/sortedset"
 )
 
@@ -21,22 +22,35 @@ const (
 // zsetValue is a sorted set. Every sorted set is a sortedset.Set; listpack
 // records the encoding Redis would use for it, which OBJECT ENCODING
 // reports and the RDB writer follows: a set starts as a listpack (unless
-// zset-max-listpack-entries is 0 or its first member is longer than
-// zset-max-listpack-value) and becomes a skiplist for good once a member
-// is added beyond either limit, as in Redis 7.0. While it is a listpack a
-// score of -0 is kept as 0, as Redis's listpack does.
+// the members about to be added already break zset-max-listpack-entries
+// or its first member is longer than zset-max-listpack-value) and becomes
+// a skiplist for good once a member is added beyond either limit, or a
+// ZADD names more members than zset-max-listpack-entries (Redis 7.2, see
+// growZsetLocked). While it is a listpack a score of -0 is kept as 0, as
+// Redis's listpack does.
 type zsetValue struct {
 	set      *sortedset.Set
 	listpack bool
 }
 
 // newZsetLocked returns an empty sorted set whose encoding is chosen, as
-// Redis does, by the first member that will be added.
-func (e *Engine) newZsetLocked(first []byte) *zsetValue {
+// Redis 7.2 and later do, by the number of members about to be added
+// (sizeHint) and the first of them.
+func (e *Engine) newZsetLocked(sizeHint int, first []byte) *zsetValue {
 	s := &e.settings
 	return &zsetValue{
 		set:      sortedset.New(),
-		listpack: s.zsetListpackEntries > 0 && int64(len(first)) <= s.zsetListpackValue,
+		listpack: int64(sizeHint) <= s.zsetListpackEntries && int64(len(first)) <= s.zsetListpackValue,
+	}
+}
+
+// growZsetLocked makes z a skiplist if sizeHint members about to be added
+// would exceed zset-max-listpack-entries, whether or not they are new, as
+// Redis 7.2's ZADD does before adding them (7.0 converted only when a
+// member was added beyond the limit).
+func (e *Engine) growZsetLocked(z *zsetValue, sizeHint int) {
+	if z.listpack && int64(sizeHint) > e.settings.zsetListpackEntries {
+		z.listpack = false
 	}
 }
 
@@ -151,9 +165,10 @@ func nonzeroMantissa(lower string, hex bool) bool {
 	return strings.ContainsAny(mant, "123456789abcdef")
 }
 
-// formatScoreSkiplist formats a score as Redis's d2string does, the form
-// ZSCAN shows the scores of a skiplist in: integers of magnitude below
-// 2^52 as integers, others with "%.17g"; "-0" keeps its sign.
+// formatScoreSkiplist formats a score as ZSCAN shows the scores of a
+// skiplist, which Redis (7.0 as 8.x) prints with ld2string's "%.17Lg":
+// integers of magnitude below 2^52 as integers, others with "%.17g";
+// "-0" keeps its sign.
 func formatScoreSkiplist(f float64) string {
 	switch {
 	case math.IsInf(f, 1):
@@ -170,19 +185,15 @@ func formatScoreSkiplist(f float64) string {
 
 // listpackIntScore reports whether a listpack stores score as an integer
 // (Redis's double2ll: an integral value of magnitude at most 2^62).
-func listpackIntScore(f float64) (int64, bool) {
-	if f < -(1<<62) || f > 1<<62 || f != math.Trunc(f) {
-		return 0, false
-	}
-	return int64(f), true
-}
+func listpackIntScore(f float64) (int64, bool) { return floatconv.Integer(f) }
 
 // formatScoreListpack formats a score as a listpack holds it, the form
 // ZSCAN shows the scores of a listpack in: an integer when
-// listpackIntScore says so, else as d2string writes it.
+// listpackIntScore says so, else as Redis 7.2's d2string writes it
+// (floatconv.Append: "0.1", "1e+20"; 7.0 wrote "%.17g").
 func formatScoreListpack(f float64) string {
 	if n, ok := listpackIntScore(f); ok {
 		return strconv.FormatInt(n, 10)
 	}
-	return formatScoreSkiplist(f)
+	return floatconv.Format(f)
 }

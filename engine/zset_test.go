@@ -107,3 +107,42 @@ func TestZsetMemoryUsageFollowsSize(t *testing.T) {
 		t.Errorf("used memory %d after deleting every key, want 0", used)
 	}
 }
+
+// TestZset8Replies checks what sorted sets reply as Redis 7.2 and later
+// do; the conformance scripts compare them with Redis 7.0 as declared
+// differences.
+func TestZset8Replies(t *testing.T) {
+	runStepCases(t, []stepCase{
+		// The shortest form that reads back the same (7.2), integers up to
+		// 2^62 as integers.
+		{"score formatting", []step{
+			{cmd: "ZADD z 0.1 a 1e20 b 123456789012345678 c 1e-7 d", want: intR(4)},
+			{cmd: "ZSCORE z a", want: bulkR("0.1")},
+			{cmd: "ZINCRBY z 0.2 a", want: bulkR("0.30000000000000004")},
+			{cmd: "ZMSCORE z b c d", want: bulksR("1e+20", "123456789012345680", "1e-7")},
+			{cmd: "ZSCAN z 0 MATCH d", want: arrR(bulkR("0"), bulksR("d", "1e-7"))},
+		}},
+		// ZRANK and ZREVRANK WITHSCORE (7.2).
+		{"zrank withscore", []step{
+			{cmd: "ZADD z 1 a 2.5 b", want: intR(2)},
+			{cmd: "ZRANK z b WITHSCORE", want: arrR(intR(1), bulkR("2.5"))},
+			{cmd: "ZREVRANK z b withscore", want: arrR(intR(0), bulkR("2.5"))},
+			{cmd: "ZRANK z nosuch WITHSCORE", want: nilArrR},
+			{cmd: "ZRANK nokey a WITHSCORE", want: nilArrR},
+			{cmd: "ZRANK z a", want: intR(0)},
+			{cmd: "ZRANK z a WITHSCORES", want: errR("ERR syntax error")},
+			{cmd: "ZREVRANK z a WITHSCORE x", want: arityR("zrevrank")},
+		}},
+		// A ZADD naming more members than zset-max-listpack-entries makes
+		// a skiplist, even when they are not new (7.2).
+		{"zadd encoding hint", []step{
+			{cmd: "CONFIG SET zset-max-listpack-entries 2", want: okR},
+			{cmd: "ZADD z 1 a 1 a 1 a", want: intR(1)},
+			{cmd: "OBJECT ENCODING z", want: bulkR("skiplist")},
+			{cmd: "ZADD y 1 a 2 b", want: intR(2)},
+			{cmd: "OBJECT ENCODING y", want: bulkR("listpack")},
+			{cmd: "ZADD y XX 1 a 2 b 3 c", want: intR(0)},
+			{cmd: "OBJECT ENCODING y", want: bulkR("skiplist")},
+		}},
+	})
+}

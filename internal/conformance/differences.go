@@ -1,7 +1,6 @@
 package conformance
 
 import (
-	"strconv"
 	"strings"
 )
 
@@ -125,6 +124,30 @@ var Differences = []Difference{
 		Description: "XINFO STREAM FULL reports each group's nacked-count (entries given back with XNACK) after pel-count; other comparisons drop it",
 		Source:      "https://redis.io/docs/latest/commands/xinfo-stream/",
 	},
+	{
+		ID:          "double-reply-format",
+		Since:       "7.2",
+		Description: "Doubles (sorted set scores in RESP2 and RESP3 replies, and in a listpack, as ZSCAN shows them) print in the shortest form that reads back the same, with integers up to 2^62 as integers (7.0: \"%.17g\", \"0.10000000000000001\")",
+		Source:      "https://github.com/redis/redis/pull/10587",
+	},
+	{
+		ID:          "zrank-withscore",
+		Since:       "7.2",
+		Description: "ZRANK and ZREVRANK take WITHSCORE and reply with the rank and the score, or a null array (7.0: a wrong number of arguments)",
+		Source:      "https://redis.io/docs/latest/commands/zrank/",
+	},
+	{
+		ID:          "zadd-encoding-hint",
+		Since:       "7.2",
+		Description: "A ZADD naming more members than zset-max-listpack-entries makes the sorted set a skiplist before adding them, even if fewer are new (7.0 converted only when a member was added beyond the limit)",
+		Source:      "https://github.com/redis/redis/pull/12185",
+	},
+	{
+		ID:          "lua-number-args",
+		Since:       "7.2, 7.4",
+		Description: "Numbers a script passes to redis.call print in the shortest form that reads back the same (7.2), integers up to 2^62 as integers and -0 as 0 (7.4) (7.0: \"%.17g\")",
+		Source:      "https://github.com/redis/redis/pull/13115",
+	},
 }
 
 // LatestSince returns the newest version Since names ("8.0" for
@@ -135,25 +158,6 @@ func (d Difference) LatestSince() string {
 		v = v[i+1:]
 	}
 	return strings.TrimSpace(v)
-}
-
-// versionAtLeast reports whether version v (such as "7.0.15") is at least
-// min (such as "7.2"). Unparsable parts count as zero.
-func versionAtLeast(v, min string) bool {
-	a, b := strings.Split(v, "."), strings.Split(min, ".")
-	for i := 0; i < len(a) || i < len(b); i++ {
-		var x, y int
-		if i < len(a) {
-			x, _ = strconv.Atoi(a[i])
-		}
-		if i < len(b) {
-			y, _ = strconv.Atoi(b[i])
-		}
-		if x != y {
-			return x > y
-		}
-	}
-	return true
 }
 
 // DifferenceByID returns the known difference with the given ID.

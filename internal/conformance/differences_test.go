@@ -3,6 +3,8 @@ package conformance
 import (
 	"regexp"
 	"testing"
+
+	"github.com/pelicanhq/pelican/internal/redistest"
 )
 
 // TestDifferencesTableIsWellFormed checks every entry of the reviewed
@@ -23,7 +25,7 @@ func TestDifferencesTableIsWellFormed(t *testing.T) {
 		if !versionPattern.MatchString(d.Since) {
 			t.Errorf("%s: Since %q is not a version such as 7.2 (or a list of them)", d.ID, d.Since)
 		}
-		if !versionAtLeast(d.LatestSince(), "7.1") {
+		if !redistest.VersionAtLeast(d.LatestSince(), "7.1") {
 			t.Errorf("%s: Since %q is not newer than the 7.0 reference", d.ID, d.Since)
 		}
 		if d.Description == "" {
@@ -55,26 +57,6 @@ func TestDifferencesAreAllUsed(t *testing.T) {
 	for id := range used {
 		if _, ok := DifferenceByID(id); !ok {
 			t.Errorf("scripts use difference %s, which the table lacks", id)
-		}
-	}
-}
-
-func TestVersionAtLeast(t *testing.T) {
-	tests := []struct {
-		v, min string
-		want   bool
-	}{
-		{"7.0.15", "7.2", false},
-		{"7.2.0", "7.2", true},
-		{"7.2.4", "7.2", true},
-		{"7.4.1", "8.0", false},
-		{"8.0.0", "8.0", true},
-		{"255.255.255", "8.0", true},
-		{"", "7.2", false},
-	}
-	for _, tt := range tests {
-		if got := versionAtLeast(tt.v, tt.min); got != tt.want {
-			t.Errorf("versionAtLeast(%q, %q) = %v, want %v", tt.v, tt.min, got, tt.want)
 		}
 	}
 }

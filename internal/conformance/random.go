@@ -508,17 +508,22 @@ func (g *RandomGen) xinfo(k *keyModel) []string {
 // MaskKnownDifferences hides, in a reply to args, what the known
 // differences change when the reference server (at version ref) predates
 // them, so that random runs can compare replies that scripts compare
-// with !differs: the inactive and active-time fields of consumers
-// (xinfo-consumers-inactive, xinfo-full-active-time), and lag and
-// entries-read (lag-tombstones, lag-trimmed), which become <masked>.
+// with !differs: sorted set scores, compared as numbers
+// (double-reply-format, see canonicalScores), the inactive and
+// active-time fields of consumers (xinfo-consumers-inactive,
+// xinfo-full-active-time), and lag and entries-read (lag-tombstones,
+// lag-trimmed), which become <masked>.
 func MaskKnownDifferences(ref string, args []string, r redistest.Reply) redistest.Reply {
+	if len(args) >= 2 && !redistest.VersionAtLeast(ref, "7.2") {
+		r = canonicalScores(args, r)
+	}
 	if len(args) < 2 || strings.ToUpper(args[0]) != "XINFO" {
 		return r
 	}
 	r = DropAddedFields(ref, args, r)
 	sub := strings.ToUpper(args[1])
-	before72 := !versionAtLeast(ref, "7.2")
-	before80 := !versionAtLeast(ref, "8.0")
+	before72 := !redistest.VersionAtLeast(ref, "7.2")
+	before80 := !redistest.VersionAtLeast(ref, "8.0")
 	maskGroup := func(gr *redistest.Reply) {
 		if !before80 {
 			return
@@ -577,12 +582,12 @@ func dropAddedFieldsExcept(ref string, args []string, r redistest.Reply, keep st
 		return r
 	}
 	r = clone(r)
-	if !versionAtLeast(ref, "8.6") && keep != "xinfo-stream-idmp-fields" {
+	if !redistest.VersionAtLeast(ref, "8.6") && keep != "xinfo-stream-idmp-fields" {
 		for _, f := range idmpFields {
 			dropField(&r, f)
 		}
 	}
-	if !versionAtLeast(ref, "8.8") && keep != "xinfo-full-nacked-count" && hasWord(args[2:], "FULL") {
+	if !redistest.VersionAtLeast(ref, "8.8") && keep != "xinfo-full-nacked-count" && hasWord(args[2:], "FULL") {
 		if groups := fieldPtr(&r, "groups"); groups != nil {
 			for i := range groups.Elems {
 				dropField(&groups.Elems[i], "nacked-count")

@@ -112,3 +112,31 @@ func abbreviate(s string, n int) string {
 	}
 	return s[:n] + fmt.Sprintf("...(%d bytes)", len(s))
 }
+
+func TestCanonicalScores(t *testing.T) {
+	bulk := func(s string) redistest.Reply { return redistest.Reply{Kind: redistest.KindBulk, Str: s} }
+	arr := func(e ...redistest.Reply) redistest.Reply {
+		return redistest.Reply{Kind: redistest.KindArray, Elems: e}
+	}
+	null := redistest.Reply{Kind: redistest.KindBulk, Nil: true}
+	tests := []struct {
+		args []string
+		in   redistest.Reply
+		want string
+	}{
+		{[]string{"ZSCORE", "z", "a"}, bulk("0.10000000000000001"), `$"0.1"`},
+		{[]string{"ZINCRBY", "z", "1", "a"}, bulk("1e+20"), `$"1e+20"`},
+		{[]string{"ZADD", "z", "INCR", "1", "a"}, bulk("0.59999999999999998"), `$"0.6"`},
+		{[]string{"ZADD", "z", "1", "a"}, redistest.Reply{Kind: redistest.KindInt, Int: 1}, `:1`},
+		{[]string{"ZMSCORE", "z", "a", "b"}, arr(bulk("0.29999999999999999"), null), `*2[$"0.3" $nil]`},
+		{[]string{"ZRANGE", "z", "0", "-1", "WITHSCORES"}, arr(bulk("1"), bulk("2.5"), bulk("b"), bulk("-inf")), `*4[$"1" $"2.5" $"b" $"-inf"]`},
+		{[]string{"ZRANGE", "z", "0", "-1"}, arr(bulk("0.10000000000000001")), `*1[$"0.10000000000000001"]`},
+		{[]string{"ZPOPMIN", "z"}, arr(bulk("a"), bulk("1.0000000000000001e-05")), `*2[$"a" $"1e-05"]`},
+		{[]string{"ZPOPMAX", "z"}, arr(bulk("a"), bulk("0.69999999999999996")), `*2[$"a" $"0.7"]`},
+	}
+	for _, tt := range tests {
+		if got := canonicalScores(tt.args, tt.in).String(); got != tt.want {
+			t.Errorf("canonicalScores(%q, %s) = %s, want %s", tt.args, tt.in, got, tt.want)
+		}
+	}
+}

@@ -1,8 +1,11 @@
 package conformance
 
 import (
+	"math"
 	"strconv"
 	"strings"
+
+	"github.com/pelicanhq/pelican/internal/redistest"
 )
 
 // Sorted set commands for the random runs. They work on two sorted set
@@ -208,4 +211,37 @@ func (g *RandomGen) zlex(k *keyModel) []string {
 		return []string{"ZREMRANGEBYLEX", key, g.lexBound(), g.lexBound()}
 	}
 	return g.limit([]string{"ZRANGE", key, g.lexBound(), g.lexBound(), "BYLEX", "REV"})
+}
+
+// canonicalScores rewrites the scores in a RESP2 reply to a sorted set
+// command in Go's shortest form, so that Redis 7.0's "%.17g" and the
+// shortest form of 7.2 and later (double-reply-format) compare equal when
+// they denote the same double, and differ when they do not.
+func canonicalScores(args []string, r redistest.Reply) redistest.Reply {
+	name := strings.ToUpper(args[0])
+	switch {
+	case name == "ZSCORE" || name == "ZINCRBY" || name == "ZADD" && hasWord(args[2:], "INCR"):
+		canonicalScore(&r)
+	case name == "ZMSCORE" && r.Kind == redistest.KindArray:
+		r = clone(r)
+		for i := range r.Elems {
+			canonicalScore(&r.Elems[i])
+		}
+	case (name == "ZPOPMIN" || name == "ZPOPMAX" || hasWord(args[2:], "WITHSCORES")) && r.Kind == redistest.KindArray:
+		r = clone(r)
+		for i := 1; i < len(r.Elems); i += 2 {
+			canonicalScore(&r.Elems[i])
+		}
+	}
+	return r
+}
+
+// canonicalScore rewrites a bulk string that holds a finite number.
+func canonicalScore(r *redistest.Reply) {
+	if r.Kind != redistest.KindBulk || r.Nil {
+		return
+	}
+	if f, err := strconv.ParseFloat(r.Str, 64); err == nil && !math.IsInf(f, 0) {
+		r.Str = strconv.FormatFloat(f, 'g', -1, 64)
+	}
 }

@@ -313,7 +313,7 @@ func (r *runner) compare(st Step, args []string, redis, pelican redistest.Reply)
 // known difference id, so that its replies are expected to differ.
 func (r *runner) differenceApplies(id string) bool {
 	d, _ := DifferenceByID(id)
-	return !versionAtLeast(r.redis.target.Version, d.LatestSince())
+	return !redistest.VersionAtLeast(r.redis.target.Version, d.LatestSince())
 }
 
 // normalize tracks MULTI/EXEC on the connection, so that the replies

@@ -2,6 +2,7 @@ package persisttest
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -92,7 +93,7 @@ func snapKey(t *testing.T, c *redistest.Conn, snap snapshot, at, key string, f f
 	case "hash":
 		snap[at+" value"] = sortedElems(mustDo(t, c, "HGETALL", key), 2).String()
 	case "zset":
-		snap[at+" value"] = mustDo(t, c, "ZRANGE", key, "0", "-1", "WITHSCORES").String()
+		snap[at+" value"] = numericScores(mustDo(t, c, "ZRANGE", key, "0", "-1", "WITHSCORES")).String()
 		snap[at+" encoding"] = mustDo(t, c, "OBJECT", "ENCODING", key).String()
 	case "stream":
 		snapStream(t, c, snap, at, key, f, strict)
@@ -261,4 +262,19 @@ func consumerTimes(t *testing.T, c *redistest.Conn) map[string]times {
 	}
 	mustOK(t, c, "SELECT", "0")
 	return out
+}
+
+// numericScores rewrites the scores of a ZRANGE WITHSCORES reply in Go's
+// shortest form, so that Redis 7.0's "%.17g" and the shortest form Pelican
+// prints, as Redis 7.2 and later do, compare as the numbers they denote.
+func numericScores(r redistest.Reply) redistest.Reply {
+	elems := append([]redistest.Reply(nil), r.Elems...)
+	for i := 1; i < len(elems); i += 2 {
+		f, err := strconv.ParseFloat(elems[i].Str, 64)
+		if err == nil && !math.IsInf(f, 0) {
+			elems[i].Str = strconv.FormatFloat(f, 'g', -1, 64)
+		}
+	}
+	r.Elems = elems
+	return r
 }

@@ -1,8 +1,9 @@
 package resp
 
 import (
-	"math"
 	"strconv"
+
+	"github.com/pelicanhq/pelican/internal/floatconv"
 )
 
 // Writer appends replies to Buf in the protocol version of its connection.
@@ -180,20 +181,11 @@ func (w *Writer) Bool(b bool) {
 }
 
 // Double writes a RESP3 double, or a bulk string in RESP2, formatted as
-// Redis formats doubles ("%.17g", with inf and -inf).
+// Redis 7.2 and later format doubles (floatconv.Append: "0.1", "3",
+// "1e+20", "inf", "-inf").
 func (w *Writer) Double(f float64) {
 	var tmp [32]byte
-	var s []byte
-	switch {
-	case math.IsInf(f, 1):
-		s = append(tmp[:0], "inf"...)
-	case math.IsInf(f, -1):
-		s = append(tmp[:0], "-inf"...)
-	case math.IsNaN(f):
-		s = append(tmp[:0], "nan"...)
-	default:
-		s = strconv.AppendFloat(tmp[:0], f, 'g', 17, 64)
-	}
+	s := floatconv.Append(tmp[:0], f)
 	if w.RESP3() {
 		w.Buf = append(w.Buf, ',')
 		w.Buf = append(w.Buf, s...)
