@@ -94,7 +94,7 @@ func TestWorkerCollector(t *testing.T) {
 		w, err := c.NewWorker(pelican.WorkerConfig{
 			Stream: "jobs", Group: "g", Consumer: name, Handler: h,
 			Block: 50 * time.Millisecond, Backoff: pelican.Delays{20 * time.Millisecond}, RetryInterval: 20 * time.Millisecond,
-			ClaimMinIdle: 200 * time.Millisecond, ClaimInterval: 50 * time.Millisecond, HeartbeatInterval: 50 * time.Millisecond,
+			ClaimMinIdle: time.Second, ClaimInterval: 50 * time.Millisecond, HeartbeatInterval: 50 * time.Millisecond,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -240,7 +240,7 @@ func TestWorkerCollectorOutcomes(t *testing.T) {
 				return nil
 			}),
 			Block: 50 * time.Millisecond, Backoff: pelican.Delays{20 * time.Millisecond}, RetryInterval: 20 * time.Millisecond,
-			ClaimMinIdle: 200 * time.Millisecond, ClaimInterval: 50 * time.Millisecond, HeartbeatInterval: 50 * time.Millisecond,
+			ClaimMinIdle: time.Second, ClaimInterval: 50 * time.Millisecond, HeartbeatInterval: 50 * time.Millisecond,
 		})
 		if err != nil {
 			t.Fatal(err)
