@@ -27,6 +27,10 @@
 #   DLQ_CONFIG    lanes x batch for dead-lettering (default 4x64)
 #   DLQ_N         messages for dead-lettering (default 60000)
 #   PEERS         1 to run asynq and watermill too (default 1)
+#   OWN           0 to leave out Pelican's own rows (the worker, the base
+#                 worker and the loops) and the embedded backend, running
+#                 only the peers on pelican server and redis-server
+#                 (default 1; 0 implies BASE=none)
 #   PEER_CONC     their concurrencies (default "16 64")
 #   PEER_N        messages for them (default 30000)
 #   PEERS_SLOW    1 to measure their recovery with default settings, which
@@ -55,6 +59,7 @@ n=${N:-300000}
 dlq_config=${DLQ_CONFIG:-4x64}
 dlq_n=${DLQ_N:-60000}
 peers=${PEERS:-1}
+own=${OWN:-1}
 peer_conc=${PEER_CONC:-"16 64"}
 peer_n=${PEER_N:-30000}
 peers_slow=${PEERS_SLOW:-1}
@@ -66,6 +71,7 @@ hol_n=${HOL_N:-2000}
 hol_every=${HOL_EVERY:-100}
 hol_slow=${HOL_SLOW:-200ms}
 hol_batch=${HOL_BATCH:-64}
+if [ "$own" != 1 ]; then base=none; fi # the base worker is one of Pelican's own rows
 tmp=$(mktemp -d)
 mkdir -p bench/results
 out=bench/results/library-$(date +%Y%m%d-%H%M%S).csv
@@ -208,7 +214,7 @@ reversed() {
 pr() { taskset -c "$client_cpu" "$tmp/peers" "$@"; }
 
 run_backend() { # run_backend <run> <backend>
-	local run=$1 backend=$2 cfg c b impl
+	local run=$1 backend=$2 c
 	local impls=(worker loop) dlq_impls=(worker loop loop-script loop-guarded) rec_impls=(pelican) hol_impls=(worker)
 	if [ "$base" != none ]; then
 		impls=(worker worker-base loop)
@@ -223,6 +229,31 @@ run_backend() { # run_backend <run> <backend>
 		hol_impls=($(reversed "${hol_impls[@]}"))
 	fi
 	case "$backend" in pelican | redis) start "$backend" ;; esac
+	if [ "$own" = 1 ]; then run_own "$run" "$backend"; fi
+	if [ "$peers" = 1 ] && [ "$hol" = 1 ] && [ "$backend" != embedded ]; then
+		for c in $hol_conc; do
+			measure "$run" "$backend" hol "c$c" asynq pr asynq-hol -addr "127.0.0.1:$port" -n "$hol_n" -c "$c" -slow-every "$hol_every" -slow "$hol_slow"
+			measure "$run" "$backend" hol "c$c" watermill pr watermill-hol -addr "127.0.0.1:$port" -n "$hol_n" -c "$c" -slow-every "$hol_every" -slow "$hol_slow"
+		done
+	fi
+	if [ "$peers" = 1 ] && [ "$backend" != embedded ]; then
+		for c in $peer_conc; do
+			measure "$run" "$backend" consume "c$c" asynq pr asynq-consume -addr "127.0.0.1:$port" -n "$peer_n" -c "$c" -server-pid "$pid"
+			measure "$run" "$backend" consume "c$c" watermill pr watermill-consume -addr "127.0.0.1:$port" -n "$peer_n" -c "$c" -server-pid "$pid"
+		done
+		measure "$run" "$backend" recover idle1s watermill pr watermill-recover -addr "127.0.0.1:$port" -n 1000 -c 10 -min-idle 1s -claim-interval 250ms -settle 0
+		if [ "$peers_slow" = 1 ]; then
+			measure "$run" "$backend" recover defaults watermill pr watermill-recover -addr "127.0.0.1:$port" -n 1000 -c 10
+			measure "$run" "$backend" recover defaults asynq pr asynq-recover -addr "127.0.0.1:$port" -n 1000 -c 10
+		fi
+	fi
+	[ -n "$pid" ] && stop_server
+	return 0
+}
+
+# run_own <run> <backend>: Pelican's own rows, on the running backend.
+run_own() {
+	local run=$1 backend=$2 cfg c b impl
 	for cfg in $configs; do
 		c=${cfg%x*} b=${cfg#*x}
 		for impl in "${impls[@]}"; do
@@ -242,35 +273,18 @@ run_backend() { # run_backend <run> <backend>
 				measure "$run" "$backend" hol "c$c" "$impl" lb "$(bin_of "$impl")" "$backend" hol -impl "${impl%-base}" \
 					-n "$hol_n" -c "$c" -b "$hol_batch" -slow-every "$hol_every" -slow "$hol_slow"
 			done
-			if [ "$peers" = 1 ] && [ "$backend" != embedded ]; then
-				if [ "$backend" = redis ]; then
-					measure "$run" "$backend" hol "c$c" asynq pr asynq-hol -addr "127.0.0.1:$port" -n "$hol_n" -c "$c" -slow-every "$hol_every" -slow "$hol_slow"
-				fi
-				measure "$run" "$backend" hol "c$c" watermill pr watermill-hol -addr "127.0.0.1:$port" -n "$hol_n" -c "$c" -slow-every "$hol_every" -slow "$hol_slow"
-			fi
 		done
 	fi
-	if [ "$peers" = 1 ] && [ "$backend" != embedded ]; then
-		for c in $peer_conc; do
-			if [ "$backend" = redis ]; then
-				measure "$run" "$backend" consume "c$c" asynq pr asynq-consume -addr "127.0.0.1:$port" -n "$peer_n" -c "$c" -server-pid "$pid"
-			fi
-			measure "$run" "$backend" consume "c$c" watermill pr watermill-consume -addr "127.0.0.1:$port" -n "$peer_n" -c "$c" -server-pid "$pid"
-		done
-		measure "$run" "$backend" recover idle1s watermill pr watermill-recover -addr "127.0.0.1:$port" -n 1000 -c 10 -min-idle 1s -claim-interval 250ms -settle 0
-		if [ "$peers_slow" = 1 ] && [ "$backend" = redis ]; then
-			measure "$run" "$backend" recover defaults watermill pr watermill-recover -addr "127.0.0.1:$port" -n 1000 -c 10
-			measure "$run" "$backend" recover defaults asynq pr asynq-recover -addr "127.0.0.1:$port" -n 1000 -c 10
-		fi
-	fi
-	[ -n "$pid" ] && stop_server
-	return 0
 }
 
 for run in $(seq 1 "$runs"); do
 	echo "run $run"
 	order=(embedded pelican redis)
 	[ $((run % 2)) -eq 0 ] && order=(redis pelican embedded)
+	if [ "$own" != 1 ]; then
+		order=(pelican redis)
+		[ $((run % 2)) -eq 0 ] && order=(redis pelican)
+	fi
 	for backend in "${order[@]}"; do
 		run_backend "$run" "$backend"
 	done

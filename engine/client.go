@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"time"
 
@@ -17,7 +18,10 @@ type Client struct {
 	db *keyspace
 
 	// out is where replies go: normally &main, and &served while another
-	// client's command serves this one after it blocked.
+	// client's command serves this one after it blocked. served also
+	// receives the pub/sub messages published to the client; the client's
+	// goroutine moves it into main (PollBlockLocked), or ExecLocked does
+	// after the client's own command.
 	out    *resp.Writer
 	main   resp.Writer
 	served resp.Writer
@@ -43,6 +47,10 @@ type Client struct {
 
 	// Blocking state.
 	block *blockState
+
+	// channels are the client's pub/sub subscriptions, in the order it
+	// made them; nil or empty without any (cmd_pubsub.go).
+	channels *orderedMap[struct{}]
 
 	// Hooks set by the transport.
 	kill func() // closes the connection
@@ -138,6 +146,7 @@ func (c *Client) closeLocked() {
 		e.unblockLocked(c)
 	}
 	c.unwatchAllLocked()
+	c.unsubscribeAllLocked()
 	delete(e.clients, c.id)
 }
 
@@ -237,6 +246,10 @@ func (c *Client) ExecLocked(args [][]byte) {
 			return
 		}
 	}
+	if c.pubsubRestricted() && !(cmd.parent == nil && pubsubAllowed[cmd.Name]) {
+		c.reject(cmd, fmt.Sprintf(errPubSubContext, cmd.fullName))
+		return
+	}
 	// While a script is busy only a few commands run: the others could
 	// see its work half done.
 	if cmd.Flags&flagAllowBusy == 0 && e.scriptBusyLocked() {
@@ -251,6 +264,12 @@ func (c *Client) ExecLocked(args [][]byte) {
 	c.call(cmd, args)
 	if len(e.readyKeys) > 0 && !e.scriptBusyLocked() {
 		e.handleClientsBlockedOnKeysLocked()
+	}
+	if len(c.served.Buf) > 0 && !c.Blocked() {
+		// Messages the command published to the client itself follow
+		// its reply.
+		c.main.Buf = append(c.main.Buf, c.served.Buf...)
+		c.served.Reset()
 	}
 }
 

@@ -77,17 +77,33 @@ func clientOnOff(c *Client, arg []byte, flag *bool) {
 	c.out.Simple("OK")
 }
 
-// clientTypeKnown checks a client class name of CLIENT LIST TYPE and
-// CLIENT KILL TYPE (normal, master, replica or slave, pubsub) and reports
-// whether it is "normal", the class of every Pelican client.
-func clientTypeKnown(name []byte) (normal, ok bool) {
+// classMaster is the client type of a replica's master, which no Pelican
+// client is.
+const classMaster = numOutputClasses
+
+// clientTypeByName parses a client type of CLIENT LIST TYPE and CLIENT
+// KILL TYPE: normal, replica or slave, pubsub, or master.
+func clientTypeByName(name []byte) (class int, ok bool) {
 	switch {
 	case equalFold(name, "NORMAL"):
-		return true, true
-	case equalFold(name, "SLAVE"), equalFold(name, "REPLICA"), equalFold(name, "MASTER"), equalFold(name, "PUBSUB"):
-		return false, true
+		return classNormal, true
+	case equalFold(name, "SLAVE"), equalFold(name, "REPLICA"):
+		return classReplica, true
+	case equalFold(name, "PUBSUB"):
+		return classPubSub, true
+	case equalFold(name, "MASTER"):
+		return classMaster, true
 	}
-	return false, false
+	return 0, false
+}
+
+// class returns the client's type: pubsub while it has subscriptions,
+// else normal.
+func (c *Client) class() int {
+	if c.subscribed() {
+		return classPubSub
+	}
+	return classNormal
 }
 
 // sortedClients returns the connected clients in ID order, the order
@@ -110,13 +126,13 @@ func clientListCommand(c *Client, args [][]byte) {
 			b = append(b, '\n')
 		}
 	case len(args) == 4 && equalFold(args[2], "TYPE"):
-		normal, ok := clientTypeKnown(args[3])
+		class, ok := clientTypeByName(args[3])
 		if !ok {
 			c.errorReply("ERR Unknown client type '" + cstr(args[3]) + "'")
 			return
 		}
-		if normal {
-			for _, cl := range c.e.sortedClients() {
+		for _, cl := range c.e.sortedClients() {
+			if cl.class() == class {
 				b = cl.appendInfo(b, c.now)
 				b = append(b, '\n')
 			}
@@ -163,7 +179,11 @@ func (c *Client) appendInfo(b []byte, nowMs int64) []byte {
 	num("idle", nowMs/1000-c.lastInteraction/1000)
 	str("flags", c.flagsString())
 	num("db", int64(c.db.id))
-	num("sub", 0)
+	sub := 0
+	if c.channels != nil {
+		sub = c.channels.len()
+	}
+	num("sub", int64(sub))
 	num("psub", 0)
 	num("ssub", 0)
 	multi, multiMem := int64(-1), int64(0)
@@ -211,6 +231,9 @@ func (c *Client) appendInfo(b []byte, nowMs int64) []byte {
 // flagsString is the flags field of CLIENT LIST.
 func (c *Client) flagsString() string {
 	var f []byte
+	if c.subscribed() {
+		f = append(f, 'P')
+	}
 	if c.inMulti {
 		f = append(f, 'x')
 	}
@@ -245,7 +268,7 @@ func clientKillCommand(c *Client, args [][]byte) {
 		id, maxAge   int64
 		skipMe       = true
 		filterByType bool
-		typeNormal   bool
+		typeClass    int
 	)
 	if len(args) == 3 {
 		addr = args[2]
@@ -276,12 +299,12 @@ func clientKillCommand(c *Client, args [][]byte) {
 				}
 				maxAge = v
 			case equalFold(opt, "TYPE"):
-				normal, ok := clientTypeKnown(val)
+				class, ok := clientTypeByName(val)
 				if !ok {
 					c.errorReply("ERR Unknown client type '" + cstr(val) + "'")
 					return
 				}
-				filterByType, typeNormal = true, normal
+				filterByType, typeClass = true, class
 			case equalFold(opt, "ADDR"):
 				addr = val
 			case equalFold(opt, "LADDR"):
@@ -314,7 +337,7 @@ func clientKillCommand(c *Client, args [][]byte) {
 		switch {
 		case addr != nil && cl.addr != cstr(addr),
 			laddr != nil && cl.laddr != cstr(laddr),
-			filterByType && !typeNormal,
+			filterByType && cl.class() != typeClass,
 			id != 0 && cl.id != id,
 			cl == c && skipMe,
 			maxAge != 0 && c.now/1000-cl.created.Unix() < maxAge:
@@ -397,11 +420,13 @@ func clientHelpCommand(c *Client, args [][]byte) {
 }
 
 // resetCommand is RESET (Redis 6.2): the connection goes back to the state
-// of a new one (transaction discarded, keys unwatched, database 0, RESP2,
+// of a new one (transaction discarded, keys unwatched, subscriptions
+// dropped, database 0, RESP2,
 // no name, authenticated only if no password is required). The library
 // name and version stay.
 func resetCommand(c *Client, args [][]byte) {
 	c.discardTransactionLocked()
+	c.unsubscribeAllLocked()
 	c.db = c.e.dbs[0]
 	c.main.Proto = 2
 	c.served.Proto = 2

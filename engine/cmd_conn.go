@@ -39,6 +39,17 @@ func pingCommand(c *Client, args [][]byte) {
 		c.errorReply(wrongArgs("ping"))
 		return
 	}
+	if c.pubsubRestricted() {
+		// A RESP2 subscriber tells a reply from a message by its shape.
+		c.out.Array(2)
+		c.out.BulkString("pong")
+		if len(args) == 1 {
+			c.out.BulkString("")
+		} else {
+			c.out.Bulk(args[1])
+		}
+		return
+	}
 	if len(args) == 1 {
 		c.out.Simple("PONG")
 		return

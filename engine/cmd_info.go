@@ -186,10 +186,13 @@ func (e *Engine) infoServer(w *infoWriter, nowMs int64) {
 }
 
 func (e *Engine) infoClients(w *infoWriter) {
-	watching, timeouts := 0, 0
+	watching, timeouts, pubsub := 0, 0, 0
 	for _, cl := range e.clients {
 		if len(cl.watched) > 0 {
 			watching++
+		}
+		if cl.subscribed() {
+			pubsub++
 		}
 		if cl.Blocked() && !cl.block.deadline.IsZero() {
 			timeouts++
@@ -213,7 +216,7 @@ func (e *Engine) infoClients(w *infoWriter) {
 	w.num("client_recent_max_output_buffer", 0)
 	w.num("blocked_clients", int64(e.numBlocked))
 	w.num("tracking_clients", 0)
-	w.num("pubsub_clients", 0)
+	w.num("pubsub_clients", int64(pubsub))
 	w.num("watching_clients", int64(watching))
 	w.num("clients_in_timeout_table", int64(timeouts))
 	w.num("total_watched_keys", int64(watchedKeys))
@@ -307,7 +310,8 @@ func (e *Engine) infoStats(w *infoWriter) {
 		"current_eviction_exceeded_time")
 	w.num("keyspace_hits", s.keyspaceHits)
 	w.num("keyspace_misses", s.keyspaceMisses)
-	w.zeros("pubsub_channels", "pubsub_patterns", "pubsubshard_channels", "latest_fork_usec",
+	w.num("pubsub_channels", int64(len(e.pubsub)))
+	w.zeros("pubsub_patterns", "pubsubshard_channels", "latest_fork_usec",
 		"total_forks", "migrate_cached_sockets", "slave_expires_tracked_keys",
 		"active_defrag_hits", "active_defrag_misses", "active_defrag_key_hits",
 		"active_defrag_key_misses", "total_active_defrag_time", "current_active_defrag_time",

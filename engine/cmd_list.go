@@ -6,7 +6,8 @@ import (
 )
 
 // List commands: LPUSH, RPUSH, LPUSHX, RPUSHX, LPOP, RPOP, LRANGE, LLEN,
-// LINDEX. A list emptied by a pop is deleted.
+// LINDEX, LREM, RPOPLPUSH and LMOVE. A list emptied by a pop or a removal
+// is deleted.
 
 func listCommands() []*Command {
 	return []*Command{
@@ -19,6 +20,9 @@ func listCommands() []*Command {
 		{Name: "lrange", Arity: 4, Run: lrangeCommand},
 		{Name: "llen", Arity: 2, Run: llenCommand},
 		{Name: "lindex", Arity: 3, Run: lindexCommand},
+		{Name: "lrem", Arity: 4, Flags: flagWrite, Run: lremCommand},
+		{Name: "rpoplpush", Arity: 3, Flags: flagWrite, Run: func(c *Client, a [][]byte) { moveCommand(c, a[1], a[2], false, true) }},
+		{Name: "lmove", Arity: 5, Flags: flagWrite, Run: lmoveCommand},
 	}
 }
 
@@ -178,4 +182,99 @@ func lindexCommand(c *Client, args [][]byte) {
 		return
 	}
 	c.out.Bulk(o.list.at(int(i)))
+}
+
+// lremCommand is LREM key count element: it removes up to count elements
+// equal to element from the head (count > 0), from the tail (count < 0),
+// or all of them (count 0), and replies how many it removed.
+func lremCommand(c *Client, args [][]byte) {
+	count, ok := c.intArg(args[2], "")
+	if !ok {
+		return
+	}
+	key := args[1]
+	o, ok := c.lookupWrite(key, kindList)
+	if !ok {
+		return
+	}
+	if o == nil {
+		c.out.Int(0)
+		return
+	}
+	fromTail := count < 0
+	if fromTail {
+		// -MinInt64 overflows: Redis then never reaches the count, and
+		// removes every match.
+		count = max(-count, 0)
+	}
+	removed := o.list.remove(args[3], count, fromTail)
+	if removed > 0 {
+		c.e.touchLocked(c.db, key)
+		c.e.deleteIfEmptyLocked(c.db, key, o)
+	}
+	c.out.Int(int64(removed))
+}
+
+// lmoveCommand is LMOVE source destination LEFT|RIGHT LEFT|RIGHT. The
+// directions are checked before the keys, as Redis does.
+func lmoveCommand(c *Client, args [][]byte) {
+	from, ok := c.listEnd(args[3])
+	if !ok {
+		return
+	}
+	to, ok := c.listEnd(args[4])
+	if !ok {
+		return
+	}
+	moveCommand(c, args[1], args[2], from, to)
+}
+
+// listEnd parses LEFT (true) or RIGHT (false).
+func (c *Client) listEnd(b []byte) (left, ok bool) {
+	switch {
+	case bytes.EqualFold(b, []byte("left")):
+		return true, true
+	case bytes.EqualFold(b, []byte("right")):
+		return false, true
+	}
+	c.errorReply(errSyntax)
+	return false, false
+}
+
+// moveCommand pops an element from one end of src (the head if fromLeft)
+// and pushes it onto dst (at the head if toLeft), replying with it: LMOVE
+// and RPOPLPUSH. A missing src replies null whatever dst holds; src and
+// dst may be the same list, which then rotates.
+func moveCommand(c *Client, src, dst []byte, fromLeft, toLeft bool) {
+	so, ok := c.lookupWrite(src, kindList)
+	if !ok {
+		return
+	}
+	if so == nil {
+		c.out.NullBulk()
+		return
+	}
+	do, ok := c.lookupWrite(dst, kindList)
+	if !ok {
+		return
+	}
+	var v []byte
+	if fromLeft {
+		v = so.list.popFront()
+	} else {
+		v = so.list.popBack()
+	}
+	if do == nil {
+		do = &object{kind: kindList, list: &listValue{}}
+		c.e.addLocked(c.db, dst, do)
+	}
+	if toLeft {
+		do.list.pushFront(v)
+	} else {
+		do.list.pushBack(v)
+	}
+	c.e.touchLocked(c.db, dst)
+	c.e.touchLocked(c.db, src)
+	c.e.deleteIfEmptyLocked(c.db, src, so)
+	c.out.Bulk(v)
 }

@@ -81,6 +81,7 @@ func allCommands() []*Command {
 		objectCommands(),
 		scriptingCommands(),
 		persistenceCommands(),
+		pubsubCommands(),
 	} {
 		cmds = append(cmds, family...)
 	}

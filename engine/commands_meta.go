@@ -120,7 +120,7 @@ type cmdArg struct {
 
 // metaTables are the tables of every command family.
 func metaTables() [][]cmdMeta {
-	return [][]cmdMeta{metaConnection, metaGeneric, metaString, metaList, metaHashSet, metaSortedSet, metaStream, metaScripting}
+	return [][]cmdMeta{metaConnection, metaGeneric, metaString, metaList, metaHashSet, metaSortedSet, metaStream, metaScripting, metaPubSub}
 }
 
 var (

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"slices"
 	"strconv"
 
@@ -87,6 +88,55 @@ func (l *listValue) popBack() []byte {
 	l.bytes -= len(v)
 	l.shrink()
 	return v
+}
+
+// remove deletes up to limit elements equal to v (every one if limit is
+// 0), searching from the tail if fromTail, else from the head, and
+// returns how many it deleted. The kept elements close up towards the end
+// the search began at.
+func (l *listValue) remove(v []byte, limit int64, fromTail bool) int {
+	mask := len(l.buf) - 1
+	removed := 0
+	match := func(x []byte) bool {
+		return (limit == 0 || int64(removed) < limit) && bytes.Equal(x, v)
+	}
+	if !fromTail {
+		j := 0 // where the next kept element goes
+		for i := 0; i < l.n; i++ {
+			x := l.at(i)
+			if match(x) {
+				removed++
+				l.bytes -= len(x)
+				continue
+			}
+			l.buf[(l.head+j)&mask] = x
+			j++
+		}
+		for ; j < l.n; j++ {
+			l.buf[(l.head+j)&mask] = nil
+		}
+	} else {
+		j := l.n - 1
+		for i := l.n - 1; i >= 0; i-- {
+			x := l.at(i)
+			if match(x) {
+				removed++
+				l.bytes -= len(x)
+				continue
+			}
+			l.buf[(l.head+j)&mask] = x
+			j--
+		}
+		for k := 0; k <= j; k++ {
+			l.buf[(l.head+k)&mask] = nil
+		}
+		if removed > 0 {
+			l.head = (l.head + removed) & mask
+		}
+	}
+	l.n -= removed
+	l.shrink()
+	return removed
 }
 
 // orderedMap maps strings to values and iterates in insertion order;

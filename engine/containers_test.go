@@ -1,10 +1,13 @@
 package engine
 
 import (
+	"math/rand/v2"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestOrderedMapKeepsInsertionOrder(t *testing.T) {
@@ -50,4 +53,74 @@ func TestOrderedMapKeepsInsertionOrder(t *testing.T) {
 	if m.holes > m.len() {
 		t.Errorf("%d holes for %d entries: not compacted", m.holes, m.len())
 	}
+}
+
+// TestListRemoveMatchesASlice runs seeded random pushes, pops and removals
+// on a listValue and on a plain slice, so that removals are checked on
+// buffers that wrap around and shrink.
+func TestListRemoveMatchesASlice(t *testing.T) {
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(uint64(seed), 0))
+	var l listValue
+	var model []string
+	for step := range 20000 {
+		v := strconv.Itoa(rng.IntN(4))
+		switch op := rng.IntN(10); {
+		case op < 3:
+			l.pushBack([]byte(v))
+			model = append(model, v)
+		case op < 6:
+			l.pushFront([]byte(v))
+			model = append([]string{v}, model...)
+		case op < 7 && len(model) > 0:
+			l.popFront()
+			model = model[1:]
+		default:
+			limit := int64(rng.IntN(4))
+			fromTail := rng.IntN(2) == 0
+			got := l.remove([]byte(v), limit, fromTail)
+			var want int
+			model, want = removeFromSlice(model, v, limit, fromTail)
+			if got != want {
+				t.Fatalf("step %d: remove(%s, %d, %v) = %d, want %d", step, v, limit, fromTail, got, want)
+			}
+		}
+		var got []string
+		bytes := 0
+		for i := range l.len() {
+			got = append(got, string(l.at(i)))
+			bytes += len(l.at(i))
+		}
+		if diff := cmp.Diff(model, got, cmpopts.EquateEmpty()); diff != "" {
+			t.Fatalf("step %d: list differs from the model (-want +got):\n%s", step, diff)
+		}
+		if bytes != l.bytes {
+			t.Fatalf("step %d: bytes = %d, want %d", step, l.bytes, bytes)
+		}
+	}
+}
+
+// removeFromSlice is LREM on a slice.
+func removeFromSlice(s []string, v string, limit int64, fromTail bool) ([]string, int) {
+	removed := 0
+	keep := make([]bool, len(s))
+	for k := range s {
+		i := k
+		if fromTail {
+			i = len(s) - 1 - k
+		}
+		if s[i] == v && (limit == 0 || int64(removed) < limit) {
+			removed++
+			continue
+		}
+		keep[i] = true
+	}
+	var out []string
+	for i, x := range s {
+		if keep[i] {
+			out = append(out, x)
+		}
+	}
+	return out, removed
 }

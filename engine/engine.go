@@ -101,8 +101,10 @@ type Engine struct {
 
 	settings settings
 
-	clients    map[int64]*Client
-	nextID     int64
+	clients map[int64]*Client
+	nextID  int64
+	// pubsub maps each channel with subscribers to them (cmd_pubsub.go).
+	pubsub     map[string]map[*Client]struct{}
 	readyKeys  []readyKey
 	readySet   map[readyKey]bool
 	numBlocked int
@@ -196,6 +198,7 @@ func newEngine(cfg Config) *Engine {
 		version:  cfg.Version,
 		clients:  make(map[int64]*Client),
 		readySet: make(map[readyKey]bool),
+		pubsub:   make(map[string]map[*Client]struct{}),
 	}
 	if e.clock == nil {
 		e.clock = time.Now

@@ -92,8 +92,13 @@ func (c *Client) LimitsLocked() ClientLimits {
 	s := &c.e.settings
 	l := ClientLimits{
 		QueryBuffer: s.queryBufferLimit,
-		Output:      s.outputLimits[classNormal], // Pelican's clients are all of the normal class
+		Output:      s.outputLimits[classNormal],
 		Idle:        time.Duration(s.timeout) * time.Second,
+	}
+	if c.subscribed() {
+		// A subscriber waits for messages: it is never idle, as in Redis.
+		l.Output = s.outputLimits[classPubSub]
+		l.Idle = 0
 	}
 	if !c.authenticated && s.requirePass != "" {
 		l.QueryBuffer = min(l.QueryBuffer, unauthQueryBufferLimit)

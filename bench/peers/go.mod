@@ -10,6 +10,11 @@ require (
 )
 
 require (
+	github.com/google/btree v1.1.3 // indirect
+	github.com/yuin/gopher-lua v1.1.2 // indirect
+)
+
+require (
 	github.com/Rican7/retry v0.3.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/golang/protobuf v1.5.4 // indirect

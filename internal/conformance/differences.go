@@ -29,6 +29,12 @@ var Differences = []Difference{
 		Source:      "https://github.com/redis/redis/pull/11809",
 	},
 	{
+		ID:          "publish-self-after-reply",
+		Since:       "7.2",
+		Description: "a message a RESP3 client publishes to a channel it subscribes to follows the PUBLISH reply (7.0: precedes it)",
+		Source:      "https://github.com/redis/redis/pull/12326",
+	},
+	{
 		ID:          "help-footer",
 		Since:       "7.2",
 		Description: "HELP replies end with \"Print this help.\" (7.0: \"Prints this help.\")",

@@ -33,10 +33,13 @@
 //	                           blocked client
 //	!recv                      read the reply of the command this connection
 //	                           sent with !block, and compare it
+//	!push                      read one more reply that no command waits for
+//	                           (a published message, or a further reply of
+//	                           SUBSCRIBE with several channels), and compare it
 //	!pelican-only URL          run the next command on Pelican only, because
 //	                           Redis 7.0 lacks it; URL is the command's
 //	                           https://redis.io/ page; "=> reply" must follow
-//	!differs ID                the next command's (or !recv's) replies differ
+//	!differs ID                the next command's (or !recv's, !push's) replies differ
 //	                           as the known difference ID says (differences.go);
 //	                           "redis => reply" and "pelican => reply" must follow
 //	!repeat N CMD ...          run CMD N times for i = 1..N; in its arguments
@@ -226,8 +229,26 @@ func (r *runner) step(st Step) {
 			cs.pending = nil
 		}
 		r.compare(st, args, got[0], got[1])
+	case StepPush:
+		var got [2]redistest.Reply
+		for i, sd := range []*side{r.redis, r.pelican} {
+			cs := r.conn(sd)
+			if cs.pending != nil {
+				r.fatalf(st, "!push on connection %q, which waits for the reply to %s: !recv it first", r.cur, quoteArgs(cs.pending))
+			}
+			rep, err := cs.c.Receive()
+			if err != nil {
+				r.fatalf(st, "%s: reading a pushed reply: %v", sd.target.Name, err)
+			}
+			got[i] = sd.norm.Normalize(pushArgs, rep)
+		}
+		r.compare(st, pushArgs, got[0], got[1])
 	}
 }
+
+// pushArgs stands for the command of a !push step in messages and for
+// the normaliser, which leaves its replies as they are.
+var pushArgs = []string{"!push"}
 
 // do runs a command on the current connection of sd and returns its
 // normalised reply.

@@ -24,6 +24,10 @@ const (
 	// StepRecv reads the reply of the command the current connection sent
 	// with !block.
 	StepRecv
+	// StepPush reads one more reply that no command of the current
+	// connection is waiting for: a published message, or the second and
+	// later replies of SUBSCRIBE or UNSUBSCRIBE with several channels.
+	StepPush
 )
 
 // Step is one action of a script.
@@ -152,6 +156,10 @@ func (p *parser) addCommand(args []string) error {
 	return nil
 }
 
+// takesReply reports whether a step of kind k reads a reply that an
+// expectation may follow.
+func takesReply(k StepKind) bool { return k == StepCommand || k == StepRecv || k == StepPush }
+
 // expect attaches an expected reply to the last step. who is "" for
 // "=> reply", else "redis" or "pelican".
 func (p *parser) expect(who, reply string) error {
@@ -162,8 +170,8 @@ func (p *parser) expect(who, reply string) error {
 		return fmt.Errorf("expected reply between a modifier and its command")
 	}
 	n := len(p.script.Steps)
-	if n == 0 || (p.script.Steps[n-1].Kind != StepCommand && p.script.Steps[n-1].Kind != StepRecv) {
-		return fmt.Errorf("expected reply must follow a command or !recv")
+	if n == 0 || !takesReply(p.script.Steps[n-1].Kind) {
+		return fmt.Errorf("expected reply must follow a command, !recv or !push")
 	}
 	st := &p.script.Steps[n-1]
 	if st.Block {
@@ -237,6 +245,15 @@ func (p *parser) directive(line string) error {
 			return fmt.Errorf("!recv cannot follow !block or !pelican-only")
 		}
 		p.script.Steps = append(p.script.Steps, Step{Line: p.line, Kind: StepRecv, Difference: p.difference})
+		p.difference = ""
+	case "!push":
+		if len(args) != 0 {
+			return fmt.Errorf("!push takes no arguments")
+		}
+		if p.block || p.pelicanOnly != "" {
+			return fmt.Errorf("!push cannot follow !block or !pelican-only")
+		}
+		p.script.Steps = append(p.script.Steps, Step{Line: p.line, Kind: StepPush, Difference: p.difference})
 		p.difference = ""
 	case "!pelican-only":
 		if len(args) != 1 || !strings.HasPrefix(args[0], "https://redis.io/") {
