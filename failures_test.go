@@ -172,7 +172,9 @@ func TestShutdownIsBoundedByTheGracePeriod(t *testing.T) {
 			<-forever
 			return nil
 		}))
-		cfg.HandlerTimeout, cfg.ShutdownGrace = time.Minute, 500*time.Millisecond
+		// A grace of 2 s leaves the last writes (giving the message back)
+		// a tenth of it, 200 ms, enough on a loaded machine.
+		cfg.HandlerTimeout, cfg.ShutdownGrace = time.Minute, 2*time.Second
 		w, err := c.NewWorker(cfg)
 		if err != nil {
 			t.Fatal(err)
