@@ -85,6 +85,11 @@ func clientOf(t *testing.T, p *tcpproxy.Proxy, log *slog.Logger) *pelican.Client
 func TestServerRestartedUnderRunningWorker(t *testing.T) {
 	eachTCPServer(t, func(t *testing.T, p *tcpproxy.Proxy, start func(t *testing.T) string) {
 		log, buf := capture()
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("the worker's log:\n%s", buf)
+			}
+		})
 		c := clientOf(t, p, log)
 		w, stop := runWorker(t, c, fastConfig("s", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error { return nil })))
 		publishN(t, c, "s", 3)
