@@ -91,14 +91,7 @@ func TestServerRestartedUnderRunningWorker(t *testing.T) {
 			}
 		})
 		c := clientOf(t, p, log)
-		cfg := fastConfig("s", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error { return nil }))
-		// Known problem, open: with the scheduled-message mover running,
-		// about one run in forty stalls after the restart, a lane's read
-		// blocked for over 10 s inside go-redis (waiting for a reply in
-		// its push-notification peek on a connection the proxy had cut).
-		// The mover is off here until that is understood and fixed.
-		cfg.ScheduleInterval = -1
-		w, stop := runWorker(t, c, cfg)
+		w, stop := runWorker(t, c, fastConfig("s", pelican.HandlerFunc(func(ctx context.Context, m *pelican.Message) error { return nil })))
 		publishN(t, c, "s", 3)
 		await.True(t, "the first messages are processed", func() bool { return w.Stats().Processed == 3 })
 		p.Cut()

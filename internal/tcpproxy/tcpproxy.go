@@ -22,6 +22,7 @@ type Proxy struct {
 	target string
 	ln     net.Listener
 	conns  map[net.Conn]struct{}
+	cuts   int // how many times Cut ran, so forward can tell it missed one
 	wg     sync.WaitGroup
 }
 
@@ -51,6 +52,7 @@ func (p *Proxy) SetTarget(target string) {
 func (p *Proxy) Cut() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.cuts++
 	if p.ln != nil {
 		p.ln.Close()
 		p.ln = nil
@@ -91,7 +93,7 @@ func (p *Proxy) serve(ln net.Listener) {
 // side closes.
 func (p *Proxy) forward(c net.Conn) {
 	p.mu.Lock()
-	target := p.target
+	target, cuts := p.target, p.cuts
 	if p.ln == nil {
 		p.mu.Unlock()
 		c.Close()
@@ -104,6 +106,14 @@ func (p *Proxy) forward(c net.Conn) {
 		return
 	}
 	p.mu.Lock()
+	if p.cuts != cuts {
+		// Cut ran while this connection was being made: it must not
+		// survive the cut, still joined to the old target.
+		p.mu.Unlock()
+		c.Close()
+		s.Close()
+		return
+	}
 	p.conns[c], p.conns[s] = struct{}{}, struct{}{}
 	p.mu.Unlock()
 	pipe := func(dst, src net.Conn) {
