@@ -30,32 +30,9 @@ func collectionScan(c *Client, args [][]byte, k kind) {
 		c.out.Array(0)
 		return
 	}
-	var pat []byte
-	usePat, noValues := false, false
-	for i := 3; i < len(args); {
-		more := len(args) - i
-		switch {
-		case keyword(args[i], "COUNT") && more >= 2:
-			n, ok := c.intArg(args[i+1], "")
-			if !ok {
-				return
-			}
-			if n < 1 {
-				c.errorReply(errSyntax)
-				return
-			}
-			i += 2
-		case keyword(args[i], "MATCH") && more >= 2:
-			pat = args[i+1]
-			usePat = !(len(pat) == 1 && pat[0] == '*')
-			i += 2
-		case keyword(args[i], "NOVALUES") && k == kindHash:
-			noValues = true
-			i++
-		default:
-			c.errorReply(errSyntax)
-			return
-		}
+	pat, usePat, noValues, ok := c.scanOptions(args[3:], k == kindHash)
+	if !ok {
+		return
 	}
 	var items []string
 	var values [][]byte
@@ -87,4 +64,37 @@ func collectionScan(c *Client, args [][]byte, k kind) {
 	for _, f := range items {
 		c.out.BulkString(f)
 	}
+}
+
+// scanOptions reads the options of HSCAN, SSCAN and ZSCAN (COUNT, which
+// they check but need not follow, MATCH, and NOVALUES where noValuesOK),
+// replying with the error and returning false for a wrong one. usePat is
+// false for a pattern that matches everything.
+func (c *Client) scanOptions(args [][]byte, noValuesOK bool) (pat []byte, usePat, noValues, ok bool) {
+	for i := 0; i < len(args); {
+		more := len(args) - i
+		switch {
+		case keyword(args[i], "COUNT") && more >= 2:
+			n, ok := c.intArg(args[i+1], "")
+			if !ok {
+				return nil, false, false, false
+			}
+			if n < 1 {
+				c.errorReply(errSyntax)
+				return nil, false, false, false
+			}
+			i += 2
+		case keyword(args[i], "MATCH") && more >= 2:
+			pat = args[i+1]
+			usePat = !(len(pat) == 1 && pat[0] == '*')
+			i += 2
+		case keyword(args[i], "NOVALUES") && noValuesOK:
+			noValues = true
+			i++
+		default:
+			c.errorReply(errSyntax)
+			return nil, false, false, false
+		}
+	}
+	return pat, usePat, noValues, true
 }

@@ -383,29 +383,9 @@ func zscanCommand(c *Client, args [][]byte) {
 		c.out.Array(0)
 		return
 	}
-	var pat []byte
-	usePat := false
-	for i := 3; i < len(args); {
-		more := len(args) - i
-		switch {
-		case keyword(args[i], "COUNT") && more >= 2:
-			n, ok := c.intArg(args[i+1], "")
-			if !ok {
-				return
-			}
-			if n < 1 {
-				c.errorReply(errSyntax)
-				return
-			}
-			i += 2
-		case keyword(args[i], "MATCH") && more >= 2:
-			pat = args[i+1]
-			usePat = !(len(pat) == 1 && pat[0] == '*')
-			i += 2
-		default:
-			c.errorReply(errSyntax)
-			return
-		}
+	pat, usePat, _, ok := c.scanOptions(args[3:], false)
+	if !ok {
+		return
 	}
 	format := formatScoreSkiplist
 	if o.zset.listpack {
